@@ -75,9 +75,12 @@ class Executor(Protocol):
 
     name: str
 
-    def create(self, cid: str, spec: dict, rootfs: list[Mount], io: IOConfig) -> int:
+    def create(self, cid: str, spec: dict, io: IOConfig) -> int:
         """Make the container's first process, set up but not yet running the user's
-        program (it waits, as `runc create` leaves it). Returns its pid on the host."""
+        program (it waits, as `runc create` leaves it). Returns its pid on the host.
+
+        spec["root"]["path"] is the container's root filesystem, already mounted by the
+        daemon, as Docker's graph drivers did in every era this project rebuilds."""
         ...
 
     def start(self, cid: str) -> None:

@@ -1,0 +1,588 @@
+"""The daemon's core: containers' lifecycles, whatever executor makes them.
+
+This is what every era's daemon kept: names, records, logs, images and the rules of
+Docker's lifecycle (create, start, wait, stop, kill, restart, rm, exec). It knows
+nothing about namespaces or runtimes; it hands an OCI spec to an `Executor` and waits
+for the exit, exactly as dockerd hands one to containerd.
+
+Threads: each running container has one thread blocked in `executor.wait()` (as
+dockerd has a goroutine per container waiting on containerd's exit event) and one per
+output stream copying from its FIFO. State changes happen under `self._lock` and wake
+everyone waiting on `self._changed`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal as signals
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+from shared.daemon import logs
+from shared.daemon.errors import (
+    Conflict,
+    EngineError,
+    InvalidParameter,
+    NoSuchExec,
+    NotFound,
+    NotModified,
+    NotRunning,
+)
+from shared.daemon.executor import Executor, ExecutorError, IOConfig
+from shared.daemon.state import Container, ContainerStore
+from shared.daemon.stdio import Broadcast, ProcessIO, make_fifos
+from shared.images import snapshots
+from shared.images.store import ImageNotFound, ImageStore
+from shared.oci import runtime_spec, users
+from shared.oci.runtime_spec import SpecError
+
+DEFAULT_STOP_TIMEOUT = 10
+
+
+@dataclass
+class Live:
+    """What exists only while a container runs: its streams, its log, its waiter."""
+
+    io: ProcessIO
+    log: logs.JsonFileLog
+    rootfs: str
+    spec: dict
+
+
+@dataclass
+class Exec:
+    id: str
+    container_id: str
+    body: dict
+    running: bool = False
+    exit_code: int | None = None
+    pid: int = 0
+    io: ProcessIO | None = None
+    output: Broadcast = field(default_factory=Broadcast)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def parse_signal(value: str | int | None, default: int = signals.SIGKILL) -> int:
+    """"KILL", "SIGKILL", "9" -> 9, as `docker kill -s` accepts them."""
+    if value is None or value == "":
+        return default
+    text = str(value).strip().upper()
+    if text.isdigit():
+        number = int(text)
+        if 0 < number < signals.NSIG:
+            return number
+    else:
+        name = text if text.startswith("SIG") else "SIG" + text
+        sig = getattr(signals.Signals, name, None) if name.isidentifier() else None
+        if sig is not None:
+            return int(sig)
+    raise InvalidParameter(f"Invalid signal: {value}")
+
+
+class Engine:
+    def __init__(
+        self, executor: Executor, root: str, exec_root: str, stage: str, images: ImageStore
+    ) -> None:
+        self.executor = executor
+        self.stage = stage
+        self.images = images
+        self.containers = ContainerStore(os.path.join(root, stage, "containers"))
+        self.exec_root = os.path.join(exec_root, stage)
+        os.makedirs(self.exec_root, mode=0o700, exist_ok=True)
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._live: dict[str, Live] = {}
+        self._output: dict[str, Broadcast] = {}
+        self._exits: dict[str, int] = {}  # exits seen since the daemon started, per container
+        self._removed: set[str] = set()
+        self._execs: dict[str, Exec] = {}
+        self._recover()
+
+    # ---------------------------------------------------------------- recovery
+
+    def _recover(self) -> None:
+        """After a daemon restart: containers this era cannot keep are stopped for good.
+
+        In the eras before live restore, a container's stdio pipes and its parent
+        were the daemon's; a new daemon cannot adopt it, so it cleans up whatever is
+        left (the executor kills the cgroup) and records the container as exited.
+        """
+        for c in self.containers.all():
+            if c.state.status in ("running", "paused", "restarting"):
+                self._release(c)
+                c.state.status = "exited"
+                c.state.exit_code = 137 if not c.state.exit_code else c.state.exit_code
+                c.state.pid = 0
+                c.state.finished_at = time.time()
+                c.state.error = "the daemon restarted"
+                self.containers.save(c)
+
+    def _release(self, c: Container) -> None:
+        try:
+            self.executor.delete(c.id)
+        except ExecutorError:
+            pass
+        snapshots.unmount(self._rootfs_path(c))
+        shutil.rmtree(os.path.join(self.exec_root, c.id), ignore_errors=True)
+
+    # ---------------------------------------------------------------- paths
+
+    def _dir(self, c: Container) -> str:
+        return self.containers.dir(c.id)
+
+    def _rootfs_path(self, c: Container) -> str:
+        return os.path.join(self._dir(c), "rootfs")
+
+    def log_path(self, c: Container) -> str:
+        return os.path.join(self._dir(c), f"{c.id}-json.log")
+
+    def output(self, c: Container) -> Broadcast:
+        with self._lock:
+            return self._output.setdefault(c.id, Broadcast())
+
+    # ---------------------------------------------------------------- create
+
+    def create(self, name: str | None, body: dict) -> Container:
+        if not isinstance(body, dict):
+            raise InvalidParameter("invalid JSON: the body must be an object")
+        image_ref = body.get("Image") or ""
+        if not image_ref:
+            raise InvalidParameter("No image specified")  # Docker: config.Image is required
+        try:
+            image = self.images.resolve(image_ref)
+        except ImageNotFound as e:
+            raise NotFound(str(e)) from None
+        except ValueError as e:
+            raise InvalidParameter(str(e)) from None
+        host_config = body.get("HostConfig") or {}
+        image_config = image.config.get("config") or {}
+        try:
+            runtime_spec.resources(host_config)  # validates limits before anything exists
+            args = runtime_spec.command(body, image_config)
+        except SpecError as e:
+            raise InvalidParameter(str(e)) from None
+        if not args:
+            raise InvalidParameter("No command specified")
+        network = host_config.get("NetworkMode") or "default"
+        if network not in ("default", "bridge", "none", "host"):
+            raise NotFound(f"network {network} not found")
+
+        config = {
+            "Hostname": body.get("Hostname") or "",
+            "Domainname": body.get("Domainname") or "",
+            "User": body.get("User") or image_config.get("User") or "",
+            "AttachStdin": bool(body.get("AttachStdin")),
+            "AttachStdout": bool(body.get("AttachStdout")),
+            "AttachStderr": bool(body.get("AttachStderr")),
+            "Tty": bool(body.get("Tty")),
+            "OpenStdin": bool(body.get("OpenStdin")),
+            "StdinOnce": bool(body.get("StdinOnce")),
+            "Env": runtime_spec.merge_env(image_config.get("Env") or [], body.get("Env") or [], {}),
+            "Cmd": body.get("Cmd") or (None if body.get("Entrypoint") else image_config.get("Cmd")),
+            "Image": image_ref,
+            "WorkingDir": body.get("WorkingDir") or image_config.get("WorkingDir") or "",
+            "Entrypoint": body.get("Entrypoint") or image_config.get("Entrypoint"),
+            "Labels": {**(image_config.get("Labels") or {}), **(body.get("Labels") or {})},
+            "StopSignal": runtime_spec.stop_signal(body, image_config),
+        }
+        if body.get("StopTimeout") is not None:
+            config["StopTimeout"] = body["StopTimeout"]
+        host_config = {**host_config, "NetworkMode": network}
+        host_config.setdefault("LogConfig", {"Type": "json-file", "Config": {}})
+        if not host_config["LogConfig"].get("Type"):
+            host_config["LogConfig"] = {"Type": "json-file", "Config": {}}
+
+        with self._lock:
+            cid = self.containers.new_id()
+            name = self.containers.reserve_name(name, cid)
+            if not config["Hostname"]:
+                config["Hostname"] = socket.gethostname() if network == "host" else cid[:12]
+            c = Container(
+                id=cid,
+                name=name,
+                created=time.time(),
+                image_ref=image_ref,
+                image_id=image.id,
+                config=config,
+                host_config=host_config,
+                path=args[0],
+                args=args[1:],
+            )
+            d = self._dir(c)
+            try:
+                os.makedirs(d, mode=0o700)
+                snapshots.prepare(self.images, d, image)
+                self.containers.add(c)  # last: a crash before this leaves no container
+            except BaseException:
+                shutil.rmtree(d, ignore_errors=True)
+                raise
+            self._output[cid] = Broadcast()
+        return c
+
+    # ---------------------------------------------------------------- start
+
+    def start(self, ref: str) -> None:
+        c = self.containers.get(ref)
+        with self._lock:
+            if c.state.running:
+                raise NotModified("container already started")
+            if c.id in self._removed or c.state.status == "removing":
+                raise Conflict(f"Container {c.id} is marked for removal and cannot be started")
+            c.state.status = "starting"  # in memory only: keeps a second start out
+        try:
+            self._start(c)
+        except BaseException as e:
+            with self._lock:
+                c.state.status = "created" if not c.state.started_at else "exited"
+                if isinstance(e, EngineError):
+                    c.state.error = e.message
+                    if "not found" in e.message or "no such file" in e.message:
+                        c.state.exit_code = 127
+                    elif "permission denied" in e.message:
+                        c.state.exit_code = 126
+                self.containers.save(c)
+                self._changed.notify_all()
+            self.output(c).publish("exit", None)  # an attach waiting for this start ends
+            if c.host_config.get("AutoRemove"):
+                self._remove_stopped(c)
+            raise
+
+    def _start(self, c: Container) -> None:
+        image = self.images.resolve(c.image_id)
+        rootfs = self._rootfs_path(c)
+        mounts = snapshots.prepare(self.images, self._dir(c), image)
+        os.makedirs(rootfs, exist_ok=True)
+        snapshots.mount_all(mounts, rootfs)
+        io: IOConfig | None = None
+        pio: ProcessIO | None = None
+        log: logs.JsonFileLog | None = None
+        try:
+            try:
+                user = users.resolve(rootfs, c.config.get("User") or "")
+                spec = runtime_spec.build(
+                    c.id,
+                    {**c.config, "Cmd": [c.path, *c.args], "Entrypoint": None},
+                    c.host_config,
+                    {},
+                    rootfs,
+                    user,
+                    c.config["Hostname"],
+                )
+            except SpecError as e:
+                raise InvalidParameter(str(e)) from None
+            io = make_fifos(
+                os.path.join(self.exec_root, c.id),
+                "init",
+                stdin=c.config["OpenStdin"],
+                terminal=c.config["Tty"],
+            )
+            log = logs.JsonFileLog(self.log_path(c))
+            out = self.output(c)
+            log_write = log.write
+
+            def sink(stream: str, data: bytes | None) -> None:
+                if data is not None:
+                    log_write(stream, data)
+                out.publish(stream, data)
+
+            pio = ProcessIO(io, sink)
+            try:
+                pid = self.executor.create(c.id, spec, io)
+                pio.start_copying()
+                self.executor.start(c.id)
+            except ExecutorError as e:
+                try:
+                    self.executor.delete(c.id)
+                except ExecutorError:
+                    pass
+                raise InvalidParameter(str(e)) from None
+        except BaseException:
+            if pio is not None:
+                pio.close()
+            if log is not None:
+                log.close()
+            snapshots.unmount(rootfs)
+            raise
+        with self._lock:
+            self._live[c.id] = Live(io=pio, log=log, rootfs=rootfs, spec=spec)
+            c.state.status = "running"
+            c.state.pid = pid
+            c.state.exit_code = 0
+            c.state.oom_killed = False
+            c.state.error = ""
+            c.state.started_at = time.time()
+            c.state.finished_at = 0.0
+            self.containers.save(c)
+            self._changed.notify_all()
+        threading.Thread(target=self._wait_exit, args=(c,), daemon=True).start()
+
+    def _wait_exit(self, c: Container) -> None:
+        try:
+            status = self.executor.wait(c.id)
+            code, oom = status.code, status.oom_killed
+        except ExecutorError as e:
+            code, oom = 255, False
+            c.state.error = str(e)
+        live = self._live[c.id]
+        # The output must be in the log before anyone hears of the exit: `docker run`
+        # prints the logs after `wait` returns.
+        live.io.wait_drained()
+        live.io.close()
+        live.log.close()
+        try:
+            self.executor.delete(c.id)
+        except ExecutorError:
+            pass
+        snapshots.unmount(live.rootfs)
+        with self._lock:
+            del self._live[c.id]
+            c.state.status = "exited"
+            c.state.exit_code = code
+            c.state.oom_killed = oom
+            c.state.pid = 0
+            c.state.finished_at = time.time()
+            self._exits[c.id] = self._exits.get(c.id, 0) + 1
+            for ex in self._execs.values():
+                if ex.container_id == c.id and ex.running:
+                    ex.running = False
+            self.containers.save(c)
+            self._changed.notify_all()
+        self.output(c).publish("exit", None)
+        if c.host_config.get("AutoRemove") and not getattr(c, "_restarting", False):
+            self._remove_stopped(c)
+
+    # ---------------------------------------------------------------- wait
+
+    def wait(self, ref: str, condition: str = "not-running") -> Container:
+        """Block until the condition holds; returns the container (its State tells)."""
+        c = self.containers.get(ref)
+        if condition not in ("not-running", "next-exit", "removed"):
+            raise InvalidParameter(f"invalid condition: {condition!r}")
+        with self._lock:
+            exits = self._exits.get(c.id, 0)
+            while True:
+                if condition == "removed":
+                    if c.id in self._removed:
+                        return c
+                elif condition == "next-exit":
+                    if self._exits.get(c.id, 0) > exits:
+                        return c
+                elif not c.state.running and c.state.status != "starting":
+                    return c
+                if c.id in self._removed:
+                    return c
+                self._changed.wait()
+
+    def _wait_stopped(self, c: Container, timeout: float | None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while c.state.running or c.id in self._live:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+        return True
+
+    # ---------------------------------------------------------------- signals
+
+    def kill(self, ref: str, sig: str | int | None = None) -> None:
+        c = self.containers.get(ref)
+        number = parse_signal(sig)
+        if not c.state.running:
+            raise NotRunning(c.id)
+        try:
+            self.executor.kill(c.id, number)
+        except ExecutorError as e:
+            raise EngineError(f"Cannot kill container: {c.id}: {e}") from None
+        if number == signals.SIGKILL:
+            self._wait_stopped(c, None)
+
+    def stop(self, ref: str, timeout: int | None = None) -> None:
+        """The stop signal, then SIGKILL when the grace period is over."""
+        c = self.containers.get(ref)
+        if not c.state.running:
+            raise NotModified("container already stopped")
+        if timeout is None:
+            timeout = c.config.get("StopTimeout", DEFAULT_STOP_TIMEOUT)
+        sig = parse_signal(c.config.get("StopSignal"), signals.SIGTERM)
+        try:
+            self.executor.kill(c.id, sig)
+        except ExecutorError:
+            pass
+        if timeout is not None and timeout < 0:
+            self._wait_stopped(c, None)
+            return
+        if not self._wait_stopped(c, float(timeout)):
+            try:
+                self.executor.kill(c.id, signals.SIGKILL, all=True)
+            except ExecutorError:
+                pass
+            self._wait_stopped(c, None)
+
+    def restart(self, ref: str, timeout: int | None = None) -> None:
+        c = self.containers.get(ref)
+        if c.state.running:
+            c._restarting = True  # type: ignore[attr-defined]
+            try:
+                self.stop(c.id, timeout)
+            finally:
+                c._restarting = False  # type: ignore[attr-defined]
+        c.restart_count += 1
+        self.start(c.id)
+
+    def resize(self, ref: str, height: int, width: int) -> None:
+        c = self.containers.get(ref)
+        if not c.state.running:
+            raise NotRunning(c.id)
+        try:
+            self.executor.resize(c.id, None, height, width)
+        except ExecutorError as e:
+            raise EngineError(str(e)) from None
+
+    # ---------------------------------------------------------------- remove
+
+    def remove(self, ref: str, force: bool = False) -> None:
+        c = self.containers.get(ref)
+        if c.state.running:
+            if not force:
+                raise Conflict(
+                    f"You cannot remove a running container {c.id}. Stop the container "
+                    "before attempting removal or force remove"
+                )
+            try:
+                self.executor.kill(c.id, signals.SIGKILL, all=True)
+            except ExecutorError:
+                pass
+            self._wait_stopped(c, None)
+        self._remove_stopped(c)
+
+    def _remove_stopped(self, c: Container) -> None:
+        with self._lock:
+            if c.id in self._removed:
+                return
+            self._removed.add(c.id)
+            self.containers.forget(c.id)
+            self._output.pop(c.id, None)
+            for exec_id in [e for e, ex in self._execs.items() if ex.container_id == c.id]:
+                del self._execs[exec_id]
+        snapshots.unmount(self._rootfs_path(c))
+        snapshots.remove(self._dir(c))
+        shutil.rmtree(self._dir(c), ignore_errors=True)
+        shutil.rmtree(os.path.join(self.exec_root, c.id), ignore_errors=True)
+        with self._lock:
+            self._changed.notify_all()
+
+    def image_in_use(self, image_id: str) -> Container | None:
+        for c in self.containers.all():
+            if c.image_id == image_id:
+                return c
+        return None
+
+    # ---------------------------------------------------------------- attach
+
+    def attach_io(self, c: Container) -> ProcessIO | None:
+        """The running process's streams, waiting for a start that is on its way."""
+        with self._lock:
+            while True:
+                live = self._live.get(c.id)
+                if live is not None:
+                    return live.io
+                if c.id in self._removed or c.state.status == "exited":
+                    return None
+                self._changed.wait(0.5)
+
+    # ---------------------------------------------------------------- exec
+
+    def exec_create(self, ref: str, body: dict) -> Exec:
+        c = self.containers.get(ref)
+        if not isinstance(body, dict):
+            raise InvalidParameter("invalid JSON: the body must be an object")
+        if not body.get("Cmd"):
+            raise InvalidParameter("No exec command specified")
+        if not c.state.running:
+            raise NotRunning(c.id)
+        ex = Exec(id=os.urandom(32).hex(), container_id=c.id, body=body)
+        with self._lock:
+            self._execs[ex.id] = ex
+            c.execs.append(ex.id)
+        return ex
+
+    def get_exec(self, exec_id: str) -> Exec:
+        with self._lock:
+            ex = self._execs.get(exec_id)
+        if ex is None:
+            raise NoSuchExec(exec_id)
+        return ex
+
+    def exec_start(self, exec_id: str, tty: bool | None = None) -> Exec:
+        """Start the exec; its output goes to `ex.output` (subscribe first)."""
+        ex = self.get_exec(exec_id)
+        c = self.containers.get(ex.container_id)
+        with self._lock:
+            if ex.running or ex.exit_code is not None:
+                raise Conflict(f"Error: Exec command {ex.id} has already run")
+            live = self._live.get(c.id)
+            if live is None:
+                raise NotRunning(c.id)
+            ex.running = True
+        body = ex.body
+        terminal = bool(body.get("Tty") if tty is None else tty)
+        try:
+            try:
+                user = users.resolve(live.rootfs, body.get("User") or c.config.get("User") or "")
+                process = runtime_spec.exec_process(
+                    live.spec["process"], {**body, "Tty": terminal}, user, c.config["Env"]
+                )
+            except SpecError as e:
+                raise InvalidParameter(str(e)) from None
+            io = make_fifos(
+                os.path.join(self.exec_root, c.id),
+                ex.id[:16],
+                stdin=bool(body.get("AttachStdin")),
+                terminal=terminal,
+            )
+            ex.io = ProcessIO(io, ex.output.publish)
+            try:
+                ex.pid = self.executor.exec(c.id, ex.id, process, io)
+            except ExecutorError as e:
+                ex.io.close()
+                raise EngineError(str(e)) from None
+            ex.io.start_copying()
+        except BaseException:
+            with self._lock:
+                ex.running = False
+                ex.exit_code = 126
+            ex.done.set()
+            raise
+        threading.Thread(target=self._wait_exec, args=(ex,), daemon=True).start()
+        return ex
+
+    def _wait_exec(self, ex: Exec) -> None:
+        try:
+            code = self.executor.wait(ex.container_id, ex.id).code
+        except ExecutorError:
+            code = 137
+        assert ex.io is not None
+        ex.io.wait_drained()
+        ex.io.close()
+        with self._lock:
+            ex.running = False
+            ex.exit_code = code
+            self._changed.notify_all()
+        ex.done.set()
+        ex.output.publish("exit", None)
+
+    def exec_resize(self, exec_id: str, height: int, width: int) -> None:
+        ex = self.get_exec(exec_id)
+        if not ex.running:
+            raise Conflict(f"Exec {exec_id} is not running")
+        try:
+            self.executor.resize(ex.container_id, ex.id, height, width)
+        except ExecutorError as e:
+            raise EngineError(str(e)) from None
+
+    def shutdown(self) -> None:
+        self.executor.close()

@@ -1,0 +1,61 @@
+"""What every stage's daemon does at start: flags, the image store, the engine, the API.
+
+A stage's `daemon.py` is a few lines: it names its era and says how to make its
+executor. Everything else a daemon is, is here, once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from collections.abc import Callable
+
+from shared.daemon.executor import Executor
+
+DEFAULT_ROOT = "/var/lib/whalebones"
+DEFAULT_EXEC_ROOT = "/run/whalebones"
+DEFAULT_HOST = "unix:///run/whalebones/docker.sock"
+
+
+def parse_args(stage: str, argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog=f"python -m stages.{stage}", description=__doc__)
+    p.add_argument("--root", default=DEFAULT_ROOT, help="persistent state: images, containers")
+    p.add_argument("--exec-root", default=DEFAULT_EXEC_ROOT, help="runtime state: FIFOs, sockets")
+    p.add_argument("-H", "--host", default=DEFAULT_HOST, help="API socket, unix:///path")
+    p.add_argument("--pidfile", help="write the daemon's pid here")
+    p.add_argument("-D", "--debug", action="store_true", help="log every request")
+    return p.parse_args(argv)
+
+
+def run(
+    stage: str,
+    make_executor: Callable[[argparse.Namespace], Executor],
+    argv: list[str] | None = None,
+) -> None:
+    args = parse_args(stage, argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format=f"%(asctime)s {stage} %(levelname)s %(message)s",
+    )
+    # Imported here, not at the top: `--help` should not pay for Flask.
+    from shared.api.app import create_app
+    from shared.api.server import serve
+    from shared.daemon.engine import Engine
+    from shared.images.store import ImageStore
+
+    for d in (args.root, args.exec_root):
+        os.makedirs(d, mode=0o711, exist_ok=True)
+    if args.pidfile:
+        with open(args.pidfile, "w") as f:
+            f.write(str(os.getpid()))
+    executor = make_executor(args)
+    images = ImageStore(os.path.join(args.root, "images"))
+    engine = Engine(executor, args.root, args.exec_root, stage, images)
+    logging.getLogger("whalebones").info(
+        "%s daemon (executor %s) listening on %s", stage, executor.name, args.host
+    )
+    hooks = [engine.shutdown]
+    if args.pidfile:
+        hooks.append(lambda: os.path.exists(args.pidfile) and os.unlink(args.pidfile))
+    serve(create_app(engine), args.host, hooks)

@@ -1,0 +1,155 @@
+"""The daemon's side of a container's standard streams.
+
+The daemon makes three FIFOs per process (`init-stdin`, `init-stdout`, `init-stderr`,
+or `<exec-id>-...`), as dockerd does for containerd, and opens its ends:
+
+    stdout/stderr  read here, copied to the json-file log and to every attached client
+    stdin          written here from the attached client that owns stdin
+
+The executor opens the other ends for the container. Opening a FIFO for reading with
+O_NONBLOCK does not wait for a writer, but reading one that never had a writer returns
+EOF at once; so the copy starts only after the executor has created the process and
+its write ends exist.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+
+from shared.daemon.executor import IOConfig
+
+def make_fifos(directory: str, prefix: str, stdin: bool, terminal: bool) -> IOConfig:
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    paths = {}
+    for stream in ("stdin", "stdout", "stderr"):
+        if (stream == "stdin" and not stdin) or (stream == "stderr" and terminal):
+            continue
+        path = os.path.join(directory, f"{prefix}-{stream}")
+        if os.path.exists(path):
+            os.unlink(path)
+        os.mkfifo(path, 0o600)
+        paths[stream] = path
+    return IOConfig(
+        stdin=paths.get("stdin"),
+        stdout=paths["stdout"],
+        stderr=paths.get("stderr"),
+        terminal=terminal,
+    )
+
+
+def remove_fifos(io: IOConfig) -> None:
+    for path in (io.stdin, io.stdout, io.stderr):
+        if path:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+
+class Broadcast:
+    """Fan-out of output to whoever is attached right now.
+
+    What `docker attach` shows is output from the moment of attaching, not from the
+    start: that is the log's job. Listeners get (stream, data) and, when a stream ends,
+    (stream, None); when the process has exited and every copy is done, ("exit", None).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: list[queue.Queue[tuple[str, bytes | None]]] = []
+
+    def subscribe(self) -> queue.Queue[tuple[str, bytes | None]]:
+        q: queue.Queue[tuple[str, bytes | None]] = queue.Queue()
+        with self._lock:
+            self._queues.append(q)
+        return q
+
+    def unsubscribe(self, q: queue.Queue[tuple[str, bytes | None]]) -> None:
+        with self._lock:
+            if q in self._queues:
+                self._queues.remove(q)
+
+    def publish(self, stream: str, data: bytes | None) -> None:
+        with self._lock:
+            queues = list(self._queues)
+        for q in queues:
+            q.put((stream, data))
+
+
+class ProcessIO:
+    """One process's streams: copies output from its FIFOs to a sink, input to its FIFO.
+
+    The sink gets (stream, data) for each chunk and (stream, None) at each stream's end.
+    """
+
+    def __init__(self, io: IOConfig, sink: Callable[[str, bytes | None], None]) -> None:
+        self.io = io
+        self._sink = sink
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._read_fds: dict[str, int] = {}
+        self._stdin_fd: int | None = None
+        try:
+            for stream in ("stdout", "stderr"):
+                path = getattr(io, stream)
+                if path:
+                    self._read_fds[stream] = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            if io.stdin:
+                # O_RDWR never blocks on a FIFO (we are a reader too), and the process
+                # reads EOF only when we close it: that is how StdinOnce ends its input.
+                self._stdin_fd = os.open(io.stdin, os.O_RDWR)
+        except OSError:
+            self.close()
+            raise
+
+    def start_copying(self) -> None:
+        """Call once the process exists and holds the write ends of the FIFOs."""
+        for stream, fd in self._read_fds.items():
+            os.set_blocking(fd, True)
+            t = threading.Thread(target=self._copy, args=(stream, fd), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _copy(self, stream: str, fd: int) -> None:
+        try:
+            while data := os.read(fd, 65536):
+                self._sink(stream, data)
+        finally:
+            os.close(fd)
+            self._sink(stream, None)
+
+    def write_stdin(self, data: bytes) -> bool:
+        """False once stdin is closed (the process can no longer read more)."""
+        with self._lock:
+            fd = self._stdin_fd
+            if fd is None:
+                return False
+            view = memoryview(data)
+            try:
+                while view:
+                    view = view[os.write(fd, view) :]
+            except OSError:
+                return False
+            return True
+
+    def close_stdin(self) -> None:
+        with self._lock:
+            fd, self._stdin_fd = self._stdin_fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def wait_drained(self, timeout: float = 5.0) -> None:
+        """Wait until every output stream has reached EOF (the copies are complete)."""
+        for t in self._threads:
+            t.join(timeout)
+
+    def close(self) -> None:
+        self.close_stdin()
+        if not self._threads:  # never started: the read ends are still ours to close
+            for fd in self._read_fds.values():
+                os.close(fd)
+            self._read_fds.clear()
+        remove_fifos(self.io)

@@ -1,0 +1,3 @@
+from stages.stage2_libcontainer.daemon import run
+
+run()
