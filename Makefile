@@ -1,0 +1,67 @@
+# Whalebones: Docker's engine, era by era.
+#   make stage-4 && ./run busybox sh     start a stage, open a shell in a container
+#   make test                            set everything up and run the tests
+SHELL := /bin/bash
+PY := .venv/bin/python
+IMAGES_ROOT := /var/lib/whalebones/images
+# What the stages and tests need from Debian. python3-venv makes the virtualenv from
+# Debian's own Python (fast to start: every CLI call pays its start-up).
+APT_RUN := busybox-static python3-venv
+APT_TEST := $(APT_RUN) docker.io runc crun
+PYTEST_ARGS ?=
+
+.PHONY: help deps-run deps-test venv images stage-1 stage-2 stage-3 stage-4 stop status \
+        test test-unit test-behaviour test-reference lint bench clean
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps-run:
+	$(call apt_install,$(APT_RUN))
+
+deps-test:
+	$(call apt_install,$(APT_TEST))
+
+.venv/.installed: pyproject.toml
+	@[ -x $(PY) ] || /usr/bin/python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: deps-run .venv/.installed
+
+images: venv
+	@PYTHONPATH=$(CURDIR) $(PY) -m shared.images.busybox --root $(IMAGES_ROOT)
+
+stage-%: venv images
+	@scripts/stage start $*
+
+stop:
+	@scripts/stage stop
+
+status:
+	@scripts/stage status
+
+lint: venv
+	$(PY) -m ruff check shared stages tests
+
+test: deps-test venv lint
+	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
+
+# The same behaviour suite against a real Docker engine: proof the tests are honest.
+test-reference: deps-test venv
+	WB_ENGINES=reference PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/behaviour
+
+bench: deps-test venv images
+	PYTHONPATH=$(CURDIR) $(PY) -m tests.bench
+
+clean: stop
+	rm -rf .venv
