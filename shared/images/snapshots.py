@@ -1,0 +1,87 @@
+"""A container's root filesystem: the image's layers, read-only, under a private writable
+layer, merged by overlayfs.
+
+    <container_dir>/upper   everything the container writes (and its whiteouts)
+    <container_dir>/work    overlayfs's scratch space; must be on upper's filesystem
+
+The layers are shared by every container of the image and never change; `docker diff`
+is simply a walk of `upper`. containerd calls this a snapshot and hands it over as a
+list of mounts, which is what `prepare` returns, for whichever era mounts it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import shutil
+
+from shared.daemon.executor import Mount
+from shared.images.store import Image, ImageStore
+
+# mount(2) flags for the options that are flags rather than filesystem data.
+MOUNT_FLAGS = {
+    "ro": 0x1,  # MS_RDONLY
+    "nosuid": 0x2,  # MS_NOSUID
+    "nodev": 0x4,  # MS_NODEV
+    "noexec": 0x8,  # MS_NOEXEC
+    "bind": 0x1000,  # MS_BIND
+    "rbind": 0x1000 | 0x4000,  # MS_BIND | MS_REC
+}
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def prepare(store: ImageStore, container_dir: str, image: Image) -> list[Mount]:
+    """Make the container's upper and work dirs; return the overlay mount of its rootfs."""
+    lowers = list(reversed(store.layer_dirs(image)))  # overlayfs lists the top layer first
+    upper = os.path.join(container_dir, "upper")
+    work = os.path.join(container_dir, "work")
+    if not lowers:  # an image without layers: overlayfs needs at least one lowerdir
+        lowers = [os.path.join(container_dir, "empty")]
+        os.makedirs(lowers[0], mode=0o755, exist_ok=True)
+    os.makedirs(upper, mode=0o755, exist_ok=True)
+    os.makedirs(work, mode=0o700, exist_ok=True)
+    for path in (*lowers, upper, work):
+        # The options are one comma-separated string with ":" between lowerdirs.
+        if "," in path or ":" in path:
+            raise ValueError(f"overlay: path {path!r} contains ',' or ':'")
+    options = (f"lowerdir={':'.join(lowers)}", f"upperdir={upper}", f"workdir={work}")
+    return [Mount(type="overlay", source="overlay", options=options)]
+
+
+def mount_all(mounts: list[Mount], target: str) -> None:
+    """Mount each mount on target, in order (later ones on top)."""
+    for m in mounts:
+        flags = 0
+        data = []
+        for option in m.options:
+            if option in MOUNT_FLAGS:
+                flags |= MOUNT_FLAGS[option]
+            else:
+                data.append(option)
+        _check(
+            _libc.mount(
+                m.source.encode(), target.encode(), m.type.encode(), flags, ",".join(data).encode()
+            ),
+            f"mount {m.type} on {target}",
+        )
+
+
+def unmount(target: str, lazy: bool = False) -> None:
+    """Unmount target; lazy detaches it even while busy (MNT_DETACH)."""
+    _check(_libc.umount2(target.encode(), 2 if lazy else 0), f"umount {target}")
+
+
+def remove(container_dir: str) -> None:
+    """Delete the container's writable layer (it must be unmounted)."""
+    for name in ("upper", "work", "empty"):
+        path = os.path.join(container_dir, name)
+        if os.path.lexists(path):
+            shutil.rmtree(path)
+
+
+def _check(result: int, operation: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{operation}: {errno.errorcode.get(err, err)} ({os.strerror(err)})")
