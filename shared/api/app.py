@@ -16,10 +16,10 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from shared.api import streams, views
-from shared.daemon.engine import Engine
 from shared.daemon import logs
+from shared.daemon.engine import Engine
 from shared.daemon.errors import Conflict, EngineError, InvalidParameter
-from shared.images.store import ImageConflict, ImageNotFound
+from shared.images import store as image_store
 
 API_VERSION = "1.45"
 MIN_API_VERSION = "1.24"
@@ -105,18 +105,6 @@ def create_app(engine: Engine) -> Flask:
             return Response(status=304)
         resp = jsonify(message=e.message)
         resp.status_code = e.status
-        return resp
-
-    @app.errorhandler(ImageNotFound)
-    def image_not_found(e: ImageNotFound) -> Response:
-        resp = jsonify(message=str(e))
-        resp.status_code = 404
-        return resp
-
-    @app.errorhandler(ImageConflict)
-    def image_conflict(e: ImageConflict) -> Response:
-        resp = jsonify(message=str(e))
-        resp.status_code = 409
         return resp
 
     @app.errorhandler(HTTPException)
@@ -400,11 +388,11 @@ def create_app(engine: Engine) -> Flask:
 
     @app.get("/images/json")
     def image_list() -> Response:
-        return jsonify([engine.images.to_summary(i) for i in engine.images.list()])
+        return jsonify([image_store.to_summary(i) for i in engine.images.list()])
 
     @app.get("/images/<path:ref>/json")
     def image_inspect(ref: str) -> Response:
-        return jsonify(engine.images.to_inspect(engine.images.resolve(ref)))
+        return jsonify(image_store.to_inspect(engine.images.resolve(ref)))
 
     @app.delete("/images/<path:ref>")
     def image_delete(ref: str) -> Response:

@@ -50,7 +50,7 @@ def hijack(tty: bool, run: Callable[[socket.socket, Callable[[int], bytes]], Non
     environ = request.environ
     sock: socket.socket = environ["werkzeug.socket"]
     rfile = environ["wsgi.input"]
-    reader = getattr(rfile, "read1", None) or getattr(rfile, "read")
+    reader = getattr(rfile, "read1", None) or rfile.read
     upgrade = "upgrade" in request.headers.get("Connection", "").lower()
     content_type = RAW if tty else MULTIPLEXED
     if upgrade:

@@ -13,6 +13,7 @@ everyone waiting on `self._changed`.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal as signals
@@ -63,6 +64,15 @@ class Exec:
     io: ProcessIO | None = None
     output: Broadcast = field(default_factory=Broadcast)
     done: threading.Event = field(default_factory=threading.Event)
+
+
+def unmount_rootfs(path: str) -> None:
+    """Unmount a container's rootfs if it is mounted (after a crash it may not be)."""
+    try:
+        snapshots.unmount(path)
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOENT):
+            raise
 
 
 def parse_signal(value: str | int | None, default: int = signals.SIGKILL) -> int:
@@ -125,7 +135,7 @@ class Engine:
             self.executor.delete(c.id)
         except ExecutorError:
             pass
-        snapshots.unmount(self._rootfs_path(c))
+        unmount_rootfs(self._rootfs_path(c))
         shutil.rmtree(os.path.join(self.exec_root, c.id), ignore_errors=True)
 
     # ---------------------------------------------------------------- paths
@@ -304,7 +314,7 @@ class Engine:
                 pio.close()
             if log is not None:
                 log.close()
-            snapshots.unmount(rootfs)
+            unmount_rootfs(rootfs)
             raise
         with self._lock:
             self._live[c.id] = Live(io=pio, log=log, rootfs=rootfs, spec=spec)
@@ -336,7 +346,7 @@ class Engine:
             self.executor.delete(c.id)
         except ExecutorError:
             pass
-        snapshots.unmount(live.rootfs)
+        unmount_rootfs(live.rootfs)
         with self._lock:
             del self._live[c.id]
             c.state.status = "exited"
@@ -468,7 +478,7 @@ class Engine:
             self._output.pop(c.id, None)
             for exec_id in [e for e, ex in self._execs.items() if ex.container_id == c.id]:
                 del self._execs[exec_id]
-        snapshots.unmount(self._rootfs_path(c))
+        unmount_rootfs(self._rootfs_path(c))
         snapshots.remove(self._dir(c))
         shutil.rmtree(self._dir(c), ignore_errors=True)
         shutil.rmtree(os.path.join(self.exec_root, c.id), ignore_errors=True)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from shared.daemon.executor import IOConfig
 
+
 def make_fifos(directory: str, prefix: str, stdin: bool, terminal: bool) -> IOConfig:
     os.makedirs(directory, mode=0o700, exist_ok=True)
     paths = {}

@@ -24,8 +24,12 @@ import time
 from dataclasses import dataclass, field
 
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
-from stages.stage2_libcontainer.libcontainer import Container, ContainerError, Stdio
-from stages.stage2_libcontainer.libcontainer import set_child_subreaper
+from stages.stage2_libcontainer.libcontainer import (
+    Container,
+    ContainerError,
+    Stdio,
+    set_child_subreaper,
+)
 
 
 @dataclass
