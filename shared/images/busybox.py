@@ -18,7 +18,6 @@ import gzip
 import hashlib
 import io
 import json
-import platform
 import subprocess
 import sys
 import tarfile
@@ -31,6 +30,7 @@ from shared.images.store import (
     Image,
     ImageNotFound,
     ImageStore,
+    host_architecture,
 )
 
 BUSYBOX = "/bin/busybox"
@@ -90,16 +90,6 @@ DIRECTORIES = {
     "var/www": 0o755,
 }
 
-GOARCH = {  # platform.machine() -> the architecture names of OCI images (Go's)
-    "x86_64": "amd64",
-    "aarch64": "arm64",
-    "armv7l": "arm",
-    "i686": "386",
-    "ppc64le": "ppc64le",
-    "s390x": "s390x",
-    "riscv64": "riscv64",
-}
-
 
 def rootfs_layer(busybox: str = BUSYBOX) -> bytes:
     """The uncompressed tar of the image's only layer."""
@@ -148,10 +138,11 @@ def build_busybox(store: ImageStore, busybox: str = BUSYBOX, tag: str = TAG) -> 
     with gzip.GzipFile(fileobj=compressed, mode="wb", mtime=0, filename="") as gz:
         gz.write(layer)
     layer_gz = compressed.getvalue()
-    version = subprocess.run([busybox], capture_output=True, text=True).stdout.split("\n")[0]
+    usage = subprocess.run([busybox], capture_output=True, text=True).stdout
+    version = usage.split(" multi-call")[0]  # "BusyBox v1.35.0 (Debian 1:1.35.0-4...)"
 
     config = {
-        "architecture": GOARCH.get(platform.machine(), platform.machine()),
+        "architecture": host_architecture(),
         "os": "linux",
         "created": CREATED,
         "config": {"Env": [PATH], "Cmd": ["sh"]},

@@ -23,6 +23,7 @@ import fcntl
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import tempfile
@@ -45,6 +46,16 @@ OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 UNIX_EPOCH = "1970-01-01T00:00:00Z"
+
+GOARCH = {  # what uname calls a machine -> what images call it (Go's GOARCH names)
+    "x86_64": "amd64",
+    "aarch64": "arm64",
+    "armv7l": "arm",
+    "i686": "386",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+}
 
 # The Config object `docker image inspect` shows: Docker's container config, of which
 # an image config sets only some fields.
@@ -499,6 +510,11 @@ class ImageStore:
 
 
 # ---- helpers shared with the API ----------------------------------------------------
+
+
+def host_architecture() -> str:
+    """This machine's architecture as image configs and manifest lists name it."""
+    return GOARCH.get(platform.machine(), platform.machine())
 
 
 def chain_ids(diff_ids: list[str]) -> list[str]:
