@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from shared.api import streams, views
 from shared.daemon import logs
 from shared.daemon.engine import Engine
-from shared.daemon.errors import Conflict, EngineError, InvalidParameter
+from shared.daemon.errors import Conflict, EngineError, InvalidParameter, NotFound
 from shared.images import store as image_store
 
 API_VERSION = "1.45"
@@ -135,7 +135,19 @@ def create_app(engine: Engine) -> Flask:
     @app.get("/version")
     def version() -> Response:
         uname = platform.uname()
-        details = {"ApiVersion": API_VERSION, "Arch": "amd64", "Os": "linux", "Stage": engine.stage}
+        arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(uname.machine, uname.machine)
+        details = {
+            "ApiVersion": API_VERSION,
+            "MinAPIVersion": MIN_API_VERSION,
+            "GitCommit": "whalebones",
+            "GoVersion": f"python{platform.python_version()}",
+            "Os": "linux",
+            "Arch": arch,
+            "KernelVersion": uname.release,
+            "Experimental": "false",
+            "BuildTime": "",
+            "Stage": engine.stage,
+        }
         return jsonify(
             Platform={"Name": f"Whalebones ({engine.stage}: {engine.executor.name})"},
             Components=[{"Name": "Engine", "Version": VERSION, "Details": details}],
@@ -145,7 +157,7 @@ def create_app(engine: Engine) -> Flask:
             GitCommit="whalebones",
             GoVersion=f"python{platform.python_version()}",
             Os="linux",
-            Arch={"x86_64": "amd64", "aarch64": "arm64"}.get(uname.machine, uname.machine),
+            Arch=arch,
             KernelVersion=uname.release,
             BuildTime="",
         )
@@ -385,6 +397,27 @@ def create_app(engine: Engine) -> Flask:
         return jsonify(views.exec_inspect(engine.get_exec(exec_id)))
 
     # ------------------------------------------------------------ images
+
+    @app.post("/images/create")
+    def image_create() -> Response:
+        # Pulling from registries is issue 6; until then an image that is not in the
+        # store cannot be had, and the docker CLI shows this message after its own
+        # "Unable to find image locally".
+        ref = request.args.get("fromImage", "")
+        tag = request.args.get("tag")
+        if ref and tag and "@" not in ref:
+            ref = f"{ref}:{tag}"
+        try:
+            engine.images.resolve(ref)
+        except image_store.ImageNotFound:
+            raise NotFound(
+                f"pull access denied for {ref.split(':')[0]}: this daemon cannot reach "
+                "registries yet; only images in its store can run"
+            ) from None
+        return Response(
+            json.dumps({"status": f"Image is up to date for {ref}"}) + "\r\n",
+            mimetype="application/json",
+        )
 
     @app.get("/images/json")
     def image_list() -> Response:
