@@ -358,26 +358,27 @@ def create_app(engine: Engine) -> Flask:
         if body.get("Detach"):
             engine.exec_start(exec_id, tty)
             return Response(status=200)
-        q = ex.output.subscribe()
-        try:
-            engine.exec_start(exec_id, tty)
-        except BaseException:
-            ex.output.unsubscribe(q)
-            raise
+        if ex.running or ex.exit_code is not None:
+            raise Conflict(f"Error: Exec command {ex.id} has already run")
         size = body.get("ConsoleSize")
-        if tty and size and size[0] and size[1]:
-            try:
-                engine.exec_resize(exec_id, int(size[0]), int(size[1]))
-            except EngineError:
-                pass
-        wanted = set()
-        if ex.body.get("AttachStdout", True):
-            wanted.add("stdout")
-        if ex.body.get("AttachStderr", True):
-            wanted.add("stderr")
+        wanted = {s for s in ("stdout", "stderr") if ex.body.get(f"Attach{s.title()}", True)}
 
         def run(sock, read) -> None:  # type: ignore[no-untyped-def]
+            # As dockerd does, the process starts only once the client has the 101:
+            # output that raced ahead of the response head could be swallowed by the
+            # client's HTTP parser. An error now goes into the stream itself.
+            q = ex.output.subscribe()
             try:
+                try:
+                    engine.exec_start(exec_id, tty)
+                except EngineError as e:
+                    sock.sendall(streams.encode(tty, "stdout", f"{e.message}\r\n".encode()))
+                    return
+                if tty and size and size[0] and size[1]:
+                    try:
+                        engine.exec_resize(exec_id, int(size[0]), int(size[1]))
+                    except EngineError:
+                        pass
                 if ex.body.get("AttachStdin") and ex.io is not None:
                     streams.pump_input(read, ex.io.write_stdin, ex.io.close_stdin)
                 expected = {"stdout"} if tty else {"stdout", "stderr"}

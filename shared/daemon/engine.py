@@ -559,12 +559,16 @@ class Engine:
                 ex.pid = self.executor.exec(c.id, ex.id, process, io)
             except ExecutorError as e:
                 ex.io.close()
+                if "not found" in str(e) or "no such file" in str(e):
+                    with self._lock:
+                        ex.exit_code = 127
                 raise EngineError(str(e)) from None
             ex.io.start_copying()
         except BaseException:
             with self._lock:
                 ex.running = False
-                ex.exit_code = 126
+                if ex.exit_code is None:
+                    ex.exit_code = 126  # as Docker: the command could not be run
             ex.done.set()
             raise
         threading.Thread(target=self._wait_exec, args=(ex,), daemon=True).start()
