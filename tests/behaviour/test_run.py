@@ -1,0 +1,127 @@
+"""`run`: what the process inside sees and what the user gets back, from both CLIs."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_exit_code_is_passed_through(cli) -> None:
+    result = cli("run", "--rm", "busybox", "sh", "-c", "exit 3")
+    assert result.returncode == 3, result.stderr
+
+
+def test_output_reaches_stdout(cli) -> None:
+    result = cli("run", "--rm", "busybox", "echo", "hello", "world")
+    assert (result.returncode, result.stdout) == (0, "hello world\n"), result.stderr
+
+
+def test_stdout_and_stderr_stay_separate(cli) -> None:
+    result = cli("run", "--rm", "busybox", "sh", "-c", "echo to-out; echo to-err >&2")
+    assert result.returncode == 0
+    assert result.stdout == "to-out\n"
+    assert "to-err\n" in result.stderr and "to-out" not in result.stderr
+
+
+def test_stdin_is_piped_with_i(cli) -> None:
+    result = cli("run", "-i", "--rm", "busybox", "tr", "a-z", "A-Z", input="hello\nthere\n")
+    assert (result.returncode, result.stdout) == (0, "HELLO\nTHERE\n"), result.stderr
+
+
+def test_without_i_stdin_is_not_passed(cli) -> None:
+    result = cli("run", "--rm", "busybox", "sh", "-c", "cat; echo end", input="secret\n")
+    assert (result.returncode, result.stdout) == (0, "end\n"), result.stderr
+
+
+def test_command_not_found_exits_127(cli) -> None:
+    result = cli("run", "--rm", "busybox", "nosuchcommand")
+    assert result.returncode == 127
+    assert "nosuchcommand" in result.stderr
+
+
+def test_command_not_executable_exits_126(cli) -> None:
+    result = cli("run", "--rm", "busybox", "/etc/passwd")
+    assert result.returncode == 126
+    assert "permission denied" in result.stderr
+
+
+def test_unknown_image_exits_125(cli) -> None:
+    result = cli("run", "--rm", "nosuch")
+    assert result.returncode == 125
+    assert "nosuch" in result.stderr
+
+
+def test_tty_output_uses_crlf(cli) -> None:
+    # with -t the container writes to a pty whose line discipline turns \n into \r\n
+    result = cli("run", "--rm", "-t", "busybox", "echo", "hi", binary=True)
+    assert (result.returncode, result.stdout) == (0, b"hi\r\n"), result.stderr
+
+
+def test_image_path_and_env(cli) -> None:
+    result = cli("run", "--rm", "-e", "GREETING=hi there", "-e", "EMPTY=", "busybox",
+                 "sh", "-c", 'echo "$PATH"; echo "$GREETING"; echo "[$EMPTY]"; echo "$HOME"')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "hi there", "[]", "/root"]
+
+
+def test_e_overrides_image_env(cli) -> None:
+    result = cli("run", "--rm", "-e", "PATH=/bin", "busybox", "sh", "-c", 'echo "$PATH"')
+    assert (result.returncode, result.stdout) == (0, "/bin\n"), result.stderr
+
+
+def test_workdir(cli) -> None:
+    result = cli("run", "--rm", "-w", "/tmp/made/here", "busybox", "pwd")
+    assert (result.returncode, result.stdout) == (0, "/tmp/made/here\n"), result.stderr
+
+
+@pytest.mark.parametrize(("user", "expected"), [
+    ("nobody", "uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)"),
+    ("1000:1000", "uid=1000 gid=1000 groups=1000"),
+    ("0", "uid=0(root) gid=0(root) groups=0(root)"),
+])
+def test_user(cli, user: str, expected: str) -> None:
+    # supplementary groups come from the image's /etc/group: compare up to the first one
+    result = cli("run", "--rm", "-u", user, "busybox", "id")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split(",")[0] == expected
+
+
+def test_unknown_user_fails_to_start(cli) -> None:
+    result = cli("run", "--rm", "-u", "nosuchuser", "busybox", "id")
+    assert result.returncode != 0
+    assert "nosuchuser" in result.stderr
+
+
+def test_hostname_is_short_id(cli, clients) -> None:
+    name = clients.name()
+    result = cli("run", "--name", name, "busybox", "hostname")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == clients.inspect(name)["Id"][:12] + "\n"
+
+
+def test_h_sets_hostname(cli) -> None:
+    result = cli("run", "--rm", "-h", "box.example", "busybox", "sh", "-c",
+                 "hostname; cat /etc/hostname")
+    assert (result.returncode, result.stdout) == (0, "box.example\nbox.example\n")
+
+
+def test_process_is_pid_1_and_sees_few_processes(cli) -> None:
+    result = cli("run", "--rm", "busybox", "sh", "-c", "echo $$; ps -o pid= | wc -l")
+    assert result.returncode == 0, result.stderr
+    pid, count = result.stdout.split()
+    assert pid == "1"
+    assert int(count) <= 4  # sh, ps and the pipe's helper: nothing of the host
+
+
+def test_docker_py_run_returns_output(clients) -> None:
+    out = clients.py.containers.run("busybox", ["sh", "-c", "echo from-py"], remove=True)
+    assert out == b"from-py\n"
+
+
+def test_docker_py_run_nonzero_raises(clients) -> None:
+    import docker.errors
+
+    with pytest.raises(docker.errors.ContainerError) as error:
+        clients.py.containers.run("busybox", ["sh", "-c", "echo oops >&2; exit 5"], remove=True)
+    assert error.value.exit_status == 5
+    assert b"oops" in error.value.stderr

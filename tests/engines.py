@@ -1,0 +1,446 @@
+"""Start and stop the engines the behaviour suite runs against.
+
+An engine is anything that serves the Docker Engine API on a unix socket: one of our
+stages, or a private real dockerd (the *reference*: proof the tests are honest). Each is
+started in its own fresh directory, stopped by PID, and checked to leave nothing behind.
+
+    ENGINES              engine name -> how to start it (add a stage with one line)
+    start_engine(name)   a running Engine, busybox:latest already in its image store
+    Engine.stop()        SIGTERM, SIGKILL after 10 s, then check no process is left
+    snapshot(engine)     what of the engine's exists now (processes, mounts, cgroups),
+    leaks(engine, before)  ...and what appeared since and is still there
+
+Importable from any test directory: it depends only on the standard library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DOCKER_CLI = "/usr/local/bin/docker"
+DOCKERD = "/usr/sbin/dockerd"
+BUSYBOX = "/bin/busybox"
+IMAGE_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+START_TIMEOUT = 30.0
+STOP_GRACE = 10.0
+
+
+def repo_env(**extra: str) -> dict[str, str]:
+    """The environment for a child that runs the repo's Python code."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    env.update(extra)
+    return env
+
+
+# --- the engines --------------------------------------------------------------------
+
+
+@dataclass
+class Engine:
+    """A running engine: where its socket is, which process it is, what it owns."""
+
+    name: str
+    ours: bool
+    workdir: Path
+    root: Path
+    exec_root: Path
+    socket: Path
+    process: subprocess.Popen[bytes]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.socket}"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "daemon.log"
+
+    def log_tail(self, lines: int = 30) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def stop(self) -> None:
+        """SIGTERM by PID, SIGKILL after STOP_GRACE; then no process of it may be left."""
+        family = descendants(self.pid)
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                self.notes.append(f"{self.name}: did not exit {STOP_GRACE:.0f} s after SIGTERM")
+        left = wait_gone(family, deadline=5.0)
+        if left:
+            for proc in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGKILL)
+            raise EngineError(f"{self.name}: processes left after the daemon exited: {left}")
+
+
+class EngineError(Exception):
+    """An engine would not start, or did not stop cleanly."""
+
+
+class OurStage:
+    """A Whalebones stage: `python -m stages.<module> --root R --exec-root E --host H`."""
+
+    ours = True
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    def start(self, name: str, workdir: Path) -> Engine:
+        root, exec_root = workdir / "root", workdir / "exec"
+        images = root / "images"
+        images.mkdir(parents=True)
+        run_checked([sys.executable, "-m", "shared.images.busybox", "--root", str(images)],
+                    what="build busybox:latest", env=repo_env())
+        sock = workdir / "docker.sock"
+        command = [sys.executable, "-m", self.module, "--root", str(root),
+                   "--exec-root", str(exec_root), "--host", f"unix://{sock}"]
+        return launch(name, True, workdir, root, exec_root, sock, command, env=repo_env())
+
+
+class ReferenceDockerd:
+    """A private real dockerd: its own data root, exec root and socket, no bridge."""
+
+    ours = False
+
+    def start(self, name: str, workdir: Path) -> Engine:
+        root, exec_root, sock = workdir / "data", workdir / "exec", workdir / "docker.sock"
+        command = [DOCKERD, "--data-root", str(root), "--exec-root", str(exec_root),
+                   "-H", f"unix://{sock}", "--pidfile", str(workdir / "dockerd.pid"),
+                   "--bridge=none", "--iptables=false"]
+        engine = launch(name, False, workdir, root, exec_root, sock, command, env=dict(os.environ))
+        try:
+            load_busybox_into_dockerd(engine)
+        except BaseException:
+            engine.stop()
+            raise
+        return engine
+
+
+# Engine name -> how to start it. A new stage is one line here; no test is copied.
+ENGINES: dict[str, OurStage | ReferenceDockerd] = {
+    "stage2": OurStage("stages.stage2_libcontainer"),
+    "reference": ReferenceDockerd(),
+}
+
+
+@contextlib.contextmanager
+def start_engine(name: str) -> Iterator[Engine]:
+    """Run engine `name` in a fresh directory for the duration of the block."""
+    if name not in ENGINES:
+        raise EngineError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
+    workdir = Path(tempfile.mkdtemp(prefix=f"wb-{name}-", dir="/tmp"))
+    engine = ENGINES[name].start(name, workdir)
+    try:
+        yield engine
+    finally:
+        engine.stop()
+        mounts = mounts_under(workdir)
+        if not engine.ours:
+            # dockerd's own business (overlay, shm, netns files); a stopped dockerd
+            # normally unmounts them, but never leave the host with dangling mounts
+            for point in sorted(mounts, key=len, reverse=True):
+                subprocess.run(["umount", "-l", point], check=False)
+            mounts = []
+        if mounts:
+            raise EngineError(f"{name}: mounts left after the daemon exited: {mounts}")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def launch(name: str, ours: bool, workdir: Path, root: Path, exec_root: Path, sock: Path,
+           command: list[str], env: dict[str, str]) -> Engine:
+    """Start the daemon process, then wait until `GET /_ping` answers on its socket."""
+    log = open(workdir / "daemon.log", "wb")  # noqa: SIM115 - the child keeps it open
+    with log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                   env=env, cwd=REPO, start_new_session=True)
+    engine = Engine(name, ours, workdir, root, exec_root, sock, process)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise EngineError(f"{name} exited with {process.returncode} while starting "
+                              f"({' '.join(command)}):\n{engine.log_tail()}")
+        if ping(sock):
+            return engine
+        time.sleep(0.05)
+    engine.stop()
+    raise EngineError(f"{name}: no answer to GET /_ping on {sock} after {START_TIMEOUT} s:\n"
+                      f"{engine.log_tail()}")
+
+
+def ping(sock: Path) -> bool:
+    try:
+        conn = UnixHTTPConnection(str(sock), timeout=2)
+        conn.request("GET", "/_ping")
+        ok = conn.getresponse().status == 200
+        conn.close()
+        return ok
+    except OSError:
+        return False
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client speaking to a unix socket instead of a TCP port."""
+
+    def __init__(self, path: str, timeout: float = 60) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self.socket_path)
+        self.sock = sock
+
+
+def run_checked(command: list[str], what: str, **kwargs: object) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                            **kwargs)  # type: ignore[call-overload]
+    if result.returncode != 0:
+        raise EngineError(f"{what}: {' '.join(command)} exited {result.returncode}:\n"
+                          f"{result.stdout}{result.stderr}")
+    return result
+
+
+# --- busybox for the reference ------------------------------------------------------
+
+
+def load_busybox_into_dockerd(engine: Engine) -> None:
+    """`docker load` our busybox archive; if that cannot be made, import a busybox rootfs.
+
+    The archive is the honest choice (the very image our stages run); the import keeps
+    the reference usable while the builder is unfinished, and says so in engine.notes.
+    """
+    docker = [DOCKER_CLI, "-H", engine.host]
+    archive = engine.workdir / "busybox.tar"
+    build = subprocess.run(
+        [sys.executable, "-m", "shared.images.busybox", "--root", str(engine.workdir / "bbstore"),
+         "--save", str(archive)], capture_output=True, text=True, env=repo_env(), timeout=120)
+    if build.returncode == 0:
+        load = subprocess.run([*docker, "load", "-i", str(archive)], capture_output=True,
+                              text=True, timeout=120)
+        if load.returncode == 0 and has_busybox(docker):
+            engine.notes.append("reference: busybox:latest loaded from shared.images.busybox")
+            return
+        why = f"docker load failed: {load.stderr.strip() or load.stdout.strip()}"
+    else:
+        why = f"shared.images.busybox --save failed: {build.stderr.strip().splitlines()[-1:]}"
+    rootfs = engine.workdir / "busybox-rootfs.tar"
+    write_busybox_rootfs(rootfs)
+    run_checked([*docker, "import", "--change", 'CMD ["sh"]', "--change", f"ENV {IMAGE_PATH}",
+                 str(rootfs), "busybox:latest"], what="docker import busybox")
+    engine.notes.append(f"reference: busybox:latest imported from {BUSYBOX} ({why})")
+
+
+def has_busybox(docker: list[str]) -> bool:
+    out = subprocess.run([*docker, "image", "inspect", "busybox:latest"], capture_output=True)
+    return out.returncode == 0
+
+
+def write_busybox_rootfs(path: Path) -> None:
+    """A rootfs tar like `busybox --install -s`: one binary, a symlink per applet."""
+    applets = subprocess.run([BUSYBOX, "--list-full"], capture_output=True, text=True,
+                             check=True).stdout.split()
+    files = {
+        "etc/passwd": "root:x:0:0:root:/root:/bin/sh\n"
+                      "daemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
+                      "nobody:x:65534:65534:nobody:/home:/bin/false\n",
+        "etc/group": "root:x:0:\ndaemon:x:1:\nnobody:x:65534:\n",
+    }
+    dirs = {"bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "home", "root", "tmp", "var",
+            "dev", "proc", "sys"}
+
+    def entry(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.type, info.mode, info.mtime = kind, mode, 1363000000
+        return info
+
+    with tarfile.open(path, "w") as tar:
+        for d in sorted(dirs):
+            tar.addfile(entry(d, tarfile.DIRTYPE, 0o1777 if d == "tmp" else 0o755))
+        tar.add(BUSYBOX, "bin/busybox")
+        for applet in applets:
+            if applet != "bin/busybox":
+                link = entry(applet, tarfile.SYMTYPE, 0o777)
+                link.linkname = "/bin/busybox"
+                tar.addfile(link)
+        for name, text in files.items():
+            data = text.encode()
+            info = entry(name, tarfile.REGTYPE, 0o644)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+# --- what an engine leaves behind ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    start: int  # start time in clock ticks: tells a pid apart from its reuse
+    command: str
+
+    def alive(self) -> bool:
+        found = read_proc(self.pid)
+        return found is not None and found.start == self.start
+
+
+def read_proc(pid: int) -> Proc | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name is in parentheses and may itself contain spaces or parentheses
+    comm = stat[stat.index("(") + 1:stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2:].split()
+    if fields[0] == "Z":
+        return None  # a zombie is already dead; only its parent's wait is missing
+    return Proc(pid, int(fields[19]), comm)
+
+
+def parents() -> dict[int, int]:
+    """pid -> parent pid for every process on the host."""
+    result: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = Path(entry.path, "stat").read_text()
+                result[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+    return result
+
+
+def descendants(pid: int) -> set[Proc]:
+    """Every live process below `pid` (children, grandchildren...)."""
+    tree = parents()
+    children: dict[int, list[int]] = {}
+    for child, parent in tree.items():
+        children.setdefault(parent, []).append(child)
+    found: set[Proc] = set()
+    todo = list(children.get(pid, []))
+    while todo:
+        p = todo.pop()
+        proc = read_proc(p)
+        if proc is not None:
+            found.add(proc)
+        todo.extend(children.get(p, []))
+    return found
+
+
+def wait_gone(procs: set[Proc], deadline: float) -> list[Proc]:
+    end = time.monotonic() + deadline
+    while True:
+        left = sorted((p for p in procs if p.alive()), key=lambda p: p.pid)
+        if not left or time.monotonic() > end:
+            return left
+        time.sleep(0.05)
+
+
+def mounts_under(*dirs: Path) -> list[str]:
+    """Mount points in our mount namespace under any of `dirs`."""
+    prefixes = [str(d).rstrip("/") + "/" for d in dirs]
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4].replace("\\040", " ")
+        if any((point + "/").startswith(p) for p in prefixes):
+            points.append(point)
+    return points
+
+
+def cgroup_dirs() -> dict[str, set[str]]:
+    """Our cgroups: directory -> pids in it, under /sys/fs/cgroup/*/whalebones/."""
+    found: dict[str, set[str]] = {}
+    for top in CGROUP_ROOT.glob("*/whalebones"):
+        for dirpath, _dirs, _files in os.walk(top):
+            if dirpath == str(top):
+                continue
+            try:
+                procs = set(Path(dirpath, "cgroup.procs").read_text().split())
+            except OSError:
+                procs = set()
+            found[dirpath] = procs
+    return found
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    processes: frozenset[Proc]
+    mounts: frozenset[str]
+    cgroups: frozenset[str]
+
+
+def snapshot(engine: Engine) -> Snapshot:
+    return Snapshot(frozenset(descendants(engine.pid)),
+                    frozenset(mounts_under(engine.root, engine.exec_root)),
+                    frozenset(cgroup_dirs()))
+
+
+def leaks(engine: Engine, before: Snapshot, deadline: float = 5.0) -> list[str]:
+    """What appeared since `before` and is still there once every container is gone.
+
+    Polls until `deadline` (teardown in the daemon may lag the API call by a moment).
+    Cgroup directories are shared with anyone else running a stage on this host, so a
+    new one counts as ours only when it is empty or holds a process of our daemon.
+    """
+    end = time.monotonic() + deadline
+    while True:
+        now = snapshot(engine)
+        found = []
+        processes = sorted(now.processes - before.processes, key=lambda p: p.pid)
+        if processes:
+            found.append("processes below the daemon: " + ", ".join(
+                f"{p.pid} ({p.command})" for p in processes))
+        mounts = sorted(now.mounts - before.mounts)
+        if mounts:
+            found.append("mounts: " + ", ".join(mounts))
+        ours = {str(p.pid) for p in now.processes}
+        current = cgroup_dirs()
+        cgroups = sorted(d for d in now.cgroups - before.cgroups
+                         if d in current and (not current[d] or current[d] & ours))
+        if cgroups:
+            found.append("cgroups: " + ", ".join(cgroups))
+        if not found or time.monotonic() > end:
+            return found
+        time.sleep(0.1)
+
+
+def api_json(engine: Engine, method: str, path: str) -> tuple[int, object]:
+    """One request to the engine; (status, decoded JSON body or None)."""
+    conn = UnixHTTPConnection(str(engine.socket), timeout=30)
+    try:
+        conn.request(method, path)
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    try:
+        return response.status, json.loads(body) if body else None
+    except ValueError:
+        return response.status, None
