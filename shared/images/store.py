@@ -209,6 +209,10 @@ class ImageStore:
                 f"in the config, {len(layers)} layer blobs given"
             )
         tag_refs = [reference.parse(tag) for tag in tags]  # refuse bad names before work
+        manifest_digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+        for ref in tag_refs:
+            if ref.digest is not None and ref.digest != manifest_digest:
+                raise InvalidReference(f"{ref.familiar_string()} does not name this manifest")
 
         layer_sizes = []
         for descriptor, blob, diff_id in zip(descriptors, layers, diff_ids, strict=True):
@@ -221,7 +225,7 @@ class ImageStore:
                 )
             layer_sizes.append(size)
         image_id = self.put_blob(config, parsed["config"]["digest"])
-        manifest_digest = self.put_blob(manifest)
+        self.put_blob(manifest, manifest_digest)
 
         with self._update_index() as index:
             index["manifests"][manifest_digest] = image_id
@@ -411,14 +415,14 @@ class ImageStore:
         removed_blobs = {image_id}
         for manifest in gone:
             removed_blobs |= set(self._blobs_of(manifest)) | {manifest}
-        for digest in removed_blobs - kept_blobs:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.blob_path(digest))
         released = [
             c
             for c in chain_ids(self._json_blob(image_id)["rootfs"]["diff_ids"])
             if c not in kept_chains
         ]
+        for digest in removed_blobs - kept_blobs:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.blob_path(digest))
         for chain in released:
             self._remove_layer_dir(chain)
         return released
