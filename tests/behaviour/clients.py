@@ -25,6 +25,7 @@ from typing import Any
 from tests.engines import DOCKER_CLI, Engine, UnixHTTPConnection, repo_env
 
 _counter = itertools.count()
+Completed = subprocess.CompletedProcess  # text, or bytes with binary=True
 
 
 @dataclass
@@ -77,7 +78,7 @@ class Clients:
     # --- the clients ----------------------------------------------------------------
 
     def docker(self, *args: str, input: str | None = None, timeout: float = 60,
-               env: dict[str, str] | None = None, binary: bool = False) -> subprocess.CompletedProcess:
+               env: dict[str, str] | None = None, binary: bool = False) -> Completed:
         """The real docker CLI against this engine (bytes, untranslated, with binary=True)."""
         full_env = {**os.environ, "DOCKER_CONFIG": str(self._docker_config), **(env or {})}
         return subprocess.run([DOCKER_CLI, "-H", self.engine.host, *args], input=input,
@@ -85,7 +86,7 @@ class Clients:
                               stdin=None if input is not None else subprocess.DEVNULL)
 
     def ours(self, *args: str, input: str | None = None, timeout: float = 60,
-             env: dict[str, str] | None = None, binary: bool = False) -> subprocess.CompletedProcess:
+             env: dict[str, str] | None = None, binary: bool = False) -> Completed:
         """Our CLI (shared.client) against this engine (bytes with binary=True)."""
         return subprocess.run([*self.ours_command(), *args], input=input,
                               capture_output=True, text=not binary, timeout=timeout,

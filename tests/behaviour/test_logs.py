@@ -69,4 +69,5 @@ def test_docker_py_logs_select_streams(clients) -> None:
     container = clients.py.containers.get(name)
     assert container.logs(stdout=True, stderr=False) == b"out\n"
     assert container.logs(stdout=False, stderr=True) == b"err\n"
-    assert container.logs() == b"out\nerr\n"
+    # the two streams are copied apart, so their interleaving is not guaranteed
+    assert sorted(container.logs().splitlines()) == [b"err", b"out"]

@@ -75,15 +75,13 @@ def test_workdir(cli) -> None:
 
 
 @pytest.mark.parametrize(("user", "expected"), [
-    ("nobody", "uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)"),
-    ("1000:1000", "uid=1000 gid=1000 groups=1000"),
-    ("0", "uid=0(root) gid=0(root) groups=0(root)"),
+    ("nobody", "65534 65534"),  # the name resolves through the image's /etc/passwd
+    ("1000:1000", "1000 1000"),
+    ("0", "0 0"),
 ])
 def test_user(cli, user: str, expected: str) -> None:
-    # supplementary groups come from the image's /etc/group: compare up to the first one
-    result = cli("run", "--rm", "-u", user, "busybox", "id")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().split(",")[0] == expected
+    result = cli("run", "--rm", "-u", user, "busybox", "sh", "-c", "echo $(id -u) $(id -g)")
+    assert (result.returncode, result.stdout.strip()) == (0, expected), result.stderr
 
 
 def test_unknown_user_fails_to_start(cli) -> None:
