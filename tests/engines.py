@@ -159,7 +159,11 @@ def start_engine(name: str) -> Iterator[Engine]:
     if name not in ENGINES:
         raise EngineError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
     workdir = Path(tempfile.mkdtemp(prefix=f"wb-{name}-", dir="/tmp"))
-    engine = ENGINES[name].start(name, workdir)
+    try:
+        engine = ENGINES[name].start(name, workdir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)  # the error carries the daemon's log
+        raise
     try:
         yield engine
     finally:
