@@ -428,6 +428,14 @@ def create_app(engine: Engine) -> Flask:
     def image_inspect(ref: str) -> Response:
         return jsonify(image_store.to_inspect(engine.images.resolve(ref)))
 
+    @app.post("/images/<path:ref>/tag")
+    def image_tag(ref: str) -> Response:
+        repo, tag = request.args.get("repo", ""), request.args.get("tag") or "latest"
+        if not repo:
+            raise InvalidParameter("repository name must have at least one component")
+        engine.images.tag(engine.images.resolve(ref), f"{repo}:{tag}")
+        return Response(status=201)
+
     @app.delete("/images/<path:ref>")
     def image_delete(ref: str) -> Response:
         def in_use(image_id: str) -> str | None:

@@ -176,6 +176,9 @@ class Engine:
             raise InvalidParameter(str(e)) from None
         if not args:
             raise InvalidParameter("No command specified")
+        policy = (host_config.get("RestartPolicy") or {}).get("Name") or ""
+        if policy not in ("", "no", "always", "unless-stopped", "on-failure"):
+            raise InvalidParameter(f"invalid restart policy '{policy}'")
         network = host_config.get("NetworkMode") or "default"
         if network not in ("default", "bridge", "none", "host"):
             raise NotFound(f"network {network} not found")

@@ -62,10 +62,8 @@ def resources(host_config: dict) -> dict:
     """HostConfig limits -> linux.resources (cgroup settings), validated as Docker does."""
     res: dict = {}
     memory = int(host_config.get("Memory") or 0)
-    if memory < 0:
-        raise SpecError("invalid memory limit: must be a positive number")
     if memory:
-        if memory < 6 * 1024 * 1024:
+        if memory < 6 * 1024 * 1024:  # negative too, as Docker says
             raise SpecError("Minimum memory limit allowed is 6MB")
         res["memory"] = {"limit": memory}
         swap = int(host_config.get("MemorySwap") or 0)
