@@ -1,0 +1,129 @@
+"""`make bench`: how long a trivial container takes, end to end, beside the real peers.
+
+Each contender runs `true` in a busybox container N times, one after another, on this
+machine in this run; the table gives medians and ratios to `docker run --rm --network
+none busybox true`. Speed is measured here, never asserted in a test: a number on a
+busy 2-core machine is a fact about that run, not a property of the code.
+
+    PYTHONPATH=. .venv/bin/python -m tests.bench [--runs N] [--only NAME,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+from tests.engines import REPO, start_engine
+
+RESULTS = REPO / ".bench" / "results.json"
+
+
+def median_ms(command: Callable[[int], list[str]], runs: int, env: dict | None = None) -> float:
+    """Median wall time of `command(i)`, after one warm-up run that is not counted."""
+    times = []
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        result = subprocess.run(command(i), env=env, capture_output=True)
+        elapsed = (time.perf_counter() - start) * 1000
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(command(i))} exited {result.returncode}: {result.stderr.decode()}"
+            )
+        if i:
+            times.append(elapsed)
+    return statistics.median(times)
+
+
+def busybox_bundle(workdir: Path) -> Path:
+    """An OCI bundle over a busybox rootfs, its config from `runc spec`, running `true`."""
+    bundle = workdir / "bundle"
+    rootfs = bundle / "rootfs"
+    (rootfs / "bin").mkdir(parents=True)
+    shutil.copy("/bin/busybox", rootfs / "bin" / "busybox")
+    os.symlink("busybox", rootfs / "bin" / "true")
+    for d in ("proc", "sys", "dev", "tmp"):
+        (rootfs / d).mkdir()
+    subprocess.run(["runc", "spec", "--bundle", str(bundle)], check=True)
+    config = json.loads((bundle / "config.json").read_text())
+    config["process"]["args"] = ["true"]
+    config["process"]["terminal"] = False
+    (bundle / "config.json").write_text(json.dumps(config))
+    return bundle
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--only", help="comma-separated subset of contenders")
+    args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+    wanted = lambda name: only is None or name in only  # noqa: E731
+    results: dict[str, float] = {}
+    notes: dict[str, str] = {}
+
+    with ExitStack() as stack:
+        workdir = Path(tempfile.mkdtemp(prefix="wb-bench-"))
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+
+        if wanted("stage2"):
+            engine = stack.enter_context(start_engine("stage2"))
+            env = {**os.environ, "WHALEBONES_HOST": f"unix://{engine.socket}"}
+            results["stage2 ./run busybox true"] = median_ms(
+                lambda i: [str(REPO / "run"), "busybox", "true"], args.runs, env
+            )
+
+        if shutil.which("runc") and (wanted("runc") or wanted("crun")):
+            bundle = busybox_bundle(workdir)
+            if wanted("runc"):
+                results["runc run (bundle)"] = median_ms(
+                    lambda i: ["runc", "--root", str(workdir / "runc"), "run",
+                               "--bundle", str(bundle), f"wb-bench-{i}"],
+                    args.runs,
+                )
+            if shutil.which("crun") and wanted("crun"):
+                # crun refuses this host's hybrid cgroups (CONTRACTS.md): run it in a
+                # mount namespace where the empty cgroup2 mount is gone.
+                script = (
+                    f"umount /sys/fs/cgroup/unified && exec crun --root {workdir / 'crun'} "
+                    f"run --bundle {bundle} wb-bench-$0"
+                )
+                results["crun run (bundle, private mount ns)"] = median_ms(
+                    lambda i: ["unshare", "-m", "sh", "-c", script, str(i)], args.runs
+                )
+                notes["crun run (bundle, private mount ns)"] = "includes unshare + sh (~3 ms)"
+
+        if shutil.which("dockerd") and wanted("docker"):
+            ref = stack.enter_context(start_engine("reference"))
+            docker = ["docker", "-H", f"unix://{ref.socket}"]
+            results["docker run --rm --network none"] = median_ms(
+                lambda i: [*docker, "run", "--rm", "--network", "none", "busybox", "true"],
+                args.runs,
+            )
+
+    base = results.get("docker run --rm --network none")
+    print(f"\nmedian of {args.runs} runs each, this machine, this run")
+    print(f"{'contender':45} {'median ms':>10} {'x docker':>9}")
+    for name, ms in results.items():
+        ratio = f"{ms / base:.2f}" if base else "-"
+        print(f"{name:45} {ms:10.1f} {ratio:>9}  {notes.get(name, '')}")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps({"runs": args.runs, "median_ms": results,
+                                   "baseline": "docker run --rm --network none",
+                                   "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+                                  indent=2))
+    print(f"\nwritten to {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
