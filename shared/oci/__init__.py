@@ -1,0 +1,1 @@
+"""The OCI runtime spec: the one currency every era consumes."""

@@ -1,0 +1,95 @@
+"""Docker's defaults for every container, as an OCI runtime spec (moby's oci/defaults.go).
+
+The daemon starts from this and fills in what each container asks for: the command,
+env, user, hostname, limits, the rootfs path.
+"""
+
+from __future__ import annotations
+
+# Root in a container keeps 14 of the kernel's ~41 capabilities: enough to run
+# ordinary programs as root (chown files, bind port 80, send signals to its own
+# processes), not enough to load modules, mount filesystems or reconfigure the host.
+DEFAULT_CAPABILITIES = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+]
+
+# Files in /proc and /sys that leak the host's secrets or state (the kernel's memory,
+# its keyrings, timers that time other tenants): hidden behind /dev/null or a tmpfs.
+MASKED_PATHS = [
+    "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+    "/sys/firmware",
+]
+
+# Files through which root could reconfigure the host kernel: visible, read-only.
+READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+DEFAULT_DEVICES_CGROUP = [
+    # Deny everything, then allow mknod of any node and use of the harmless ones.
+    {"allow": False, "access": "rwm"},
+    {"allow": True, "type": "c", "access": "m"},
+    {"allow": True, "type": "b", "access": "m"},
+    {"allow": True, "type": "c", "major": 1, "minor": 3, "access": "rwm"},  # null
+    {"allow": True, "type": "c", "major": 1, "minor": 5, "access": "rwm"},  # zero
+    {"allow": True, "type": "c", "major": 1, "minor": 7, "access": "rwm"},  # full
+    {"allow": True, "type": "c", "major": 1, "minor": 8, "access": "rwm"},  # random
+    {"allow": True, "type": "c", "major": 1, "minor": 9, "access": "rwm"},  # urandom
+    {"allow": True, "type": "c", "major": 5, "minor": 0, "access": "rwm"},  # tty
+    {"allow": True, "type": "c", "major": 5, "minor": 1, "access": "rwm"},  # console
+    {"allow": True, "type": "c", "major": 5, "minor": 2, "access": "rwm"},  # ptmx
+    {"allow": True, "type": "c", "major": 136, "access": "rwm"},  # pts/*
+    {"allow": True, "type": "c", "major": 10, "minor": 200, "access": "rwm"},  # net/tun
+]
+
+
+def default_spec() -> dict:
+    """A fresh spec (callers change it freely)."""
+    caps = list(DEFAULT_CAPABILITIES)
+    return {
+        "ociVersion": "1.0.2",
+        "process": {
+            "terminal": False,
+            "user": {"uid": 0, "gid": 0},
+            "args": [],
+            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+            "cwd": "/",
+            "capabilities": {
+                "bounding": caps,
+                "effective": list(caps),
+                "permitted": list(caps),
+                "inheritable": [],
+            },
+            # Docker leaves this off unless --security-opt no-new-privileges; the
+            # project's brief makes it a default: no setuid binary in an image can
+            # regain what the capability drop took.
+            "noNewPrivileges": True,
+        },
+        "root": {"path": "rootfs", "readonly": False},
+        "hostname": "",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc",
+             "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
+                         "gid=5"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+             "options": ["nosuid", "noexec", "nodev", "ro"]},
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+             "options": ["ro", "nosuid", "noexec", "nodev"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+             "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+        ],
+        "linux": {
+            "namespaces": [{"type": t} for t in
+                           ("pid", "network", "ipc", "uts", "mount", "cgroup")],
+            "maskedPaths": list(MASKED_PATHS),
+            "readonlyPaths": list(READONLY_PATHS),
+            "resources": {"devices": [dict(r) for r in DEFAULT_DEVICES_CGROUP]},
+        },
+    }

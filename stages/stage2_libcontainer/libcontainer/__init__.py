@@ -1,0 +1,23 @@
+"""libcontainer, in Python: containers made with the kernel's own calls.
+
+    container.py   the Container API (create, start, exec, signal, destroy)
+    init.py        what runs in the forked children (nsexec + init)
+    namespaces.py  unshare and setns
+    rootfs.py      mounts, /dev, pivot_root, masked and read-only paths
+    cgroups/       limits, v1 and v2 behind one Manager
+    capabilities.py, process.py, console.py, network.py, devices.py, paths.py
+    syscalls.py    the ctypes calls the standard library lacks
+"""
+
+from stages.stage2_libcontainer.libcontainer import syscalls
+from stages.stage2_libcontainer.libcontainer.container import Container, Stdio
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError
+
+
+def set_child_subreaper() -> None:
+    """Adopt our descendants' orphans: a container's init, whose real parent (the
+    intermediate process) exits right after forking it, becomes our child to wait for."""
+    syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1, what="child subreaper")
+
+
+__all__ = ["Container", "ContainerError", "Stdio", "set_child_subreaper"]

@@ -1,0 +1,70 @@
+"""Capabilities: root's power, cut into pieces, and most pieces taken away.
+
+Root in a container is still uid 0 on the host (there is no user namespace here).
+What keeps it from loading kernel modules or remounting the host's disks is that it
+holds only a few of root's ~41 capabilities. Docker's default set (14 of them) is in
+shared/oci/defaults.py; here they are applied, in the kernel's terms:
+
+- bounding: the most this process and its descendants can ever gain; dropping from it
+  needs CAP_SETPCAP, so it is done first, while we still have everything;
+- permitted/effective: what it has and uses now;
+- inheritable/ambient: what survives execve of a program without file capabilities.
+"""
+
+from __future__ import annotations
+
+from stages.stage2_libcontainer.libcontainer import syscalls
+
+NAMES = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+]
+NUMBERS = {name: i for i, name in enumerate(NAMES)}
+
+
+def last_cap() -> int:
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            return int(f.read())
+    except OSError:
+        return len(NAMES) - 1
+
+
+def mask(names: list[str] | None) -> int:
+    """["CAP_KILL", "CAP_CHOWN"] -> a bit mask. Unknown names are an error."""
+    bits = 0
+    for name in names or []:
+        key = name.upper() if name.upper().startswith("CAP_") else "CAP_" + name.upper()
+        if key not in NUMBERS:
+            raise ValueError(f"unknown capability {name!r}")
+        bits |= 1 << NUMBERS[key]
+    return bits
+
+
+def drop_bounding(keep: int) -> None:
+    """Remove every capability not in `keep` from the bounding set, for good."""
+    for cap in range(last_cap() + 1):
+        if not keep & (1 << cap):
+            syscalls.prctl(syscalls.PR_CAPBSET_DROP, cap, what=f"drop {NAMES[cap]}")
+
+
+def apply(caps: dict, switching_to_root: bool) -> None:
+    """Set the process's sets from an OCI `process.capabilities` object.
+
+    Call after setuid(): a non-root user has already lost permitted and effective at
+    setuid (no PR_SET_KEEPCAPS), which is what Docker users see (CapEff 0 for -u 1000).
+    """
+    effective, permitted = mask(caps.get("effective")), mask(caps.get("permitted"))
+    inheritable = mask(caps.get("inheritable"))
+    if switching_to_root:
+        syscalls.capset(effective, permitted, inheritable)
+        for cap in range(last_cap() + 1):
+            if mask(caps.get("ambient")) & (1 << cap):
+                syscalls.prctl(syscalls.PR_CAP_AMBIENT, syscalls.PR_CAP_AMBIENT_RAISE, cap)

@@ -1,0 +1,65 @@
+"""cgroups: how much of the machine a container may use.
+
+Namespaces decide what a container sees; cgroups decide how much it gets: memory
+(past the limit, the kernel's OOM killer picks a victim inside the group), pids
+(fork fails past the limit), CPU time (the scheduler throttles the group to its
+quota in each period). A cgroup is a directory in a special filesystem: make the
+directory, write limits into its files, write a pid into `cgroup.procs`.
+
+Two versions of that filesystem exist. v1 (2008) has one tree per controller,
+mounted at /sys/fs/cgroup/<controller>; v2 (2016) has one tree for all, at
+/sys/fs/cgroup. Hosts with v1 controllers and an empty v2 tree beside them
+("hybrid", like the machine this project is developed on) are driven as v1, as runc
+does. The same Manager interface hides the difference from everything above.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol
+
+UNIFIED_ROOT = "/sys/fs/cgroup"
+
+
+class Manager(Protocol):
+    version: int
+    path: str  # the cgroup path inside the hierarchy, e.g. /whalebones/<id>
+
+    def create(self, resources: dict) -> None: ...
+    def join(self, pid: int) -> None: ...
+    def procs_files(self) -> list[str]: ...
+    def processes(self) -> list[int]: ...
+    def oom_killed(self) -> bool: ...
+    def freeze(self) -> None: ...
+    def thaw(self) -> None: ...
+    def destroy(self) -> None: ...
+    def hierarchies(self) -> list[tuple[str, str]]: ...
+
+
+def is_unified(root: str = UNIFIED_ROOT) -> bool:
+    """Pure cgroup v2: the root itself is a cgroup2 tree with controllers listed."""
+    return os.path.exists(os.path.join(root, "cgroup.controllers"))
+
+
+def manager(path: str, root: str = UNIFIED_ROOT) -> Manager:
+    from stages.stage2_libcontainer.libcontainer.cgroups import v1, v2
+
+    if is_unified(root):
+        return v2.V2Manager(path, root)
+    return v1.V1Manager(path)
+
+
+def read_ints(path: str) -> list[int]:
+    try:
+        with open(path) as f:
+            return [int(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def write(path: str, value: str) -> None:
+    try:
+        with open(path, "w") as f:
+            f.write(value)
+    except OSError as e:
+        raise OSError(e.errno, f"write {value!r} to {path}: {e.strerror}") from None

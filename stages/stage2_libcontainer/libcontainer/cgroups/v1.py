@@ -1,0 +1,173 @@
+"""cgroup v1: one hierarchy per controller, each a tree of its own.
+
+The container's cgroup is the same path (/whalebones/<id>) made in every hierarchy,
+and joining means writing the pid into each tree's `cgroup.procs`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import time
+
+from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, write
+
+# Controllers we set limits in or need (freezer for pause, devices for the allow-list).
+WANTED = ("memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio")
+
+
+def mounted_hierarchies() -> dict[str, str]:
+    """controller -> its mount point, read from /proc/self/mountinfo."""
+    found: dict[str, str] = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields, extra = left.split(), right.split()
+            if not extra or extra[0] != "cgroup":
+                continue
+            for option in extra[2].split(","):
+                if option in WANTED:
+                    found.setdefault(option, fields[4])
+    return found
+
+
+class V1Manager:
+    version = 1
+
+    def __init__(self, path: str) -> None:
+        self.path = "/" + path.strip("/")
+        self.mounts = mounted_hierarchies()
+
+    def _dir(self, controller: str) -> str:
+        return self.mounts[controller] + self.path
+
+    def hierarchies(self) -> list[tuple[str, str]]:
+        """(mount point, cgroup dir) for each distinct hierarchy."""
+        seen: dict[str, str] = {}
+        for controller, mnt in self.mounts.items():
+            seen.setdefault(mnt, self._dir(controller))
+        return list(seen.items())
+
+    def create(self, resources: dict) -> None:
+        for _, directory in self.hierarchies():
+            os.makedirs(directory, exist_ok=True)
+        if "cpuset" in self.mounts:
+            self._inherit_cpuset()
+        memory = resources.get("memory") or {}
+        if memory.get("limit"):
+            write(self._file("memory", "memory.limit_in_bytes"), str(memory["limit"]))
+            swap = self._file("memory", "memory.memsw.limit_in_bytes")
+            if memory.get("swap") and os.path.exists(swap):
+                write(swap, str(memory["swap"]))
+        pids = resources.get("pids") or {}
+        if pids.get("limit"):
+            limit = pids["limit"]
+            write(self._file("pids", "pids.max"), "max" if limit < 0 else str(limit))
+        cpu = resources.get("cpu") or {}
+        if cpu.get("shares"):
+            write(self._file("cpu", "cpu.shares"), str(cpu["shares"]))
+        if cpu.get("period"):
+            write(self._file("cpu", "cpu.cfs_period_us"), str(cpu["period"]))
+        if cpu.get("quota"):
+            write(self._file("cpu", "cpu.cfs_quota_us"), str(cpu["quota"]))
+        if cpu.get("cpus"):
+            write(self._file("cpuset", "cpuset.cpus"), cpu["cpus"])
+        if cpu.get("mems"):
+            write(self._file("cpuset", "cpuset.mems"), cpu["mems"])
+        devices = resources.get("devices")
+        if devices and "devices" in self.mounts:
+            self._devices(devices)
+
+    def _file(self, controller: str, name: str) -> str:
+        if controller not in self.mounts:
+            raise OSError(errno.ENOENT, f"cgroup v1 controller {controller} is not mounted")
+        return os.path.join(self._dir(controller), name)
+
+    def _inherit_cpuset(self) -> None:
+        """A new cpuset cgroup starts with no CPUs and no memory nodes, and a task
+        cannot join it until it has some: copy them down from each parent."""
+        mnt = self.mounts["cpuset"]
+        current = mnt
+        for part in self.path.strip("/").split("/"):
+            parent, current = current, os.path.join(current, part)
+            for name in ("cpuset.cpus", "cpuset.mems"):
+                target = os.path.join(current, name)
+                with open(target) as f:
+                    if f.read().strip():
+                        continue
+                with open(os.path.join(parent, name)) as f:
+                    write(target, f.read().strip())
+
+    def _devices(self, rules: list[dict]) -> None:
+        """The device allow-list: which device nodes the container may open at all."""
+        for rule in rules:
+            kind = rule.get("type") or "a"
+            major = "*" if rule.get("major") in (None, -1) else rule["major"]
+            minor = "*" if rule.get("minor") in (None, -1) else rule["minor"]
+            line = "a" if kind == "a" else f"{kind} {major}:{minor} {rule.get('access', 'rwm')}"
+            name = "devices.allow" if rule.get("allow") else "devices.deny"
+            write(self._file("devices", name), line)
+
+    def join(self, pid: int) -> None:
+        for path in self.procs_files():
+            write(path, str(pid))
+
+    def procs_files(self) -> list[str]:
+        return [os.path.join(d, "cgroup.procs") for _, d in self.hierarchies()]
+
+    def processes(self) -> list[int]:
+        controller = "pids" if "pids" in self.mounts else next(iter(self.mounts))
+        return read_ints(os.path.join(self._dir(controller), "cgroup.procs"))
+
+    def oom_killed(self) -> bool:
+        path = os.path.join(self._dir("memory"), "memory.oom_control")
+        try:
+            with open(path) as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value) > 0
+        except FileNotFoundError:
+            pass
+        return False
+
+    def freeze(self) -> None:
+        state = os.path.join(self._dir("freezer"), "freezer.state")
+        write(state, "FROZEN")
+        for _ in range(1000):
+            with open(state) as f:
+                if f.read().strip() == "FROZEN":
+                    return
+            time.sleep(0.001)
+
+    def thaw(self) -> None:
+        write(os.path.join(self._dir("freezer"), "freezer.state"), "THAWED")
+
+    def destroy(self) -> None:
+        """Kill whatever is left and remove the cgroup from every hierarchy."""
+        deadline = time.monotonic() + 5
+        while (pids := self.processes()) and time.monotonic() < deadline:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.01)
+        for _, directory in self.hierarchies():
+            _rmdir(directory)
+
+
+def _rmdir(directory: str) -> None:
+    """rmdir a cgroup: it must have no children and no tasks; retry briefly, as an
+    exited task can take a moment to leave its cgroup."""
+    for attempt in range(200):
+        try:
+            os.rmdir(directory)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            if e.errno != errno.EBUSY or attempt == 199:
+                raise OSError(e.errno, f"remove cgroup {directory}: {e.strerror}") from None
+            time.sleep(0.005)

@@ -1,0 +1,287 @@
+"""A container, as libcontainer's callers see it: create, start, signal, exec, destroy.
+
+The state of a container lives in its state directory, not in this object, so that a
+short-lived program (stage 3's `runc`) can create a container, exit, and have another
+invocation load it to start, kill or delete it:
+
+    <state_dir>/state.json   id, init pid and its start time, the spec, created
+    <state_dir>/exec.fifo    exists from create until start; init blocks opening it
+
+Reaping: this library never waits for the container's init. Whoever is init's parent
+(the caller, when it is a child subreaper) does, and learns the exit status that way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal as signals
+import socket
+import time
+from dataclasses import dataclass
+
+from stages.stage2_libcontainer.libcontainer import cgroups, init, namespaces
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError
+
+
+@dataclass(frozen=True)
+class Stdio:
+    """File descriptors in the caller's process that become the process's 0, 1 and 2."""
+
+    stdin: int
+    stdout: int
+    stderr: int
+
+
+def _start_time(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since
+    boot. A pid can be reused; the pair (pid, start time) cannot."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = data[data.rindex(")") + 2 :].split()
+    if fields[0] == "Z":  # a zombie has exited; only its parent's wait is missing
+        return None
+    return int(fields[19])
+
+
+def _rfc3339(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1e9):09d}Z"
+
+
+def _sync_pair() -> tuple[init.Sync, init.Sync]:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    return init.Sync(ours), init.Sync(theirs)
+
+
+def _stdio_tuple(stdio: Stdio | None) -> tuple[int, int, int] | None:
+    return None if stdio is None else (stdio.stdin, stdio.stdout, stdio.stderr)
+
+
+def _spawn(child, sync_theirs: init.Sync, sync_ours: init.Sync) -> int:  # type: ignore[no-untyped-def]
+    """Fork the intermediate, collect the pid it reports, reap it."""
+    pid = os.fork()
+    if pid == 0:
+        sync_ours.sock.close()
+        child()  # never returns
+    sync_theirs.sock.close()
+    try:
+        message = sync_ours.recv()
+    finally:
+        os.waitpid(pid, 0)
+    if message is None:
+        raise ContainerError("create: the intermediate process exited without a word")
+    if message.get("type") == "error":
+        raise ContainerError(message["message"])
+    return int(message["pid"])
+
+
+class Container:
+    def __init__(self, cid: str, state_dir: str, spec: dict, pid: int = 0,
+                 start_time: int | None = None, created: float = 0.0,
+                 paused: bool = False) -> None:
+        self.id = cid
+        self.state_dir = state_dir
+        self.spec = spec
+        self.pid = pid
+        self.start_time = start_time
+        self.created = created or time.time()
+        self.paused = paused
+
+    # ------------------------------------------------------------ persistence
+
+    @property
+    def fifo(self) -> str:
+        return os.path.join(self.state_dir, "exec.fifo")
+
+    @property
+    def cgroup(self) -> cgroups.Manager:
+        path = (self.spec.get("linux") or {}).get("cgroupsPath") or f"/whalebones/{self.id}"
+        return cgroups.manager(path)
+
+    def _save(self) -> None:
+        data = {"id": self.id, "pid": self.pid, "start_time": self.start_time,
+                "created": self.created, "paused": self.paused, "spec": self.spec}
+        tmp = os.path.join(self.state_dir, ".state.json")
+        with open(tmp, "w") as f:
+            json.dump(data, f)
+        os.rename(tmp, os.path.join(self.state_dir, "state.json"))
+
+    @classmethod
+    def load(cls, cid: str, state_dir: str) -> Container:
+        try:
+            with open(os.path.join(state_dir, "state.json")) as f:
+                data = json.load(f)
+        except FileNotFoundError:
+            raise ContainerError(f"container {cid} does not exist") from None
+        return cls(cid, state_dir, data["spec"], data["pid"], data["start_time"],
+                   data["created"], data.get("paused", False))
+
+    # ------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def create(cls, cid: str, spec: dict, state_dir: str, stdio: Stdio | None,
+               console_socket: socket.socket | None = None) -> Container:
+        """Make the container's init, set up and waiting for `start` (see init.py).
+
+        Returns once init is blocked on exec.fifo; raises ContainerError with init's
+        own message otherwise, leaving no process, cgroup or state directory behind.
+        """
+        try:
+            os.makedirs(state_dir, mode=0o711)
+        except FileExistsError:
+            raise ContainerError(f"container with id exists: {cid}") from None
+        c = cls(cid, state_dir, spec)
+        try:
+            os.mkfifo(c.fifo, 0o622)
+            cg = c.cgroup
+            cg.create((spec.get("linux") or {}).get("resources") or {})
+            ours, theirs = _sync_pair()
+            try:
+                c.pid = _spawn(
+                    lambda: init.intermediate(spec, cg.procs_files(), theirs,
+                                              _stdio_tuple(stdio), console_socket, c.fifo),
+                    theirs, ours,
+                )
+                message = ours.recv()
+            finally:
+                ours.sock.close()
+            if message is None or message.get("type") != "ready":
+                raise ContainerError(
+                    message["message"] if message else "create: init exited before it was ready"
+                )
+            c.start_time = _start_time(c.pid)
+            c._save()
+        except BaseException:
+            c._abandon()
+            raise
+        return c
+
+    def _abandon(self) -> None:
+        """Undo a half-made container: kill init, reap it if it is ours, clean up."""
+        if self.pid:
+            try:
+                os.kill(self.pid, signals.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        try:
+            self.cgroup.destroy()
+        except OSError:
+            pass
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def start(self) -> None:
+        """Open exec.fifo for reading: init, blocked opening it for writing, goes on."""
+        if not os.path.exists(self.fifo):
+            raise ContainerError(f"container {self.id} is not in created state")
+        fd = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            # Opening the read end never blocks; init's open for writing now returns
+            # and it writes one byte. If init died meanwhile, nobody ever writes.
+            deadline = time.monotonic() + 10
+            while True:
+                ready, _, _ = select.select([fd], [], [], 0.05)
+                if ready and os.read(fd, 1):
+                    break
+                if _start_time(self.pid) is None or time.monotonic() > deadline:
+                    raise ContainerError(f"start {self.id}: container init exited")
+        finally:
+            os.close(fd)
+            os.unlink(self.fifo)
+
+    def status(self) -> str:
+        if not self.pid or _start_time(self.pid) != self.start_time:
+            return "stopped"
+        if os.path.exists(self.fifo):
+            return "created"
+        return "paused" if self.paused else "running"
+
+    def state(self) -> dict:
+        """The OCI runtime spec's state object."""
+        status = self.status()
+        return {
+            "ociVersion": self.spec.get("ociVersion", "1.0.2"),
+            "id": self.id,
+            "status": status,
+            "pid": self.pid if status != "stopped" else 0,
+            "bundle": os.path.dirname(self.spec.get("root", {}).get("path", "")),
+            "rootfs": self.spec.get("root", {}).get("path", ""),
+            "created": _rfc3339(self.created),
+            "annotations": self.spec.get("annotations") or {},
+        }
+
+    def signal(self, sig: int, all: bool = False) -> None:
+        if all:
+            for pid in self.processes():
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            return
+        if self.status() == "stopped":
+            raise ContainerError(f"kill {self.id}: container not running")
+        os.kill(self.pid, sig)
+
+    def exec(self, process: dict, stdio: Stdio | None,
+             console_socket: socket.socket | None = None) -> int:
+        """Run one more process inside; returns its host pid once it has exec'ed."""
+        if self.status() not in ("running", "created"):
+            raise ContainerError(f"exec {self.id}: container not running")
+        types = [n["type"] for n in (self.spec.get("linux") or {}).get("namespaces") or []]
+        join = namespaces.of_process(self.pid, types)
+        ours, theirs = _sync_pair()
+        try:
+            pid = _spawn(
+                lambda: init.exec_intermediate(self.cgroup.procs_files(), join, process,
+                                               theirs, _stdio_tuple(stdio), console_socket),
+                theirs, ours,
+            )
+            message = ours.recv()  # EOF: execve succeeded and closed the socket
+        finally:
+            ours.sock.close()
+        if message is not None and message.get("type") == "error":
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            raise ContainerError(message["message"])
+        return pid
+
+    def processes(self) -> list[int]:
+        return self.cgroup.processes()
+
+    def oom_killed(self) -> bool:
+        return self.cgroup.oom_killed()
+
+    def pause(self) -> None:
+        self.cgroup.freeze()
+        self.paused = True
+        self._save()
+
+    def resume(self) -> None:
+        self.cgroup.thaw()
+        self.paused = False
+        self._save()
+
+    def destroy(self) -> None:
+        """Kill whatever is left, remove the cgroup and the state dir. Idempotent."""
+        if self.paused:
+            try:
+                self.cgroup.thaw()  # a frozen process cannot even die
+            except OSError:
+                pass
+        if self.pid and _start_time(self.pid) == self.start_time:
+            try:
+                os.kill(self.pid, signals.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.cgroup.destroy()
+        except OSError as e:
+            raise ContainerError(f"destroy {self.id}: {e}") from None
+        shutil.rmtree(self.state_dir, ignore_errors=True)

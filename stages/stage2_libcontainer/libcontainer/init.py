@@ -1,0 +1,219 @@
+"""What runs in the forked children: runc's "nsexec" and "init", in Python.
+
+Making a container takes two forks:
+
+    caller ──fork──> intermediate: joins the cgroup, unshare()s the namespaces,
+                      │             forks again, reports the child's pid, exits
+                      └──fork──> init: pid 1 of the new pid namespace; sets up the
+                                        rootfs, pivots, drops privileges, waits on
+                                        exec.fifo until `start`, then execve()s
+
+The second fork exists because of the pid namespace: unshare(CLONE_NEWPID) puts the
+caller's *next child* in the new namespace, never the caller itself. The intermediate
+exits so init is not its child; init is re-parented to the nearest "child subreaper"
+above it (the daemon, or containerd, which asked for that role with prctl), which can
+then wait for it as for its own child.
+
+These functions run in a process forked from a possibly multithreaded parent: they use
+only system calls and plain Python (no logging, no locks another thread might have
+held at fork time), report failure over the sync socket, and leave with os._exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from typing import NoReturn
+
+from stages.stage2_libcontainer.libcontainer import (
+    console,
+    namespaces,
+    network,
+    process,
+    rootfs,
+)
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError
+
+
+class Sync:
+    """One message per send over a SOCK_SEQPACKET socket pair; EOF means 'gone'."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def send(self, **message: object) -> None:
+        self.sock.send(json.dumps(message).encode())
+
+    def recv(self) -> dict | None:
+        data = self.sock.recv(65536)
+        return json.loads(data) if data else None
+
+
+def close_other_fds(keep: set[int]) -> None:
+    """The parent's other files (sockets, other containers' FIFOs) are not this
+    container's business: close them now, not only at exec (they are CLOEXEC), so an
+    init waiting for `start` does not hold another container's stream open."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _stdio_to_012(fds: tuple[int, int, int]) -> None:
+    # Move the three out of the way first: dup2(stdout, 1) must not clobber a
+    # stdin that happened to be fd 1.
+    high = [os.dup(fd) for fd in fds]
+    for target, fd in enumerate(high):
+        os.dup2(fd, target, inheritable=True)
+        os.close(fd)
+
+
+def _fail(sync: Sync, error: BaseException) -> NoReturn:
+    try:
+        message = str(error) if isinstance(error, ContainerError | OSError) else repr(error)
+        sync.send(type="error", message=message)
+    finally:
+        os._exit(127)
+
+
+def intermediate(
+    spec: dict,
+    procs_files: list[str],
+    sync: Sync,
+    stdio: tuple[int, int, int] | None,
+    console_socket: socket.socket | None,
+    fifo: str,
+) -> NoReturn:
+    keep = {sync.sock.fileno(), *(stdio or ())}
+    if console_socket is not None:
+        keep.add(console_socket.fileno())
+    try:
+        close_other_fds(keep)
+        for path in procs_files:  # join the cgroup: init inherits it
+            with open(path, "w") as f:
+                f.write(str(os.getpid()))
+        spec_ns = (spec.get("linux") or {}).get("namespaces") or []
+        namespaces.join(namespaces.join_paths(spec_ns))
+        from stages.stage2_libcontainer.libcontainer import syscalls
+
+        syscalls.unshare(namespaces.new_flags(spec_ns))
+        pid = os.fork()
+        if pid == 0:
+            container_init(spec, sync, stdio, console_socket, fifo)
+        sync.send(type="pid", pid=pid)
+        os._exit(0)
+    except BaseException as e:
+        _fail(sync, e)
+
+
+def container_init(
+    spec: dict,
+    sync: Sync,
+    stdio: tuple[int, int, int] | None,
+    console_socket: socket.socket | None,
+    fifo: str,
+) -> NoReturn:
+    try:
+        os.setsid()  # a session of its own: it may then take a controlling terminal
+        spec_ns = {n["type"] for n in (spec.get("linux") or {}).get("namespaces") or []
+                   if not n.get("path")}
+        if "network" in spec_ns:
+            network.loopback_up()
+        # The FIFO lives on the host; after pivot_root it is out of sight. Keep a
+        # handle on it (O_PATH: no open for writing yet, that would block).
+        fifo_fd = os.open(fifo, os.O_PATH | os.O_CLOEXEC)
+        root = spec["root"]["path"]
+        if "mount" in spec_ns:
+            rootfs.prepare(spec, root)
+            rootfs.pivot(root)
+        else:
+            os.chroot(root)  # no mount namespace asked for: the best that can be done
+            os.chdir("/")
+        if "uts" in spec_ns and spec.get("hostname"):
+            socket.sethostname(spec["hostname"])
+        rootfs.finish(spec)
+
+        proc = spec["process"]
+        if proc.get("terminal"):
+            if console_socket is None:
+                raise ContainerError("process.terminal is set but there is no console socket")
+            slave = console.setup(console_socket, proc.get("consoleSize"))
+            _stdio_to_012((slave, slave, slave))
+            os.close(slave)
+        elif stdio is not None:
+            _stdio_to_012(stdio)
+        os.chdir(proc.get("cwd") or "/")
+        env = process.environment(proc)
+        path = process.look_path(proc["args"][0], env)
+        process.set_rlimits(proc)
+
+        sync.send(type="ready")
+        # Block here until `start` opens the FIFO for reading: this is the line
+        # between "created" and "running" in the OCI runtime's lifecycle.
+        fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
+        os.write(fd, b"0")
+        os.close(fd)
+        os.close(fifo_fd)
+        process.become(proc)
+        os.execve(path, proc["args"], env)
+    except BaseException as e:
+        _fail(sync, e)
+
+
+def exec_intermediate(
+    procs_files: list[str],
+    join: list[tuple[str, str]],
+    proc: dict,
+    sync: Sync,
+    stdio: tuple[int, int, int] | None,
+    console_socket: socket.socket | None,
+) -> NoReturn:
+    """`exec`: the same dance, but joining the container's namespaces instead."""
+    keep = {sync.sock.fileno(), *(stdio or ())}
+    if console_socket is not None:
+        keep.add(console_socket.fileno())
+    try:
+        close_other_fds(keep)
+        for path in procs_files:
+            with open(path, "w") as f:
+                f.write(str(os.getpid()))
+        namespaces.join(join)
+        pid = os.fork()  # the child lands in the container's pid namespace
+        if pid == 0:
+            exec_process(proc, sync, stdio, console_socket)
+        sync.send(type="pid", pid=pid)
+        os._exit(0)
+    except BaseException as e:
+        _fail(sync, e)
+
+
+def exec_process(
+    proc: dict,
+    sync: Sync,
+    stdio: tuple[int, int, int] | None,
+    console_socket: socket.socket | None,
+) -> NoReturn:
+    try:
+        os.setsid()
+        if proc.get("terminal"):
+            if console_socket is None:
+                raise ContainerError("process.terminal is set but there is no console socket")
+            slave = console.setup(console_socket, proc.get("consoleSize"))
+            _stdio_to_012((slave, slave, slave))
+            os.close(slave)
+        elif stdio is not None:
+            _stdio_to_012(stdio)
+        os.chdir(proc.get("cwd") or "/")
+        env = process.environment(proc)
+        path = process.look_path(proc["args"][0], env)
+        process.set_rlimits(proc)
+        process.become(proc)
+        # Success is silence: the sync socket is close-on-exec, so the caller reads
+        # EOF the moment execve succeeds, and an error message if it did not.
+        os.execve(path, proc["args"], env)
+    except BaseException as e:
+        _fail(sync, e)

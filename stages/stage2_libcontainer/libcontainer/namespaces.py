@@ -1,0 +1,92 @@
+"""Namespaces: what a container sees of the machine.
+
+A namespace wraps one global resource so that the processes inside get their own
+instance: their own pid numbers (pid), mount table (mount), hostname (uts), SysV IPC
+(ipc), network stack (network) and view of the cgroup tree (cgroup). A container is,
+first of all, a process in a fresh set of them.
+
+unshare(2) moves the caller into new namespaces, except for pid: a process keeps its
+pid for life, so only its *next child* is born into the new pid namespace, as pid 1.
+That is why making a container takes two forks (see init.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+from stages.stage2_libcontainer.libcontainer import syscalls
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+# OCI namespace type -> clone flag, and the file under /proc/<pid>/ns/.
+FLAGS = {
+    "pid": CLONE_NEWPID,
+    "network": CLONE_NEWNET,
+    "mount": CLONE_NEWNS,
+    "ipc": CLONE_NEWIPC,
+    "uts": CLONE_NEWUTS,
+    "cgroup": CLONE_NEWCGROUP,
+    "user": CLONE_NEWUSER,
+}
+PROC_NAMES = {
+    "pid": "pid",
+    "network": "net",
+    "mount": "mnt",
+    "ipc": "ipc",
+    "uts": "uts",
+    "cgroup": "cgroup",
+    "user": "user",
+}
+# The order to join them in: the mount namespace last, because joining it changes
+# what every later /proc path means.
+JOIN_ORDER = ["user", "ipc", "uts", "network", "pid", "cgroup", "mount"]
+
+
+def new_flags(spec_namespaces: list[dict]) -> int:
+    """The flags for every namespace the spec wants new (no `path` given)."""
+    flags = 0
+    for ns in spec_namespaces:
+        if not ns.get("path"):
+            flags |= FLAGS[ns["type"]]
+    return flags
+
+
+def join_paths(spec_namespaces: list[dict]) -> list[tuple[str, str]]:
+    """(type, path) for every namespace the spec wants joined, in a safe order."""
+    given = {ns["type"]: ns["path"] for ns in spec_namespaces if ns.get("path")}
+    return [(t, given[t]) for t in JOIN_ORDER if t in given]
+
+
+def join(namespaces: list[tuple[str, str]]) -> None:
+    """setns(2) into each (type, path). All files are opened first: once the mount
+    namespace changes, the paths may no longer resolve."""
+    fds = [(t, path, os.open(path, os.O_RDONLY | os.O_CLOEXEC)) for t, path in namespaces]
+    try:
+        for t, path, fd in fds:
+            syscalls.setns(fd, FLAGS[t], f"{t} ({path})")
+    finally:
+        for _, _, fd in fds:
+            os.close(fd)
+
+
+def of_process(pid: int, types: list[str]) -> list[tuple[str, str]]:
+    """The namespaces of a running process that differ from ours, to join for exec."""
+    result = []
+    for t in JOIN_ORDER:
+        if t not in types:
+            continue
+        theirs = f"/proc/{pid}/ns/{PROC_NAMES[t]}"
+        ours = f"/proc/self/ns/{PROC_NAMES[t]}"
+        try:
+            if os.readlink(theirs) == os.readlink(ours):
+                continue
+        except OSError:
+            pass
+        result.append((t, theirs))
+    return result

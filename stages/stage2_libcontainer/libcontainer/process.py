@@ -1,0 +1,71 @@
+"""The last steps before the container's program runs: who it is, and what it may do.
+
+Order matters, and it is the kernel's order, not a style choice:
+1. drop capabilities from the bounding set (needs CAP_SETPCAP, which we still have);
+2. switch groups and user (needs CAP_SETGID/CAP_SETUID; a non-root uid loses the
+   permitted and effective sets here);
+3. set the remaining capability sets;
+4. no_new_privs, so no setuid binary can ever give back what was taken;
+5. execve, with the path looked up in the container's own PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+
+from stages.stage2_libcontainer.libcontainer import capabilities, syscalls
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError
+
+RLIMITS = {name: getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")}
+
+
+def environment(process: dict) -> dict[str, str]:
+    env = {}
+    for entry in process.get("env") or []:
+        key, _, value = entry.partition("=")
+        env[key] = value
+    return env
+
+
+def look_path(name: str, env: dict[str, str]) -> str:
+    """Find the program as execvp would, with the messages runc gives."""
+    if "/" in name:
+        candidates = [name]
+    else:
+        path = env.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        candidates = [os.path.join(d or ".", name) for d in path.split(":")]
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            if not os.stat(candidate).st_mode & 0o111:
+                raise ContainerError(f'exec: "{name}": permission denied')
+            return candidate
+        if "/" in name:
+            if os.path.isdir(candidate):
+                raise ContainerError(f'exec: "{name}": is a directory: permission denied')
+            raise ContainerError(f'exec: "{name}": stat {name}: no such file or directory')
+    raise ContainerError(f'exec: "{name}": executable file not found in $PATH')
+
+
+def set_rlimits(process: dict) -> None:
+    for limit in process.get("rlimits") or []:
+        resource.setrlimit(RLIMITS[limit["type"]], (limit["soft"], limit["hard"]))
+
+
+def become(process: dict) -> None:
+    """Steps 1 to 4 above."""
+    if process.get("oomScoreAdj") is not None:  # lowering it needs root: before setuid
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write(str(process["oomScoreAdj"]))
+    caps = process.get("capabilities")
+    if caps is not None:
+        capabilities.drop_bounding(capabilities.mask(caps.get("bounding")))
+    user = process.get("user") or {}
+    uid, gid = int(user.get("uid", 0)), int(user.get("gid", 0))
+    os.setgroups([int(g) for g in user.get("additionalGids") or []])
+    os.setgid(gid)
+    os.setuid(uid)
+    if caps is not None:
+        capabilities.apply(caps, switching_to_root=uid == 0)
+    if process.get("noNewPrivileges"):
+        syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1, what="no_new_privs")

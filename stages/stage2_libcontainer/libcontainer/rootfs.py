@@ -1,0 +1,199 @@
+"""The container's root filesystem: its mounts, then pivot_root into it.
+
+All of this runs inside the container's new mount namespace, so every mount made
+here is the container's alone and disappears with it; nothing touches the host's
+mount table (propagation to the host is cut first).
+
+Why pivot_root and not chroot: chroot only changes how one process resolves "/";
+the old root stays mounted and reachable (a root process can chroot back out with a
+classic trick, and every host mount stays in the container's mount table). pivot_root
+swaps the root *mount* of the whole mount namespace; after unmounting the old one,
+the host's filesystem is simply not there to escape to.
+"""
+
+from __future__ import annotations
+
+import os
+
+from stages.stage2_libcontainer.libcontainer import devices, syscalls
+from stages.stage2_libcontainer.libcontainer.cgroups import is_unified, v1
+from stages.stage2_libcontainer.libcontainer.paths import secure_join
+from stages.stage2_libcontainer.libcontainer.syscalls import (
+    MS_BIND,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_REMOUNT,
+    MS_SHARED,
+    MS_SLAVE,
+    MS_UNBINDABLE,
+)
+
+# option -> (set?, flag), as runc's parseMountOptions
+FLAGS = {
+    "ro": (True, MS_RDONLY),
+    "rw": (False, MS_RDONLY),
+    "nosuid": (True, MS_NOSUID),
+    "suid": (False, MS_NOSUID),
+    "nodev": (True, MS_NODEV),
+    "dev": (False, MS_NODEV),
+    "noexec": (True, MS_NOEXEC),
+    "exec": (False, MS_NOEXEC),
+    "sync": (True, syscalls.MS_SYNCHRONOUS),
+    "async": (False, syscalls.MS_SYNCHRONOUS),
+    "dirsync": (True, syscalls.MS_DIRSYNC),
+    "remount": (True, MS_REMOUNT),
+    "mand": (True, syscalls.MS_MANDLOCK),
+    "nomand": (False, syscalls.MS_MANDLOCK),
+    "atime": (False, syscalls.MS_NOATIME),
+    "noatime": (True, syscalls.MS_NOATIME),
+    "diratime": (False, syscalls.MS_NODIRATIME),
+    "nodiratime": (True, syscalls.MS_NODIRATIME),
+    "bind": (True, MS_BIND),
+    "rbind": (True, MS_BIND | MS_REC),
+    "relatime": (True, syscalls.MS_RELATIME),
+    "norelatime": (False, syscalls.MS_RELATIME),
+    "strictatime": (True, syscalls.MS_STRICTATIME),
+    "nostrictatime": (False, syscalls.MS_STRICTATIME),
+}
+PROPAGATION = {
+    "private": MS_PRIVATE,
+    "rprivate": MS_PRIVATE | MS_REC,
+    "slave": MS_SLAVE,
+    "rslave": MS_SLAVE | MS_REC,
+    "shared": MS_SHARED,
+    "rshared": MS_SHARED | MS_REC,
+    "unbindable": MS_UNBINDABLE,
+    "runbindable": MS_UNBINDABLE | MS_REC,
+}
+# statvfs f_flag bits, to keep a mount's nosuid/nodev/noexec when remounting it
+_ST_FLAGS = {2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC}
+
+
+def parse_options(options: list[str]) -> tuple[int, int, str]:
+    """-> (mount flags, propagation flags, data string for the filesystem)."""
+    flags, propagation, data = 0, 0, []
+    for option in options:
+        if option in FLAGS:
+            set_it, flag = FLAGS[option]
+            flags = flags | flag if set_it else flags & ~flag
+        elif option in PROPAGATION:
+            propagation |= PROPAGATION[option]
+        else:
+            data.append(option)
+    return flags, propagation, ",".join(data)
+
+
+def _kept_flags(path: str) -> int:
+    f_flag = os.statvfs(path).f_flag
+    return sum(flag for bit, flag in _ST_FLAGS.items() if f_flag & bit)
+
+
+def prepare(spec: dict, rootfs: str) -> None:
+    """Everything before pivot_root: propagation, the rootfs bind, the spec's mounts."""
+    linux = spec.get("linux") or {}
+    # Our mounts must not propagate back to the host (its / is usually "shared").
+    propagation = PROPAGATION.get(linux.get("rootfsPropagation") or "rprivate", MS_PRIVATE | MS_REC)
+    syscalls.mount(None, "/", None, propagation | MS_REC)
+    # pivot_root needs the new root to be a mount point: bind it onto itself.
+    syscalls.mount(rootfs, rootfs, None, MS_BIND | MS_REC)
+    destinations = set()
+    for m in spec.get("mounts") or []:
+        mount_one(rootfs, m)
+        destinations.add(os.path.normpath(m["destination"]))
+    if "/dev" in destinations:
+        devices.create(rootfs, linux.get("devices") or [])
+
+
+def mount_one(rootfs: str, m: dict) -> None:
+    dest = secure_join(rootfs, m["destination"])
+    flags, propagation, data = parse_options(m.get("options") or [])
+    kind = m.get("type") or ("bind" if flags & MS_BIND else "")
+    if kind == "cgroup" or kind == "cgroup2":
+        mount_cgroups(dest, flags)
+    elif flags & MS_BIND or kind == "bind":
+        source = m["source"]
+        if os.path.isdir(source):
+            os.makedirs(dest, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            if not os.path.exists(dest):
+                open(dest, "a").close()
+        syscalls.mount(source, dest, None, MS_BIND | (flags & MS_REC))
+        extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
+        if extra:  # a bind mount takes its flags only on a remount
+            syscalls.mount(None, dest, None, MS_BIND | MS_REMOUNT | extra | _kept_flags(dest))
+    else:
+        os.makedirs(dest, exist_ok=True)
+        syscalls.mount(m.get("source") or kind, dest, kind, flags, data)
+    if propagation:
+        syscalls.mount(None, dest, None, propagation)
+
+
+def mount_cgroups(dest: str, flags: int) -> None:
+    """/sys/fs/cgroup inside: the container's own cgroup, as its root.
+
+    Mounted after the cgroup namespace was entered, a cgroup filesystem shows the
+    container's cgroup as its top: the container can read its own limits and no more.
+    """
+    os.makedirs(dest, exist_ok=True)
+    if is_unified():
+        syscalls.mount("cgroup2", dest, "cgroup2", flags)
+        return
+    syscalls.mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
+    for mnt in sorted(set(v1.mounted_hierarchies().values())):
+        name = os.path.basename(mnt)
+        controllers = ",".join(c for c in name.split(",") if c in v1.WANTED) or name
+        target = os.path.join(dest, name)
+        os.makedirs(target, exist_ok=True)
+        syscalls.mount("cgroup", target, "cgroup", flags, controllers)
+    syscalls.mount(None, dest, None, MS_BIND | MS_REMOUNT | MS_RDONLY | _kept_flags(dest))
+
+
+def pivot(rootfs: str) -> None:
+    """Make rootfs the root of this mount namespace and drop the old root entirely.
+
+    pivot_root(".", ".") stacks the old root on top of the new one at "/"; unmounting
+    "." (lazily: the host's mounts below are busy) then takes the old root away.
+    """
+    os.chdir(rootfs)
+    syscalls.pivot_root(".", ".")
+    syscalls.mount(None, ".", None, MS_SLAVE | MS_REC)  # never propagate the unmount
+    syscalls.umount2(".", syscalls.MNT_DETACH)
+    os.chdir("/")
+
+
+def finish(spec: dict) -> None:
+    """After pivot_root: hide and freeze the kernel's sensitive files, sysctls, ro root."""
+    linux = spec.get("linux") or {}
+    for key, value in (linux.get("sysctl") or {}).items():
+        with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+            f.write(str(value))
+    for path in linux.get("readonlyPaths") or []:
+        readonly(path)
+    for path in linux.get("maskedPaths") or []:
+        mask(path)
+    if (spec.get("root") or {}).get("readonly"):
+        syscalls.mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | _kept_flags("/"))
+
+
+def readonly(path: str) -> None:
+    """Bind a path over itself, then remount that bind read-only (/proc/sys...)."""
+    if not os.path.exists(path):
+        return
+    syscalls.mount(path, path, None, MS_BIND | MS_REC)
+    syscalls.mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | _kept_flags(path))
+
+
+def mask(path: str) -> None:
+    """Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory
+    (/proc/kcore is the kernel's memory, /proc/keys the host's keyrings...)."""
+    if not os.path.lexists(path):
+        return
+    if os.path.isdir(path):
+        syscalls.mount("tmpfs", path, "tmpfs", MS_RDONLY)
+    else:
+        syscalls.mount("/dev/null", path, None, MS_BIND)

@@ -1,0 +1,121 @@
+"""The kernel calls Python's standard library does not wrap (3.11 has no os.unshare).
+
+Each wrapper raises OSError naming the operation and its arguments, because
+"Operation not permitted" alone tells nobody which of forty mounts failed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import struct
+
+from stages.stage2_libcontainer.libcontainer.errors import os_error
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+# glibc has no wrappers for these two; the numbers differ by architecture.
+_SYSCALLS = {
+    "x86_64": {"pivot_root": 155, "capset": 126, "capget": 125},
+    "aarch64": {"pivot_root": 41, "capset": 91, "capget": 90},
+}
+_NR = _SYSCALLS.get(platform.machine(), _SYSCALLS["x86_64"])
+
+# mount(2) flags
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_SYNCHRONOUS = 0x10
+MS_REMOUNT = 0x20
+MS_MANDLOCK = 0x40
+MS_DIRSYNC = 0x80
+MS_NOATIME = 0x400
+MS_NODIRATIME = 0x800
+MS_BIND = 0x1000
+MS_MOVE = 0x2000
+MS_REC = 0x4000
+MS_SILENT = 0x8000
+MS_UNBINDABLE = 1 << 17
+MS_PRIVATE = 1 << 18
+MS_SLAVE = 1 << 19
+MS_SHARED = 1 << 20
+MS_RELATIME = 1 << 21
+MS_STRICTATIME = 1 << 24
+MNT_DETACH = 2
+
+# prctl(2) options
+PR_SET_PDEATHSIG = 1
+PR_SET_KEEPCAPS = 8
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_RAISE = 2
+
+
+def _check(result: int, operation: str) -> int:
+    if result == -1:
+        raise os_error(operation, ctypes.get_errno())
+    return result
+
+
+def unshare(flags: int) -> None:
+    _check(libc.unshare(ctypes.c_int(flags)), f"unshare({flags:#x})")
+
+
+def setns(fd: int, nstype: int, what: str) -> None:
+    _check(libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), f"setns {what}")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
+    _check(
+        libc.mount(
+            source.encode() if source is not None else None,
+            target.encode(),
+            fstype.encode() if fstype is not None else None,
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
+        f"mount {source or fstype or ''} on {target} ({fstype or 'flags'} {flags:#x} {data})",
+    )
+
+
+def umount2(target: str, flags: int = 0) -> None:
+    _check(libc.umount2(target.encode(), ctypes.c_int(flags)), f"umount {target}")
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    _check(
+        libc.syscall(_NR["pivot_root"], new_root.encode(), put_old.encode()),
+        f"pivot_root {new_root}",
+    )
+
+
+def prctl(option: int, arg2: int = 0, arg3: int = 0, what: str = "") -> int:
+    return _check(
+        libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg2), ctypes.c_ulong(arg3),
+                   ctypes.c_ulong(0), ctypes.c_ulong(0)),
+        f"prctl({option}) {what}".strip(),
+    )
+
+
+_CAP_V3 = 0x20080522
+
+
+def capset(effective: int, permitted: int, inheritable: int) -> None:
+    """Set this thread's capability sets (64-bit masks), capset(2) version 3."""
+    header = struct.pack("Ii", _CAP_V3, 0)
+    data = struct.pack(
+        "IIIIII",
+        effective & 0xFFFFFFFF, permitted & 0xFFFFFFFF, inheritable & 0xFFFFFFFF,
+        effective >> 32, permitted >> 32, inheritable >> 32,
+    )
+    hbuf = ctypes.create_string_buffer(header, len(header))
+    dbuf = ctypes.create_string_buffer(data, len(data))
+    _check(libc.syscall(_NR["capset"], hbuf, dbuf), "capset")
+
+
+def mknod(path: str, mode: int, device: int) -> None:
+    os.mknod(path, mode, device)
