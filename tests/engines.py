@@ -148,7 +148,6 @@ class ReferenceDockerd:
 # Engine name -> how to start it. A new stage is one line here; no test is copied.
 ENGINES: dict[str, OurStage | ReferenceDockerd] = {
     "stage2": OurStage("stages.stage2_libcontainer"),
-    "fake": OurStage("tests.unit._fake_stage_tmp"),
     "reference": ReferenceDockerd(),
 }
 

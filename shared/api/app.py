@@ -383,6 +383,9 @@ def create_app(engine: Engine) -> Flask:
                     streams.pump_input(read, ex.io.write_stdin, ex.io.close_stdin)
                 expected = {"stdout"} if tty else {"stdout", "stderr"}
                 streams.pump_output(sock, q, tty, expected, wanted)
+                # Close the stream only once the exit code is known: the client asks
+                # for it (GET /exec/{id}/json) as soon as the stream ends.
+                ex.done.wait(10)
             finally:
                 ex.output.unsubscribe(q)
 

@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from shared.daemon import logs
+from shared.daemon import etcfiles, logs
 from shared.daemon.errors import (
     Conflict,
     EngineError,
@@ -39,6 +39,7 @@ from shared.images import snapshots
 from shared.images.store import ImageNotFound, ImageStore
 from shared.oci import runtime_spec, users
 from shared.oci.runtime_spec import SpecError
+from shared.securejoin import secure_join
 
 DEFAULT_STOP_TIMEOUT = 10
 
@@ -171,6 +172,7 @@ class Engine:
         image_config = image.config.get("config") or {}
         try:
             runtime_spec.resources(host_config)  # validates limits before anything exists
+            runtime_spec.no_new_privileges(host_config.get("SecurityOpt") or [])
             args = runtime_spec.command(body, image_config)
         except SpecError as e:
             raise InvalidParameter(str(e)) from None
@@ -275,6 +277,12 @@ class Engine:
         try:
             try:
                 user = users.resolve(rootfs, c.config.get("User") or "")
+                if c.config.get("WorkingDir"):
+                    # Docker makes a missing working directory rather than fail.
+                    os.makedirs(secure_join(rootfs, c.config["WorkingDir"]), exist_ok=True)
+                etc = etcfiles.write(
+                    self._dir(c), c.config["Hostname"], c.host_config["NetworkMode"] == "host"
+                )
                 spec = runtime_spec.build(
                     c.id,
                     {**c.config, "Cmd": [c.path, *c.args], "Entrypoint": None},
@@ -283,6 +291,7 @@ class Engine:
                     rootfs,
                     user,
                     c.config["Hostname"],
+                    extra_mounts=etc,
                 )
             except SpecError as e:
                 raise InvalidParameter(str(e)) from None

@@ -111,6 +111,7 @@ def build(
     user: User,
     hostname: str,
     cgroup_parent: str = "/whalebones",
+    extra_mounts: list[dict] | None = None,
 ) -> dict:
     """The whole runtime spec for one container's first process."""
     spec = default_spec()
@@ -137,6 +138,8 @@ def build(
     if tty and size and size[0] and size[1]:
         process["consoleSize"] = {"height": int(size[0]), "width": int(size[1])}
 
+    process["noNewPrivileges"] = no_new_privileges(host_config.get("SecurityOpt") or [])
+    spec["mounts"].extend(extra_mounts or [])
     spec["root"] = {"path": rootfs, "readonly": bool(host_config.get("ReadonlyRootfs"))}
     spec["hostname"] = hostname
     linux = spec["linux"]
@@ -151,6 +154,25 @@ def build(
         raise SpecError(f"network {network} not found")
     spec["annotations"] = {"org.opencontainers.image.stopSignal": stop_signal(config, image_config)}
     return copy.deepcopy(spec)
+
+
+def no_new_privileges(options: list[str]) -> bool:
+    """`--security-opt no-new-privileges[:true|false]`; on unless turned off.
+
+    (Docker's default is off; this project's security baseline is on.) Options for
+    mechanisms this project does not implement (seccomp, apparmor, SELinux labels) are
+    accepted and have no effect, as on a Docker host without those modules.
+    """
+    value = True
+    for option in options:
+        key, sep, arg = option.replace("=", ":", 1).partition(":")
+        if key == "no-new-privileges":
+            if sep and arg not in ("true", "false"):
+                raise SpecError(f"invalid --security-opt 2: {option!r}")
+            value = arg != "false"
+        elif key not in ("seccomp", "apparmor", "label", "systempaths"):
+            raise SpecError(f'invalid --security-opt 1: "{option}"')
+    return value
 
 
 def stop_signal(config: dict, image_config: dict) -> str:

@@ -7,9 +7,8 @@ may be 65534 in busybox and 99 elsewhere.
 
 from __future__ import annotations
 
-import os
-
 from shared.oci.runtime_spec import SpecError, User
+from shared.securejoin import secure_join
 
 
 def _read(path: str) -> list[list[str]]:
@@ -20,22 +19,12 @@ def _read(path: str) -> list[list[str]]:
         return []
 
 
-def _safe(rootfs: str, path: str) -> str:
-    # /etc/passwd inside an image could be a symlink to anywhere; resolve it within
-    # the rootfs, never on the host.
-    real_root = os.path.realpath(rootfs)
-    target = os.path.realpath(os.path.join(real_root, path.lstrip("/")))
-    if target != real_root and not target.startswith(real_root + os.sep):
-        return os.path.join(real_root, "nonexistent")
-    return target
-
-
 def resolve(rootfs: str, spec: str) -> User:
     """Docker's user rules: "", "uid", "uid:gid", "name", "name:group", mixed."""
     spec = spec or "0"
     user_part, _, group_part = spec.partition(":")
-    passwd = _read(_safe(rootfs, "/etc/passwd"))
-    groups = _read(_safe(rootfs, "/etc/group"))
+    passwd = _read(secure_join(rootfs, "/etc/passwd"))
+    groups = _read(secure_join(rootfs, "/etc/group"))
 
     entry = None
     for fields in passwd:

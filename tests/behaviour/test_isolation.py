@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 
 def run(clients, *args: str) -> str:
     result = clients.docker("run", "--rm", *args)
@@ -61,8 +63,20 @@ def test_capabilities_are_docker_defaults(clients) -> None:
     status = dict(line.split(":\t") for line in out.splitlines())
     assert status["CapEff"] == "00000000a80425fb"
     assert status["CapBnd"] == "00000000a80425fb"
-    # Docker does not set no_new_privs unless asked (--security-opt no-new-privileges)
-    assert status["NoNewPrivs"] == "0"
+
+
+def test_no_new_privileges_on_request(clients) -> None:
+    out = run(clients, "--security-opt", "no-new-privileges", "busybox",
+              "grep", "^NoNewPrivs", "/proc/self/status")
+    assert out.split() == ["NoNewPrivs:", "1"]
+
+
+@pytest.mark.ours_only(reason="Whalebones sets no_new_privs by default (the project's "
+                       "security baseline); Docker 20.10 only with --security-opt "
+                       "no-new-privileges")
+def test_no_new_privileges_by_default(clients) -> None:
+    out = run(clients, "busybox", "grep", "^NoNewPrivs", "/proc/self/status")
+    assert out.split() == ["NoNewPrivs:", "1"]
 
 
 def test_capabilities_as_non_root_are_empty(clients) -> None:

@@ -5,7 +5,7 @@
     namespaces.py  unshare and setns
     rootfs.py      mounts, /dev, pivot_root, masked and read-only paths
     cgroups/       limits, v1 and v2 behind one Manager
-    capabilities.py, process.py, console.py, network.py, devices.py, paths.py
+    capabilities.py, process.py, console.py, network.py, devices.py
     syscalls.py    the ctypes calls the standard library lacks
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 
-from stages.stage2_libcontainer.libcontainer.paths import secure_join
+from shared.securejoin import secure_join
 
 # Docker's default set: path, major, minor.
 DEFAULT_DEVICES = [

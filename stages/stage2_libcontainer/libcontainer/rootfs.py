@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import os
 
+from shared.securejoin import secure_join
 from stages.stage2_libcontainer.libcontainer import devices, syscalls
 from stages.stage2_libcontainer.libcontainer.cgroups import is_unified, v1
-from stages.stage2_libcontainer.libcontainer.paths import secure_join
 from stages.stage2_libcontainer.libcontainer.syscalls import (
     MS_BIND,
     MS_NODEV,

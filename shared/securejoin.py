@@ -1,8 +1,10 @@
 """Resolve a path inside a root filesystem without ever leaving it.
 
-An image is untrusted input: its /dev could be a symlink to the host's /etc. Every
-path a mount lands on is resolved component by component, and a symlink is followed
-as if the rootfs were `/` (what a process inside would see), never on the host.
+An image is untrusted input: its /etc could be a symlink to the host's /etc, its
+working directory a symlink to /root. Every path the daemon or a runtime touches in a
+rootfs is resolved component by component, and a symlink is followed as if the
+rootfs were `/` (what a process inside would see), never on the host. (runc uses the
+filepath-securejoin library for the same job.)
 """
 
 from __future__ import annotations

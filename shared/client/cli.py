@@ -1,0 +1,160 @@
+"""`whalebones`: a docker-compatible command line for the Engine API.
+
+    whalebones [-H unix:///path] VERB [OPTIONS] [ARGS...]
+
+Each verb lives in its own module under `commands/`, imported only when used: a
+CLI call pays for the code of one verb, not twenty. A verb module provides
+
+    COMMAND   a flags.Command: its flags, argument counts and help
+    run(client, options, args) -> int   the exit status
+
+Exit statuses follow docker: 125 for a bad command line or a daemon that refuses to
+create/start a container, 1 for other errors, else what the command decides.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from shared.client.flags import Command
+
+PROGRAM = "whalebones"
+HOST_ENV = "WHALEBONES_HOST"
+
+# verb -> one-line summary (kept here so `whalebones --help` imports no verb module)
+VERBS = {
+    "run": "Create and run a new container from an image",
+    "exec": "Execute a command in a running container",
+    "ps": "List containers",
+    "images": "List images",
+    "logs": "Fetch the logs of a container",
+    "create": "Create a new container",
+    "start": "Start one or more stopped containers",
+    "attach": "Attach local standard input, output, and error streams to a running container",
+    "wait": "Block until one or more containers stop, then print their exit codes",
+    "stop": "Stop one or more running containers",
+    "kill": "Kill one or more running containers",
+    "restart": "Restart one or more containers",
+    "rm": "Remove one or more containers",
+    "rmi": "Remove one or more images",
+    "inspect": "Return low-level information on Docker objects",
+    "version": "Show the Docker version information",
+    "info": "Display system-wide information",
+}
+
+
+def usage() -> str:
+    lines = [
+        f"Usage:  {PROGRAM} [OPTIONS] COMMAND",
+        "",
+        "A self-sufficient runtime for containers, rebuilt in Python to learn from",
+        "",
+        "Options:",
+        "  -H, --host string   Daemon socket to connect to "
+        f"(default ${HOST_ENV} or unix:///run/whalebones/docker.sock)",
+        "",
+        "Commands:",
+    ]
+    lines += [f"  {verb:<9} {summary}" for verb, summary in VERBS.items()]
+    lines += ["", f"Run '{PROGRAM} COMMAND --help' for more information on a command."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    host = os.environ.get(HOST_ENV) or ""
+
+    # Global flags come before the verb.
+    while args and args[0].startswith("-"):
+        flag = args.pop(0)
+        if flag in ("-H", "--host") and args:
+            host = args.pop(0)
+        elif flag.startswith(("--host=", "-H=")):
+            host = flag.partition("=")[2]
+        elif flag.startswith("-H") and len(flag) > 2:
+            host = flag[2:]
+        elif flag in ("-h", "--help"):
+            sys.stdout.write(usage())
+            return 0
+        elif flag in ("-v", "--version"):
+            from shared.client.api import API_VERSION
+
+            print(f"Whalebones CLI, API version {API_VERSION}")
+            return 0
+        else:
+            return _usage_error(f"unknown flag: {flag}", f"Run '{PROGRAM} --help'")
+    if not args:
+        sys.stdout.write(usage())
+        return 0
+    verb, args = args[0], args[1:]
+    if verb not in VERBS:
+        print(f"{PROGRAM}: unknown command: {PROGRAM} {verb}\n", file=sys.stderr)
+        print(f"Run '{PROGRAM} --help' for more information", file=sys.stderr)
+        return 1
+
+    module = __import__(f"shared.client.commands.{verb}", fromlist=["COMMAND"])
+    command = module.COMMAND
+
+    from shared.client.flags import UsageError
+
+    try:
+        options, positional = command.parse(args)
+    except UsageError as error:
+        return _usage_error(str(error), f"Run '{PROGRAM} {verb} --help'", command)
+    if options.get("help"):
+        sys.stdout.write(command.help_text(PROGRAM))
+        return 0
+    if len(positional) < command.min_args:
+        print(
+            f"{PROGRAM}: '{PROGRAM} {verb}' requires at least {command.min_args} argument\n\n"
+            f"Usage:  {PROGRAM} {verb} {command.usage}\n\n"
+            f"See '{PROGRAM} {verb} --help' for more information",
+            file=sys.stderr,
+        )
+        return 1
+    if command.max_args is not None and len(positional) > command.max_args:
+        many = "argument" if command.max_args == 1 else "arguments"
+        print(
+            f"{PROGRAM}: '{PROGRAM} {verb}' accepts at most {command.max_args} {many}\n\n"
+            f"See '{PROGRAM} {verb} --help' for more information",
+            file=sys.stderr,
+        )
+        return 1
+
+    from shared.client.api import APIError, Client, DaemonUnreachable, ProtocolError
+
+    try:
+        client = Client(host or _default_host())
+        return module.run(client, options, positional)
+    except DaemonUnreachable as error:
+        print(error, file=sys.stderr)
+        return 1
+    except APIError as error:
+        print(f"Error response from daemon: {error.message}", file=sys.stderr)
+        return 1
+    except ProtocolError as error:
+        print(f"error during connect: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _default_host() -> str:
+    from shared.client.api import DEFAULT_HOST
+
+    return DEFAULT_HOST
+
+
+def _usage_error(message: str, hint: str, command: Command | None = None) -> int:
+    text = message + "\n\n"
+    if command is not None:
+        text += f"Usage:  {PROGRAM} {command.name} {command.usage}\n\n"
+    print(text + hint + " for more information", file=sys.stderr)
+    return 125
+
+
+if __name__ == "__main__":
+    sys.exit(main())

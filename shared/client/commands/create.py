@@ -1,0 +1,33 @@
+"""`create`: make a container without starting it; print its Id."""
+
+from __future__ import annotations
+
+from shared.client import containerconfig
+from shared.client.api import APIError
+from shared.client.flags import Command
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from shared.client.api import Client
+
+COMMAND = Command(
+    "create",
+    "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+    "Create a new container",
+    containerconfig.FLAGS,
+    min_args=1,
+    interspersed=False,
+)
+
+
+def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
+    image, command = args[0], args[1:]
+    # As docker create: the streams are set up for a later `start -a`.
+    body = containerconfig.build(options, image, command, attach=True)
+    try:
+        print(containerconfig.create(client, options["name"], body))
+    except APIError as error:
+        return containerconfig.report_create_error("whalebones", "create", image, error)
+    return 0

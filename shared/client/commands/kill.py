@@ -1,0 +1,26 @@
+"""`kill`: send a signal (default SIGKILL) to the container's main process."""
+
+from __future__ import annotations
+
+from shared.client.commands import for_each
+from shared.client.flags import Command, Flag
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from shared.client.api import Client
+
+COMMAND = Command(
+    "kill",
+    "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Kill one or more running containers",
+    [Flag("-s, --signal", "Signal to send to the container", metavar="string")],
+    min_args=1,
+)
+
+
+def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
+    query = {"signal": options["signal"]}
+    return for_each(args, lambda name: client.request("POST", f"/containers/{name}/kill",
+                                                      query=query))

@@ -1,0 +1,109 @@
+"""From `run`/`create` flags to the JSON body of `POST /containers/create`.
+
+The body is Docker's container Config (what runs: image, command, environment,
+user, TTY...) with two nested objects: HostConfig (how the host confines it:
+memory, CPU, pids, network, auto-remove) and NetworkingConfig.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from shared.client.flags import Flag, integer, nano_cpus, ram_in_bytes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from shared.client.api import APIError, Client
+
+FLAGS = [
+    Flag("-i, --interactive", "Keep STDIN open even if not attached"),
+    Flag("-t, --tty", "Allocate a pseudo-TTY"),
+    Flag("--name", "Assign a name to the container", metavar="string"),
+    Flag("-e, --env", "Set environment variables", metavar="list", many=True),
+    Flag("-w, --workdir", "Working directory inside the container", metavar="string"),
+    Flag("-u, --user", "Username or UID (format: <name|uid>[:<group|gid>])", metavar="string"),
+    Flag("-h, --hostname", "Container host name", metavar="string"),
+    Flag("-m, --memory", "Memory limit", metavar="bytes", convert=ram_in_bytes),
+    Flag("--pids-limit", "Tune container pids limit (set -1 for unlimited)", metavar="int",
+         convert=integer),
+    Flag("--cpus", "Number of CPUs", metavar="decimal", convert=nano_cpus),
+    Flag("-c, --cpu-shares", "CPU shares (relative weight)", metavar="int", convert=integer),
+    Flag("--network", "Connect a container to a network", metavar="network"),
+    Flag("--entrypoint", "Overwrite the default ENTRYPOINT of the image", metavar="string"),
+    Flag("--rm", "Automatically remove the container and its associated anonymous volumes "
+         "when it exits"),
+]
+
+
+def environment(entries: list[str]) -> list[str]:
+    """`-e FOO=1` passes as is; `-e FOO` takes FOO's value from our environment
+    (and stays a bare name, which unsets it, when we have none), as docker does."""
+    result = []
+    for entry in entries:
+        if "=" not in entry and entry in os.environ:
+            entry = f"{entry}={os.environ[entry]}"
+        result.append(entry)
+    return result
+
+
+def build(options: dict[str, Any], image: str, command: list[str], *, attach: bool) -> dict:
+    """The create body. `attach` is false for `run -d` and `create`: nobody will read
+    the output live, and a daemon knows not to keep stdin open for a reader."""
+    interactive = options["interactive"]
+    host_config: dict[str, Any] = {
+        "AutoRemove": options["rm"],
+        "NetworkMode": options["network"] or "default",
+    }
+    for key, flag in (("Memory", "memory"), ("NanoCpus", "cpus"), ("CpuShares", "cpu_shares"),
+                      ("PidsLimit", "pids_limit")):
+        if options[flag] is not None:
+            host_config[key] = options[flag]
+    entrypoint = options["entrypoint"]
+    return {
+        "Hostname": options["hostname"] or "",
+        "User": options["user"] or "",
+        "AttachStdin": attach and interactive,
+        "AttachStdout": attach,
+        "AttachStderr": attach,
+        "Tty": options["tty"],
+        "OpenStdin": interactive,
+        "StdinOnce": attach and interactive,  # close stdin when the attached client leaves
+        "Env": environment(options["env"]),
+        "Cmd": command or None,  # None: the image's CMD
+        "Image": image,
+        "WorkingDir": options["workdir"] or "",
+        "Entrypoint": None if entrypoint is None else [entrypoint],
+        "HostConfig": host_config,
+        "NetworkingConfig": {"EndpointsConfig": {}},
+    }
+
+
+def with_latest(image: str) -> str:
+    """`busybox` -> `busybox:latest`, as docker names an image reference it lacks."""
+    if "@" in image or ":" in image.rpartition("/")[2]:
+        return image
+    return image + ":latest"
+
+
+def create(client: Client, name: str | None, body: dict) -> str:
+    """POST /containers/create; print the daemon's warnings; return the new Id."""
+    created = client.request("POST", "/containers/create", query={"name": name}, body=body)
+    for warning in created.get("Warnings") or []:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    return created["Id"]
+
+
+def report_create_error(program: str, verb: str, image: str, error: APIError) -> int:
+    """Print a refused create as `docker run` does; exit status 125."""
+    if error.status == 404 and "image" in error.message.lower():
+        # The docker CLI would pull here; pulling comes in a later era.
+        print(f"Unable to find image '{with_latest(image)}' locally", file=sys.stderr)
+    print(
+        f"{program}: Error response from daemon: {error.message}\n\n"
+        f"Run '{program} {verb} --help' for more information",
+        file=sys.stderr,
+    )
+    return 125

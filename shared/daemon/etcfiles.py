@@ -1,0 +1,60 @@
+"""/etc/hostname, /etc/hosts and /etc/resolv.conf: written by the daemon, bound in.
+
+An image's own copies know nothing of the container they end up in, so Docker
+writes these three per container, in the container's directory, and bind-mounts them
+over the image's. Changing them inside changes only the container's copy.
+"""
+
+from __future__ import annotations
+
+import os
+
+HOSTS = """127.0.0.1\tlocalhost
+::1\tlocalhost ip6-localhost ip6-loopback
+fe00::0\tip6-localnet
+ff00::0\tip6-mcastprefix
+ff02::1\tip6-allnodes
+ff02::2\tip6-allrouters
+"""
+# Docker's fallback when the host only has a local resolver (127.0.0.53 and the like),
+# which cannot be reached from inside a network namespace.
+FALLBACK_NAMESERVERS = ["8.8.8.8", "8.8.4.4"]
+
+
+def resolv_conf(host_network: bool) -> str:
+    try:
+        with open("/etc/resolv.conf") as f:
+            text = f.read()
+    except FileNotFoundError:
+        text = ""
+    if host_network:
+        return text
+    lines = [
+        line for line in text.splitlines()
+        if not (line.startswith("nameserver") and line.split()[1:2]
+                and (line.split()[1].startswith("127.") or line.split()[1] == "::1"))
+    ]
+    if not any(line.startswith("nameserver") for line in lines):
+        lines += [f"nameserver {ns}" for ns in FALLBACK_NAMESERVERS]
+    return "\n".join(lines) + "\n"
+
+
+def write(container_dir: str, hostname: str, host_network: bool) -> list[dict]:
+    """Write the three files; return the bind mounts that put them in place."""
+    if host_network:
+        try:
+            with open("/etc/hosts") as f:
+                hosts = f.read()
+        except FileNotFoundError:
+            hosts = HOSTS
+    else:
+        hosts = HOSTS
+    files = {"hostname": hostname + "\n", "hosts": hosts, "resolv.conf": resolv_conf(host_network)}
+    mounts = []
+    for name, content in files.items():
+        path = os.path.join(container_dir, name)
+        with open(path, "w") as f:
+            f.write(content)
+        mounts.append({"destination": f"/etc/{name}", "type": "bind", "source": path,
+                       "options": ["rbind", "rprivate"]})
+    return mounts
