@@ -11,11 +11,11 @@ from shared.oci.runtime_spec import SpecError, User
 from shared.securejoin import secure_join
 
 
-def _read(path: str) -> list[list[str]]:
+def _read(rootfs: str, path: str) -> list[list[str]]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
+        with open(secure_join(rootfs, path), encoding="utf-8", errors="replace") as f:
             return [line.rstrip("\n").split(":") for line in f if line.strip() and line[0] != "#"]
-    except FileNotFoundError:
+    except OSError:  # missing, a directory, a symlink loop: no entries
         return []
 
 
@@ -23,8 +23,8 @@ def resolve(rootfs: str, spec: str) -> User:
     """Docker's user rules: "", "uid", "uid:gid", "name", "name:group", mixed."""
     spec = spec or "0"
     user_part, _, group_part = spec.partition(":")
-    passwd = _read(secure_join(rootfs, "/etc/passwd"))
-    groups = _read(secure_join(rootfs, "/etc/group"))
+    passwd = _read(rootfs, "/etc/passwd")
+    groups = _read(rootfs, "/etc/group")
 
     entry = None
     for fields in passwd:
