@@ -84,7 +84,9 @@ def test_build_fills_what_the_daemon_decides(tmp_path) -> None:
 def test_users_resolve_in_the_containers_own_files(tmp_path) -> None:
     etc = tmp_path / "etc"
     etc.mkdir()
-    (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/home:/bin/false\n")
+    (etc / "passwd").write_text(
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/home:/bin/false\n"
+    )
     (etc / "group").write_text("root:x:0:\nnogroup:x:65534:\nwheel:x:10:nobody\n")
     assert users.resolve(str(tmp_path), "") == User(0, 0, (), "/root")
     assert users.resolve(str(tmp_path), "nobody") == User(65534, 65534, (10,), "/home")
