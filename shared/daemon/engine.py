@@ -611,4 +611,22 @@ class Engine:
             raise EngineError(str(e)) from None
 
     def shutdown(self) -> None:
+        """The daemon is stopping. In this era containers cannot outlive it (their
+        parent and their output pipes are the daemon's), so it stops them first, all
+        at once, each with its stop signal and grace period, as dockerd did."""
+        if not getattr(self.executor, "containers_outlive_daemon", False):
+            running = [c for c in self.containers.all() if c.state.running]
+            threads = [
+                threading.Thread(target=self._stop_quietly, args=(c,)) for c in running
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         self.executor.close()
+
+    def _stop_quietly(self, c: Container) -> None:
+        try:
+            self.stop(c.id, min(c.config.get("StopTimeout", DEFAULT_STOP_TIMEOUT), 10))
+        except EngineError:
+            pass
