@@ -87,7 +87,8 @@ class PtySession:
         self.read_until(PROMPT, timeout, since=mark)
         return self.output[mark:]
 
-    def wait_for_size(self, rows: int, cols: int, timeout: float = 5) -> None:
+    def wait_for_size(self, rows: int, cols: int, timeout: float = 5,
+                      resignal: bool = False) -> None:
         """Ask the shell for its terminal size until it is rows x cols.
 
         The engine applies a size asynchronously (docker before API 1.42 resizes after
@@ -100,3 +101,8 @@ class PtySession:
             if time.monotonic() > end:
                 raise AssertionError(f"terminal size never became {rows} {cols}: {self.output!r}")
             time.sleep(0.1)
+            if resignal:
+                # The docker CLI starts watching SIGWINCH only after the container has
+                # started (and may print a prompt): a signal sent in that window is
+                # lost, and a user would simply resize again.
+                os.kill(self.process.pid, signal.SIGWINCH)

@@ -33,7 +33,7 @@ def test_resize_reaches_the_container(clients, kind: str) -> None:
         session.read_until(b"# ")
         session.wait_for_size(24, 80)
         session.resize(40, 132)
-        session.wait_for_size(40, 132)
+        session.wait_for_size(40, 132, resignal=True)
         session.send("exit 6\n")
         assert session.finish() == 6
     finally:
