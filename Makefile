@@ -41,8 +41,8 @@ venv: deps-run .venv/.installed
 images: venv
 	@PYTHONPATH=$(CURDIR) $(PY) -m shared.images.busybox --root $(IMAGES_ROOT)
 
-stage-%: venv images
-	@scripts/stage start $*
+stage-1 stage-2 stage-3 stage-4: venv images
+	@scripts/stage start $(subst stage-,,$@)
 
 stop:
 	@scripts/stage stop
