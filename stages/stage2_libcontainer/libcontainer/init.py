@@ -72,6 +72,34 @@ def _stdio_to_012(fds: tuple[int, int, int]) -> None:
         os.close(fd)
 
 
+def _keep(sync: Sync, stdio: tuple[int, int, int] | None,
+          console_socket: socket.socket | None) -> set[int]:
+    keep = {sync.sock.fileno(), *(stdio or ())}
+    if console_socket is not None:
+        keep.add(console_socket.fileno())
+    return keep
+
+
+def _join_cgroup(procs_files: list[str]) -> None:
+    """Write our pid into the cgroup: every process forked from here on is in it."""
+    for path in procs_files:
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
+
+
+def _attach_stdio(proc: dict, stdio: tuple[int, int, int] | None,
+                  console_socket: socket.socket | None) -> None:
+    """Fds 0, 1 and 2: the pty's slave with a terminal, else the caller's fds."""
+    if proc.get("terminal"):
+        if console_socket is None:
+            raise ContainerError("process.terminal is set but there is no console socket")
+        slave = console.setup(console_socket, proc.get("consoleSize"))
+        _stdio_to_012((slave, slave, slave))
+        os.close(slave)
+    elif stdio is not None:
+        _stdio_to_012(stdio)
+
+
 def _fail(sync: Sync, error: BaseException) -> NoReturn:
     try:
         message = str(error) if isinstance(error, ContainerError | OSError) else repr(error)
@@ -88,14 +116,9 @@ def intermediate(
     console_socket: socket.socket | None,
     fifo: str,
 ) -> NoReturn:
-    keep = {sync.sock.fileno(), *(stdio or ())}
-    if console_socket is not None:
-        keep.add(console_socket.fileno())
     try:
-        close_other_fds(keep)
-        for path in procs_files:  # join the cgroup: init inherits it
-            with open(path, "w") as f:
-                f.write(str(os.getpid()))
+        close_other_fds(_keep(sync, stdio, console_socket))
+        _join_cgroup(procs_files)  # before the cgroup namespace: init sees its cgroup as /
         spec_ns = (spec.get("linux") or {}).get("namespaces") or []
         namespaces.join(namespaces.join_paths(spec_ns))
         from stages.stage2_libcontainer.libcontainer import syscalls
@@ -138,14 +161,7 @@ def container_init(
         rootfs.finish(spec)
 
         proc = spec["process"]
-        if proc.get("terminal"):
-            if console_socket is None:
-                raise ContainerError("process.terminal is set but there is no console socket")
-            slave = console.setup(console_socket, proc.get("consoleSize"))
-            _stdio_to_012((slave, slave, slave))
-            os.close(slave)
-        elif stdio is not None:
-            _stdio_to_012(stdio)
+        _attach_stdio(proc, stdio, console_socket)
         os.chdir(proc.get("cwd") or "/")
         env = process.environment(proc)
         path = process.look_path(proc["args"][0], env)
@@ -173,14 +189,9 @@ def exec_intermediate(
     console_socket: socket.socket | None,
 ) -> NoReturn:
     """`exec`: the same dance, but joining the container's namespaces instead."""
-    keep = {sync.sock.fileno(), *(stdio or ())}
-    if console_socket is not None:
-        keep.add(console_socket.fileno())
     try:
-        close_other_fds(keep)
-        for path in procs_files:
-            with open(path, "w") as f:
-                f.write(str(os.getpid()))
+        close_other_fds(_keep(sync, stdio, console_socket))
+        _join_cgroup(procs_files)
         namespaces.join(join)
         pid = os.fork()  # the child lands in the container's pid namespace
         if pid == 0:
@@ -199,14 +210,7 @@ def exec_process(
 ) -> NoReturn:
     try:
         os.setsid()
-        if proc.get("terminal"):
-            if console_socket is None:
-                raise ContainerError("process.terminal is set but there is no console socket")
-            slave = console.setup(console_socket, proc.get("consoleSize"))
-            _stdio_to_012((slave, slave, slave))
-            os.close(slave)
-        elif stdio is not None:
-            _stdio_to_012(stdio)
+        _attach_stdio(proc, stdio, console_socket)
         os.chdir(proc.get("cwd") or "/")
         env = process.environment(proc)
         path = process.look_path(proc["args"][0], env)

@@ -15,7 +15,9 @@ does. The same Manager interface hides the difference from everything above.
 
 from __future__ import annotations
 
+import errno
 import os
+import time
 from typing import Protocol
 
 UNIFIED_ROOT = "/sys/fs/cgroup"
@@ -63,3 +65,18 @@ def write(path: str, value: str) -> None:
             f.write(value)
     except OSError as e:
         raise OSError(e.errno, f"write {value!r} to {path}: {e.strerror}") from None
+
+
+def remove(directory: str) -> None:
+    """rmdir a cgroup. It must hold no task; one that has just been killed can take a
+    moment to leave, so busy is retried briefly."""
+    for attempt in range(200):
+        try:
+            os.rmdir(directory)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            if e.errno != errno.EBUSY or attempt == 199:
+                raise OSError(e.errno, f"remove cgroup {directory}: {e.strerror}") from None
+            time.sleep(0.005)

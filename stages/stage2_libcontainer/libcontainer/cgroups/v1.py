@@ -11,7 +11,7 @@ import os
 import signal
 import time
 
-from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, write
+from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, remove, write
 
 # Controllers we set limits in or need (freezer for pause, devices for the allow-list).
 WANTED = ("memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio")
@@ -155,19 +155,5 @@ class V1Manager:
                     pass
             time.sleep(0.01)
         for _, directory in self.hierarchies():
-            _rmdir(directory)
+            remove(directory)
 
-
-def _rmdir(directory: str) -> None:
-    """rmdir a cgroup: it must have no children and no tasks; retry briefly, as an
-    exited task can take a moment to leave its cgroup."""
-    for attempt in range(200):
-        try:
-            os.rmdir(directory)
-            return
-        except FileNotFoundError:
-            return
-        except OSError as e:
-            if e.errno != errno.EBUSY or attempt == 199:
-                raise OSError(e.errno, f"remove cgroup {directory}: {e.strerror}") from None
-            time.sleep(0.005)

@@ -11,11 +11,10 @@ spec is not enforced (the mount namespace still limits which nodes exist in /dev
 
 from __future__ import annotations
 
-import errno
 import os
 import time
 
-from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, write
+from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, remove, write
 
 CONTROLLERS = ("cpu", "cpuset", "memory", "pids", "io")
 
@@ -118,13 +117,4 @@ class V2Manager:
                     except ProcessLookupError:
                         pass
             time.sleep(0.01)
-        for attempt in range(200):
-            try:
-                os.rmdir(self.dir)
-                return
-            except FileNotFoundError:
-                return
-            except OSError as e:
-                if e.errno != errno.EBUSY or attempt == 199:
-                    raise OSError(e.errno, f"remove cgroup {self.dir}: {e.strerror}") from None
-                time.sleep(0.005)
+        remove(self.dir)
