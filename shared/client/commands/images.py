@@ -7,7 +7,8 @@ import sys
 import time
 
 from shared.client.flags import Command, Flag
-from shared.client.tables import human_duration, human_size, short_id, table
+from shared.client.tables import short_id, table
+from shared.humanize import human_duration, human_size
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -7,7 +7,8 @@ import sys
 import time
 
 from shared.client.flags import Command, Flag
-from shared.client.tables import ellipsis, human_duration, short_id, table
+from shared.client.tables import ellipsis, short_id, table
+from shared.humanize import human_duration
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
