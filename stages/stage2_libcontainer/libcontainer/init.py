@@ -32,6 +32,7 @@ from stages.stage2_libcontainer.libcontainer import (
     network,
     process,
     rootfs,
+    syscalls,
 )
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError
 
@@ -121,8 +122,6 @@ def intermediate(
         _join_cgroup(procs_files)  # before the cgroup namespace: init sees its cgroup as /
         spec_ns = (spec.get("linux") or {}).get("namespaces") or []
         namespaces.join(namespaces.join_paths(spec_ns))
-        from stages.stage2_libcontainer.libcontainer import syscalls
-
         syscalls.unshare(namespaces.new_flags(spec_ns))
         pid = os.fork()
         if pid == 0:
