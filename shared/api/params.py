@@ -1,0 +1,46 @@
+"""Reading a request the way Docker's API does: query booleans, integers, JSON bodies."""
+
+from __future__ import annotations
+
+import json
+
+from flask import current_app, request
+
+from shared.daemon.engine import Engine
+from shared.daemon.errors import InvalidParameter
+
+
+def current_engine() -> Engine:
+    """The daemon's engine, which create_app() put in the Flask app."""
+    return current_app.extensions["whalebones.engine"]
+
+
+def qbool(name: str, default: bool = False) -> bool:
+    """Docker's query booleans: false only for "", 0, no, false, none (any case)."""
+    value = request.args.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() not in ("", "0", "no", "false", "none")
+
+
+def qint(name: str, default: int | None = None) -> int | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidParameter(f"invalid value for {name}: {value!r}") from None
+
+
+def json_body() -> dict:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as e:
+        raise InvalidParameter(f"invalid JSON: {e}") from None
+    if not isinstance(body, dict):
+        raise InvalidParameter("invalid JSON: the body must be an object")
+    return body

@@ -1,0 +1,1 @@
+"""The Engine API's routes, one module per kind of object."""

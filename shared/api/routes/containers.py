@@ -1,0 +1,198 @@
+"""Container routes: create, list, inspect, start, stop, kill, wait, logs, attach, rm."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Blueprint, Response, jsonify, request
+
+from shared.api import streams, views
+from shared.api.params import current_engine, json_body, qbool, qint
+from shared.daemon import logs
+from shared.daemon.errors import Conflict, InvalidParameter
+
+bp = Blueprint("containers", __name__)
+
+
+@bp.post("/containers/create")
+def container_create() -> Response:
+    engine = current_engine()
+    body = json_body()
+    c = engine.create(request.args.get("name"), body)
+    resp = jsonify(Id=c.id, Warnings=[])
+    resp.status_code = 201
+    return resp
+
+@bp.get("/containers/json")
+def container_list() -> Response:
+    engine = current_engine()
+    filters = _filters()
+    show_all = qbool("all") or bool(filters.get("status"))
+    result = []
+    for c in engine.containers.all():
+        if not show_all and not c.state.running:
+            continue
+        if not _matches(c, filters):
+            continue
+        result.append(views.summary(engine, c))
+    limit = qint("limit")
+    if limit and limit > 0:
+        result = result[:limit]
+    return jsonify(result)
+
+@bp.get("/containers/<ref>/json")
+def container_inspect(ref: str) -> Response:
+    engine = current_engine()
+    return jsonify(views.inspect(engine, engine.containers.get(ref)))
+
+@bp.post("/containers/<ref>/start")
+def container_start(ref: str) -> Response:
+    engine = current_engine()
+    engine.start(ref)
+    return Response(status=204)
+
+@bp.post("/containers/<ref>/stop")
+def container_stop(ref: str) -> Response:
+    engine = current_engine()
+    engine.stop(ref, qint("t", qint("timeout")))
+    return Response(status=204)
+
+@bp.post("/containers/<ref>/restart")
+def container_restart(ref: str) -> Response:
+    engine = current_engine()
+    engine.restart(ref, qint("t", qint("timeout")))
+    return Response(status=204)
+
+@bp.post("/containers/<ref>/kill")
+def container_kill(ref: str) -> Response:
+    engine = current_engine()
+    engine.kill(ref, request.args.get("signal"))
+    return Response(status=204)
+
+@bp.post("/containers/<ref>/resize")
+def container_resize(ref: str) -> Response:
+    engine = current_engine()
+    engine.resize(ref, qint("h", 0) or 0, qint("w", 0) or 0)
+    return Response(status=200)
+
+@bp.delete("/containers/<ref>")
+def container_delete(ref: str) -> Response:
+    engine = current_engine()
+    engine.remove(ref, force=qbool("force"))
+    return Response(status=204)
+
+@bp.post("/containers/<ref>/wait")
+def container_wait(ref: str) -> Response:
+    engine = current_engine()
+    condition = request.args.get("condition") or "not-running"
+    c = engine.containers.get(ref)  # 404 before the 200 headers go out
+    if condition not in ("not-running", "next-exit", "removed"):
+        raise InvalidParameter(f"invalid condition: {condition!r}")
+
+    def body():  # type: ignore[no-untyped-def]
+        # The headers go out now, before the container even starts: the docker
+        # CLI will not call start until it has them.
+        yield b""
+        done = engine.wait(c.id, condition)
+        error = {"Message": done.state.error} if done.state.error else None
+        yield json.dumps({"StatusCode": done.state.exit_code, "Error": error}).encode()
+
+    return Response(body(), mimetype="application/json")
+
+@bp.get("/containers/<ref>/logs")
+def container_logs(ref: str) -> Response:
+    engine = current_engine()
+    c = engine.containers.get(ref)
+    wanted = {s for s in ("stdout", "stderr") if qbool(s)}
+    if not wanted:
+        raise InvalidParameter("Bad parameters: you must choose at least one stream")
+    tail_arg = request.args.get("tail", "all")
+    tail = None if tail_arg in ("all", "") else qint("tail")
+    if tail is not None and tail < 0:
+        tail = None
+    follow, stamps, tty = qbool("follow"), qbool("timestamps"), bool(c.config.get("Tty"))
+
+    def body():  # type: ignore[no-untyped-def]
+        yield b""
+        for entry in logs.read(
+            engine.log_path(c),
+            wanted,
+            tail=tail,
+            follow=follow,
+            still_running=lambda: c.state.running and c.id not in engine._removed,
+        ):
+            data = entry.data
+            if stamps:
+                data = entry.time.encode() + b" " + data
+            yield streams.encode(tty, entry.stream, data)
+
+    mimetype = streams.RAW if tty else streams.MULTIPLEXED
+    return Response(body(), mimetype=mimetype)
+
+@bp.post("/containers/<ref>/attach")
+def container_attach(ref: str) -> Response:
+    engine = current_engine()
+    c = engine.containers.get(ref)
+    if c.state.status == "exited" and not qbool("logs"):
+        raise Conflict("You cannot attach to a stopped container, start it first")
+    tty = bool(c.config.get("Tty"))
+    wanted = {s for s in ("stdout", "stderr") if qbool(s)}
+    use_stdin = qbool("stdin") and bool(c.config.get("OpenStdin"))
+    stream, with_logs = qbool("stream"), qbool("logs")
+    out = engine.output(c)
+    q = out.subscribe() if stream else None
+
+    def run(sock, read) -> None:  # type: ignore[no-untyped-def]
+        try:
+            if with_logs:
+                for entry in logs.read(engine.log_path(c), wanted or {"stdout", "stderr"}):
+                    sock.sendall(streams.encode(tty, entry.stream, entry.data))
+            if q is None:
+                return
+            if use_stdin:
+                def write(data: bytes) -> bool:
+                    pio = engine.attach_io(c)
+                    return pio.write_stdin(data) if pio else False
+
+                def eof() -> None:
+                    pio = engine.attach_io(c)
+                    if pio and c.config.get("StdinOnce"):
+                        pio.close_stdin()
+
+                streams.pump_input(read, write, eof)
+            expected = {"stdout"} if tty else {"stdout", "stderr"}
+            streams.pump_output(sock, q, tty, expected, wanted)
+        finally:
+            if q is not None:
+                out.unsubscribe(q)
+
+    return streams.hijack(tty, run)
+
+
+def _filters() -> dict[str, list[str]]:
+    raw = request.args.get("filters")
+    if not raw:
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        raise InvalidParameter("invalid filter") from None
+    # Old clients send {"name": {"x": true}}, new ones {"name": ["x"]}.
+    return {k: (list(v) if isinstance(v, dict | list) else [v]) for k, v in parsed.items()}
+
+def _matches(c, filters: dict[str, list[str]]) -> bool:  # type: ignore[no-untyped-def]
+    for key, values in filters.items():
+        if key == "id" and not any(c.id.startswith(v) for v in values):
+            return False
+        if key == "name" and not any(re.search(v.lstrip("/"), c.name) for v in values):
+            return False
+        if key == "status" and views.public_status(c) not in values:
+            return False
+        if key == "label":
+            labels = c.config.get("Labels") or {}
+            for v in values:
+                k, _, val = v.partition("=")
+                if k not in labels or (val and labels[k] != val):
+                    return False
+    return True

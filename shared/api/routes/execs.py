@@ -1,0 +1,73 @@
+"""Exec routes: one more process in a running container."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from shared.api import streams, views
+from shared.api.params import current_engine, json_body, qint
+from shared.daemon.errors import Conflict, EngineError
+
+bp = Blueprint("execs", __name__)
+
+
+@bp.post("/containers/<ref>/exec")
+def exec_create(ref: str) -> Response:
+    engine = current_engine()
+    ex = engine.exec_create(ref, json_body())
+    resp = jsonify(Id=ex.id)
+    resp.status_code = 201
+    return resp
+
+@bp.post("/exec/<exec_id>/start")
+def exec_start(exec_id: str) -> Response:
+    engine = current_engine()
+    body = json_body()
+    ex = engine.get_exec(exec_id)
+    tty = bool(body.get("Tty", ex.body.get("Tty")))
+    if body.get("Detach"):
+        engine.exec_start(exec_id, tty)
+        return Response(status=200)
+    if ex.running or ex.exit_code is not None:
+        raise Conflict(f"Error: Exec command {ex.id} has already run")
+    size = body.get("ConsoleSize")
+    wanted = {s for s in ("stdout", "stderr") if ex.body.get(f"Attach{s.title()}", True)}
+
+    def run(sock, read) -> None:  # type: ignore[no-untyped-def]
+        # As dockerd does, the process starts only once the client has the 101:
+        # output that raced ahead of the response head could be swallowed by the
+        # client's HTTP parser. An error now goes into the stream itself.
+        q = ex.output.subscribe()
+        try:
+            try:
+                engine.exec_start(exec_id, tty)
+            except EngineError as e:
+                sock.sendall(streams.encode(tty, "stdout", f"{e.message}\r\n".encode()))
+                return
+            if tty and size and size[0] and size[1]:
+                try:
+                    engine.exec_resize(exec_id, int(size[0]), int(size[1]))
+                except EngineError:
+                    pass
+            if ex.body.get("AttachStdin") and ex.io is not None:
+                streams.pump_input(read, ex.io.write_stdin, ex.io.close_stdin)
+            expected = {"stdout"} if tty else {"stdout", "stderr"}
+            streams.pump_output(sock, q, tty, expected, wanted)
+            # Close the stream only once the exit code is known: the client asks
+            # for it (GET /exec/{id}/json) as soon as the stream ends.
+            ex.done.wait(10)
+        finally:
+            ex.output.unsubscribe(q)
+
+    return streams.hijack(tty, run)
+
+@bp.post("/exec/<exec_id>/resize")
+def exec_resize(exec_id: str) -> Response:
+    engine = current_engine()
+    engine.exec_resize(exec_id, qint("h", 0) or 0, qint("w", 0) or 0)
+    return Response(status=200)
+
+@bp.get("/exec/<exec_id>/json")
+def exec_inspect(exec_id: str) -> Response:
+    engine = current_engine()
+    return jsonify(views.exec_inspect(engine.get_exec(exec_id)))

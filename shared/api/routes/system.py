@@ -1,0 +1,90 @@
+"""System routes: _ping, version, info: what every client asks first."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+from flask import Blueprint, Response, jsonify
+
+from shared.api.params import current_engine
+from shared.api.version import API_VERSION, MIN_API_VERSION, VERSION
+
+bp = Blueprint("system", __name__)
+
+
+@bp.route("/_ping", methods=["GET", "HEAD"])
+def ping() -> Response:
+    resp = Response("OK", mimetype="text/plain")
+    resp.headers["Docker-Experimental"] = "false"
+    resp.headers["Builder-Version"] = "1"
+    resp.headers["Swarm"] = "inactive"
+    resp.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
+    return resp
+
+@bp.get("/version")
+def version() -> Response:
+    engine = current_engine()
+    uname = platform.uname()
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(uname.machine, uname.machine)
+    details = {
+        "ApiVersion": API_VERSION,
+        "MinAPIVersion": MIN_API_VERSION,
+        "GitCommit": "whalebones",
+        "GoVersion": f"python{platform.python_version()}",
+        "Os": "linux",
+        "Arch": arch,
+        "KernelVersion": uname.release,
+        "Experimental": "false",
+        "BuildTime": "",
+        "Stage": engine.stage,
+    }
+    return jsonify(
+        Platform={"Name": f"Whalebones ({engine.stage}: {engine.executor.name})"},
+        Components=[{"Name": "Engine", "Version": VERSION, "Details": details}],
+        Version=VERSION,
+        ApiVersion=API_VERSION,
+        MinAPIVersion=MIN_API_VERSION,
+        GitCommit="whalebones",
+        GoVersion=f"python{platform.python_version()}",
+        Os="linux",
+        Arch=arch,
+        KernelVersion=uname.release,
+        BuildTime="",
+    )
+
+@bp.get("/info")
+def info() -> Response:
+    engine = current_engine()
+    all_c = engine.containers.all()
+    running = sum(1 for c in all_c if c.state.status == "running")
+    paused = sum(1 for c in all_c if c.state.status == "paused")
+    uname = platform.uname()
+    return jsonify(
+        ID="whalebones",
+        Containers=len(all_c),
+        ContainersRunning=running,
+        ContainersPaused=paused,
+        ContainersStopped=len(all_c) - running - paused,
+        Images=len(engine.images.list()),
+        Driver="overlay",
+        Debug=False,
+        OSType="linux",
+        OperatingSystem="Whalebones",
+        Architecture=uname.machine,
+        NCPU=os.cpu_count(),
+        MemTotal=os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+        DockerRootDir=os.path.dirname(engine.containers.root),
+        Name=uname.node,
+        ServerVersion=VERSION,
+        KernelVersion=uname.release,
+        LoggingDriver="json-file",
+        CgroupDriver="cgroupfs",
+        CgroupVersion="2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
+        DefaultRuntime=engine.executor.name,
+        Runtimes={engine.executor.name: {"path": engine.executor.name}},
+        SecurityOptions=["name=no-new-privileges"],
+        Swarm={"LocalNodeState": "inactive"},
+        Plugins={"Log": ["json-file"], "Network": ["host", "null"], "Volume": []},
+        Warnings=[],
+    )
