@@ -24,6 +24,7 @@ def container_create() -> Response:
     resp.status_code = 201
     return resp
 
+
 @bp.get("/containers/json")
 def container_list() -> Response:
     engine = current_engine()
@@ -41,10 +42,12 @@ def container_list() -> Response:
         result = result[:limit]
     return jsonify(result)
 
+
 @bp.get("/containers/<ref>/json")
 def container_inspect(ref: str) -> Response:
     engine = current_engine()
     return jsonify(views.inspect(engine, engine.containers.get(ref)))
+
 
 @bp.post("/containers/<ref>/start")
 def container_start(ref: str) -> Response:
@@ -52,11 +55,13 @@ def container_start(ref: str) -> Response:
     engine.start(ref)
     return Response(status=204)
 
+
 @bp.post("/containers/<ref>/stop")
 def container_stop(ref: str) -> Response:
     engine = current_engine()
     engine.stop(ref, qint("t", qint("timeout")))
     return Response(status=204)
+
 
 @bp.post("/containers/<ref>/restart")
 def container_restart(ref: str) -> Response:
@@ -64,11 +69,13 @@ def container_restart(ref: str) -> Response:
     engine.restart(ref, qint("t", qint("timeout")))
     return Response(status=204)
 
+
 @bp.post("/containers/<ref>/kill")
 def container_kill(ref: str) -> Response:
     engine = current_engine()
     engine.kill(ref, request.args.get("signal"))
     return Response(status=204)
+
 
 @bp.post("/containers/<ref>/resize")
 def container_resize(ref: str) -> Response:
@@ -76,11 +83,13 @@ def container_resize(ref: str) -> Response:
     engine.resize(ref, qint("h", 0) or 0, qint("w", 0) or 0)
     return Response(status=200)
 
+
 @bp.delete("/containers/<ref>")
 def container_delete(ref: str) -> Response:
     engine = current_engine()
     engine.remove(ref, force=qbool("force"))
     return Response(status=204)
+
 
 @bp.post("/containers/<ref>/wait")
 def container_wait(ref: str) -> Response:
@@ -99,6 +108,7 @@ def container_wait(ref: str) -> Response:
         yield json.dumps({"StatusCode": done.state.exit_code, "Error": error}).encode()
 
     return Response(body(), mimetype="application/json")
+
 
 @bp.get("/containers/<ref>/logs")
 def container_logs(ref: str) -> Response:
@@ -129,6 +139,7 @@ def container_logs(ref: str) -> Response:
 
     mimetype = streams.RAW if tty else streams.MULTIPLEXED
     return Response(body(), mimetype=mimetype)
+
 
 @bp.post("/containers/<ref>/attach")
 def container_attach(ref: str) -> Response:
@@ -180,6 +191,7 @@ def _filters() -> dict[str, list[str]]:
         raise InvalidParameter("invalid filter") from None
     # Old clients send {"name": {"x": true}}, new ones {"name": ["x"]}.
     return {k: (list(v) if isinstance(v, dict | list) else [v]) for k, v in parsed.items()}
+
 
 def _matches(c, filters: dict[str, list[str]]) -> bool:  # type: ignore[no-untyped-def]
     for key, values in filters.items():

@@ -19,6 +19,7 @@ def exec_create(ref: str) -> Response:
     resp.status_code = 201
     return resp
 
+
 @bp.post("/exec/<exec_id>/start")
 def exec_start(exec_id: str) -> Response:
     engine = current_engine()
@@ -61,11 +62,13 @@ def exec_start(exec_id: str) -> Response:
 
     return streams.hijack(tty, run)
 
+
 @bp.post("/exec/<exec_id>/resize")
 def exec_resize(exec_id: str) -> Response:
     engine = current_engine()
     engine.exec_resize(exec_id, qint("h", 0) or 0, qint("w", 0) or 0)
     return Response(status=200)
+
 
 @bp.get("/exec/<exec_id>/json")
 def exec_inspect(exec_id: str) -> Response:

@@ -35,15 +35,18 @@ def image_create() -> Response:
         mimetype="application/json",
     )
 
+
 @bp.get("/images/json")
 def image_list() -> Response:
     engine = current_engine()
     return jsonify([image_store.to_summary(i) for i in engine.images.list()])
 
+
 @bp.get("/images/<path:ref>/json")
 def image_inspect(ref: str) -> Response:
     engine = current_engine()
     return jsonify(image_store.to_inspect(engine.images.resolve(ref)))
+
 
 @bp.post("/images/<path:ref>/tag")
 def image_tag(ref: str) -> Response:
@@ -53,6 +56,7 @@ def image_tag(ref: str) -> Response:
         raise InvalidParameter("repository name must have at least one component")
     engine.images.tag(engine.images.resolve(ref), f"{repo}:{tag}")
     return Response(status=201)
+
 
 @bp.delete("/images/<path:ref>")
 def image_delete(ref: str) -> Response:

@@ -22,6 +22,7 @@ def ping() -> Response:
     resp.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
     return resp
 
+
 @bp.get("/version")
 def version() -> Response:
     engine = current_engine()
@@ -52,6 +53,7 @@ def version() -> Response:
         KernelVersion=uname.release,
         BuildTime="",
     )
+
 
 @bp.get("/info")
 def info() -> Response:
