@@ -1,0 +1,49 @@
+"""`run`: create and start in one go, and by default wait for the container to exit.
+
+    runc run [--bundle B] [--pid-file F] ID            exit code = the container's
+    runc run --detach [--console-socket S] ID          create + start, then exit
+
+In the foreground this is runc at its most like `docker run`: it is the container's
+parent (see foreground.py), its exit code is the container's, and when the
+container is gone it deletes it. Detached, it is `create` then `start`, and the
+container is left to whoever is the nearest subreaper, exactly as after `create`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+
+from stages.stage2_libcontainer.libcontainer import set_child_subreaper
+from stages.stage2_libcontainer.libcontainer.console import receive
+from stages.stage3_containerd.runc import foreground
+from stages.stage3_containerd.runc.create import add_create_flags, create
+from stages.stage3_containerd.runc.runtime import RuncError, Runtime
+
+
+def main(argv: list[str], rt: Runtime) -> int:
+    p = argparse.ArgumentParser(prog="runc run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--detach", "-d", action="store_true", help="do not wait for it")
+    add_create_flags(p)
+    a = p.parse_args(argv)
+    if a.detach:
+        create(a, rt).start()
+        return 0
+    if a.console_socket:
+        raise RuncError("cannot use console socket if runc will not detach or allocate tty")
+    set_child_subreaper()  # before create: the container's init must become our child
+    ours, theirs = socket.socketpair()  # for the pty master, if the spec asks for one
+    container = create(a, rt, console=theirs)
+    terminal = None
+    try:
+        if container.spec["process"].get("terminal"):
+            terminal = foreground.Terminal(receive(ours)[1])
+        ours.close()
+        container.start()
+        code = foreground.wait(container.pid, terminal)
+    finally:
+        if terminal is not None:
+            terminal.close()
+        container.destroy()
+    return code
