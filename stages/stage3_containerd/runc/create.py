@@ -69,9 +69,13 @@ def create(a: argparse.Namespace, rt: Runtime,
     finally:
         if console is not None:
             console.close()  # init has its own copy
-    rt.save_bundle(a.id, bundle)
-    if a.pid_file:
-        write_pid_file(a.pid_file, container.pid)
+    try:
+        rt.save_bundle(a.id, bundle)
+        if a.pid_file:
+            write_pid_file(a.pid_file, container.pid)
+    except OSError:
+        container.destroy()  # nobody would ever learn its pid: do not leave it behind
+        raise
     rt.log.debug(f"created {a.id}: init is pid {container.pid}")
     return container
 

@@ -273,3 +273,29 @@ def test_failed_create_leaves_nothing(runc: Runc, make_bundle) -> None:
     p = runc("create", "--bundle", str(bundle), cid, check=False)
     assert p.returncode == 1 and "no/such/program" in p.stderr
     assert not (runc.root / cid).exists()
+
+
+def test_exec_with_a_terminal_in_the_foreground(runc: Runc, make_bundle,
+                                                tmp_path: Path) -> None:
+    cid, _ = start_sleeper(runc, make_bundle, tmp_path)
+    command = f"{RUNC} --root {runc.root} exec --tty {cid} sh -c 'tty; exit 6'"
+    p = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 6
+    assert "/dev/pts/0" in p.stdout
+
+
+def test_a_bad_pid_file_path_leaves_no_container(runc: Runc, make_bundle,
+                                                 tmp_path: Path) -> None:
+    cid, bundle = make_bundle(["sleep", "1000"])
+    p = runc("create", "--bundle", str(bundle), "--pid-file", str(tmp_path / "no/dir/pid"),
+             cid, check=False)
+    assert p.returncode == 1 and "no/dir" in p.stderr
+    assert not (runc.root / cid).exists()
+
+
+def test_terminal_rules(runc: Runc, make_bundle) -> None:
+    cid, bundle = make_bundle(["true"], terminal=True)
+    p = runc("run", "--detach", "--bundle", str(bundle), cid, check=False)
+    assert p.returncode == 1 and "without setting console socket" in p.stderr
+    assert not (runc.root / cid).exists()
