@@ -149,3 +149,12 @@ def test_ctr_task_exec_ps_pause_kill(ctr: Ctr) -> None:
     assert verbs[:3] == ["create", "start", "exec"]
     assert {"ps", "pause", "resume", "kill", "delete"} <= set(verbs)
     assert any(c.startswith("exec --process ") and " --detach " in c for c in ctr.calls())
+
+
+def test_a_failed_create_reaches_ctr_through_the_log(ctr: Ctr) -> None:
+    """The shim reads our JSON error line from <bundle>/log.json and passes it up."""
+    p = ctr("run", "--rm", "--runc-binary", ctr.runtime, IMAGE, "wbrunc4", "nosuchprogram",
+            check=False)
+    ctr("containers", "rm", "wbrunc4", check=False)
+    assert p.returncode != 0
+    assert "nosuchprogram" in p.stderr and "executable file not found" in p.stderr, p.stderr
