@@ -28,7 +28,12 @@ def main(argv: list[str], rt: Runtime) -> int:
     add_create_flags(p)
     a = p.parse_args(argv)
     if a.detach:
-        create(a, rt).start()
+        container = create(a, rt)
+        try:
+            container.start()
+        except BaseException:
+            container.destroy()
+            raise
         return 0
     if a.console_socket:
         raise RuncError("cannot use console socket if runc will not detach or allocate tty")
