@@ -65,6 +65,10 @@ def apply(caps: dict, switching_to_root: bool) -> None:
     inheritable = mask(caps.get("inheritable"))
     if switching_to_root:
         syscalls.capset(effective, permitted, inheritable)
+        # The kernel refuses an ambient capability that is not both permitted and
+        # inheritable; `runc spec` asks for some anyway, and runc only warns. So do we
+        # (silently): raise what the kernel allows.
+        ambient = mask(caps.get("ambient")) & permitted & inheritable
         for cap in range(last_cap() + 1):
-            if mask(caps.get("ambient")) & (1 << cap):
+            if ambient & (1 << cap):
                 syscalls.prctl(syscalls.PR_CAP_AMBIENT, syscalls.PR_CAP_AMBIENT_RAISE, cap)

@@ -20,14 +20,16 @@ import shutil
 import signal as signals
 import socket
 import time
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-from stages.stage2_libcontainer.libcontainer import cgroups, init, namespaces
+from stages.stage2_libcontainer.libcontainer import cgroups
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError
 
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer import init
 
-@dataclass(frozen=True)
-class Stdio:
+
+class Stdio(NamedTuple):
     """File descriptors in the caller's process that become the process's 0, 1 and 2."""
 
     stdin: int
@@ -54,6 +56,10 @@ def _rfc3339(ts: float) -> str:
 
 
 def _sync_pair() -> tuple[init.Sync, init.Sync]:
+    # Imported here, not at the top: the code that sets a container up (init and all
+    # it needs) is for create and exec; `runc state` or `kill` should not load it.
+    from stages.stage2_libcontainer.libcontainer import init
+
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     return init.Sync(ours), init.Sync(theirs)
 
@@ -135,6 +141,8 @@ class Container:
             os.makedirs(state_dir, mode=0o711)
         except FileExistsError:
             raise ContainerError(f"container with id exists: {cid}") from None
+        from stages.stage2_libcontainer.libcontainer import init
+
         c = cls(cid, state_dir, spec)
         try:
             os.mkfifo(c.fifo, 0o622)
@@ -232,6 +240,8 @@ class Container:
         """Run one more process inside; returns its host pid once it has exec'ed."""
         if self.status() not in ("running", "created"):
             raise ContainerError(f"exec {self.id}: container not running")
+        from stages.stage2_libcontainer.libcontainer import init, namespaces
+
         types = [n["type"] for n in (self.spec.get("linux") or {}).get("namespaces") or []]
         join = namespaces.of_process(self.pid, types)
         ours, theirs = _sync_pair()

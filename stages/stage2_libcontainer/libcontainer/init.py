@@ -102,11 +102,17 @@ def _attach_stdio(proc: dict, stdio: tuple[int, int, int] | None,
 
 
 def _fail(sync: Sync, error: BaseException) -> NoReturn:
+    message = str(error) if isinstance(error, ContainerError | OSError) else repr(error)
     try:
-        message = str(error) if isinstance(error, ContainerError | OSError) else repr(error)
         sync.send(type="error", message=message)
-    finally:
-        os._exit(127)
+    except OSError:
+        # After "ready" nobody listens on the sync socket any more (the caller has
+        # returned from create): the container's own stderr is the last place to say it.
+        try:
+            os.write(2, f"container init: {message}\n".encode())
+        except OSError:
+            pass
+    os._exit(127)
 
 
 def intermediate(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 import struct
 
 from stages.stage2_libcontainer.libcontainer.errors import os_error
@@ -20,7 +19,7 @@ _SYSCALLS = {
     "x86_64": {"pivot_root": 155, "capset": 126, "capget": 125},
     "aarch64": {"pivot_root": 41, "capset": 91, "capget": 90},
 }
-_NR = _SYSCALLS.get(platform.machine(), _SYSCALLS["x86_64"])
+_NR = _SYSCALLS.get(os.uname().machine, _SYSCALLS["x86_64"])
 
 # mount(2) flags
 MS_RDONLY = 0x1

@@ -27,8 +27,6 @@ ECHO_EXIT_3 = ["sh", "-c", "echo hi; exit 3"]
 # kernel refuses to raise those (PR_CAP_AMBIENT_RAISE needs both sets); runc only
 # warns, stage 2's capabilities.apply fails, and init exits 127 after `start` with
 # its message lost (the sync socket is gone by then). To fix in stage 2, not here.
-AMBIENT_BUG = pytest.mark.xfail(
-    strict=True, reason="stage 2 libcontainer: ambient caps not in inheritable are fatal")
 
 
 def parent_of(pid: int) -> int:
@@ -52,7 +50,7 @@ def test_spec_is_runc_like(tmp_path: Path) -> None:
     assert again.returncode == 1 and "exists" in again.stderr
 
 
-@pytest.mark.parametrize("generator", [RUNC, pytest.param(REAL_RUNC, marks=AMBIENT_BUG)],
+@pytest.mark.parametrize("generator", [RUNC, REAL_RUNC],
                          ids=["our-spec", "runc-spec"])
 def test_run_prints_and_passes_the_exit_code(runc: Runc, make_bundle, generator: str) -> None:
     cid, bundle = make_bundle(ECHO_EXIT_3, generator=generator)
