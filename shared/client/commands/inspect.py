@@ -71,7 +71,7 @@ def render(template: str, obj: Any) -> str:
             if key:
                 value = value.get(key) if isinstance(value, dict) else None
         if as_json:
-            out.append(json.dumps(value))
+            out.append(json.dumps(value, separators=(",", ":")))
         elif isinstance(value, bool):
             out.append("true" if value else "false")
         elif value is None:
