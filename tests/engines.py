@@ -147,6 +147,7 @@ class ReferenceDockerd:
 
 # Engine name -> how to start it. A new stage is one line here; no test is copied.
 ENGINES: dict[str, OurStage | ReferenceDockerd] = {
+    "stage1": OurStage("stages.stage1_lxc"),
     "stage2": OurStage("stages.stage2_libcontainer"),
     "reference": ReferenceDockerd(),
 }

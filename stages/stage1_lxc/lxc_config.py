@@ -1,0 +1,363 @@
+"""From an OCI runtime spec to an LXC configuration file, one section at a time.
+
+In 2013 Docker wrote a text template per container (`lxc_template.go`) and handed it
+to `lxc-start -f`. The spec every stage receives is the same dict; this module is
+that template, rewritten as one small function per section so that each OCI field
+can be read beside the LXC key it becomes:
+
+    root.path, root.readonly     lxc.rootfs.path, lxc.rootfs.options      rootfs()
+    hostname                     lxc.uts.name                              uts()
+    linux.namespaces             lxc.namespace.keep / share, lxc.net.0.*  namespaces()
+    mounts                       lxc.mount.auto, lxc.autodev, lxc.mount.entry   mounts()
+    maskedPaths, readonlyPaths   lxc.mount.entry (binds over them)         masks()
+    linux.resources              lxc.cgroup.* (v1) / lxc.cgroup2.* (v2)    cgroups()
+    linux.cgroupsPath            lxc.cgroup.dir.container / .monitor      cgroup_dirs()
+    process.capabilities         lxc.cap.keep                              capabilities()
+    process.noNewPrivileges      lxc.no_new_privs                          security()
+    process.env, cwd, user       lxc.environment, lxc.init.cwd/uid/gid     process()
+    process.terminal             lxc.console.path, lxc.pty.max             console()
+
+Everything here is pure: a spec in, lines of text out (the unit tests check them
+without LXC). Only `render` puts the sections together.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Docker's default spec mounts these itself; LXC has its own way of making each, and
+# its way knows the container's namespaces (proc for its pid ns, sysfs for its net ns).
+AUTO_MOUNTS = {
+    "proc": "proc:mixed",  # mixed: /proc/sys and /proc/sysrq-trigger read-only
+    "sysfs": "sys:ro",
+    "cgroup": "cgroup:ro",  # the container's own cgroups, seen through its cgroup ns
+}
+
+# OCI namespace type -> LXC's name for it. LXC makes every one of these unless told
+# to keep the host's (`lxc.namespace.keep`); a user namespace only comes with idmaps.
+NAMESPACES = {
+    "pid": "pid",
+    "network": "net",
+    "ipc": "ipc",
+    "uts": "uts",
+    "mount": "mnt",
+    "cgroup": "cgroup",
+}
+
+CGROUP_V1_KEYS = {
+    ("memory", "limit"): "memory.limit_in_bytes",
+    ("memory", "swap"): "memory.memsw.limit_in_bytes",
+    ("cpu", "shares"): "cpu.shares",
+    ("cpu", "quota"): "cpu.cfs_quota_us",
+    ("cpu", "period"): "cpu.cfs_period_us",
+    ("pids", "limit"): "pids.max",
+}
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where this container's files live on the host (the executor's state dir)."""
+
+    state_dir: str  # the container's directory under lxc-start's -P path
+    log: str  # LXC's log: how we learn the init's exit status (see lxc_executor)
+    rootfs_mount: str  # where LXC assembles the root before pivot_root
+    hook: str  # the hook script (see hook_script)
+
+
+def escape(path: str) -> str:
+    """A path in an fstab-style line: spaces and tabs as octal escapes, as fstab(5)."""
+    return path.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
+
+
+def line(key: str, value: object) -> str:
+    return f"{key} = {value}"
+
+
+# --------------------------------------------------------------------- sections
+
+
+def rootfs(spec: dict, paths: Paths) -> list[str]:
+    """The root: the daemon has mounted the image's layers at root.path already."""
+    root = spec["root"]
+    lines = [
+        line("lxc.rootfs.path", f"dir:{root['path']}"),
+        line("lxc.rootfs.mount", paths.rootfs_mount),
+    ]
+    if root.get("readonly"):
+        lines.append(line("lxc.rootfs.options", "ro"))
+    return lines
+
+
+def uts(spec: dict) -> list[str]:
+    return [line("lxc.uts.name", spec["hostname"])] if spec.get("hostname") else []
+
+
+def namespaces(spec: dict) -> list[str]:
+    """Which namespaces to make. Absent from the spec = the host's (e.g. --network host).
+
+    A namespace with a `path` is joined, not made: `lxc.namespace.share.*` takes an
+    nsfs path (or a pid, or another container's name).
+    """
+    wanted = {n["type"]: n.get("path") for n in spec.get("linux", {}).get("namespaces", [])}
+    lines = []
+    keep = [lxc for oci, lxc in NAMESPACES.items() if oci not in wanted]
+    if keep:
+        lines.append(line("lxc.namespace.keep", " ".join(keep)))
+    for oci, path in wanted.items():
+        if path and oci in NAMESPACES:
+            lines.append(line(f"lxc.namespace.share.{NAMESPACES[oci]}", path))
+    if "network" in wanted and not wanted["network"]:
+        # A new network namespace with nothing in it but loopback: `--network none`,
+        # and this project's default network too (no bridge is made).
+        lines.append(line("lxc.net.0.type", "empty"))
+    return lines
+
+
+def mounts(spec: dict) -> list[str]:
+    """The spec's mounts, in order. LXC makes /proc, /sys, /sys/fs/cgroup (auto),
+    /dev (autodev: a tmpfs with the usual nodes) and /dev/pts (a new devpts instance)
+    itself; every other mount becomes an fstab-style `lxc.mount.entry`, relative to
+    the root (LXC mounts it inside the container's root, never on the host)."""
+    auto: list[str] = []
+    lines: list[str] = []
+    for m in spec.get("mounts", []):
+        kind, dest = m.get("type", "none"), m["destination"]
+        options = list(m.get("options") or [])
+        if kind in AUTO_MOUNTS:
+            auto.append(AUTO_MOUNTS[kind])
+        elif dest == "/dev" and kind == "tmpfs":
+            lines.append(line("lxc.autodev", 1))
+        elif kind == "devpts":
+            # LXC mounts a fresh devpts on /dev/pts with ptmx beside it; its max is the
+            # one setting it takes.
+            lines.append(line("lxc.pty.max", 1024))
+        else:
+            if kind == "bind" or "bind" in options or "rbind" in options:
+                kind = "none"
+                create = "create=dir" if os.path.isdir(m["source"]) else "create=file"
+                options = ["bind" if o == "rbind" else o for o in options if o != "rprivate"]
+                options = [*dict.fromkeys(["bind", *options])]
+            else:
+                create = "create=dir"
+            fields = [escape(m.get("source") or kind), escape(dest.lstrip("/")), kind,
+                      ",".join([*options, create]), "0", "0"]
+            lines.append(line("lxc.mount.entry", " ".join(fields)))
+    if auto:
+        lines.insert(0, line("lxc.mount.auto", " ".join(auto)))
+    return lines
+
+
+def masks(spec: dict, paths: Paths, is_dir: Callable[[str], bool] = os.path.isdir) -> list[str]:
+    """Hide what the container must not read, make read-only what it must not write.
+
+    A masked file gets /dev/null bound over it, a masked directory an empty read-only
+    tmpfs. A read-only path is bound over itself read-only; LXC mounts entries before
+    pivot_root, while the root is still at `rootfs_mount`, so that is the source.
+    These paths are in /proc and /sys, the same kernel's on the host: `is_dir` asks
+    the host which of them are directories. `optional`: a path this kernel lacks is
+    not an error.
+    """
+    linux = spec.get("linux", {})
+    lines = []
+    for path in linux.get("maskedPaths", []):
+        rel = escape(path.lstrip("/"))
+        if is_dir(path):
+            lines.append(line("lxc.mount.entry", f"tmpfs {rel} tmpfs ro,optional 0 0"))
+        else:
+            lines.append(line("lxc.mount.entry", f"/dev/null {rel} none bind,optional 0 0"))
+    for path in linux.get("readonlyPaths", []):
+        if path in ("/proc/sys", "/proc/sysrq-trigger"):
+            continue  # proc:mixed made these read-only already
+        source = escape(os.path.join(paths.rootfs_mount, path.lstrip("/")))
+        rel = escape(path.lstrip("/"))
+        lines.append(line("lxc.mount.entry", f"{source} {rel} none bind,ro,optional 0 0"))
+    return lines
+
+
+def cgroup_dirs(spec: dict) -> list[str]:
+    """Where LXC puts the container's cgroup, and its monitor's.
+
+    By default LXC makes `lxc.payload.<name>` and `lxc.monitor.<name>` at the top of
+    every hierarchy. Here they go where the other stages put theirs, under the
+    `whalebones` parent, so that limits, OOM counts and leaks are found in one place.
+    The pivot is where the monitor moves just before it removes the others, and the
+    one LXC leaves behind: `delete` removes it.
+    """
+    base = spec.get("linux", {}).get("cgroupsPath", "").strip("/")
+    if not base:
+        return []
+    return [
+        line("lxc.cgroup.dir.container", base),
+        line("lxc.cgroup.dir.monitor", f"{base}.lxc-monitor"),
+        line("lxc.cgroup.dir.monitor.pivot", f"{base}.lxc-pivot"),
+    ]
+
+
+def cgroups(spec: dict, version: int) -> list[str]:
+    """linux.resources as cgroup settings, in the keys of the host's cgroup version.
+
+    v1 files are named by controller (`lxc.cgroup.memory.limit_in_bytes`); v2 has one
+    tree and other names (`lxc.cgroup2.memory.max`, `cpu.max` = "quota period").
+    """
+    res = spec.get("linux", {}).get("resources", {})
+    lines = []
+    if version == 1:
+        for (group, field), key in CGROUP_V1_KEYS.items():
+            value = res.get(group, {}).get(field)
+            if value is not None:
+                lines.append(line(f"lxc.cgroup.{key}", value))
+        lines += devices(res.get("devices", []), "lxc.cgroup")
+        return lines
+    memory, cpu, pids = res.get("memory", {}), res.get("cpu", {}), res.get("pids", {})
+    if "limit" in memory:
+        lines.append(line("lxc.cgroup2.memory.max", memory["limit"]))
+        if "swap" in memory:  # v1's memsw counts memory + swap; v2's swap.max only swap
+            lines.append(line("lxc.cgroup2.memory.swap.max", memory["swap"] - memory["limit"]))
+    if "quota" in cpu:
+        lines.append(line("lxc.cgroup2.cpu.max", f"{cpu['quota']} {cpu.get('period', 100000)}"))
+    if "shares" in cpu:
+        # v2's weight runs 1..10000 where v1's shares ran 2..262144 (runc's formula)
+        weight = 1 + ((cpu["shares"] - 2) * 9999) // 262142
+        lines.append(line("lxc.cgroup2.cpu.weight", weight))
+    if "limit" in pids:
+        lines.append(line("lxc.cgroup2.pids.max", pids["limit"]))
+    lines += devices(res.get("devices", []), "lxc.cgroup2")
+    return lines
+
+
+def devices(rules: list[dict], prefix: str) -> list[str]:
+    """The device allow-list, as the v1 devices controller words it ("c 1:3 rwm").
+    On v2 LXC turns the same lines into an eBPF program."""
+    lines = []
+    for rule in rules:
+        kind = rule.get("type", "a")
+        if kind == "a":
+            node = "a"
+        else:
+            major = rule.get("major", "*")
+            minor = rule.get("minor", "*")
+            node = f"{kind} {major}:{minor} {rule.get('access', 'rwm')}"
+        key = "devices.allow" if rule.get("allow") else "devices.deny"
+        lines.append(line(f"{prefix}.{key}", node))
+    return lines
+
+
+def capabilities(spec: dict) -> list[str]:
+    """Keep the bounding set's capabilities, drop the rest (`lxc.cap.keep`).
+
+    LXC names them as capabilities(7) does, without CAP_ and in lower case. Keeping
+    none needs the special word `none` (an empty keep list would keep everything).
+    """
+    caps = spec.get("process", {}).get("capabilities", {}).get("bounding")
+    if caps is None:
+        return []
+    names = [c.removeprefix("CAP_").lower() for c in caps]
+    return [line("lxc.cap.keep", " ".join(names) if names else "none")]
+
+
+def security(spec: dict) -> list[str]:
+    """No LSM profile of LXC's (this project sets none, as on a host without AppArmor),
+    and no_new_privs if asked: no setuid binary gives back what was dropped."""
+    lines = [line("lxc.apparmor.profile", "unconfined")]
+    if spec.get("process", {}).get("noNewPrivileges"):
+        lines.append(line("lxc.no_new_privs", 1))
+    return lines
+
+
+def process(spec: dict) -> list[str]:
+    """Who the init is: environment, working directory, user and groups.
+
+    The command itself is not in the file: it goes on lxc-start's command line.
+    """
+    proc = spec.get("process", {})
+    lines = [line("lxc.environment", entry) for entry in proc.get("env", [])]
+    lines.append(line("lxc.init.cwd", proc.get("cwd") or "/"))
+    user = proc.get("user", {})
+    lines.append(line("lxc.init.uid", user.get("uid", 0)))
+    lines.append(line("lxc.init.gid", user.get("gid", 0)))
+    groups = user.get("additionalGids") or []
+    if groups:
+        lines.append(line("lxc.init.groups", ",".join(str(g) for g in groups)))
+    return lines
+
+
+def console(spec: dict) -> list[str]:
+    """With a terminal, LXC makes the container a pty from its own devpts (the init
+    sees /dev/pts/0 and /dev/console) and copies it to lxc-start's own terminal.
+    Without one, `none`: the init inherits lxc-start's stdin, stdout and stderr."""
+    if spec.get("process", {}).get("terminal"):
+        return []  # LXC's default: a console pty
+    return [line("lxc.console.path", "none")]
+
+
+def logging(paths: Paths) -> list[str]:
+    """INFO is the level at which LXC writes down how the init ended."""
+    return [line("lxc.log.file", paths.log), line("lxc.log.level", "INFO")]
+
+
+def hooks(paths: Paths) -> list[str]:
+    """LXC runs each hook as `COMMAND NAME lxc TYPE` on the host (see hook_script)."""
+    return [
+        line("lxc.hook.start-host", f"/bin/sh {escape(paths.hook)}"),
+        line("lxc.hook.stop", f"/bin/sh {escape(paths.hook)}"),
+    ]
+
+
+def hook_script(paths: Paths, start_fifo: str, pid_file: str, oom_files: list[str],
+                oom_copy: str) -> str:
+    """The shell script LXC runs as two hooks.
+
+    start-host: LXC has no "created" state, but it runs this after the namespaces,
+      mounts and cgroups are made and before it execs the init: the script writes the
+      init's pid and waits until `Executor.start` writes to a FIFO.
+    stop: the init has exited and LXC is about to remove its cgroup; this keeps the
+      OOM killer's count from it, for `docker inspect`'s OOMKilled.
+    """
+    copies = "\n".join(f"    cat {quote(f)} 2>/dev/null" for f in oom_files)
+    return f"""#!/bin/sh
+# LXC hooks of one container (written by stages/stage1_lxc): $3 says which.
+case "$3" in
+start-host)
+    echo "$LXC_PID" > {quote(pid_file)}.tmp && mv {quote(pid_file)}.tmp {quote(pid_file)}
+    read _ < {quote(start_fifo)}
+    ;;
+stop)
+    {{
+{copies or "    :"}
+    }} > {quote(oom_copy)}
+    ;;
+esac
+"""
+
+
+def quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+# --------------------------------------------------------------------- the file
+
+
+def render(spec: dict, paths: Paths, cgroup_version: int,
+           is_dir: Callable[[str], bool] = os.path.isdir) -> str:
+    """The whole LXC config for one container, section by section."""
+    sections = [
+        ("root filesystem", rootfs(spec, paths)),
+        ("hostname", uts(spec)),
+        ("namespaces and network", namespaces(spec)),
+        ("mounts", mounts(spec)),
+        ("masked and read-only paths", masks(spec, paths, is_dir)),
+        ("cgroups", cgroup_dirs(spec) + cgroups(spec, cgroup_version)),
+        ("capabilities", capabilities(spec)),
+        ("security", security(spec)),
+        ("the init process", process(spec)),
+        ("terminal", console(spec)),
+        ("log", logging(paths)),
+        ("hooks", hooks(paths)),
+    ]
+    out = ["# Generated by Whalebones stage 1 from the container's OCI spec."]
+    for title, lines in sections:
+        if lines:
+            out += ["", f"# {title}", *lines]
+    return "\n".join(out) + "\n"

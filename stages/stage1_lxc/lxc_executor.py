@@ -1,0 +1,507 @@
+"""Stage 1's executor: the daemon writes an LXC config and runs the LXC tools.
+
+This is Docker 0.1's only "execution driver": for every container the daemon wrote
+a config file and ran `lxc-start -n ID -f CONFIG -- /.dockerinit ... CMD`, kept
+lxc-start as its child, and waited for it. Here it is again, with LXC 5's tools:
+
+    create   write `config` (lxc_config.render) and a hook script in the container's
+             state dir, then `lxc-start -F -P STATE_ROOT -n ID -f config -- CMD`.
+             LXC has no "created" state; its start-host hook gives it one (it writes
+             the init's pid, then waits on a FIFO).
+    start    write to that FIFO: LXC execs the init.
+    wait     waitpid on lxc-start, our child; see "exit codes" below.
+    kill     a signal to the init's pid; SIGKILL to every process is `lxc-stop -k`.
+    exec     `lxc-attach -n ID --clear-env -v K=V -u UID -g GID -- CMD`.
+    delete   kill what is left, remove LXC's cgroups (it leaves some) and the state.
+
+Why lxc-start and not lxc-execute. `lxc-execute` passes the exit code through, but
+it runs LXC's own init (`init.lxc.static`, bound into the container) as pid 1 and
+the command as pid 2: `echo $$` says 2, `docker stop` of a `sleep` that should ignore
+SIGTERM as pid 1 kills it at once, and `/proc/1/cmdline` is not the user's. Docker
+0.1 made the user's command pid 1 (its /.dockerinit exec'd it), and so does
+`lxc-start -- CMD`. Its price: lxc-start exits 0 whatever the init did.
+
+Exit codes. LXC knows the init's status: its monitor (lxc-start itself, with -F)
+reaps the init and logs "Child <pid> ended on error (N)" or "... on signal NAME(N)"
+at INFO level, then forgets it. So the config asks for an INFO log in the state dir
+and `wait` reads the status back from it (0 when there is no such line).
+
+Standard I/O. Without a terminal (`lxc.console.path = none`) the init inherits
+lxc-start's stdin, stdout and stderr: the daemon's FIFOs, opened here. With one, LXC
+makes a pty inside the container (the init sees /dev/pts/0) and copies it to
+lxc-start's own terminal: a pty the executor owns, whose master is copied to and from
+the FIFOs as stage 2 does. `resize` sets the master's size and sends lxc-start the
+SIGWINCH that makes it pass the size on. `lxc-attach` does the same for an exec
+whose stdin is a terminal.
+
+OOM. LXC removes the container's cgroup before lxc-start exits, so the OOM count is
+saved by the hook LXC runs at "stop", while the cgroup still exists.
+
+With WB_LXC_BINDINGS=1 (and python3-lxc importable) exec goes through liblxc's
+attach (lxc_bindings.py) instead of the lxc-attach tool; the tools stay the default.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import re
+import signal
+import struct
+import subprocess
+import termios
+import threading
+import time
+import tty
+from dataclasses import dataclass, field
+
+from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
+from shared.securejoin import secure_join
+from stages.stage1_lxc import lxc_config
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+CREATE_TIMEOUT = 30.0
+# The static busybox of the host, bound into each container read-only, like Docker
+# 0.1's /.dockerinit: lxc-attach has no --cwd (it keeps its caller's directory), so
+# an exec with a working directory runs `cd DIR && exec CMD` through it.
+EXEC_HELPER_SOURCE = "/bin/busybox"
+EXEC_HELPER = "/.whalebones/busybox"  # busybox picks its applet by argv[0]: keep the name
+# "Child <123> ended on error (3)" / "Child <123> ended on signal Killed(9)"
+ENDED = re.compile(rb"Child <\d+> ended on (error|signal) [^(]*\((\d+)\)")
+
+
+def cgroup_version() -> int:
+    """1 when the controllers are in v1 hierarchies (also on a hybrid host), else 2."""
+    return 1 if os.path.isdir(os.path.join(CGROUP_ROOT, "memory")) else 2
+
+
+def hierarchies() -> list[str]:
+    """Every mounted cgroup hierarchy: /sys/fs/cgroup itself on v2, its subdirs on v1."""
+    if cgroup_version() == 2:
+        return [CGROUP_ROOT]
+    return [e.path for e in os.scandir(CGROUP_ROOT) if e.is_dir() and not e.is_symlink()]
+
+
+def oom_files(cgroup: str) -> list[str]:
+    """The files whose `oom_kill N` line counts the OOM killer's kills in a cgroup."""
+    if cgroup_version() == 1:
+        return [os.path.join(CGROUP_ROOT, "memory", cgroup, "memory.oom_control")]
+    return [os.path.join(CGROUP_ROOT, cgroup, "memory.events")]
+
+
+def look_path(rootfs: str, name: str, env: list[str]) -> None:
+    """Fail as Docker does if the command cannot run: LXC would only log it.
+
+    Looked up from the host in the container's root (secure_join follows the image's
+    symlinks as if that root were /), with the container's own PATH.
+    """
+    path = next((e[5:] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
+    candidates = [name] if "/" in name else [f"{d or '.'}/{name}" for d in path.split(":")]
+    for candidate in candidates:
+        host = secure_join(rootfs, candidate if candidate.startswith("/") else "/" + candidate)
+        if os.path.isfile(host):
+            if not os.stat(host).st_mode & 0o111:
+                raise ExecutorError(f'exec: "{name}": permission denied')
+            return
+        if "/" in name:
+            if os.path.isdir(host):
+                raise ExecutorError(f'exec: "{name}": is a directory: permission denied')
+            raise ExecutorError(f'exec: "{name}": stat {name}: no such file or directory')
+    raise ExecutorError(f'exec: "{name}": executable file not found in $PATH')
+
+
+def set_winsize(fd: int, height: int, width: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+
+@dataclass
+class Process:
+    """An LXC tool we started: lxc-start (a container) or lxc-attach (an exec)."""
+
+    popen: subprocess.Popen[bytes]
+    master: int | None = None  # pty master, when the process has a terminal
+    exited: threading.Event = field(default_factory=threading.Event)
+    status: ExitStatus | None = None
+    threads: list[threading.Thread] = field(default_factory=list)
+
+
+@dataclass
+class Container:
+    cid: str
+    state_dir: str
+    rootfs: str
+    cgroup: str  # relative to each hierarchy, e.g. whalebones/<id>
+    pid: int = 0  # the init, as the host sees it
+    started: bool = False
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.state_dir, name)
+
+
+class LxcExecutor:
+    name = "lxc"
+
+    def __init__(self, state_root: str, use_bindings: bool | None = None) -> None:
+        # lxc-start's -P: LXC keeps a container's files in <state_root>/<id>/, ours too.
+        self.state_root = os.path.abspath(state_root)
+        os.makedirs(self.state_root, mode=0o700, exist_ok=True)
+        if use_bindings is None:
+            use_bindings = os.environ.get("WB_LXC_BINDINGS", "") == "1"
+        self.bindings = None
+        if use_bindings:
+            from stages.stage1_lxc import lxc_bindings
+
+            self.bindings = lxc_bindings.load()
+            self.name = "lxc (python3-lxc)"
+        self._lock = threading.Lock()
+        self._containers: dict[str, Container] = {}
+        self._procs: dict[tuple[str, str | None], Process] = {}
+
+    # ------------------------------------------------------------ helpers
+
+    def _container(self, cid: str) -> Container:
+        with self._lock:
+            c = self._containers.get(cid)
+        if c is None:
+            raise NotFoundError(f"container {cid} does not exist")
+        return c
+
+    def _proc(self, cid: str, exec_id: str | None) -> Process:
+        with self._lock:
+            p = self._procs.get((cid, exec_id))
+        if p is None:
+            raise NotFoundError(f"process {exec_id or 'init'} of {cid} does not exist")
+        return p
+
+    def _spawn(self, argv: list[str], io: IOConfig, size: dict | None = None) -> Process:
+        """Run an LXC tool with the container's stdio: the FIFOs, or a pty of ours."""
+        if io.terminal:
+            master, slave = os.openpty()
+            # Raw: the container's own pty does the line discipline (echo, \n -> \r\n);
+            # a second one here would turn every \r\n into \r\r\n.
+            tty.setraw(slave)
+            if size:
+                set_winsize(master, size["height"], size["width"])
+            try:
+                popen = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                                         start_new_session=True, cwd="/")
+            finally:
+                os.close(slave)
+            proc = Process(popen=popen, master=master)
+            self._copy_terminal(proc, io)
+            return proc
+        stdin = os.open(io.stdin or os.devnull, os.O_RDONLY)
+        stdout = os.open(io.stdout, os.O_WRONLY)
+        stderr = os.open(io.stderr, os.O_WRONLY) if io.stderr else os.dup(stdout)
+        try:
+            # cwd "/": lxc-attach enters the container in its caller's directory.
+            popen = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr,
+                                     start_new_session=True, cwd="/")
+        finally:
+            for fd in {stdin, stdout, stderr}:
+                os.close(fd)
+        return Process(popen=popen)
+
+    def _copy_terminal(self, proc: Process, io: IOConfig) -> None:
+        """Copy between the pty master and the FIFOs, as stage 2 does."""
+        assert proc.master is not None
+        master = proc.master
+        out = os.open(io.stdout, os.O_WRONLY)
+
+        def output() -> None:
+            try:
+                while True:
+                    try:
+                        data = os.read(master, 65536)
+                    except OSError:  # EIO: every slave fd is closed, the tool is gone
+                        break
+                    if not data:
+                        break
+                    os.write(out, data)
+            finally:
+                os.close(out)
+
+        threads = [threading.Thread(target=output, daemon=True)]
+        if io.stdin:
+            stdin = os.open(io.stdin, os.O_RDONLY)
+
+            def input_() -> None:
+                try:
+                    while data := os.read(stdin, 65536):
+                        os.write(master, data)
+                except OSError:
+                    pass
+                finally:
+                    os.close(stdin)
+
+            threads.append(threading.Thread(target=input_, daemon=True))
+        for t in threads:
+            t.start()
+        proc.threads = threads
+
+    def _reap(self, proc: Process, status: callable) -> None:  # type: ignore[valid-type]
+        """Wait for the tool in a thread of its own; `status(returncode)` says how
+        the container's process ended."""
+
+        def wait() -> None:
+            returncode = proc.popen.wait()
+            if proc.threads:
+                proc.threads[0].join(5)  # the terminal's last output reaches the FIFO
+            if proc.master is not None:
+                os.close(proc.master)
+                proc.master = None
+            proc.status = status(returncode)
+            proc.exited.set()
+
+        threading.Thread(target=wait, name=f"reap-{proc.popen.pid}", daemon=True).start()
+
+    def _init_status(self, c: Container, returncode: int) -> ExitStatus:
+        """How the init ended, from LXC's log (see the module docstring)."""
+        code = 0
+        try:
+            with open(c.path("lxc.log"), "rb") as f:
+                found = ENDED.findall(f.read())
+        except OSError:
+            found = []
+        if found:
+            how, number = found[-1]
+            code = int(number) + (128 if how == b"signal" else 0)
+        elif returncode != 0:
+            code = 255  # LXC itself failed (its error is in lxc.log)
+        oom = False
+        try:
+            with open(c.path("oom")) as f:
+                oom = any(ln.split() [:1] == ["oom_kill"] and ln.split()[1] != "0"
+                          for ln in f)
+        except (OSError, IndexError):
+            oom = False
+        return ExitStatus(code=code, exited_at=time.time(), oom_killed=oom)
+
+    def _lxc_errors(self, c: Container) -> str:
+        try:
+            with open(c.path("lxc.log"), errors="replace") as f:
+                errors = [ln.split(" - ", 2)[-1].strip() for ln in f if " ERROR " in ln]
+        except OSError:
+            errors = []
+        return "; ".join(errors[:3]) or "see " + c.path("lxc.log")
+
+    # ------------------------------------------------------------ Executor
+
+    def create(self, cid: str, spec: dict, io: IOConfig) -> int:
+        process = spec["process"]
+        rootfs = spec["root"]["path"]
+        look_path(rootfs, process["args"][0], process.get("env", []))
+        state_dir = os.path.join(self.state_root, cid)
+        os.makedirs(state_dir, mode=0o700, exist_ok=True)
+        cgroup = spec.get("linux", {}).get("cgroupsPath", f"/whalebones/{cid}").strip("/")
+        c = Container(cid, state_dir, rootfs, cgroup)
+        paths = lxc_config.Paths(
+            state_dir=state_dir,
+            log=c.path("lxc.log"),
+            rootfs_mount=c.path("rootfs-mount"),
+            hook=c.path("hooks.sh"),
+        )
+        os.makedirs(paths.rootfs_mount, exist_ok=True)
+        os.mkfifo(c.path("start"), 0o600)
+        with open(paths.hook, "w") as f:
+            f.write(lxc_config.hook_script(paths, c.path("start"), c.path("pid"),
+                                           oom_files(cgroup), c.path("oom")))
+        config = lxc_config.render(spec, paths, cgroup_version())
+        if os.path.exists(EXEC_HELPER_SOURCE):
+            config += "\n# for exec with a working directory (see lxc_executor)\n"
+            config += lxc_config.line(
+                "lxc.mount.entry",
+                f"{EXEC_HELPER_SOURCE} {EXEC_HELPER[1:]} none bind,ro,create=file,optional 0 0",
+            ) + "\n"
+        with open(c.path("config"), "w") as f:
+            f.write(config)
+
+        # -q: LXC's own messages go to its log, not into the container's stderr.
+        argv = ["lxc-start", "-F", "-q", "-P", self.state_root, "-n", cid,
+                "-f", c.path("config"), "--", *process["args"]]
+        proc = self._spawn(argv, io, process.get("consoleSize"))
+        try:
+            c.pid = self._wait_for_pid(c, proc)
+        except BaseException:
+            self._stop_monitor(c, proc)
+            raise
+        with self._lock:
+            self._containers[cid] = c
+            self._procs[(cid, None)] = proc
+        self._reap(proc, lambda rc: self._init_status(c, rc))
+        return c.pid
+
+    def _wait_for_pid(self, c: Container, proc: Process) -> int:
+        """Until the start-host hook has written the init's pid (or lxc-start failed)."""
+        deadline = time.monotonic() + CREATE_TIMEOUT
+        delay = 0.0005
+        while time.monotonic() < deadline:
+            try:
+                with open(c.path("pid")) as f:
+                    return int(f.read())
+            except (FileNotFoundError, ValueError):
+                pass
+            if proc.popen.poll() is not None:
+                raise ExecutorError(f"lxc-start {c.cid}: {self._lxc_errors(c)}")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+        raise ExecutorError(f"lxc-start {c.cid}: no init after {CREATE_TIMEOUT:.0f} s")
+
+    def _release_hook(self, c: Container, proc: Process) -> None:
+        """Write to the start FIFO: the hook blocked in `read` returns, LXC goes on."""
+        while proc.popen.poll() is None:
+            try:
+                fd = os.open(c.path("start"), os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as e:
+                if e.errno != errno.ENXIO:  # ENXIO: the hook has not opened it yet
+                    raise
+                time.sleep(0.001)
+                continue
+            try:
+                os.write(fd, b"go\n")
+            finally:
+                os.close(fd)
+            return
+
+    def _stop_monitor(self, c: Container, proc: Process) -> None:
+        """Kill the init of a container that never ran, and let lxc-start finish."""
+        if proc.popen.poll() is None:
+            if c.pid:
+                try:
+                    os.kill(c.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self._release_hook(c, proc)
+            try:
+                proc.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.popen.kill()
+                proc.popen.wait()
+
+    def start(self, cid: str) -> None:
+        c = self._container(cid)
+        proc = self._proc(cid, None)
+        self._release_hook(c, proc)
+        c.started = True
+
+    def wait(self, cid: str, exec_id: str | None = None) -> ExitStatus:
+        proc = self._proc(cid, exec_id)
+        proc.exited.wait()
+        assert proc.status is not None
+        return proc.status
+
+    def kill(self, cid: str, signal_: int, all: bool = False, exec_id: str | None = None) -> None:
+        if exec_id is not None:
+            proc = self._proc(cid, exec_id)
+            if not proc.exited.is_set():
+                proc.popen.send_signal(signal_)
+            return
+        c = self._container(cid)
+        if self._proc(cid, None).exited.is_set():
+            raise ExecutorError(f"kill {cid}: container not running")
+        if all and signal_ == signal.SIGKILL:
+            # LXC's own way to kill everything: the monitor SIGKILLs the init, and
+            # the kernel kills every other process of a pid namespace whose init dies.
+            result = subprocess.run(["lxc-stop", "-P", self.state_root, "-n", cid, "-k"],
+                                    capture_output=True, text=True)
+            if result.returncode == 0:
+                return
+        targets = self.pids(cid) if all else [c.pid]
+        for pid in targets:
+            try:
+                os.kill(pid, signal_)
+            except ProcessLookupError:
+                if pid == c.pid:
+                    raise ExecutorError(f"kill {cid}: no such process") from None
+
+    def exec(self, cid: str, exec_id: str, process: dict, io: IOConfig) -> int:
+        c = self._container(cid)
+        env = process.get("env", [])
+        args = list(process["args"])
+        look_path(c.rootfs, args[0], env)
+        cwd = process.get("cwd") or "/"
+        user = process.get("user", {})
+        if self.bindings is not None:
+            argv = self.bindings.attach_command(self.state_root, cid, process)
+        else:
+            if cwd != "/":
+                args = [EXEC_HELPER, "sh", "-c", 'cd "$0" && exec "$@"', cwd, *args]
+            argv = ["lxc-attach", "-P", self.state_root, "-n", cid, "--clear-env"]
+            for entry in env:
+                argv += ["-v", entry]
+            argv += ["-u", str(user.get("uid", 0)), "-g", str(user.get("gid", 0)), "--", *args]
+        proc = self._spawn(argv, io, process.get("consoleSize"))
+        with self._lock:
+            self._procs[(cid, exec_id)] = proc
+
+        def status(returncode: int) -> ExitStatus:
+            code = 128 - returncode if returncode < 0 else returncode
+            return ExitStatus(code=code, exited_at=time.time())
+
+        self._reap(proc, status)
+        return proc.popen.pid
+
+    def resize(self, cid: str, exec_id: str | None, height: int, width: int) -> None:
+        proc = self._proc(cid, exec_id)
+        if proc.master is None:
+            raise ExecutorError(f"resize {cid}: the process has no terminal")
+        set_winsize(proc.master, height, width)
+        # lxc-start and lxc-attach pass their terminal's size on when they get
+        # SIGWINCH; the kernel sends it only to a terminal's foreground process group,
+        # which they are not (their terminal is not their controlling one): we do.
+        if proc.popen.poll() is None:
+            proc.popen.send_signal(signal.SIGWINCH)
+
+    def pids(self, cid: str) -> list[int]:
+        c = self._container(cid)
+        found: set[int] = set()
+        for top in hierarchies():
+            base = os.path.join(top, c.cgroup)
+            for dirpath, _dirs, files in os.walk(base):
+                if "cgroup.procs" in files:
+                    try:
+                        with open(os.path.join(dirpath, "cgroup.procs")) as f:
+                            found.update(int(p) for p in f.read().split())
+                    except OSError:
+                        pass
+            if found:
+                break  # every hierarchy holds the same processes
+        return sorted(found)
+
+    def delete(self, cid: str) -> None:
+        with self._lock:
+            c = self._containers.pop(cid, None)
+            proc = self._procs.pop((cid, None), None)
+            for key in [k for k in self._procs if k[0] == cid]:
+                del self._procs[key]
+        if c is not None and proc is not None:
+            self._stop_monitor(c, proc)
+            proc.exited.wait(10)
+        # LXC removes the container's cgroup and its monitor's, but not the pivot the
+        # monitor moves to last (nor anything, after a crash): remove all three here.
+        cgroup = f"whalebones/{cid}" if c is None else c.cgroup
+        for top in hierarchies():
+            for suffix in ("", ".lxc-monitor", ".lxc-pivot"):
+                remove_cgroup_tree(os.path.join(top, cgroup + suffix))
+        import shutil
+
+        shutil.rmtree(os.path.join(self.state_root, cid), ignore_errors=True)
+
+    def close(self) -> None:
+        pass
+
+
+def remove_cgroup_tree(path: str) -> None:
+    """rmdir a cgroup and the cgroups below it, deepest first (a cgroup directory can
+    only be removed empty, and its files are not files: rmdir, never unlink)."""
+    if not os.path.isdir(path):
+        return
+    for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda w: -len(w[0])):
+        try:
+            os.rmdir(dirpath)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise ExecutorError(f"remove cgroup {dirpath}: {e.strerror}") from None
