@@ -7,7 +7,7 @@ can be read beside the LXC key it becomes:
 
     root.path, root.readonly     lxc.rootfs.path, lxc.rootfs.options      rootfs()
     hostname                     lxc.uts.name                              uts()
-    linux.namespaces             lxc.namespace.keep / share, lxc.net.0.*  namespaces()
+    linux.namespaces             lxc.namespace.share.*, lxc.net.0.*       namespaces()
     mounts                       lxc.mount.auto, lxc.autodev, lxc.mount.entry   mounts()
     maskedPaths, readonlyPaths   lxc.mount.entry (binds over them)         masks()
     linux.resources              lxc.cgroup.* (v1) / lxc.cgroup2.* (v2)    cgroups()
@@ -102,12 +102,14 @@ def namespaces(spec: dict) -> list[str]:
     """
     wanted = {n["type"]: n.get("path") for n in spec.get("linux", {}).get("namespaces", [])}
     lines = []
-    keep = [lxc for oci, lxc in NAMESPACES.items() if oci not in wanted]
-    if keep:
-        lines.append(line("lxc.namespace.keep", " ".join(keep)))
-    for oci, path in wanted.items():
-        if path and oci in NAMESPACES:
-            lines.append(line(f"lxc.namespace.share.{NAMESPACES[oci]}", path))
+    for oci, lxc in NAMESPACES.items():
+        if oci not in wanted:
+            # The host's: join lxc-start's own (the daemon's). `lxc.namespace.keep`
+            # says the same in fewer words, but with it LXC 5.0 fails to make /dev
+            # (EOVERFLOW from mount_autodev) when the kept one is the network.
+            lines.append(line(f"lxc.namespace.share.{lxc}", f"/proc/self/ns/{lxc}"))
+        elif wanted[oci]:
+            lines.append(line(f"lxc.namespace.share.{lxc}", wanted[oci]))
     if "network" in wanted and not wanted["network"]:
         # A new network namespace with nothing in it but loopback: `--network none`,
         # and this project's default network too (no bridge is made).

@@ -47,6 +47,7 @@ import errno
 import fcntl
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -54,6 +55,7 @@ import termios
 import threading
 import time
 import tty
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
@@ -114,6 +116,35 @@ def look_path(rootfs: str, name: str, env: list[str]) -> None:
 
 def set_winsize(fd: int, height: int, width: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+
+def raw_output(master: int) -> None:
+    """Turn off output processing on our pty, which lxc-start has just turned on.
+
+    LXC sets up its own terminal (ours) with OPOST and ONLCR on; the container's pty
+    already turns "\n" into "\r\n", and ours would make that "\r\r\n". A pty's
+    settings are shared by both ends, so the master can change them.
+    """
+    try:
+        attrs = termios.tcgetattr(master)
+        if attrs[1] & termios.OPOST:
+            attrs[1] &= ~termios.OPOST
+            termios.tcsetattr(master, termios.TCSANOW, attrs)
+    except termios.error:
+        pass  # the tool is gone
+
+
+def wait_for_lxc_terminal(master: int, timeout: float = 0.5) -> None:
+    """Until lxc-start has set up our pty (OPOST on: we made it raw), so that turning
+    OPOST off again is not undone before the container's first output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if termios.tcgetattr(master)[1] & termios.OPOST:
+                return
+        except termios.error:
+            return
+        time.sleep(0.001)
 
 
 @dataclass
@@ -185,8 +216,12 @@ class LxcExecutor:
             if size:
                 set_winsize(master, size["height"], size["width"])
             try:
-                popen = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
-                                         start_new_session=True, cwd="/")
+                # `setsid --ctty`: a session of its own, with this pty as its controlling
+                # terminal. lxc-start talks to its terminal through /dev/tty, which is
+                # only there with one, and the kernel sends SIGWINCH on a resize only to
+                # a controlling terminal's foreground process group.
+                popen = subprocess.Popen(["setsid", "--ctty", *argv], stdin=slave,
+                                         stdout=slave, stderr=slave, cwd="/")
             finally:
                 os.close(slave)
             proc = Process(popen=popen, master=master)
@@ -219,6 +254,7 @@ class LxcExecutor:
                         break
                     if not data:
                         break
+                    raw_output(master)  # before LXC's next write (see raw_output)
                     os.write(out, data)
             finally:
                 os.close(out)
@@ -241,7 +277,7 @@ class LxcExecutor:
             t.start()
         proc.threads = threads
 
-    def _reap(self, proc: Process, status: callable) -> None:  # type: ignore[valid-type]
+    def _reap(self, proc: Process, status: Callable[[int], ExitStatus]) -> None:
         """Wait for the tool in a thread of its own; `status(returncode)` says how
         the container's process ended."""
 
@@ -273,9 +309,9 @@ class LxcExecutor:
         oom = False
         try:
             with open(c.path("oom")) as f:
-                oom = any(ln.split() [:1] == ["oom_kill"] and ln.split()[1] != "0"
-                          for ln in f)
-        except (OSError, IndexError):
+                counts = [ln.split() for ln in f]
+            oom = any(w[0] == "oom_kill" and w[1] != "0" for w in counts if len(w) == 2)
+        except OSError:
             oom = False
         return ExitStatus(code=code, exited_at=time.time(), oom_killed=oom)
 
@@ -324,6 +360,8 @@ class LxcExecutor:
         proc = self._spawn(argv, io, process.get("consoleSize"))
         try:
             c.pid = self._wait_for_pid(c, proc)
+            if proc.master is not None:
+                raw_output(proc.master)
         except BaseException:
             self._stop_monitor(c, proc)
             raise
@@ -385,6 +423,9 @@ class LxcExecutor:
         proc = self._proc(cid, None)
         self._release_hook(c, proc)
         c.started = True
+        if proc.master is not None:
+            wait_for_lxc_terminal(proc.master)
+            raw_output(proc.master)
 
     def wait(self, cid: str, exec_id: str | None = None) -> ExitStatus:
         proc = self._proc(cid, exec_id)
@@ -447,12 +488,8 @@ class LxcExecutor:
         proc = self._proc(cid, exec_id)
         if proc.master is None:
             raise ExecutorError(f"resize {cid}: the process has no terminal")
+        # The kernel sends the tool SIGWINCH; it passes the size on to the container's.
         set_winsize(proc.master, height, width)
-        # lxc-start and lxc-attach pass their terminal's size on when they get
-        # SIGWINCH; the kernel sends it only to a terminal's foreground process group,
-        # which they are not (their terminal is not their controlling one): we do.
-        if proc.popen.poll() is None:
-            proc.popen.send_signal(signal.SIGWINCH)
 
     def pids(self, cid: str) -> list[int]:
         c = self._container(cid)
@@ -485,8 +522,6 @@ class LxcExecutor:
         for top in hierarchies():
             for suffix in ("", ".lxc-monitor", ".lxc-pivot"):
                 remove_cgroup_tree(os.path.join(top, cgroup + suffix))
-        import shutil
-
         shutil.rmtree(os.path.join(self.state_root, cid), ignore_errors=True)
 
     def close(self) -> None:
