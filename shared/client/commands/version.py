@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import platform
+import os
 import sys
 
 from shared.client.api import API_VERSION
@@ -21,8 +21,8 @@ COMMAND = Command("version", "[OPTIONS]", "Show the Docker version information",
 def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
     print("Client: Whalebones")
     print(f" API version:       {API_VERSION}")
-    print(f" Python version:    {platform.python_version()}")
-    print(f" OS/Arch:           {sys.platform}/{platform.machine()}")
+    print(f" Python version:    {sys.version.split()[0]}")
+    print(f" OS/Arch:           {sys.platform}/{os.uname().machine}")
     print()
     server = client.request("GET", "/version")
     print(f"Server: {(server.get('Platform') or {}).get('Name', '')}".rstrip())
