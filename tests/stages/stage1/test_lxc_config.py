@@ -1,0 +1,110 @@
+"""Unit tests of the OCI spec -> LXC config translation (pure text: no LXC needed)."""
+
+from __future__ import annotations
+
+from shared.oci import runtime_spec
+from shared.oci.users import User
+from stages.stage1_lxc import lxc_config
+
+PATHS = lxc_config.Paths(state_dir="/s", log="/s/lxc.log", rootfs_mount="/s/rootfs-mount",
+                         hook="/s/hooks.sh")
+CID = "c" * 64
+ROOT = User(0, 0, (), "/root")
+
+
+def spec(host_config: dict | None = None, config: dict | None = None,
+         user: User = ROOT) -> dict:
+    return runtime_spec.build(CID, {"Cmd": ["true"], **(config or {})}, host_config or {}, {},
+                              "/r/rootfs", user, "box")
+
+
+def test_docker_run_m_u_w() -> None:
+    """`docker run -m 32m -u 1000 -w /tmp busybox` -> the lines that say so."""
+    s = spec({"Memory": 32 * 1024 * 1024}, {"WorkingDir": "/tmp"}, User(1000, 1000))
+    text = lxc_config.render(s, PATHS, cgroup_version=1, is_dir=lambda p: False)
+    lines = text.splitlines()
+    for expected in [
+        "lxc.rootfs.path = dir:/r/rootfs",
+        "lxc.uts.name = box",
+        "lxc.net.0.type = empty",
+        f"lxc.cgroup.dir.container = whalebones/{CID}",
+        "lxc.cgroup.memory.limit_in_bytes = 33554432",
+        "lxc.init.uid = 1000",
+        "lxc.init.gid = 1000",
+        "lxc.init.cwd = /tmp",
+        "lxc.console.path = none",
+        "lxc.no_new_privs = 1",
+        "lxc.apparmor.profile = unconfined",
+    ]:
+        assert expected in lines, expected
+
+
+def test_cgroup_v1_and_v2_keys() -> None:
+    s = spec({"Memory": 64 << 20, "NanoCpus": 500_000_000, "PidsLimit": 10, "CpuShares": 512})
+    v1 = lxc_config.cgroups(s, 1)
+    assert "lxc.cgroup.cpu.cfs_quota_us = 50000" in v1
+    assert "lxc.cgroup.cpu.cfs_period_us = 100000" in v1
+    assert "lxc.cgroup.pids.max = 10" in v1
+    assert "lxc.cgroup.devices.deny = a" in v1
+    assert "lxc.cgroup.devices.allow = c 1:3 rwm" in v1
+    v2 = lxc_config.cgroups(s, 2)
+    assert "lxc.cgroup2.memory.max = 67108864" in v2
+    assert "lxc.cgroup2.cpu.max = 50000 100000" in v2
+    assert "lxc.cgroup2.pids.max = 10" in v2
+    assert not [ln for ln in v2 if ln.startswith("lxc.cgroup.")]
+
+
+def test_capabilities_are_kept_by_name() -> None:
+    (keep,) = lxc_config.capabilities(spec())
+    assert keep.startswith("lxc.cap.keep = chown dac_override ")
+    assert "audit_write" in keep and "sys_admin" not in keep
+    assert lxc_config.capabilities({"process": {"capabilities": {"bounding": []}}}) == [
+        "lxc.cap.keep = none"]
+
+
+def test_host_network_shares_the_daemons_namespace() -> None:
+    lines = lxc_config.namespaces(spec({"NetworkMode": "host"}))
+    assert lines == ["lxc.namespace.share.net = /proc/self/ns/net"]
+    assert lxc_config.namespaces(spec()) == ["lxc.net.0.type = empty"]
+
+
+def test_mounts_use_lxc_own_for_proc_sys_dev() -> None:
+    extra = [{"destination": "/etc/hosts", "type": "bind", "source": "/x/my hosts",
+              "options": ["rbind", "rprivate"]}]
+    s = runtime_spec.build(CID, {"Cmd": ["true"]}, {}, {}, "/r", User(0, 0), "box",
+                           extra_mounts=extra)
+    lines = lxc_config.mounts(s)
+    assert lines[0] == "lxc.mount.auto = proc:mixed sys:ro cgroup:ro"
+    assert "lxc.autodev = 1" in lines and "lxc.pty.max = 1024" in lines
+    assert ("lxc.mount.entry = shm dev/shm tmpfs "
+            "nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0") in lines
+    assert "lxc.mount.entry = /x/my\\040hosts etc/hosts none bind,create=file 0 0" in lines
+
+
+def test_masks_and_read_only_paths() -> None:
+    lines = lxc_config.masks(spec(), PATHS, is_dir=lambda p: p == "/proc/acpi")
+    assert "lxc.mount.entry = /dev/null proc/kcore none bind,optional 0 0" in lines
+    assert "lxc.mount.entry = tmpfs proc/acpi tmpfs ro,optional 0 0" in lines
+    assert ("lxc.mount.entry = /s/rootfs-mount/proc/bus proc/bus none bind,ro,optional 0 0"
+            in lines)
+    assert not [ln for ln in lines if "proc/sys " in ln]  # proc:mixed does that one
+
+
+def test_terminal_and_environment() -> None:
+    s = spec({}, {"Tty": True, "Env": ["A=b c"]})
+    assert lxc_config.console(s) == []  # LXC's default: a console pty
+    assert "lxc.environment = A=b c" in lxc_config.process(s)
+    assert "lxc.environment = TERM=xterm" in lxc_config.process(s)
+
+
+def test_readonly_rootfs() -> None:
+    assert "lxc.rootfs.options = ro" in lxc_config.rootfs(spec({"ReadonlyRootfs": True}), PATHS)
+
+
+def test_hook_script_names_its_files() -> None:
+    text = lxc_config.hook_script(PATHS, "/s/start", "/s/pid", ["/cg/memory.oom_control"],
+                                  "/s/oom")
+    assert "read _ < '/s/start'" in text
+    assert "cat '/cg/memory.oom_control'" in text and "> '/s/oom'" in text
+    assert lxc_config.hooks(PATHS) == ["lxc.hook.start-host = /bin/sh /s/hooks.sh",
+                                       "lxc.hook.stop = /bin/sh /s/hooks.sh"]

@@ -1,0 +1,91 @@
+"""What only stage 1 shows: the LXC config file it writes, and LXC's leftovers removed.
+
+Real containers, made by LXC's tools under a stage 1 daemon of the test's own.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from tests.engines import Engine, start_engine
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="containers need root"),
+    pytest.mark.skipif(shutil.which("lxc-start") is None, reason="LXC is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    with start_engine("stage1") as running:
+        yield running
+
+
+def docker(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", "-H", engine.host, *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+def lxc_dir(engine: Engine, cid: str) -> str:
+    return os.path.join(engine.exec_root, "stage1_lxc", "lxc", cid)
+
+
+def lxc_cgroups(cid: str) -> list[str]:
+    """Every cgroup LXC made for the container, its monitor or its monitor's pivot,
+    and any `lxc.monitor.*` / `lxc.payload.*` of LXC's defaults, in every hierarchy."""
+    found = glob.glob(f"/sys/fs/cgroup/*/whalebones/{cid}*")
+    found += glob.glob(f"/sys/fs/cgroup/whalebones/{cid}*")
+    found += glob.glob(f"/sys/fs/cgroup/*/lxc.monitor.{cid}") + glob.glob(
+        f"/sys/fs/cgroup/*/lxc.payload.{cid}")
+    return found
+
+
+def test_run_m_u_w_writes_the_expected_config(engine: Engine) -> None:
+    result = docker(engine, "run", "-d", "-m", "32m", "-u", "1000", "-w", "/tmp",
+                    "busybox", "sleep", "30")
+    assert result.returncode == 0, result.stderr
+    cid = result.stdout.strip()
+    try:
+        with open(os.path.join(lxc_dir(engine, cid), "config")) as f:
+            lines = f.read().splitlines()
+        for expected in [
+            "lxc.cgroup.memory.limit_in_bytes = 33554432"
+            if os.path.isdir("/sys/fs/cgroup/memory") else "lxc.cgroup2.memory.max = 33554432",
+            "lxc.init.uid = 1000",
+            "lxc.init.gid = 0",  # as Docker: a uid not in /etc/passwd gets group 0
+            "lxc.init.cwd = /tmp",
+            f"lxc.cgroup.dir.container = whalebones/{cid}",
+            "lxc.net.0.type = empty",
+            "lxc.console.path = none",
+        ]:
+            assert expected in lines, expected
+        # ...and the kernel holds the container to it
+        out = docker(engine, "exec", cid, "sh", "-c", "id -u; pwd")
+        assert out.stdout.split() == ["1000", "/tmp"], out.stderr
+    finally:
+        assert docker(engine, "rm", "-f", cid).returncode == 0
+
+
+def test_nothing_of_lxc_is_left_after_rm(engine: Engine) -> None:
+    result = docker(engine, "run", "-d", "busybox", "sleep", "30")
+    assert result.returncode == 0, result.stderr
+    cid = result.stdout.strip()
+    assert lxc_cgroups(cid), "the container's cgroups are where the config says"
+    assert os.path.isdir(lxc_dir(engine, cid))
+    assert docker(engine, "rm", "-f", cid).returncode == 0
+    assert lxc_cgroups(cid) == []
+    assert not os.path.exists(lxc_dir(engine, cid))
+
+
+def test_exit_code_and_oom_come_from_lxc(engine: Engine) -> None:
+    """lxc-start exits 0 whatever its init did: the executor reads LXC's log."""
+    result = docker(engine, "run", "--rm", "busybox", "sh", "-c", "exit 42")
+    assert result.returncode == 42
+    result = docker(engine, "run", "--rm", "-m", "8m", "busybox", "tail", "/dev/zero")
+    assert result.returncode == 137
