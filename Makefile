@@ -7,10 +7,11 @@ IMAGES_ROOT := /var/lib/whalebones/images
 # What the stages and tests need from Debian. python3-venv makes the virtualenv from
 # Debian's own Python (fast to start: every CLI call pays its start-up).
 APT_RUN := busybox-static python3-venv
-APT_TEST := $(APT_RUN) docker.io runc crun
+APT_TEST := $(APT_RUN) docker.io runc crun lxc
+APT_LXC := lxc  # stage 1 drives LXC's tools
 PYTEST_ARGS ?=
 
-.PHONY: help deps-run deps-test venv images stage-1 stage-2 stage-3 stage-4 stop status \
+.PHONY: help deps-run deps-test deps-lxc venv images stage-1 stage-2 stage-3 stage-4 stop status \
         test test-unit test-behaviour test-reference lint bench clean
 
 help:
@@ -30,6 +31,9 @@ deps-run:
 deps-test:
 	$(call apt_install,$(APT_TEST))
 
+deps-lxc:
+	$(call apt_install,$(APT_LXC))
+
 .venv/.installed: pyproject.toml
 	@[ -x $(PY) ] || /usr/bin/python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
@@ -41,6 +45,7 @@ venv: deps-run .venv/.installed
 images: venv
 	@PYTHONPATH=$(CURDIR) $(PY) -m shared.images.busybox --root $(IMAGES_ROOT)
 
+stage-1: deps-lxc
 stage-1 stage-2 stage-3 stage-4: venv images
 	@scripts/stage start $(subst stage-,,$@)
 

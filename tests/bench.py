@@ -75,6 +75,24 @@ def main() -> int:
         workdir = Path(tempfile.mkdtemp(prefix="wb-bench-"))
         stack.callback(shutil.rmtree, workdir, ignore_errors=True)
 
+        if shutil.which("lxc-start") and wanted("stage1"):
+            engine = stack.enter_context(start_engine("stage1"))
+            env = {**os.environ, "WHALEBONES_HOST": f"unix://{engine.socket}"}
+            results["stage1 ./run busybox true"] = median_ms(
+                lambda i: [str(REPO / "run"), "busybox", "true"], args.runs, env
+            )
+
+        if shutil.which("lxc-execute") and wanted("lxc"):
+            rootfs = busybox_bundle(workdir) / "rootfs"
+            conf = workdir / "lxc.conf"
+            conf.write_text(f"lxc.rootfs.path = dir:{rootfs}\nlxc.net.0.type = empty\n"
+                            "lxc.apparmor.profile = unconfined\nlxc.autodev = 1\n"
+                            "lxc.mount.auto = proc:mixed sys:ro\n")
+            results["lxc-execute (bundle rootfs)"] = median_ms(
+                lambda i: ["lxc-execute", "-P", str(workdir), "-n", f"wb-bench-{i}",
+                           "-f", str(conf), "--", "/bin/true"], args.runs,
+            )
+
         if wanted("stage2"):
             engine = stack.enter_context(start_engine("stage2"))
             env = {**os.environ, "WHALEBONES_HOST": f"unix://{engine.socket}"}
@@ -83,7 +101,9 @@ def main() -> int:
             )
 
         if shutil.which("runc") and (wanted("runc") or wanted("crun")):
-            bundle = busybox_bundle(workdir)
+            bundle = workdir / "bundle"
+            if not bundle.exists():
+                bundle = busybox_bundle(workdir)
             if wanted("runc"):
                 results["runc run (bundle)"] = median_ms(
                     lambda i: ["runc", "--root", str(workdir / "runc"), "run",
