@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import time
 
@@ -177,3 +178,37 @@ def test_no_daemon(tmp_path) -> None:
     assert result.returncode == 1
     assert result.stderr == (f"Cannot connect to the Whalebones daemon at unix://{sock}. "
                              "Is it running? (make stage-4)\n")
+
+
+def test_attach_to_a_running_container(cli, name) -> None:
+    assert cli("run", "-d", "-i", "--name", name, "busybox", "sh", "-c",
+               "read line; echo got $line; exit 3").returncode == 0
+    attached = cli("attach", name, input="hello\n")
+    # The daemon may end the session as soon as our stdin ends (before the reply is
+    # written): docker's CLI and ours alike. The input got there, and the status is kept.
+    assert attached.returncode == 3, attached.stderr
+    assert cli("logs", name).stdout == "got hello\n"
+
+
+def test_attach_to_a_stopped_container(cli, name) -> None:
+    assert cli("create", "--name", name, "busybox", "true").returncode == 0
+    result = cli("attach", name)
+    assert result.returncode == 1
+    assert "You cannot attach to a stopped container, start it first" in result.stderr
+
+
+def test_signals_are_proxied_to_the_container(cli) -> None:
+    """Without a TTY, Ctrl-C at our terminal reaches the container (docker's --sig-proxy)."""
+    process = subprocess.Popen(
+        [*cli.argv, "run", "--rm", "busybox", "sh", "-c",
+         "trap 'echo caught; exit 42' INT; echo ready; while :; do sleep 0.1; done"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, env=cli.env)
+    try:
+        assert process.stdout.readline() == "ready\n"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 42
+        assert process.stdout.read() == "caught\n"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
