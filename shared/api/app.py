@@ -75,6 +75,18 @@ def create_app(engine: Engine) -> Flask:
         resp.status_code = e.status
         return resp
 
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception) -> Response:
+        # A bug or an operating-system error the engine did not expect: the client
+        # gets what happened (Docker, too, passes such errors through as 500s), the
+        # daemon's log gets the traceback.
+        if isinstance(e, HTTPException):
+            return http_error(e)
+        app.logger.exception("unexpected error")
+        resp = jsonify(message=f"{type(e).__name__}: {e}")
+        resp.status_code = 500
+        return resp
+
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> Response:
         message = "page not found" if e.code == 404 else (e.description or e.name)
