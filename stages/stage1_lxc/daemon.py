@@ -11,8 +11,6 @@
     liblxc ── clone, mounts, cgroups, pivot_root, capabilities
         ▼
     kernel
-
-WB_LXC_BINDINGS=1 makes exec use python3-lxc (liblxc's own API) instead of a tool.
 """
 
 from __future__ import annotations

@@ -37,8 +37,7 @@ whose stdin is a terminal.
 OOM. LXC removes the container's cgroup before lxc-start exits, so the OOM count is
 saved by the hook LXC runs at "stop", while the cgroup still exists.
 
-With WB_LXC_BINDINGS=1 (and python3-lxc importable) exec goes through liblxc's
-attach (lxc_bindings.py) instead of the lxc-attach tool; the tools stay the default.
+Not done yet: a python3-lxc (liblxc bindings) path beside the tools.
 """
 
 from __future__ import annotations
@@ -174,18 +173,10 @@ class Container:
 class LxcExecutor:
     name = "lxc"
 
-    def __init__(self, state_root: str, use_bindings: bool | None = None) -> None:
+    def __init__(self, state_root: str) -> None:
         # lxc-start's -P: LXC keeps a container's files in <state_root>/<id>/, ours too.
         self.state_root = os.path.abspath(state_root)
         os.makedirs(self.state_root, mode=0o700, exist_ok=True)
-        if use_bindings is None:
-            use_bindings = os.environ.get("WB_LXC_BINDINGS", "") == "1"
-        self.bindings = None
-        if use_bindings:
-            from stages.stage1_lxc import lxc_bindings
-
-            self.bindings = lxc_bindings.load()
-            self.name = "lxc (python3-lxc)"
         self._lock = threading.Lock()
         self._containers: dict[str, Container] = {}
         self._procs: dict[tuple[str, str | None], Process] = {}
@@ -464,15 +455,12 @@ class LxcExecutor:
         look_path(c.rootfs, args[0], env)
         cwd = process.get("cwd") or "/"
         user = process.get("user", {})
-        if self.bindings is not None:
-            argv = self.bindings.attach_command(self.state_root, cid, process)
-        else:
-            if cwd != "/":
-                args = [EXEC_HELPER, "sh", "-c", 'cd "$0" && exec "$@"', cwd, *args]
-            argv = ["lxc-attach", "-P", self.state_root, "-n", cid, "--clear-env"]
-            for entry in env:
-                argv += ["-v", entry]
-            argv += ["-u", str(user.get("uid", 0)), "-g", str(user.get("gid", 0)), "--", *args]
+        if cwd != "/":
+            args = [EXEC_HELPER, "sh", "-c", 'cd "$0" && exec "$@"', cwd, *args]
+        argv = ["lxc-attach", "-P", self.state_root, "-n", cid, "--clear-env"]
+        for entry in env:
+            argv += ["-v", entry]
+        argv += ["-u", str(user.get("uid", 0)), "-g", str(user.get("gid", 0)), "--", *args]
         proc = self._spawn(argv, io, process.get("consoleSize"))
         with self._lock:
             self._procs[(cid, exec_id)] = proc
@@ -519,24 +507,39 @@ class LxcExecutor:
         # LXC removes the container's cgroup and its monitor's, but not the pivot the
         # monitor moves to last (nor anything, after a crash): remove all three here.
         cgroup = f"whalebones/{cid}" if c is None else c.cgroup
+        failed = []
         for top in hierarchies():
             for suffix in ("", ".lxc-monitor", ".lxc-pivot"):
-                remove_cgroup_tree(os.path.join(top, cgroup + suffix))
+                try:
+                    remove_cgroup_tree(os.path.join(top, cgroup + suffix))
+                except ExecutorError as e:
+                    failed.append(str(e))
         shutil.rmtree(os.path.join(self.state_root, cid), ignore_errors=True)
+        if failed:
+            raise ExecutorError(f"delete {cid}: " + "; ".join(failed[:3]))
 
     def close(self) -> None:
         pass
 
 
-def remove_cgroup_tree(path: str) -> None:
+def remove_cgroup_tree(path: str, timeout: float = 2.0) -> None:
     """rmdir a cgroup and the cgroups below it, deepest first (a cgroup directory can
-    only be removed empty, and its files are not files: rmdir, never unlink)."""
+    only be removed empty, and its files are not files: rmdir, never unlink).
+
+    EBUSY is retried for a moment: a process that has just been reaped (lxc-start,
+    the last one in the monitor's pivot) can still count as a member for a while.
+    """
     if not os.path.isdir(path):
         return
+    deadline = time.monotonic() + timeout
     for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda w: -len(w[0])):
-        try:
-            os.rmdir(dirpath)
-        except FileNotFoundError:
-            pass
-        except OSError as e:
-            raise ExecutorError(f"remove cgroup {dirpath}: {e.strerror}") from None
+        while True:
+            try:
+                os.rmdir(dirpath)
+                break
+            except FileNotFoundError:
+                break
+            except OSError as e:
+                if e.errno != errno.EBUSY or time.monotonic() > deadline:
+                    raise ExecutorError(f"remove cgroup {dirpath}: {e.strerror}") from None
+                time.sleep(0.01)
