@@ -79,8 +79,9 @@ def stream_while_running(
     stdin: bool,
     resize_path: str | None,
     kill_path: str | None,
-) -> None:
+) -> bool:
     """Copy the streams until they end, with the terminal or signals handled.
+    Returns True if the user detached (Ctrl-P Ctrl-Q) instead.
 
     `resize_path` is where window sizes go (/containers/ID/resize or
     /exec/ID/resize); `kill_path` where proxied signals go (None: do not proxy).
@@ -91,11 +92,10 @@ def stream_while_running(
             from shared.client.terminal import raw_mode
 
             with raw_mode(0):
-                copy_streams(conn, tty=tty, send_stdin=stdin)
-            return
+                return copy_streams(conn, tty=tty, send_stdin=stdin)
     elif kill_path is not None:
         _proxy_signals(client, kill_path)
-    copy_streams(conn, tty=tty, send_stdin=stdin)
+    return copy_streams(conn, tty=tty, send_stdin=stdin)
 
 
 def _follow_window_size(client: Client, resize_path: str | None) -> None:
@@ -154,7 +154,7 @@ def run_attached(
         else:
             waiter.close()
         return report_start_error(program, verb, error)
-    stream_while_running(
+    detached = stream_while_running(
         client,
         conn,
         tty=tty,
@@ -162,4 +162,7 @@ def run_attached(
         resize_path=f"/containers/{container}/resize",
         kill_path=f"/containers/{container}/kill",
     )
+    if detached:  # the container runs on; nothing to wait for
+        waiter.close()
+        return 0
     return exit_status(program, waiter)

@@ -56,3 +56,15 @@ def test_exec_with_a_tty(cli: Cli, name: str) -> None:
         assert shell.finish() == 9
     finally:
         shell.close()
+
+
+def test_detach_with_ctrl_p_ctrl_q(cli: Cli, name: str) -> None:
+    shell = session(cli, "run", "-it", "--name", name, "busybox", "sh")
+    try:
+        shell.read_until(b"/ # ")
+        shell.send("\x10\x11")
+        assert shell.finish(timeout=10) == 0
+    finally:
+        shell.close()
+    assert cli("inspect", "-f", "{{.State.Running}}", name).stdout == "true\n"
+    assert cli("exec", name, "echo", "still here").stdout == "still here\n"

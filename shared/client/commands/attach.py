@@ -36,11 +36,12 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
     stdin = config.get("OpenStdin", False) and not options["no_stdin"]
     tty = config.get("Tty", False)
     conn = session.attach_container(client, container, stdin=stdin)
-    session.stream_while_running(
+    if session.stream_while_running(
         client, conn, tty=tty, stdin=stdin,
         resize_path=f"/containers/{container}/resize",
         kill_path=f"/containers/{container}/kill" if options["sig_proxy"] else None,
-    )
+    ):
+        return 0  # detached with Ctrl-P Ctrl-Q
     # The stream ended: the container stopped (or its output closed). Ask how it went.
     result = client.request("POST", f"/containers/{container}/wait")
     return int(result.get("StatusCode", 0))
