@@ -1,39 +1,125 @@
-"""Image routes: list, inspect, tag, delete (and create, which cannot pull yet)."""
+"""Image routes: pull, push, import, load, save, list, inspect, history, tag, delete, prune.
+
+Pull, push and import answer with a stream of Docker's JSON progress lines
+(registry/progress.py). Errors found before the first line (no such image, wrong
+password, a manifest that does not exist) are ordinary HTTP errors, as in Docker;
+after it, the status is already 200, so an error is the stream's last line.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request
 
-from shared.api.params import current_engine, qbool
-from shared.daemon.errors import InvalidParameter, NotFound
+from shared.api.params import current_engine, json_body, qbool
+from shared.daemon.errors import EngineError, InvalidParameter
+from shared.images import archive, reference
 from shared.images import store as image_store
+from shared.images.registry import progress
+from shared.images.rootfs_import import history, import_rootfs
+
+if TYPE_CHECKING:
+    from shared.daemon.engine import Engine
+    from shared.images.registry.auth import Credentials
 
 bp = Blueprint("images", __name__)
+
+JSON = "application/json"
+
+
+def _credentials() -> Credentials:
+    # Imported here, not at the top: requests takes ~100 ms to import, and a daemon
+    # that never pulls should not pay for it at start-up.
+    from shared.images.registry.auth import from_registry_auth
+
+    return from_registry_auth(request.headers.get("X-Registry-Auth"))
+
+
+def _streamed(job: Callable[[progress.Reporter], object]) -> Response:
+    """Run `job` in a thread; send each message it reports as one JSON line."""
+    messages: queue.Queue[dict | None] = queue.Queue()
+
+    def run() -> None:
+        try:
+            job(progress.Reporter(messages.put))
+        except EngineError as error:
+            messages.put(progress.error(error.message))
+        except Exception as error:  # the client must hear of it: the status is sent
+            messages.put(progress.error(f"{type(error).__name__}: {error}"))
+        finally:
+            messages.put(None)
+
+    threading.Thread(target=run, name="image-stream", daemon=True).start()
+
+    def body() -> Iterator[bytes]:
+        while (message := messages.get()) is not None:
+            yield progress.encode(message)
+
+    return Response(body(), mimetype=JSON)
 
 
 @bp.post("/images/create")
 def image_create() -> Response:
     engine = current_engine()
-    # Pulling from registries is issue 6; until then an image that is not in the
-    # store cannot be had, and the docker CLI shows this message after its own
-    # "Unable to find image locally".
-    ref = request.args.get("fromImage", "")
-    tag = request.args.get("tag")
-    if ref and tag and "@" not in ref:
-        ref = f"{ref}:{tag}"
-    try:
-        engine.images.resolve(ref)
-    except image_store.ImageNotFound:
-        raise NotFound(
-            f"pull access denied for {ref.split(':')[0]}: this daemon cannot reach "
-            "registries yet; only images in its store can run"
-        ) from None
-    return Response(
-        json.dumps({"status": f"Image is up to date for {ref}"}) + "\r\n",
-        mimetype="application/json",
-    )
+    if request.args.get("fromSrc"):
+        return _import(engine)
+    image, tag = request.args.get("fromImage", ""), request.args.get("tag", "")
+    if not image:
+        raise InvalidParameter("fromImage or fromSrc is required")
+    if tag:  # the docker CLI sends a digest as the "tag": fromImage=x&tag=sha256:...
+        image = f"{image}@{tag}" if ":" in tag else f"{image}:{tag}"
+    from shared.images.registry.pull import Pull
+
+    pull = Pull(engine.images, image, _credentials(), request.args.get("platform") or None)
+    pull.resolve()  # no such manifest, no access: a plain HTTP error, before streaming
+    return _streamed(pull.run)
+
+
+def _import(engine: Engine) -> Response:
+    source = request.args.get("fromSrc", "")
+    if source != "-":
+        raise InvalidParameter("importing from a URL is not supported: use fromSrc=-")
+    tag = None
+    if request.args.get("repo"):
+        ref = reference.parse(request.args["repo"])
+        tag = str(ref.with_tag(request.args["tag"])) if request.args.get("tag") else str(ref)
+    image = import_rootfs(engine.images, request.stream, tag,
+                          changes=request.args.getlist("changes"),
+                          message=request.args.get("message", ""))
+    return Response(progress.encode({"status": image.id}), mimetype=JSON)
+
+
+@bp.post("/images/<path:name>/push")
+def image_push(name: str) -> Response:
+    engine = current_engine()
+    from shared.images.registry.push import Push
+
+    push = Push(engine.images, name, request.args.get("tag") or None, _credentials())
+    return _streamed(push.run)
+
+
+@bp.post("/auth")
+def auth() -> Response:
+    """`docker login`: try the credentials on the registry; the CLI keeps them."""
+    from shared.images.registry.auth import Credentials
+    from shared.images.registry.client import Repository
+    from shared.images.registry.dockerconfig import DOCKER_HUB_KEY
+
+    body = json_body()
+    server = body.get("serveraddress") or DOCKER_HUB_KEY
+    host = server.removeprefix("https://").removeprefix("http://").split("/")[0]
+    if host in ("index.docker.io", ""):
+        host = reference.DEFAULT_REGISTRY
+    credentials = Credentials(body.get("username") or "", body.get("password") or "",
+                              body.get("identitytoken") or "")
+    Repository(host, "", credentials, ()).knock()
+    return jsonify(Status="Login Succeeded", IdentityToken="")
 
 
 @bp.get("/images/json")
@@ -42,10 +128,75 @@ def image_list() -> Response:
     return jsonify([image_store.to_summary(i) for i in engine.images.list()])
 
 
+@bp.get("/images/get")
+def image_save_many() -> Response:
+    return _save(request.args.getlist("names"))
+
+
+@bp.get("/images/<path:ref>/get")
+def image_save(ref: str) -> Response:
+    return _save([ref])
+
+
+def _save(names: list[str]) -> Response:
+    """A tar made while it is sent: archive.save writes into a pipe, we read it.
+    Its first bytes are awaited here, so that a bad name is still a 404."""
+    engine = current_engine()
+    if not names:
+        raise InvalidParameter("no image names given")
+    read_fd, write_fd = os.pipe()
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with os.fdopen(write_fd, "wb") as out:
+                archive.save(engine.images, names, out)
+        except BrokenPipeError:
+            pass  # the client went away
+        except BaseException as error:
+            failed.append(error)
+
+    writer = threading.Thread(target=write, name="image-save", daemon=True)
+    writer.start()
+    pipe = os.fdopen(read_fd, "rb")
+    first = pipe.read(65536)
+    if not first:
+        writer.join()
+        pipe.close()
+        if failed:
+            raise failed[0]
+
+    def body() -> Iterator[bytes]:
+        with pipe:
+            yield first
+            while chunk := pipe.read(1 << 20):
+                yield chunk
+
+    return Response(body(), mimetype="application/x-tar")
+
+
+@bp.post("/images/load")
+def image_load() -> Response:
+    engine = current_engine()
+    loaded = archive.load(engine.images, request.stream)
+    lines = []
+    for name in loaded:
+        text = f"Loaded image ID: {name}" if name.startswith("sha256:") else \
+            f"Loaded image: {name}"
+        lines.append(progress.encode({"stream": text + "\n"}))
+    return Response(b"".join(lines), mimetype=JSON)
+
+
 @bp.get("/images/<path:ref>/json")
 def image_inspect(ref: str) -> Response:
     engine = current_engine()
     return jsonify(image_store.to_inspect(engine.images.resolve(ref)))
+
+
+@bp.get("/images/<path:ref>/history")
+def image_history(ref: str) -> Response:
+    engine = current_engine()
+    return jsonify(history(engine.images, engine.images.resolve(ref)))
 
 
 @bp.post("/images/<path:ref>/tag")
@@ -61,8 +212,40 @@ def image_tag(ref: str) -> Response:
 @bp.delete("/images/<path:ref>")
 def image_delete(ref: str) -> Response:
     engine = current_engine()
+    return jsonify(engine.images.delete(ref, force=qbool("force"), in_use=_in_use(engine)))
+
+
+def _in_use(engine: Engine) -> Callable[[str], str | None]:
     def in_use(image_id: str) -> str | None:
         c = engine.image_in_use(image_id)
         return c.id if c else None
 
-    return jsonify(engine.images.delete(ref, force=qbool("force"), in_use=in_use))
+    return in_use
+
+
+@bp.post("/images/prune")
+def image_prune() -> Response:
+    """`docker image prune`: images without a name (`-a`: every image), unless a
+    container uses them."""
+    engine = current_engine()
+    filters = json.loads(request.args.get("filters") or "{}")
+    dangling = filters.get("dangling", ["true"])
+    if isinstance(dangling, dict):  # the old form {"dangling": {"true": true}}
+        dangling = [k for k, v in dangling.items() if v]
+    only_dangling = any(str(v).lower() in ("true", "1") for v in dangling)
+    in_use = _in_use(engine)
+    deleted: list[dict[str, str]] = []
+    reclaimed = 0
+    for image in engine.images.list():
+        if only_dangling and (image.repo_tags or image.repo_digests):
+            continue
+        if in_use(image.id):
+            continue
+        try:
+            records = engine.images.delete(image.id, force=True, in_use=in_use)
+        except image_store.ImageNotFound:
+            continue  # gone meanwhile
+        deleted += records
+        if any("Deleted" in r for r in records):
+            reclaimed += image.size
+    return jsonify(ImagesDeleted=deleted or None, SpaceReclaimed=reclaimed)

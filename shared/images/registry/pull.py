@@ -162,7 +162,8 @@ class Pull:
         if not self.manifest_bytes:
             self.resolve()
         ref = self.ref
-        report.status(f"Pulling from {ref.familiar()}", ref.tag or ref.digest)
+        # Docker names the repository by its path in the registry: "library/busybox".
+        report.status(f"Pulling from {ref.repository}", ref.tag or ref.digest)
         manifest = as_json(self.manifest_bytes, "manifest")
         config_descriptor, layers = manifest["config"], manifest.get("layers") or []
         config = self._small_blob(config_descriptor)

@@ -88,6 +88,8 @@ class Push:
             data = self.store.read_blob(image.manifest_digest)
             media_type = manifest.get("mediaType") or "application/vnd.oci.image.manifest.v1+json"
             self.repo.put_manifest(tag, data, media_type)
+            # As Docker: the image now has a digest in that repository (RepoDigests).
+            self.store.tag(image, f"{self.ref.name}@{image.manifest_digest}")
             size = len(data)
             report.status(f"{tag}: digest: {image.manifest_digest} size: {size}", detail=False)
             report({"progressDetail": {},
