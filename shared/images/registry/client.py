@@ -224,7 +224,7 @@ def read_limited(reply: requests.Response, limit: int, what: str) -> bytes:
     return data
 
 
-def iter_raw(reply: requests.Response, size: int = 1 << 20) -> Iterator[bytes]:
+def iter_raw(reply: requests.Response, size: int = 1 << 16) -> Iterator[bytes]:
     """The body as it came over the wire: `decode_content=False` keeps requests from
     un-gzipping a layer served with `Content-Encoding: gzip`, which would change the
     bytes that the digest covers."""
