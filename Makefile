@@ -38,6 +38,7 @@ deps-lxc:
 	@[ -x $(PY) ] || /usr/bin/python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m stages.stage3_containerd.proto.build
 	@touch $@
 
 venv: deps-run .venv/.installed

@@ -18,13 +18,19 @@ DEFAULT_EXEC_ROOT = "/run/whalebones"
 DEFAULT_HOST = "unix:///run/whalebones/docker.sock"
 
 
-def parse_args(stage: str, argv: list[str] | None = None) -> argparse.Namespace:
+def parse_args(
+    stage: str,
+    argv: list[str] | None = None,
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog=f"python -m stages.{stage}", description=__doc__)
     p.add_argument("--root", default=DEFAULT_ROOT, help="persistent state: images, containers")
     p.add_argument("--exec-root", default=DEFAULT_EXEC_ROOT, help="runtime state: FIFOs, sockets")
     p.add_argument("-H", "--host", default=DEFAULT_HOST, help="API socket, unix:///path")
     p.add_argument("--pidfile", help="write the daemon's pid here")
     p.add_argument("-D", "--debug", action="store_true", help="log every request")
+    if add_arguments is not None:
+        add_arguments(p)  # what only this stage's daemon takes
     return p.parse_args(argv)
 
 
@@ -32,8 +38,9 @@ def run(
     stage: str,
     make_executor: Callable[[argparse.Namespace], Executor],
     argv: list[str] | None = None,
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> None:
-    args = parse_args(stage, argv)
+    args = parse_args(stage, argv, add_arguments)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format=f"%(asctime)s {stage} %(levelname)s %(message)s",

@@ -1,0 +1,3 @@
+from stages.stage3_containerd.daemon import run
+
+run()

@@ -1,0 +1,3 @@
+from stages.stage3_containerd.containerd.server import main
+
+main()

@@ -1,0 +1,144 @@
+"""A process containerd watches: the container's init, or an exec.
+
+containerd is a child subreaper, so when `runc create` exits, the container's init
+(orphaned by it) is re-parented to containerd, which can then waitpid() it like its
+own child. One thread per process does exactly that: in this era containerd *is*
+every container's parent, which is also why its death is theirs (stage 4 fixes it).
+
+With a terminal, the runtime hands containerd the pty master through the console
+socket, and containerd copies between it and the daemon's FIFOs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import struct
+import termios
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Exit:
+    status: int
+    exited_at: float
+    oom_killed: bool = False
+
+
+@dataclass
+class Process:
+    pid: int = 0
+    master: int | None = None
+    exited: threading.Event = field(default_factory=threading.Event)
+    exit: Exit | None = None
+    copiers: list[threading.Thread] = field(default_factory=list)
+    stdin_fd: int | None = None
+
+    def watch(self, oom_check) -> None:  # type: ignore[no-untyped-def]
+        def wait() -> None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+                code = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:  # not our child (a containerd restart): poll
+                while os.path.exists(f"/proc/{self.pid}"):
+                    time.sleep(0.1)
+                code = 255
+            if code < 0:
+                code = 128 - code
+            if self.copiers:
+                self.copiers[0].join(5)  # the terminal's last output reaches the FIFO
+            if self.master is not None:
+                os.close(self.master)
+                self.master = None
+            self.exit = Exit(code, time.time(), oom_check())
+            self.exited.set()
+
+        threading.Thread(target=wait, name=f"wait-{self.pid}", daemon=True).start()
+
+    def resize(self, height: int, width: int) -> None:
+        if self.master is None:
+            raise OSError("the process has no terminal")
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+
+class ConsoleSocket:
+    """A unix socket the runtime connects to, to hand over the pty master."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if os.path.exists(path):
+            os.unlink(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(1)
+        self.master: int | None = None
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        self.sock.settimeout(30)
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            _, fds, _, _ = socket.recv_fds(conn, 4096, 1)
+        if fds:
+            self.master = fds[0]
+
+    def receive(self) -> int:
+        self._thread.join(30)
+        self.close()
+        if self.master is None:
+            raise OSError("the runtime sent no terminal")
+        return self.master
+
+    def close(self) -> None:
+        self.sock.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def copy_terminal(proc: Process, stdin: str | None, stdout: str) -> None:
+    """master -> stdout FIFO, stdin FIFO -> master, each in a thread."""
+    assert proc.master is not None
+    master = proc.master
+    out = os.open(stdout, os.O_WRONLY)
+
+    def output() -> None:
+        try:
+            while True:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: no slave left open, the process is gone
+                    break
+                if not data:
+                    break
+                os.write(out, data)
+        except OSError:
+            pass
+        finally:
+            os.close(out)
+
+    proc.copiers.append(threading.Thread(target=output, daemon=True))
+    if stdin:
+        fd = os.open(stdin, os.O_RDONLY)
+        proc.stdin_fd = fd
+
+        def input_() -> None:
+            try:
+                while data := os.read(fd, 65536):
+                    os.write(master, data)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+
+        proc.copiers.append(threading.Thread(target=input_, daemon=True))
+    for t in proc.copiers:
+        t.start()

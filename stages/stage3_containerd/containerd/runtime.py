@@ -1,0 +1,106 @@
+"""Calling an OCI runtime (`runc`, ours or the real one) the way containerd does.
+
+containerd never makes a container itself: it writes a bundle and runs the runtime
+binary with the contract every OCI runtime CLI honours (CONTRACTS.md): global
+`--root --log --log-format json`, then the verb. Errors come back as JSON lines in
+the log file, which is how the runtime's own words reach the user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+
+
+class RuntimeError_(Exception):
+    """The runtime refused; the message is its own."""
+
+
+@dataclass
+class Runtime:
+    binary: str
+    root: str  # the runtime's state (`runc --root`)
+
+    def _run(self, args: list[str], log: str, stdio: tuple[int, int, int] | None = None) -> str:
+        command = [self.binary, "--root", self.root, "--log", log, "--log-format", "json", *args]
+        stdin, stdout, stderr = stdio or (subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE)
+        result = subprocess.run(command, stdin=stdin, stdout=stdout, stderr=stderr)
+        if result.returncode != 0:
+            raise RuntimeError_(f"{args[0]}: {last_error(log) or _text(result.stderr)}")
+        return _text(result.stdout)
+
+    def create(
+        self,
+        cid: str,
+        bundle: str,
+        pid_file: str,
+        log: str,
+        stdio: tuple[int, int, int],
+        console_socket: str | None,
+    ) -> None:
+        # The runtime's fds 0/1/2 become the container's (without a terminal): the
+        # FIFOs go straight to the process, nobody copies them.
+        args = ["create", "--bundle", bundle, "--pid-file", pid_file]
+        if console_socket:
+            args += ["--console-socket", console_socket]
+        self._run([*args, cid], log, stdio)
+
+    def start(self, cid: str, log: str) -> None:
+        self._run(["start", cid], log)
+
+    def kill(self, cid: str, signal: int, all: bool, log: str) -> None:
+        self._run(["kill", *(["--all"] if all else []), cid, str(signal)], log)
+
+    def exec(
+        self,
+        cid: str,
+        process_file: str,
+        pid_file: str,
+        log: str,
+        stdio: tuple[int, int, int],
+        console_socket: str | None,
+    ) -> None:
+        args = ["exec", "--process", process_file, "--detach", "--pid-file", pid_file]
+        if console_socket:
+            args += ["--console-socket", console_socket]
+        self._run([*args, cid], log, stdio)
+
+    def ps(self, cid: str, log: str) -> list[int]:
+        return json.loads(self._run(["ps", "--format", "json", cid], log) or "[]") or []
+
+    def delete(self, cid: str, log: str) -> None:
+        self._run(["delete", "--force", cid], log)
+
+
+def _text(data: bytes | None) -> str:
+    return (data or b"").decode(errors="replace").strip()
+
+
+def last_error(log: str) -> str:
+    try:
+        with open(log) as f:
+            lines = f.readlines()
+    except FileNotFoundError:
+        return ""
+    for line in reversed(lines):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("level") in ("error", "fatal"):
+            return entry.get("msg", "")
+    return ""
+
+
+def read_pid(path: str) -> int:
+    with open(path) as f:
+        return int(f.read().strip())
+
+
+def remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

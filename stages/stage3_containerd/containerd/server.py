@@ -1,0 +1,91 @@
+"""containerd's gRPC server.
+
+Why a child subreaper: `runc create` forks the container's init and exits. An orphan
+is adopted by its nearest ancestor that asked to be a subreaper, else by the host's
+init. containerd asks (prctl PR_SET_CHILD_SUBREAPER), so every container's init ends
+up as containerd's child, and containerd can wait for it and report its exit.
+
+Why many threads: every running container has a client blocked in `Tasks.Wait`, and
+a gRPC Python server serves each call on a thread of its pool; a pool smaller than the
+number of containers would leave no thread to answer anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from concurrent import futures
+
+import grpc
+
+DEFAULT_NAMESPACE = "whalebones"
+MAX_WORKERS = 1024
+
+
+def namespace(context: grpc.ServicerContext) -> str:
+    """The `containerd-namespace` metadata every call carries, as in the real one."""
+    for key, value in context.invocation_metadata():
+        if key == "containerd-namespace":
+            return value
+    return DEFAULT_NAMESPACE
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m stages.stage3_containerd.containerd")
+    p.add_argument("--address", default="unix:///run/whalebones/containerd.sock")
+    p.add_argument("--root", default="/var/lib/whalebones/containerd")
+    p.add_argument("--state", default="/run/whalebones/containerd")
+    p.add_argument(
+        "--runtime",
+        default=default_runtime(),
+        help="the OCI runtime binary (ours, or Debian's runc)",
+    )
+    p.add_argument("--pidfile")
+    args = p.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s containerd %(levelname)s %(message)s"
+    )
+
+    from stages.stage2_libcontainer.libcontainer import set_child_subreaper
+    from stages.stage3_containerd.containerd.containers import ContainersService, ContainerStore
+    from stages.stage3_containerd.containerd.tasks import TasksService
+    from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
+
+    set_child_subreaper()
+    for d in (args.root, args.state):
+        os.makedirs(d, mode=0o711, exist_ok=True)
+    path = args.address.removeprefix("unix://")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if os.path.exists(path):
+        os.unlink(path)
+    store = ContainerStore(args.root)
+    tasks = TasksService(store, args.state, args.runtime)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=MAX_WORKERS))
+    rpc.add_ContainersServicer_to_server(ContainersService(store), server)
+    rpc.add_TasksServicer_to_server(tasks, server)
+    old = os.umask(0o117)
+    server.add_insecure_port(args.address)
+    server.start()
+    os.umask(old)
+    if args.pidfile:
+        with open(args.pidfile, "w") as f:
+            f.write(str(os.getpid()))
+    logging.info("listening on %s, runtime %s", args.address, args.runtime)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    server.stop(grace=1).wait()
+    tasks.shutdown()
+    if args.pidfile and os.path.exists(args.pidfile):
+        os.unlink(args.pidfile)
+
+
+def default_runtime() -> str:
+    repo = os.path.dirname(
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    )
+    return os.environ.get("RUNTIME") or os.path.join(repo, "bin", "whalebones-runc")

@@ -1,0 +1,118 @@
+"""Stage 3's executor: the daemon asks containerd, over gRPC, and makes nothing itself.
+
+Every call names the container and carries the `containerd-namespace` metadata.
+`Wait` is a call that blocks until the exit: the engine's waiter thread makes it and
+sleeps in it, as dockerd's goroutine waits on containerd's exit event.
+"""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+
+from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
+from stages.stage3_containerd.proto import containerd_pb2 as pb
+from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
+
+NAMESPACE = "whalebones"
+
+
+class ContainerdExecutor:
+    name = "containerd"
+
+    def __init__(self, address: str, namespace: str = NAMESPACE) -> None:
+        self.address = address
+        self.channel = grpc.insecure_channel(address)
+        self.containers = rpc.ContainersStub(self.channel)
+        self.tasks = rpc.TasksStub(self.channel)
+        self.metadata = (("containerd-namespace", namespace),)
+
+    def _call(self, method, request, what: str):  # type: ignore[no-untyped-def]
+        try:
+            return method(request, metadata=self.metadata, wait_for_ready=True)
+        except grpc.RpcError as e:
+            code, details = e.code(), e.details()
+            if code == grpc.StatusCode.NOT_FOUND:
+                raise NotFoundError(details) from None
+            if code == grpc.StatusCode.UNAVAILABLE:
+                raise ExecutorError(
+                    f"{what}: containerd at {self.address} is unavailable"
+                ) from None
+            raise ExecutorError(details or f"{what}: {code.name}") from None
+
+    def create(self, cid: str, spec: dict, io: IOConfig) -> int:
+        self._call(
+            self.containers.Create,
+            pb.Container(id=cid, spec=json.dumps(spec).encode()),
+            "create container",
+        )
+        try:
+            reply = self._call(
+                self.tasks.Create,
+                pb.CreateTaskRequest(
+                    id=cid,
+                    stdin=io.stdin or "",
+                    stdout=io.stdout,
+                    stderr=io.stderr or "",
+                    terminal=io.terminal,
+                ),
+                "create task",
+            )
+        except ExecutorError:
+            self._quiet(self.containers.Delete, pb.ContainerRequest(id=cid))
+            raise
+        return reply.pid
+
+    def start(self, cid: str) -> None:
+        self._call(self.tasks.Start, pb.TaskRequest(id=cid), "start")
+
+    def wait(self, cid: str, exec_id: str | None = None) -> ExitStatus:
+        r = self._call(self.tasks.Wait, pb.TaskRequest(id=cid, exec_id=exec_id or ""), "wait")
+        return ExitStatus(code=r.exit_status, exited_at=r.exited_at, oom_killed=r.oom_killed)
+
+    def kill(self, cid: str, signal: int, all: bool = False, exec_id: str | None = None) -> None:
+        self._call(
+            self.tasks.Kill,
+            pb.KillRequest(id=cid, exec_id=exec_id or "", signal=signal, all=all),
+            "kill",
+        )
+
+    def exec(self, cid: str, exec_id: str, process: dict, io: IOConfig) -> int:
+        reply = self._call(
+            self.tasks.Exec,
+            pb.ExecRequest(
+                id=cid,
+                exec_id=exec_id,
+                process=json.dumps(process).encode(),
+                stdin=io.stdin or "",
+                stdout=io.stdout,
+                stderr=io.stderr or "",
+                terminal=io.terminal,
+            ),
+            "exec",
+        )
+        return reply.pid
+
+    def resize(self, cid: str, exec_id: str | None, height: int, width: int) -> None:
+        self._call(
+            self.tasks.ResizePty,
+            pb.ResizeRequest(id=cid, exec_id=exec_id or "", height=height, width=width),
+            "resize",
+        )
+
+    def pids(self, cid: str) -> list[int]:
+        return list(self._call(self.tasks.Pids, pb.TaskRequest(id=cid), "pids").pids)
+
+    def delete(self, cid: str) -> None:
+        self._quiet(self.tasks.Delete, pb.TaskRequest(id=cid))
+        self._quiet(self.containers.Delete, pb.ContainerRequest(id=cid))
+
+    def _quiet(self, method, request) -> None:  # type: ignore[no-untyped-def]
+        try:
+            self._call(method, request, "delete")
+        except NotFoundError:
+            pass
+
+    def close(self) -> None:
+        self.channel.close()
