@@ -7,7 +7,7 @@ IMAGES_ROOT := /var/lib/whalebones/images
 # What the stages and tests need from Debian. python3-venv makes the virtualenv from
 # Debian's own Python (fast to start: every CLI call pays its start-up).
 APT_RUN := busybox-static python3-venv
-APT_TEST := $(APT_RUN) docker.io runc crun lxc
+APT_TEST := $(APT_RUN) docker.io runc crun lxc docker-registry skopeo apache2-utils openssl
 APT_LXC := lxc  # stage 1 drives LXC's tools
 PYTEST_ARGS ?=
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+from tests.bench_pull import bench_pull
 from tests.engines import REPO, start_engine
 
 RESULTS = REPO / ".bench" / "results.json"
@@ -65,11 +66,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--only", help="comma-separated subset of contenders")
+    parser.add_argument("--pull-runs", type=int, default=3, help="runs of each 50 MB pull")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     wanted = lambda name: only is None or name in only  # noqa: E731
     results: dict[str, float] = {}
     notes: dict[str, str] = {}
+    pulls: dict[str, float] = {}
 
     with ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="wb-bench-"))
@@ -130,6 +133,10 @@ def main() -> int:
                 args.runs,
             )
 
+        if wanted("pull"):
+            pulls, pull_notes = bench_pull(stack, workdir, args.pull_runs)
+            notes.update(pull_notes)
+
     base = results.get("docker run --rm --network none")
     print(f"\nmedian of {args.runs} runs each, this machine, this run")
     print(f"{'contender':45} {'median ms':>10} {'x docker':>9}")
@@ -141,6 +148,14 @@ def main() -> int:
                                    "baseline": "docker run --rm --network none",
                                    "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
                                   indent=2))
+    if wanted("pull") and pulls:
+        print(f"\npull of a 50 MB image from a local docker-registry, median of {args.pull_runs}")
+        for name, ms in pulls.items():
+            ratio = f"{ms / pulls['docker pull']:.2f}" if "docker pull" in pulls else "-"
+            print(f"{name:45} {ms:10.1f} {ratio:>9}  {notes.get(name, '')}")
+        results.update(pulls)
+        RESULTS.write_text(json.dumps({**json.loads(RESULTS.read_text()), "pull_ms": pulls},
+                                      indent=2))
     print(f"\nwritten to {RESULTS}")
     return 0
 
