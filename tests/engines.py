@@ -65,6 +65,8 @@ class Engine:
     socket: Path
     process: subprocess.Popen[bytes]
     notes: list[str] = field(default_factory=list)
+    # Processes of the engine besides the daemon (containerd), stopped after it.
+    helpers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def pid(self) -> int:
@@ -94,6 +96,15 @@ class Engine:
                 self.process.kill()
                 self.process.wait()
                 self.notes.append(f"{self.name}: did not exit {STOP_GRACE:.0f} s after SIGTERM")
+        for helper in self.helpers:
+            family |= descendants(helper.pid)
+            if helper.poll() is None:
+                helper.send_signal(signal.SIGTERM)
+                try:
+                    helper.wait(STOP_GRACE)
+                except subprocess.TimeoutExpired:
+                    helper.kill()
+                    helper.wait()
         left = wait_gone(family, deadline=5.0)
         if left:
             for proc in left:
@@ -126,6 +137,39 @@ class OurStage:
         return launch(name, True, workdir, root, exec_root, sock, command, env=repo_env())
 
 
+class OurSplitStage(OurStage):
+    """Stage 3 and later: containerd first (its own process, its own socket), then the
+    daemon pointed at it. The runtime is $RUNTIME, else our bin/whalebones-runc."""
+
+    def start(self, name: str, workdir: Path) -> Engine:
+        root, exec_root = workdir / "root", workdir / "exec"
+        (root / "images").mkdir(parents=True)
+        run_checked([sys.executable, "-m", "shared.images.busybox", "--root",
+                     str(root / "images")], what="build busybox:latest", env=repo_env())
+        containerd_sock = workdir / "containerd.sock"
+        runtime = os.environ.get("RUNTIME") or str(REPO / "bin" / "whalebones-runc")
+        log = open(workdir / "containerd.log", "wb")  # noqa: SIM115 - the child keeps it
+        with log:
+            containerd = subprocess.Popen(
+                [sys.executable, "-m", f"{self.module}.containerd",
+                 "--address", f"unix://{containerd_sock}", "--root", str(root / "containerd"),
+                 "--state", str(exec_root / "containerd"), "--runtime", runtime],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=repo_env(), cwd=REPO,
+                start_new_session=True)
+        sock = workdir / "docker.sock"
+        command = [sys.executable, "-m", self.module, "--root", str(root),
+                   "--exec-root", str(exec_root), "--host", f"unix://{sock}",
+                   "--containerd", f"unix://{containerd_sock}"]
+        try:
+            engine = launch(name, True, workdir, root, exec_root, sock, command, env=repo_env())
+        except BaseException:
+            containerd.terminate()
+            containerd.wait()
+            raise
+        engine.helpers.append(containerd)
+        return engine
+
+
 class ReferenceDockerd:
     """A private real dockerd: its own data root, exec root and socket, no bridge."""
 
@@ -149,6 +193,7 @@ class ReferenceDockerd:
 ENGINES: dict[str, OurStage | ReferenceDockerd] = {
     "stage1": OurStage("stages.stage1_lxc"),
     "stage2": OurStage("stages.stage2_libcontainer"),
+    "stage3": OurSplitStage("stages.stage3_containerd"),
     "reference": ReferenceDockerd(),
 }
 

@@ -142,3 +142,51 @@ def copy_terminal(proc: Process, stdin: str | None, stdout: str) -> None:
         proc.copiers.append(threading.Thread(target=input_, daemon=True))
     for t in proc.copiers:
         t.start()
+
+
+class Reaper:
+    """Reap the orphans nobody else waits for.
+
+    Being a subreaper has a price: *every* orphan below containerd becomes its child,
+    not only the containers' inits. A runtime's helper process that outlives its
+    parent (an exec that failed before its execve, say) ends up here as a zombie, and
+    a zombie in a container's pid namespace keeps the container's cgroup busy. So a
+    thread looks for zombie children every half second and reaps those that are
+    neither a watched process (its own thread reaps it, with its status) nor a
+    runtime call in flight (subprocess must get that status itself). Never
+    waitpid(-1): it would steal both.
+    """
+
+    def __init__(self) -> None:
+        self.watched: set[int] = set()
+        self.calls: set[int] = set()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._loop, name="reaper", daemon=True).start()
+
+    def _loop(self) -> None:
+        me = os.getpid()
+        while True:
+            time.sleep(0.5)
+            with self._lock:
+                keep = self.watched | self.calls
+            for pid in zombie_children(me):
+                if pid not in keep:
+                    try:
+                        os.waitpid(pid, os.WNOHANG)
+                    except ChildProcessError:
+                        pass
+
+
+def zombie_children(parent: int) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] == "Z" and int(fields[1]) == parent:
+            found.append(int(name))
+    return found

@@ -22,14 +22,22 @@ class RuntimeError_(Exception):
 class Runtime:
     binary: str
     root: str  # the runtime's state (`runc --root`)
+    calls: set[int] | None = None  # pids of runtime calls in flight (see process.Reaper)
 
     def _run(self, args: list[str], log: str, stdio: tuple[int, int, int] | None = None) -> str:
         command = [self.binary, "--root", self.root, "--log", log, "--log-format", "json", *args]
         stdin, stdout, stderr = stdio or (subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE)
-        result = subprocess.run(command, stdin=stdin, stdout=stdout, stderr=stderr)
-        if result.returncode != 0:
-            raise RuntimeError_(f"{args[0]}: {last_error(log) or _text(result.stderr)}")
-        return _text(result.stdout)
+        with subprocess.Popen(command, stdin=stdin, stdout=stdout, stderr=stderr) as call:
+            if self.calls is not None:
+                self.calls.add(call.pid)  # the reaper must leave its status to us
+            try:
+                out, err = call.communicate()
+            finally:
+                if self.calls is not None:
+                    self.calls.discard(call.pid)
+        if call.returncode != 0:
+            raise RuntimeError_(f"{args[0]}: {last_error(log) or _text(err)}")
+        return _text(out)
 
     def create(
         self,

@@ -21,6 +21,7 @@ from stages.stage3_containerd.containerd.containers import ContainerStore
 from stages.stage3_containerd.containerd.process import (
     ConsoleSocket,
     Process,
+    Reaper,
     copy_terminal,
 )
 from stages.stage3_containerd.containerd.runtime import (
@@ -64,7 +65,8 @@ class TasksService(rpc.TasksServicer):
     def __init__(self, store: ContainerStore, state: str, runtime: str) -> None:
         self.store = store
         self.state = state
-        self.runtime = Runtime(runtime, os.path.join(state, "runtime"))
+        self.reaper = Reaper()
+        self.runtime = Runtime(runtime, os.path.join(state, "runtime"), self.reaper.calls)
         self._tasks: dict[tuple[str, str], Task] = {}
         self._lock = threading.Lock()
 
@@ -147,6 +149,7 @@ class TasksService(rpc.TasksServicer):
             shutil.rmtree(bundle, ignore_errors=True)
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"create task {request.id}: {e}")
         task.processes[""] = proc
+        self.reaper.watched.add(proc.pid)
         proc.watch(task.oom_killed)
         return pb.TaskResponse(pid=proc.pid)
 
@@ -205,6 +208,7 @@ class TasksService(rpc.TasksServicer):
         except (RuntimeError_, OSError) as e:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"exec in {request.id}: {e}")
         task.processes[request.exec_id] = proc
+        self.reaper.watched.add(proc.pid)
         proc.watch(lambda: False)
         return pb.TaskResponse(pid=proc.pid)
 
@@ -238,6 +242,8 @@ class TasksService(rpc.TasksServicer):
         task = self._task(context, request.id)
         if request.exec_id:
             proc = task.processes.pop(request.exec_id, None)
+            if proc is not None:
+                self.reaper.watched.discard(proc.pid)
             e = proc.exit if proc and proc.exit else None
             return pb.ExitStatus(exit_status=e.status if e else 0)
         init = task.processes.get("")
@@ -249,6 +255,8 @@ class TasksService(rpc.TasksServicer):
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"delete {task.id}: still running")
         with self._lock:
             self._tasks.pop((task.ns, task.id), None)
+        for proc in task.processes.values():
+            self.reaper.watched.discard(proc.pid)
         shutil.rmtree(task.bundle, ignore_errors=True)
         e = init.exit if init else None
         return pb.ExitStatus(
