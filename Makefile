@@ -10,6 +10,10 @@ APT_RUN := busybox-static python3-venv
 APT_TEST := $(APT_RUN) docker.io runc crun lxc docker-registry skopeo apache2-utils openssl
 APT_LXC := lxc  # stage 1 drives LXC's tools
 PYTEST_ARGS ?=
+# The engines the behaviour suite runs against in `make test`; RUNTIME=runc makes
+# stage 3's containerd use Debian's runc instead of ours.
+ENGINES ?= stage2,stage3
+export RUNTIME
 
 .PHONY: help deps-run deps-test deps-lxc venv images stage-1 stage-2 stage-3 stage-4 stop status \
         test test-unit test-behaviour test-reference lint bench clean
@@ -60,7 +64,7 @@ lint: venv
 	$(PY) -m ruff check shared stages tests
 
 test: deps-test venv lint
-	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
+	WB_ENGINES=$(ENGINES) PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
 
 # The same behaviour suite against a real Docker engine: proof the tests are honest.
 test-reference: deps-test venv
