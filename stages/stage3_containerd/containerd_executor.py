@@ -28,9 +28,11 @@ class ContainerdExecutor:
         self.tasks = rpc.TasksStub(self.channel)
         self.metadata = (("containerd-namespace", namespace),)
 
-    def _call(self, method, request, what: str):  # type: ignore[no-untyped-def]
+    def _call(self, method, request, what: str, wait_for_ready: bool = False):  # type: ignore[no-untyped-def]
+        # Only Wait waits for containerd to be (back) up: every other call fails fast
+        # with "unavailable" when it is down, rather than hang the API.
         try:
-            return method(request, metadata=self.metadata, wait_for_ready=True)
+            return method(request, metadata=self.metadata, wait_for_ready=wait_for_ready)
         except grpc.RpcError as e:
             code, details = e.code(), e.details()
             if code == grpc.StatusCode.NOT_FOUND:
@@ -68,7 +70,8 @@ class ContainerdExecutor:
         self._call(self.tasks.Start, pb.TaskRequest(id=cid), "start")
 
     def wait(self, cid: str, exec_id: str | None = None) -> ExitStatus:
-        r = self._call(self.tasks.Wait, pb.TaskRequest(id=cid, exec_id=exec_id or ""), "wait")
+        request = pb.TaskRequest(id=cid, exec_id=exec_id or "")
+        r = self._call(self.tasks.Wait, request, "wait", wait_for_ready=True)
         return ExitStatus(code=r.exit_status, exited_at=r.exited_at, oom_killed=r.oom_killed)
 
     def kill(self, cid: str, signal: int, all: bool = False, exec_id: str | None = None) -> None:
