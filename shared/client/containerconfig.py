@@ -96,11 +96,30 @@ def create(client: Client, name: str | None, body: dict) -> str:
     return created["Id"]
 
 
+def create_or_pull(client: Client, name: str | None, body: dict, image: str) -> str:
+    """Create; when the image is missing, pull it and create again, as `docker run`
+    does (printing the pull's progress on stderr). Raises APIError if that fails too."""
+    from shared.client.api import APIError
+
+    try:
+        return create(client, name, body)
+    except APIError as error:
+        if not (error.status == 404 and "image" in error.message.lower()):
+            raise
+        print(f"Unable to find image '{with_latest(image)}' locally", file=sys.stderr)
+        from shared.client.commands.pull import pull_image
+
+        if pull_image(client, image, out=sys.stderr) != 0:
+            raise PullFailed() from None
+        return create(client, name, body)
+
+
+class PullFailed(Exception):
+    """The pull said why it failed already (on stderr)."""
+
+
 def report_create_error(program: str, verb: str, image: str, error: APIError) -> int:
     """Print a refused create as `docker run` does; exit status 125."""
-    if error.status == 404 and "image" in error.message.lower():
-        # The docker CLI would pull here; pulling comes in a later era.
-        print(f"Unable to find image '{with_latest(image)}' locally", file=sys.stderr)
     print(
         f"{program}: Error response from daemon: {error.message}\n\n"
         f"Run '{program} {verb} --help' for more information",

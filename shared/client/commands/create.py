@@ -27,7 +27,9 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
     # As docker create: the streams are set up for a later `start -a`.
     body = containerconfig.build(options, image, command, attach=True)
     try:
-        print(containerconfig.create(client, options["name"], body))
+        print(containerconfig.create_or_pull(client, options["name"], body, image))
+    except containerconfig.PullFailed:
+        return 125
     except APIError as error:
         return containerconfig.report_create_error("whalebones", "create", image, error)
     return 0

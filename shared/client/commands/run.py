@@ -40,7 +40,9 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         size = os.get_terminal_size(1)
         body["HostConfig"]["ConsoleSize"] = [size.lines, size.columns]
     try:
-        container = containerconfig.create(client, options["name"], body)
+        container = containerconfig.create_or_pull(client, options["name"], body, image)
+    except containerconfig.PullFailed:
+        return 125
     except APIError as error:
         return containerconfig.report_create_error(PROGRAM, "run", image, error)
 
