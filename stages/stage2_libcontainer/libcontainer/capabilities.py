@@ -14,6 +14,7 @@ shared/oci/defaults.py; here they are applied, in the kernel's terms:
 from __future__ import annotations
 
 from stages.stage2_libcontainer.libcontainer import syscalls
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError
 
 NAMES = [
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
@@ -43,7 +44,7 @@ def mask(names: list[str] | None) -> int:
     for name in names or []:
         key = name.upper() if name.upper().startswith("CAP_") else "CAP_" + name.upper()
         if key not in NUMBERS:
-            raise ValueError(f"unknown capability {name!r}")
+            raise ContainerError(f"unknown capability {name!r}")
         bits |= 1 << NUMBERS[key]
     return bits
 
@@ -55,20 +56,23 @@ def drop_bounding(keep: int) -> None:
             syscalls.prctl(syscalls.PR_CAPBSET_DROP, cap, what=f"drop {NAMES[cap]}")
 
 
-def apply(caps: dict, switching_to_root: bool) -> None:
-    """Set the process's sets from an OCI `process.capabilities` object.
+def apply(caps: dict) -> None:
+    """Set the process's sets from an OCI `process.capabilities` object, after setuid().
 
-    Call after setuid(): a non-root user has already lost permitted and effective at
-    setuid (no PR_SET_KEEPCAPS), which is what Docker users see (CapEff 0 for -u 1000).
+    For a non-root user the sets survive setuid only because PR_SET_KEEPCAPS was on
+    (see process.become); they still do not survive execve: the kernel recomputes
+    permitted and effective from the program file's capabilities, which ordinary
+    binaries have none of, plus the ambient set. That is why `-u 1000` shows CapEff 0
+    in Docker, and why ambient capabilities exist at all.
     """
     effective, permitted = mask(caps.get("effective")), mask(caps.get("permitted"))
     inheritable = mask(caps.get("inheritable"))
-    if switching_to_root:
-        syscalls.capset(effective, permitted, inheritable)
-        # The kernel refuses an ambient capability that is not both permitted and
-        # inheritable; `runc spec` asks for some anyway, and runc only warns. So do we
-        # (silently): raise what the kernel allows.
-        ambient = mask(caps.get("ambient")) & permitted & inheritable
-        for cap in range(last_cap() + 1):
-            if ambient & (1 << cap):
-                syscalls.prctl(syscalls.PR_CAP_AMBIENT, syscalls.PR_CAP_AMBIENT_RAISE, cap)
+    syscalls.capset(effective, permitted, inheritable)
+    # The kernel refuses an ambient capability that is not both permitted and
+    # inheritable; `runc spec` asks for some anyway, and runc only warns. So do we
+    # (silently): raise what the kernel allows.
+    ambient = mask(caps.get("ambient")) & permitted & inheritable
+    for cap in range(last_cap() + 1):
+        if ambient & (1 << cap):
+            syscalls.prctl(syscalls.PR_CAP_AMBIENT, syscalls.PR_CAP_AMBIENT_RAISE, cap,
+                           what=f"raise ambient {NAMES[cap]}")

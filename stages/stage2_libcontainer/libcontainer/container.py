@@ -7,8 +7,17 @@ invocation load it to start, kill or delete it:
     <state_dir>/state.json   id, init pid and its start time, the spec, created
     <state_dir>/exec.fifo    exists from create until start; init blocks opening it
 
-Reaping: this library never waits for the container's init. Whoever is init's parent
-(the caller, when it is a child subreaper) does, and learns the exit status that way.
+Reaping: this library never waits for the container's init, nor for an exec'ed
+process. Both are orphaned on purpose (their real parent, an intermediate process,
+exits at once) and so become children of the caller's nearest child subreaper: the
+caller itself once it has called `set_child_subreaper()`. Whoever is their parent then
+reaps them with waitpid() and learns the exit status that way; a daemon typically has
+one thread per process doing so.
+
+Threads: the methods hold no lock and keep no state in memory that another process
+could not read from state.json, so a multithreaded daemon may call them from any
+thread (one container at a time per Container object), and the children forked here
+do nothing a lock held by another thread at fork time could block (see init.py).
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ import shutil
 import signal as signals
 import socket
 import time
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from stages.stage2_libcontainer.libcontainer import cgroups
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError
@@ -29,8 +39,11 @@ if TYPE_CHECKING:
     from stages.stage2_libcontainer.libcontainer import init
 
 
-class Stdio(NamedTuple):
-    """File descriptors in the caller's process that become the process's 0, 1 and 2."""
+@dataclass(frozen=True)
+class Stdio:
+    """File descriptors in the caller's process that become the process's 0, 1 and 2.
+
+    They are duplicated into the child; the caller still owns (and closes) its own."""
 
     stdin: int
     stdout: int
@@ -119,6 +132,7 @@ class Container:
 
     @classmethod
     def load(cls, cid: str, state_dir: str) -> Container:
+        """The container whose state create() wrote in state_dir, from any process."""
         try:
             with open(os.path.join(state_dir, "state.json")) as f:
                 data = json.load(f)
@@ -134,8 +148,14 @@ class Container:
                console_socket: socket.socket | None = None) -> Container:
         """Make the container's init, set up and waiting for `start` (see init.py).
 
-        Returns once init is blocked on exec.fifo; raises ContainerError with init's
-        own message otherwise, leaving no process, cgroup or state directory behind.
+        `spec` is an OCI runtime spec (config.json as a dict) whose root.path is an
+        absolute path to a ready root filesystem. `stdio` become init's 0, 1 and 2
+        (None: init keeps ours), unless process.terminal is set: init then sends a pty
+        master over `console_socket` (see console.py) and uses the slave.
+
+        Returns once init is set up and about to block on exec.fifo; raises
+        ContainerError with init's own message otherwise, leaving no process, cgroup
+        or state directory behind. The caller reaps init (see the module docstring).
         """
         try:
             os.makedirs(state_dir, mode=0o711)
@@ -184,7 +204,8 @@ class Container:
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def start(self) -> None:
-        """Open exec.fifo for reading: init, blocked opening it for writing, goes on."""
+        """Open exec.fifo for reading: init, blocked opening it for writing, goes on
+        to execve the container's program. Any process may call it (see load)."""
         if not os.path.exists(self.fifo):
             raise ContainerError(f"container {self.id} is not in created state")
         fd = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
@@ -203,6 +224,8 @@ class Container:
             os.unlink(self.fifo)
 
     def status(self) -> str:
+        """created (init waits on exec.fifo), running, paused, or stopped: init is
+        gone, a zombie, or its pid now belongs to another process (start time differs)."""
         if not self.pid or _start_time(self.pid) != self.start_time:
             return "stopped"
         if os.path.exists(self.fifo):
@@ -224,6 +247,7 @@ class Container:
         }
 
     def signal(self, sig: int, all: bool = False) -> None:
+        """Send sig to init, or with all=True to every process in the cgroup."""
         if all:
             for pid in self.processes():
                 try:
@@ -237,7 +261,12 @@ class Container:
 
     def exec(self, process: dict, stdio: Stdio | None,
              console_socket: socket.socket | None = None) -> int:
-        """Run one more process inside; returns its host pid once it has exec'ed."""
+        """Run one more process inside (an OCI `process` object): it joins init's
+        cgroup and namespaces, and is set up as init was (user, capabilities, cwd...).
+
+        Returns its host pid once execve has succeeded, or raises ContainerError with
+        the reason (`exec: "x": executable file not found in $PATH`). Like init, the
+        process is the caller's to reap (see the module docstring)."""
         if self.status() not in ("running", "created"):
             raise ContainerError(f"exec {self.id}: container not running")
         from stages.stage2_libcontainer.libcontainer import init, namespaces

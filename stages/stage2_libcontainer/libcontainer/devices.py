@@ -11,6 +11,8 @@ import os
 import stat
 
 from shared.securejoin import secure_join
+from stages.stage2_libcontainer.libcontainer import syscalls
+from stages.stage2_libcontainer.libcontainer.errors import step
 
 # Docker's default set: path, major, minor.
 DEFAULT_DEVICES = [
@@ -41,19 +43,19 @@ def create(rootfs: str, extra: list[dict]) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         kind = stat.S_IFBLK if dev.get("type") == "b" else stat.S_IFCHR
         mode = dev.get("fileMode", 0o666)
-        if os.path.lexists(path):
-            os.unlink(path)
-        try:
-            os.mknod(path, kind | mode, os.makedev(dev["major"], dev["minor"]))
-        except PermissionError:
-            # Where mknod is not allowed (a user namespace), bind the host's node.
-            open(path, "a").close()
-            from stages.stage2_libcontainer.libcontainer import syscalls
-
-            syscalls.mount(dev["path"], path, None, syscalls.MS_BIND)
-        os.chmod(path, mode)
-        os.chown(path, dev.get("uid", 0), dev.get("gid", 0))
+        with step(f"create device {path}"):
+            if os.path.lexists(path):
+                os.unlink(path)
+            try:
+                os.mknod(path, kind | mode, os.makedev(dev["major"], dev["minor"]))
+            except PermissionError:
+                # Where mknod is not allowed (a user namespace), bind the host's node.
+                open(path, "a").close()
+                syscalls.mount(dev["path"], path, None, syscalls.MS_BIND)
+            os.chmod(path, mode)
+            os.chown(path, dev.get("uid", 0), dev.get("gid", 0))
     for target, link in SYMLINKS:
         path = secure_join(rootfs, link)
         if not os.path.lexists(path):
-            os.symlink(target, path)
+            with step(f"symlink {path}"):
+                os.symlink(target, path)

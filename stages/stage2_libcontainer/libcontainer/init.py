@@ -34,7 +34,7 @@ from stages.stage2_libcontainer.libcontainer import (
     rootfs,
     syscalls,
 )
-from stages.stage2_libcontainer.libcontainer.errors import ContainerError
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe, step
 
 
 class Sync:
@@ -102,7 +102,7 @@ def _attach_stdio(proc: dict, stdio: tuple[int, int, int] | None,
 
 
 def _fail(sync: Sync, error: BaseException) -> NoReturn:
-    message = str(error) if isinstance(error, ContainerError | OSError) else repr(error)
+    message = describe(error)
     try:
         sync.send(type="error", message=message)
     except OSError:
@@ -113,6 +113,22 @@ def _fail(sync: Sync, error: BaseException) -> NoReturn:
         except OSError:
             pass
     os._exit(127)
+
+
+def _prepare_process(proc: dict, stdio: tuple[int, int, int] | None,
+                     console_socket: socket.socket | None) -> tuple[str, dict[str, str]]:
+    """What init and exec share, in runc's order: stdio (the pty is made while still
+    root), cwd, rlimits (raising a hard limit needs CAP_SYS_RESOURCE), then user,
+    capabilities and no_new_privs, and last the PATH lookup, done as the final user,
+    as execve will be. Returns (path to execute, environment)."""
+    _attach_stdio(proc, stdio, console_socket)
+    cwd = proc.get("cwd") or "/"
+    with step(f"chdir to cwd {cwd}"):
+        os.chdir(cwd)
+    process.set_rlimits(proc)
+    process.become(proc)
+    env = process.environment(proc)
+    return process.look_path(proc["args"][0], env), env
 
 
 def intermediate(
@@ -162,25 +178,22 @@ def container_init(
             os.chroot(root)  # no mount namespace asked for: the best that can be done
             os.chdir("/")
         if "uts" in spec_ns and spec.get("hostname"):
-            socket.sethostname(spec["hostname"])
+            with step(f"sethostname {spec['hostname']}"):
+                socket.sethostname(spec["hostname"])
         rootfs.finish(spec)
-
-        proc = spec["process"]
-        _attach_stdio(proc, stdio, console_socket)
-        os.chdir(proc.get("cwd") or "/")
-        env = process.environment(proc)
-        path = process.look_path(proc["args"][0], env)
-        process.set_rlimits(proc)
+        path, env = _prepare_process(spec["process"], stdio, console_socket)
 
         sync.send(type="ready")
         # Block here until `start` opens the FIFO for reading: this is the line
-        # between "created" and "running" in the OCI runtime's lifecycle.
-        fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
-        os.write(fd, b"0")
+        # between "created" and "running" in the OCI runtime's lifecycle. The FIFO is
+        # reopened through our O_PATH handle: its path is on the host, out of sight.
+        with step("open exec.fifo"):
+            fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
+            os.write(fd, b"0")
         os.close(fd)
         os.close(fifo_fd)
-        process.become(proc)
-        os.execve(path, proc["args"], env)
+        with step(f"exec {path}"):
+            os.execve(path, spec["process"]["args"], env)
     except BaseException as e:
         _fail(sync, e)
 
@@ -215,14 +228,10 @@ def exec_process(
 ) -> NoReturn:
     try:
         os.setsid()
-        _attach_stdio(proc, stdio, console_socket)
-        os.chdir(proc.get("cwd") or "/")
-        env = process.environment(proc)
-        path = process.look_path(proc["args"][0], env)
-        process.set_rlimits(proc)
-        process.become(proc)
+        path, env = _prepare_process(proc, stdio, console_socket)
         # Success is silence: the sync socket is close-on-exec, so the caller reads
         # EOF the moment execve succeeds, and an error message if it did not.
-        os.execve(path, proc["args"], env)
+        with step(f"exec {path}"):
+            os.execve(path, proc["args"], env)
     except BaseException as e:
         _fail(sync, e)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 from stages.stage2_libcontainer.libcontainer import syscalls
+from stages.stage2_libcontainer.libcontainer.errors import step
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -66,8 +67,11 @@ def join_paths(spec_namespaces: list[dict]) -> list[tuple[str, str]]:
 def join(namespaces: list[tuple[str, str]]) -> None:
     """setns(2) into each (type, path). All files are opened first: once the mount
     namespace changes, the paths may no longer resolve."""
-    fds = [(t, path, os.open(path, os.O_RDONLY | os.O_CLOEXEC)) for t, path in namespaces]
+    fds = []
     try:
+        for t, path in namespaces:
+            with step(f"open {t} namespace {path}"):
+                fds.append((t, path, os.open(path, os.O_RDONLY | os.O_CLOEXEC)))
         for t, path, fd in fds:
             syscalls.setns(fd, FLAGS[t], f"{t} ({path})")
     finally:

@@ -2,9 +2,9 @@
 
 Order matters, and it is the kernel's order, not a style choice:
 1. drop capabilities from the bounding set (needs CAP_SETPCAP, which we still have);
-2. switch groups and user (needs CAP_SETGID/CAP_SETUID; a non-root uid loses the
-   permitted and effective sets here);
-3. set the remaining capability sets;
+2. switch groups and user (needs CAP_SETGID/CAP_SETUID; leaving uid 0 would clear
+   every capability set, so PR_SET_KEEPCAPS is on across setuid);
+3. set the remaining capability sets (effective, permitted, inheritable, ambient);
 4. no_new_privs, so no setuid binary can ever give back what was taken;
 5. execve, with the path looked up in the container's own PATH.
 """
@@ -15,7 +15,7 @@ import os
 import resource
 
 from stages.stage2_libcontainer.libcontainer import capabilities, syscalls
-from stages.stage2_libcontainer.libcontainer.errors import ContainerError
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError, step
 
 RLIMITS = {name: getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")}
 
@@ -49,23 +49,32 @@ def look_path(name: str, env: dict[str, str]) -> str:
 
 def set_rlimits(process: dict) -> None:
     for limit in process.get("rlimits") or []:
-        resource.setrlimit(RLIMITS[limit["type"]], (limit["soft"], limit["hard"]))
+        if limit["type"] not in RLIMITS:
+            raise ContainerError(f"unknown rlimit type {limit['type']!r}")
+        with step(f"setrlimit {limit['type']}"):
+            resource.setrlimit(RLIMITS[limit["type"]], (limit["soft"], limit["hard"]))
 
 
 def become(process: dict) -> None:
     """Steps 1 to 4 above."""
     if process.get("oomScoreAdj") is not None:  # lowering it needs root: before setuid
-        with open("/proc/self/oom_score_adj", "w") as f:
+        with step("write /proc/self/oom_score_adj"), open("/proc/self/oom_score_adj", "w") as f:
             f.write(str(process["oomScoreAdj"]))
     caps = process.get("capabilities")
     if caps is not None:
         capabilities.drop_bounding(capabilities.mask(caps.get("bounding")))
     user = process.get("user") or {}
     uid, gid = int(user.get("uid", 0)), int(user.get("gid", 0))
-    os.setgroups([int(g) for g in user.get("additionalGids") or []])
-    os.setgid(gid)
-    os.setuid(uid)
+    groups = [int(g) for g in user.get("additionalGids") or []]
     if caps is not None:
-        capabilities.apply(caps, switching_to_root=uid == 0)
+        # Leaving uid 0 clears every capability set, unless we ask to keep them.
+        syscalls.prctl(syscalls.PR_SET_KEEPCAPS, 1, what="keep capabilities")
+    with step(f"set user {uid}:{gid} (groups {groups})"):
+        os.setgroups(groups)
+        os.setgid(gid)
+        os.setuid(uid)
+    if caps is not None:
+        syscalls.prctl(syscalls.PR_SET_KEEPCAPS, 0, what="keep capabilities")
+        capabilities.apply(caps)
     if process.get("noNewPrivileges"):
         syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1, what="no_new_privs")

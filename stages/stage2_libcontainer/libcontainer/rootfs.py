@@ -14,10 +14,12 @@ the host's filesystem is simply not there to escape to.
 from __future__ import annotations
 
 import os
+import stat
 
 from shared.securejoin import secure_join
 from stages.stage2_libcontainer.libcontainer import devices, syscalls
 from stages.stage2_libcontainer.libcontainer.cgroups import is_unified, v1
+from stages.stage2_libcontainer.libcontainer.errors import step
 from stages.stage2_libcontainer.libcontainer.syscalls import (
     MS_BIND,
     MS_NODEV,
@@ -116,18 +118,23 @@ def mount_one(rootfs: str, m: dict) -> None:
         mount_cgroups(dest, flags)
     elif flags & MS_BIND or kind == "bind":
         source = m["source"]
-        if os.path.isdir(source):
-            os.makedirs(dest, exist_ok=True)
-        else:
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            if not os.path.exists(dest):
-                open(dest, "a").close()
+        with step(f"stat bind mount source {source}"):
+            is_dir = stat.S_ISDIR(os.stat(source).st_mode)
+        # The mount point must be of the source's kind: a directory or a file.
+        with step(f"create mount point {dest}"):
+            if is_dir:
+                os.makedirs(dest, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                if not os.path.exists(dest):
+                    open(dest, "a").close()
         syscalls.mount(source, dest, None, MS_BIND | (flags & MS_REC))
         extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
         if extra:  # a bind mount takes its flags only on a remount
             syscalls.mount(None, dest, None, MS_BIND | MS_REMOUNT | extra | _kept_flags(dest))
     else:
-        os.makedirs(dest, exist_ok=True)
+        with step(f"create mount point {dest}"):
+            os.makedirs(dest, exist_ok=True)
         syscalls.mount(m.get("source") or kind, dest, kind, flags, data)
     if propagation:
         syscalls.mount(None, dest, None, propagation)
@@ -170,7 +177,8 @@ def finish(spec: dict) -> None:
     """After pivot_root: hide and freeze the kernel's sensitive files, sysctls, ro root."""
     linux = spec.get("linux") or {}
     for key, value in (linux.get("sysctl") or {}).items():
-        with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+        with step(f"set sysctl {key}={value}"), \
+                open("/proc/sys/" + key.replace(".", "/"), "w") as f:
             f.write(str(value))
     for path in linux.get("readonlyPaths") or []:
         readonly(path)

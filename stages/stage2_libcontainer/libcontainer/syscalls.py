@@ -1,7 +1,8 @@
 """The kernel calls Python's standard library does not wrap (3.11 has no os.unshare).
 
-Each wrapper raises OSError naming the operation and its arguments, because
-"Operation not permitted" alone tells nobody which of forty mounts failed.
+Each wrapper raises an OSError (errors.SyscallError) naming the operation and its
+arguments, because "Operation not permitted" alone tells nobody which of forty mounts
+failed.
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ def setns(fd: int, nstype: int, what: str) -> None:
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
+    if flags & MS_REMOUNT:
+        what = f"remount {target}"
+    elif flags & (MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE) and source is None:
+        what = f"set propagation of {target}"
+    else:
+        what = f"mount {source or fstype} on {target}"
     _check(
         libc.mount(
             source.encode() if source is not None else None,
@@ -77,7 +84,7 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
             ctypes.c_ulong(flags),
             data.encode() if data else None,
         ),
-        f"mount {source or fstype or ''} on {target} ({fstype or 'flags'} {flags:#x} {data})",
+        f"{what} (flags {flags:#x}{', ' + data if data else ''})",
     )
 
 
@@ -114,7 +121,3 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
     hbuf = ctypes.create_string_buffer(header, len(header))
     dbuf = ctypes.create_string_buffer(data, len(data))
     _check(libc.syscall(_NR["capset"], hbuf, dbuf), "capset")
-
-
-def mknod(path: str, mode: int, device: int) -> None:
-    os.mknod(path, mode, device)

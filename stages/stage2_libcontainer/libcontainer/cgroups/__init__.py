@@ -68,15 +68,22 @@ def write(path: str, value: str) -> None:
 
 
 def remove(directory: str) -> None:
-    """rmdir a cgroup. It must hold no task; one that has just been killed can take a
-    moment to leave, so busy is retried briefly."""
-    for attempt in range(200):
-        try:
-            os.rmdir(directory)
-            return
-        except FileNotFoundError:
-            return
-        except OSError as e:
-            if e.errno != errno.EBUSY or attempt == 199:
-                raise OSError(e.errno, f"remove cgroup {directory}: {e.strerror}") from None
-            time.sleep(0.005)
+    """rmdir a cgroup and any cgroups below it, deepest first (a cgroup with children
+    cannot be removed; its control files are not real files and go with it).
+
+    It must hold no task; one that has just been killed can take a moment to leave,
+    so busy is retried briefly."""
+    if not os.path.isdir(directory):
+        return
+    below = [d for d, _, _ in os.walk(directory, topdown=False)]  # children first
+    for d in below:
+        for attempt in range(200):
+            try:
+                os.rmdir(d)
+                break
+            except FileNotFoundError:
+                break
+            except OSError as e:
+                if e.errno != errno.EBUSY or attempt == 199:
+                    raise OSError(e.errno, f"remove cgroup {d}: {e.strerror}") from None
+                time.sleep(0.005)
