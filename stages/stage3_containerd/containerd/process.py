@@ -165,12 +165,18 @@ class Reaper:
 
     def _loop(self) -> None:
         me = os.getpid()
+        seen: dict[int, int] = {}  # zombie -> how many scans it has been one
         while True:
             time.sleep(0.5)
             with self._lock:
                 keep = self.watched | self.calls
-            for pid in zombie_children(me):
-                if pid not in keep:
+            zombies = [pid for pid in zombie_children(me) if pid not in keep]
+            seen = {pid: seen.get(pid, 0) + 1 for pid in zombies}
+            for pid, scans in seen.items():
+                # A process that exits the moment it starts is a zombie here before
+                # the Tasks service has read its pid file and started watching it:
+                # only a zombie that stays unclaimed for a few scans is a stray.
+                if scans >= 4:
                     try:
                         os.waitpid(pid, os.WNOHANG)
                     except ChildProcessError:
