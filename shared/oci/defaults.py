@@ -26,6 +26,10 @@ MASKED_PATHS = [
 # Files through which root could reconfigure the host kernel: visible, read-only.
 READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 
+# The devices cgroup (v1) decides which device nodes may be opened at all, whatever
+# files exist: a container that mknods /dev/sda still cannot read the host's disk.
+# (The nodes themselves, null, zero, full, random, urandom and tty, are not listed in
+# linux.devices: the OCI spec makes them implicit, and the runtime always creates them.)
 DEFAULT_DEVICES_CGROUP = [
     # Deny everything, then allow mknod of any node and use of the harmless ones.
     {"allow": False, "access": "rwm"},
@@ -59,15 +63,21 @@ def default_spec() -> dict:
                 "bounding": caps,
                 "effective": list(caps),
                 "permitted": list(caps),
+                # Empty since Docker 20.10.14 (CVE-2022-24769): with the set filled, a
+                # program with inheritable file capabilities gained them at execve.
                 "inheritable": [],
             },
-            # Docker leaves this off unless --security-opt no-new-privileges; the
-            # project's brief makes it a default: no setuid binary in an image can
-            # regain what the capability drop took.
+            # Docker leaves this off unless --security-opt no-new-privileges; this
+            # project makes it a default: no setuid binary in an image can regain
+            # what the capability drop took.
             "noNewPrivileges": True,
         },
         "root": {"path": "rootfs", "readonly": False},
         "hostname": "",
+        # What every Linux program expects to find: /proc and /sys (read-only: they are
+        # the host kernel's knobs), a private /dev on tmpfs with its own devpts (ptys of
+        # its own), POSIX shared memory (64 MB) and message queues, and a read-only view
+        # of its own cgroup.
         "mounts": [
             {"destination": "/proc", "type": "proc", "source": "proc",
              "options": ["nosuid", "noexec", "nodev"]},
@@ -86,8 +96,11 @@ def default_spec() -> dict:
              "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
         ],
         "linux": {
+            # A new instance of everything but the user namespace: root inside is root
+            # on the host, held back by the capability drop, masks and cgroups.
             "namespaces": [{"type": t} for t in
                            ("pid", "network", "ipc", "uts", "mount", "cgroup")],
+            "devices": [],
             "maskedPaths": list(MASKED_PATHS),
             "readonlyPaths": list(READONLY_PATHS),
             "resources": {"devices": [dict(r) for r in DEFAULT_DEVICES_CGROUP]},
