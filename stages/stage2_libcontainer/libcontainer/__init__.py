@@ -7,6 +7,7 @@
     cgroups/       limits, v1 and v2 behind one Manager
     capabilities.py, process.py, console.py, network.py, devices.py
     syscalls.py    the ctypes calls the standard library lacks
+    errors.py      ContainerError, and errors that name the operation and the path
 """
 
 from stages.stage2_libcontainer.libcontainer import syscalls

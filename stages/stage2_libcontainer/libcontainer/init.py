@@ -16,7 +16,13 @@ then wait for it as for its own child.
 
 These functions run in a process forked from a possibly multithreaded parent: they use
 only system calls and plain Python (no logging, no locks another thread might have
-held at fork time), report failure over the sync socket, and leave with os._exit.
+held at fork time, no imports: everything is imported here, before any fork), report
+failure over the sync socket, and leave with os._exit.
+
+The sync socket (SOCK_SEQPACKET: one JSON message per send) carries, in order:
+{"type": "pid"} from the intermediate, then {"type": "ready"} from init (create), or
+{"type": "error", "message": ...} from either. Both ends are close-on-exec, so for
+exec, where there is no "ready", EOF is the news that execve succeeded.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -185,7 +186,31 @@ def test_loopback_is_up_in_the_new_network_namespace(make: Maker) -> None:
     assert out.split() == ["lo", "0x9"]  # IFF_UP | IFF_LOOPBACK, and no other interface
 
 
+def test_namespace_with_a_path_is_joined_not_made(make: Maker) -> None:
+    """`--network container:A`: B's spec names A's network namespace by path."""
+    a, _ = started(make, ["sleep", "30"])
+    cid, spec, state = make(["readlink", "/proc/self/ns/net"])
+    spec["linux"]["namespaces"] = [
+        {"type": "network", "path": f"/proc/{a.pid}/ns/net"} if n["type"] == "network" else n
+        for n in spec["linux"]["namespaces"]]
+    assert run_spec(make, cid, spec, state)[1].strip() == os.readlink(f"/proc/{a.pid}/ns/net")
+    assert os.readlink(f"/proc/{a.pid}/ns/uts") != os.readlink("/proc/self/ns/uts")
+
+
 # ------------------------------------------------------------------ the filesystem
+
+
+def test_mount_options_become_flags_as_in_runc() -> None:
+    """Unit test (no kernel): option strings -> mount flags, propagation, data."""
+    from stages.stage2_libcontainer.libcontainer import syscalls as s
+    from stages.stage2_libcontainer.libcontainer.rootfs import parse_options
+
+    flags, propagation, data = parse_options(
+        ["rw", "nosuid", "noexec", "nodev", "rbind", "ro", "rslave", "mode=755", "size=65536k"])
+    assert flags == s.MS_NOSUID | s.MS_NOEXEC | s.MS_NODEV | s.MS_BIND | s.MS_REC | s.MS_RDONLY
+    assert propagation == s.MS_SLAVE | s.MS_REC
+    assert data == "mode=755,size=65536k"
+    assert parse_options(["ro", "rw", "dev"])[0] == 0  # later options win, as in runc
 
 
 def test_pivot_root_leaves_no_host_mount_and_no_old_root(make: Maker, rootfs: Path) -> None:
@@ -525,6 +550,23 @@ def test_v2_manager_writes_the_v2_files(tmp_path: Path) -> None:
     assert (d / "cgroup.freeze").read_text() == "1"
     m.thaw()
     assert (d / "cgroup.freeze").read_text() == "0"
+
+
+def test_many_threads_create_at_once(make: Maker) -> None:
+    """The daemon calls the library from many threads: forks from a multithreaded
+    process must neither hang nor mix up containers' pipes."""
+    specs = [make(["sh", "-c", f"echo {i}; sleep 0.1"]) for i in range(8)]
+    results: dict[int, tuple[int, str, str]] = {}
+
+    def one(i: int) -> None:
+        results[i] = run_spec(make, *specs[i])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(specs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == {i: (0, f"{i}\n", "") for i in range(len(specs))}
 
 
 # ------------------------------------------------------------------ speed
