@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stages.stage2_libcontainer.libcontainer import cgroups
-from stages.stage2_libcontainer.libcontainer.errors import ContainerError
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe
 
 if TYPE_CHECKING:
     from stages.stage2_libcontainer.libcontainer import init
@@ -161,6 +161,8 @@ class Container:
             os.makedirs(state_dir, mode=0o711)
         except FileExistsError:
             raise ContainerError(f"container with id exists: {cid}") from None
+        except OSError as e:
+            raise ContainerError(f"create state directory {state_dir}: {describe(e)}") from None
         from stages.stage2_libcontainer.libcontainer import init
 
         c = cls(cid, state_dir, spec)
@@ -184,8 +186,10 @@ class Container:
                 )
             c.start_time = _start_time(c.pid)
             c._save()
-        except BaseException:
+        except BaseException as e:
             c._abandon()
+            if isinstance(e, OSError):  # ours, not init's: the cgroup, the FIFO, state.json
+                raise ContainerError(f"create {cid}: {describe(e)}") from None
             raise
         return c
 
@@ -257,7 +261,10 @@ class Container:
             return
         if self.status() == "stopped":
             raise ContainerError(f"kill {self.id}: container not running")
-        os.kill(self.pid, sig)
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:  # it died since status() looked
+            raise ContainerError(f"kill {self.id}: container not running") from None
 
     def exec(self, process: dict, stdio: Stdio | None,
              console_socket: socket.socket | None = None) -> int:
@@ -298,12 +305,19 @@ class Container:
         return self.cgroup.oom_killed()
 
     def pause(self) -> None:
-        self.cgroup.freeze()
+        """Freeze every process in the cgroup (they stop being scheduled at all)."""
+        try:
+            self.cgroup.freeze()
+        except OSError as e:
+            raise ContainerError(f"pause {self.id}: {describe(e)}") from None
         self.paused = True
         self._save()
 
     def resume(self) -> None:
-        self.cgroup.thaw()
+        try:
+            self.cgroup.thaw()
+        except OSError as e:
+            raise ContainerError(f"resume {self.id}: {describe(e)}") from None
         self.paused = False
         self._save()
 
@@ -322,5 +336,5 @@ class Container:
         try:
             self.cgroup.destroy()
         except OSError as e:
-            raise ContainerError(f"destroy {self.id}: {e}") from None
+            raise ContainerError(f"destroy {self.id}: {describe(e)}") from None
         shutil.rmtree(self.state_dir, ignore_errors=True)

@@ -20,6 +20,8 @@ import os
 import time
 from typing import Protocol
 
+from stages.stage2_libcontainer.libcontainer.errors import os_error
+
 UNIFIED_ROOT = "/sys/fs/cgroup"
 
 
@@ -64,7 +66,7 @@ def write(path: str, value: str) -> None:
         with open(path, "w") as f:
             f.write(value)
     except OSError as e:
-        raise OSError(e.errno, f"write {value!r} to {path}: {e.strerror}") from None
+        raise os_error(f"write {value!r} to {path}", e.errno) from None
 
 
 def remove(directory: str) -> None:
@@ -85,5 +87,5 @@ def remove(directory: str) -> None:
                 break
             except OSError as e:
                 if e.errno != errno.EBUSY or attempt == 199:
-                    raise OSError(e.errno, f"remove cgroup {d}: {e.strerror}") from None
+                    raise os_error(f"remove cgroup {d}", e.errno) from None
                 time.sleep(0.005)

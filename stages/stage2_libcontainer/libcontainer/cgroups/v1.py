@@ -12,6 +12,7 @@ import signal
 import time
 
 from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, remove, write
+from stages.stage2_libcontainer.libcontainer.errors import os_error
 
 # Controllers we set limits in or need (freezer for pause, devices for the allow-list).
 WANTED = ("memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio")
@@ -81,7 +82,7 @@ class V1Manager:
 
     def _file(self, controller: str, name: str) -> str:
         if controller not in self.mounts:
-            raise OSError(errno.ENOENT, f"cgroup v1 controller {controller} is not mounted")
+            raise os_error(f"cgroup v1 controller {controller}: not mounted", errno.ENOENT)
         return os.path.join(self._dir(controller), name)
 
     def _inherit_cpuset(self) -> None:
