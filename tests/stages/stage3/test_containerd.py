@@ -55,8 +55,11 @@ def stat(pid: int) -> tuple[str, int] | None:
 
 
 def runc_processes() -> list[str]:
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if "whalebones-runc" in line and "ps -eo" not in line]
+    """Running runtime processes (a zombie has exited already, and may belong to
+    another engine's containerd that has not reaped it yet)."""
+    out = subprocess.run(["ps", "-eo", "stat,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines()
+            if "whalebones-runc" in line and not line.startswith("Z")]
 
 
 def test_runc_is_gone_and_containerd_is_the_parent(stage3: Engine) -> None:
