@@ -380,7 +380,11 @@ class Engine:
 
     def wait(self, ref: str, condition: str = "not-running") -> Container:
         """Block until the condition holds; returns the container (its State tells)."""
-        c = self.containers.get(ref)
+        return self.wait_for(self.containers.get(ref), condition)
+
+    def wait_for(self, c: Container, condition: str = "not-running") -> Container:
+        """As wait(), for a container already looked up: it may be removed meanwhile
+        (that is what condition=removed waits for)."""
         if condition not in ("not-running", "next-exit", "removed"):
             raise InvalidParameter(f"invalid condition: {condition!r}")
         with self._lock:

@@ -103,7 +103,7 @@ def container_wait(ref: str) -> Response:
         # The headers go out now, before the container even starts: the docker
         # CLI will not call start until it has them.
         yield b""
-        done = engine.wait(c.id, condition)
+        done = engine.wait_for(c, condition)
         error = {"Message": done.state.error} if done.state.error else None
         yield json.dumps({"StatusCode": done.state.exit_code, "Error": error}).encode()
 
