@@ -81,22 +81,37 @@ def _stdio_tuple(stdio: Stdio | None) -> tuple[int, int, int] | None:
     return None if stdio is None else (stdio.stdin, stdio.stdout, stdio.stderr)
 
 
-def _spawn(child, sync_theirs: init.Sync, sync_ours: init.Sync) -> int:  # type: ignore[no-untyped-def]
-    """Fork the intermediate, collect the pid it reports, reap it."""
+def _spawn(intermediate) -> tuple[int, init.Sync]:  # type: ignore[no-untyped-def]
+    """Fork `intermediate(its_sync, child_sync)`, collect the pid it reports for the
+    child it forks, reap it. Returns that pid and our end of the child's own socket.
+
+    Each of the two processes talks on a socket of its own: the child may be quick
+    enough to say "ready" (or fail) before the intermediate has said its pid, and on a
+    shared socket its words would come first.
+    """
+    mid_ours, mid_theirs = _sync_pair()
+    child_ours, child_theirs = _sync_pair()
     pid = os.fork()
     if pid == 0:
-        sync_ours.sock.close()
-        child()  # never returns
-    sync_theirs.sock.close()
+        mid_ours.sock.close()
+        child_ours.sock.close()
+        intermediate(mid_theirs, child_theirs)  # never returns
+    mid_theirs.sock.close()
+    child_theirs.sock.close()
     try:
-        message = sync_ours.recv()
-    finally:
-        os.waitpid(pid, 0)
-    if message is None:
-        raise ContainerError("create: the intermediate process exited without a word")
-    if message.get("type") == "error":
-        raise ContainerError(message["message"])
-    return int(message["pid"])
+        try:
+            message = mid_ours.recv()
+        finally:
+            os.waitpid(pid, 0)
+            mid_ours.sock.close()
+        if message is None:
+            raise ContainerError("the intermediate process exited without a word")
+        if message.get("type") == "error":
+            raise ContainerError(message["message"])
+        return int(message["pid"]), child_ours
+    except BaseException:
+        child_ours.sock.close()
+        raise
 
 
 class Container:
@@ -170,16 +185,14 @@ class Container:
             os.mkfifo(c.fifo, 0o622)
             cg = c.cgroup
             cg.create((spec.get("linux") or {}).get("resources") or {})
-            ours, theirs = _sync_pair()
+            c.pid, sync = _spawn(
+                lambda mid, child: init.intermediate(spec, cg.procs_files(), mid, child,
+                                                     _stdio_tuple(stdio), console_socket,
+                                                     c.fifo))
             try:
-                c.pid = _spawn(
-                    lambda: init.intermediate(spec, cg.procs_files(), theirs,
-                                              _stdio_tuple(stdio), console_socket, c.fifo),
-                    theirs, ours,
-                )
-                message = ours.recv()
+                message = sync.recv()
             finally:
-                ours.sock.close()
+                sync.sock.close()
             if message is None or message.get("type") != "ready":
                 raise ContainerError(
                     message["message"] if message else "create: init exited before it was ready"
@@ -280,16 +293,14 @@ class Container:
 
         types = [n["type"] for n in (self.spec.get("linux") or {}).get("namespaces") or []]
         join = namespaces.of_process(self.pid, types)
-        ours, theirs = _sync_pair()
+        procs_files = self.cgroup.procs_files()
+        pid, sync = _spawn(
+            lambda mid, child: init.exec_intermediate(procs_files, join, process, mid, child,
+                                                      _stdio_tuple(stdio), console_socket))
         try:
-            pid = _spawn(
-                lambda: init.exec_intermediate(self.cgroup.procs_files(), join, process,
-                                               theirs, _stdio_tuple(stdio), console_socket),
-                theirs, ours,
-            )
-            message = ours.recv()  # EOF: execve succeeded and closed the socket
+            message = sync.recv()  # EOF: execve succeeded and closed the socket
         finally:
-            ours.sock.close()
+            sync.sock.close()
         if message is not None and message.get("type") == "error":
             try:
                 os.waitpid(pid, 0)

@@ -19,10 +19,11 @@ only system calls and plain Python (no logging, no locks another thread might ha
 held at fork time, no imports: everything is imported here, before any fork), report
 failure over the sync socket, and leave with os._exit.
 
-The sync socket (SOCK_SEQPACKET: one JSON message per send) carries, in order:
-{"type": "pid"} from the intermediate, then {"type": "ready"} from init (create), or
-{"type": "error", "message": ...} from either. Both ends are close-on-exec, so for
-exec, where there is no "ready", EOF is the news that execve succeeded.
+Each child reports to the caller on a sync socket of its own (SOCK_SEQPACKET: one
+JSON message per send): the intermediate sends {"type": "pid"}, init then sends
+{"type": "ready"}; either may send {"type": "error", "message": ...} instead. The
+sockets are close-on-exec, so for exec, where there is no "ready", EOF on the child's
+socket is the news that execve succeeded.
 """
 
 from __future__ import annotations
@@ -79,9 +80,9 @@ def _stdio_to_012(fds: tuple[int, int, int]) -> None:
         os.close(fd)
 
 
-def _keep(sync: Sync, stdio: tuple[int, int, int] | None,
+def _keep(syncs: list[Sync], stdio: tuple[int, int, int] | None,
           console_socket: socket.socket | None) -> set[int]:
-    keep = {sync.sock.fileno(), *(stdio or ())}
+    keep = {*(s.sock.fileno() for s in syncs), *(stdio or ())}
     if console_socket is not None:
         keep.add(console_socket.fileno())
     return keep
@@ -141,19 +142,23 @@ def intermediate(
     spec: dict,
     procs_files: list[str],
     sync: Sync,
+    child_sync: Sync,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
     fifo: str,
 ) -> NoReturn:
+    """Report init's pid on `sync`; init reports on `child_sync` (see container._spawn)."""
     try:
-        close_other_fds(_keep(sync, stdio, console_socket))
+        close_other_fds(_keep([sync, child_sync], stdio, console_socket))
         _join_cgroup(procs_files)  # before the cgroup namespace: init sees its cgroup as /
         spec_ns = (spec.get("linux") or {}).get("namespaces") or []
         namespaces.join(namespaces.join_paths(spec_ns))
         syscalls.unshare(namespaces.new_flags(spec_ns))
         pid = os.fork()
         if pid == 0:
-            container_init(spec, sync, stdio, console_socket, fifo)
+            sync.sock.close()
+            container_init(spec, child_sync, stdio, console_socket, fifo)
+        child_sync.sock.close()
         sync.send(type="pid", pid=pid)
         os._exit(0)
     except BaseException as e:
@@ -209,17 +214,20 @@ def exec_intermediate(
     join: list[tuple[str, str]],
     proc: dict,
     sync: Sync,
+    child_sync: Sync,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
 ) -> NoReturn:
     """`exec`: the same dance, but joining the container's namespaces instead."""
     try:
-        close_other_fds(_keep(sync, stdio, console_socket))
+        close_other_fds(_keep([sync, child_sync], stdio, console_socket))
         _join_cgroup(procs_files)
         namespaces.join(join)
         pid = os.fork()  # the child lands in the container's pid namespace
         if pid == 0:
-            exec_process(proc, sync, stdio, console_socket)
+            sync.sock.close()
+            exec_process(proc, child_sync, stdio, console_socket)
+        child_sync.sock.close()
         sync.send(type="pid", pid=pid)
         os._exit(0)
     except BaseException as e:
