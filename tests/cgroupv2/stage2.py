@@ -1,0 +1,380 @@
+"""Stage 2's limits, checked against the kernel's own cgroup files, on v1 or v2.
+
+Two layers, as a user meets them:
+
+    lib_*     libcontainer called directly (Container.create/start/pause/destroy):
+              the limits land in the cgroup, the kernel enforces them, pause freezes
+              the group, destroy kills every process of the group and removes it
+    docker_*  the stage 2 daemon and the docker CLI: --memory (OOM kill, exit 137,
+              State.OOMKilled), --pids-limit, --cpus (throttling), stop, kill, rm -f
+
+A limit counts as enforced only when a kernel counter moved: memory.events oom_kill,
+pids.events max, cpu.stat nr_throttled. Everything a check makes it removes, and the
+last checks of each layer assert that no cgroup of ours is left.
+
+Run as root, on the VM (tests/cgroupv2/vm.py) or natively: `python -m tests.cgroupv2.checks`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from shared.oci.defaults import default_spec
+from stages.stage2_libcontainer.libcontainer import Container, Stdio, set_child_subreaper
+from tests import engines
+from tests.cgroupv2 import cgroupfs
+from tests.cgroupv2.harness import Skip
+
+PARENT = "/whalebones"  # the cgroup parent of the library's and the daemon's containers
+PREFIX = f"wbv2-{os.getpid()}-"  # the library checks' container ids, and so cgroup names
+# Applets the library checks' containers run; each a link to one static busybox.
+APPLETS = ("sh", "tail", "sleep", "cat", "echo", "true", "grep", "kill")
+
+
+class Session:
+    """What the checks share: a busybox rootfs, a counter for ids, and (started on first
+    use, since it is the slow part under emulation) the stage 2 daemon."""
+
+    def __init__(self, workdir: Path, stack: contextlib.ExitStack) -> None:
+        self.workdir = workdir
+        self.stack = stack
+        self.count = 0
+        self.rootfs = workdir / "rootfs"
+        (self.rootfs / "bin").mkdir(parents=True)
+        for d in ("proc", "sys", "dev", "tmp", "etc"):
+            (self.rootfs / d).mkdir()
+        shutil.copy2(engines.BUSYBOX, self.rootfs / "bin" / "busybox")
+        for applet in APPLETS:
+            (self.rootfs / "bin" / applet).symlink_to("busybox")
+        self._engine: engines.Engine | None = None
+        self.daemon_cgroups: list[str] = []  # every cgroup the daemon's containers had
+
+    # ------------------------------------------------------------ the library
+
+    def spec(self, args: list[str], resources: dict | None = None,
+             pid_namespace: bool = True) -> tuple[str, dict, str]:
+        """(id, spec, state dir) of a container over the shared read-only rootfs."""
+        self.count += 1
+        cid = f"{PREFIX}{self.count}"
+        spec = default_spec()
+        spec["root"] = {"path": str(self.rootfs), "readonly": True}
+        spec["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"})
+        spec["process"]["args"] = args
+        spec["process"]["env"] = ["PATH=/bin"]
+        spec["linux"]["cgroupsPath"] = f"{PARENT}/{cid}"
+        spec["linux"]["resources"].update(resources or {})
+        if not pid_namespace:
+            spec["linux"]["namespaces"] = [n for n in spec["linux"]["namespaces"]
+                                           if n["type"] != "pid"]
+        return cid, spec, str(self.workdir / cid)
+
+    @contextlib.contextmanager
+    def container(self, args: list[str], resources: dict | None = None,
+                  pid_namespace: bool = True,
+                  output: int | None = None) -> Iterator[tuple[Container, str]]:
+        """A created (not started) container and its cgroup path; destroyed, reaped and
+        checked gone afterwards. Its output goes to `output` (a fd), else /dev/null."""
+        cid, spec, state = self.spec(args, resources, pid_namespace)
+        null = os.open(os.devnull, os.O_RDWR)
+        out = null if output is None else output
+        try:
+            c = Container.create(cid, spec, state, Stdio(null, out, out))
+        finally:
+            os.close(null)
+        try:
+            yield c, spec["linux"]["cgroupsPath"]
+        finally:
+            c.destroy()
+            reap()
+        assert not cgroupfs.exists(spec["linux"]["cgroupsPath"]), "destroy left the cgroup"
+
+    # ------------------------------------------------------------ the daemon
+
+    def docker(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        if not os.access(engines.DOCKER_CLI, os.X_OK):
+            raise Skip(f"no docker CLI at {engines.DOCKER_CLI}")
+        if self._engine is None:
+            # Python under emulation starts ~17x slower than on the host.
+            engines.START_TIMEOUT = 180.0
+            self._engine = self.stack.enter_context(engines.start_engine("stage2"))
+        return subprocess.run([engines.DOCKER_CLI, "-H", self._engine.host, *args],
+                              capture_output=True, text=True, timeout=timeout)
+
+    def docker_ok(self, *args: str) -> str:
+        result = self.docker(*args)
+        assert result.returncode == 0, f"docker {' '.join(args)}: {result.stderr}"
+        return result.stdout.strip()
+
+
+def reap() -> None:
+    """Wait for every child that has exited: a container's init (we are its subreaper),
+    and orphans of a container without a pid namespace of its own."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting for its parent's wait()."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def read_fd(fd: int) -> str:
+    chunks = []
+    while data := os.read(fd, 65536):
+        chunks.append(data)
+    os.close(fd)
+    return b"".join(chunks).decode()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not after {seconds} s"
+        time.sleep(0.05)
+
+
+# ================================================================ libcontainer
+
+
+def lib_memory_limit_oom_kills(s: Session) -> None:
+    """memory.max: past it the kernel's OOM killer kills inside the group, and counts it."""
+    # tail keeps the last "line" in memory; /dev/zero never ends one.
+    with s.container(["tail", "/dev/zero"], {"memory": {"limit": 16 << 20}}) as (c, path):
+        limit = cgroupfs.file(path, "memory", "memory.limit_in_bytes", "memory.max")
+        assert cgroupfs.read(limit) == str(16 << 20)
+        assert not c.oom_killed()
+        c.start()
+        _, status = os.waitpid(c.pid, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
+        events = cgroupfs.keyed(cgroupfs.file(path, "memory", "memory.oom_control",
+                                              "memory.events"))
+        assert events.get("oom_kill", 0) >= 1, events
+        assert c.oom_killed()
+
+
+def lib_pids_limit_stops_forks(s: Session) -> None:
+    """pids.max: fork() fails past it, and pids.events counts the refusals."""
+    r, w = os.pipe()
+    script = "for i in 1 2 3 4 5 6 7 8; do sleep 30 & done; echo forked"
+    with s.container(["sh", "-c", script], {"pids": {"limit": 4}}, output=w) as (c, path):
+        os.close(w)
+        assert cgroupfs.read(cgroupfs.file(path, "pids", "pids.max", "pids.max")) == "4"
+        c.start()
+        os.waitpid(c.pid, 0)  # init exits; the pid namespace's sleeps die with it
+        out = read_fd(r)
+        assert "can't fork" in out or "Resource temporarily unavailable" in out, out
+        events = cgroupfs.keyed(cgroupfs.file(path, "pids", "pids.events", "pids.events"))
+        assert events.get("max", 0) >= 1, events
+
+
+def lib_cpu_quota_throttles(s: Session) -> None:
+    """cpu.max "20000 100000": a busy loop gets 20 ms per 100 ms, then is throttled."""
+    resources = {"cpu": {"quota": 20000, "period": 100000}}
+    with s.container(["sh", "-c", "while :; do :; done"], resources) as (c, path):
+        if cgroupfs.version() == 2:
+            assert cgroupfs.read(cgroupfs.directory(path, "cpu") / "cpu.max") == "20000 100000"
+        else:
+            assert cgroupfs.read(cgroupfs.directory(path, "cpu") / "cpu.cfs_quota_us") == "20000"
+        stat = cgroupfs.directory(path, "cpu") / "cpu.stat"
+        c.start()
+        started = time.monotonic()
+        wait_until(lambda: cgroupfs.keyed(stat).get("nr_throttled", 0) >= 3, 30,
+                   "cpu.stat nr_throttled >= 3")
+        elapsed = time.monotonic() - started
+        counters = cgroupfs.keyed(stat)
+        if cgroupfs.version() == 2:
+            # Never more than its quota: 0.2 CPU (plus a period's worth of slack).
+            used = counters["usage_usec"] / 1e6
+            assert used <= 0.2 * elapsed + 0.1, f"used {used:.2f} s of CPU in {elapsed:.2f} s"
+        print(f"    throttled {counters['nr_throttled']} times in {elapsed:.1f} s")
+
+
+def lib_pause_freezes_the_group(s: Session) -> None:
+    """Container.pause(): cgroup.freeze (v2) or freezer.state (v1); nothing runs."""
+    script = "i=0; while :; do i=$((i+1)); echo $i > /tmp/now; sleep 0.02; done"
+    with s.container(["sh", "-c", script]) as (c, path):
+        c.start()
+        now = Path(f"/proc/{c.pid}/root/tmp/now")  # the container's /tmp, from outside
+        wait_until(now.exists, 30, "the counter starts")
+        c.pause()
+        assert c.status() == "paused"
+        if cgroupfs.version() == 2:
+            d = cgroupfs.directory(path, "freezer")
+            assert cgroupfs.read(d / "cgroup.freeze") == "1"
+            assert cgroupfs.keyed(d / "cgroup.events")["frozen"] == 1
+        else:
+            state = cgroupfs.directory(path, "freezer") / "freezer.state"
+            assert cgroupfs.read(state) == "FROZEN"
+        frozen_at = now.read_text()
+        time.sleep(0.5)
+        assert now.read_text() == frozen_at, "the counter moved while frozen"
+        c.resume()
+        assert c.status() == "running"
+        wait_until(lambda: now.read_text() != frozen_at, 30, "the counter moves again")
+        if cgroupfs.version() == 2:
+            events = cgroupfs.directory(path, "freezer") / "cgroup.events"
+            assert cgroupfs.keyed(events)["frozen"] == 0
+
+
+def lib_destroy_kills_the_whole_group(s: Session) -> None:
+    """destroy() kills every process in the cgroup (v2: one write to cgroup.kill).
+
+    Without a pid namespace of its own, the container's processes do not die with its
+    init: only a kill of the whole group can end them, even while one keeps forking."""
+    script = "sleep 300 & sleep 300 & while :; do sleep 300 & sleep 0.1; done"
+    with s.container(["sh", "-c", script], {"pids": {"limit": 64}},
+                     pid_namespace=False) as (c, path):
+        c.start()
+        wait_until(lambda: len(c.processes()) >= 5, 30, "the container forks")
+        pids = c.processes()
+        if cgroupfs.version() == 2:
+            assert (cgroupfs.directory(path) / "cgroup.kill").exists(), "kernel < 5.14?"
+        c.destroy()
+        reap()
+        left = [p for p in pids if alive(p)]
+        assert not left, f"still running after destroy: {left}"
+        assert not cgroupfs.exists(path)
+
+
+def lib_no_cgroup_left(s: Session) -> None:
+    """None of the library checks' cgroups is left, in any hierarchy."""
+    left = [d for parent in cgroupfs.exists(PARENT) for d in parent.glob(f"{PREFIX}*")]
+    assert not left, left
+
+
+# ================================================================ the daemon
+
+CPU_SCRIPT = """
+if [ -f /sys/fs/cgroup/cpu.max ]; then d=/sys/fs/cgroup; cat $d/cpu.max
+else set -- /sys/fs/cgroup/cpu*/cpu.cfs_quota_us; d=$(dirname $1)  # cpu or cpu,cpuacct
+     echo $(cat $d/cpu.cfs_quota_us $d/cpu.cfs_period_us); fi
+while :; do :; done &
+sleep 2; kill $!; grep nr_throttled $d/cpu.stat
+"""
+
+
+def container_cgroup(s: Session, name: str) -> str:
+    """The cgroup of a running container's init, as the kernel reports it."""
+    pid = int(s.docker_ok("inspect", "-f", "{{.State.Pid}}", name))
+    assert pid > 0, f"{name} is not running"
+    path = cgroupfs.of_process(pid)
+    s.daemon_cgroups.append(path)
+    return path
+
+
+def docker_memory_oom_kill(s: Session) -> None:
+    """docker run -m 32m: exit 137, State.OOMKilled from the cgroup's OOM counter."""
+    name = f"{PREFIX}oom"
+    result = s.docker("run", "--name", name, "-m", "32m", "busybox", "tail", "/dev/zero")
+    assert result.returncode == 137, (result.returncode, result.stderr)
+    state = s.docker_ok("inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", name)
+    # Too short-lived to read its cgroup from /proc: the daemon's path for it.
+    path = f"{PARENT}/{s.docker_ok('inspect', '-f', '{{.Id}}', name)}"
+    s.daemon_cgroups.append(path)
+    s.docker_ok("rm", name)
+    assert state == "true 137", state
+    assert not cgroupfs.exists(path)
+
+
+def docker_pids_limit(s: Session) -> None:
+    """docker run --pids-limit 10: the 11th process cannot be forked."""
+    script = ("cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max;"
+              " i=0; while [ $i -lt 20 ]; do sleep 5 & i=$((i+1)); done; echo all-forked")
+    result = s.docker("run", "--rm", "--pids-limit", "10", "busybox", "sh", "-c", script)
+    assert result.stdout.split()[:1] == ["10"], result.stdout
+    assert result.returncode != 0 and "all-forked" not in result.stdout, result
+    assert "can't fork" in result.stderr, result.stderr
+
+
+def docker_cpus_throttles(s: Session) -> None:
+    """docker run --cpus 0.5: quota 50 ms per 100 ms, and a busy loop is throttled."""
+    result = s.docker("run", "--rm", "--cpus", "0.5", "busybox", "sh", "-c", CPU_SCRIPT)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "50000 100000", lines
+    key, throttled = lines[-1].split()
+    assert key == "nr_throttled" and int(throttled) > 0, lines
+    print(f"    cpu quota {lines[0]}, throttled {throttled} times in 2 s")
+
+
+def start_family(s: Session, name: str) -> tuple[str, list[int]]:
+    """A detached container of three processes; its cgroup path and their pids."""
+    s.docker_ok("run", "-d", "--name", name, "busybox", "sh", "-c",
+                "sleep 1000 & sleep 1000 & wait")
+    path = container_cgroup(s, name)
+    procs = cgroupfs.directory(path) / "cgroup.procs"
+    wait_until(lambda: len(procs.read_text().split()) == 3, 30, "three processes")
+    return path, [int(p) for p in procs.read_text().split()]
+
+
+def docker_stop_kills_the_whole_cgroup(s: Session) -> None:
+    """docker stop: pid 1 ignores SIGTERM, so after -t 1 everything gets SIGKILL."""
+    name = f"{PREFIX}stop"
+    path, pids = start_family(s, name)
+    s.docker_ok("stop", "-t", "1", name)
+    assert s.docker_ok("inspect", "-f", "{{.State.ExitCode}}", name) == "137"
+    assert not [p for p in pids if alive(p)]
+    s.docker_ok("rm", name)
+    assert not cgroupfs.exists(path), "rm left the cgroup"
+
+
+def docker_kill_then_rm(s: Session) -> None:
+    name = f"{PREFIX}kill"
+    path, pids = start_family(s, name)
+    s.docker_ok("kill", name)
+    assert s.docker_ok("inspect", "-f", "{{.State.ExitCode}}", name) == "137"
+    assert not [p for p in pids if alive(p)]
+    s.docker_ok("rm", name)
+    assert not cgroupfs.exists(path), "rm left the cgroup"
+
+
+def docker_rm_force(s: Session) -> None:
+    """docker rm -f of a running container: its processes and its cgroup are gone."""
+    name = f"{PREFIX}rmf"
+    path, pids = start_family(s, name)
+    s.docker_ok("rm", "-f", name)
+    assert not [p for p in pids if alive(p)]
+    assert not cgroupfs.exists(path), "rm -f left the cgroup"
+
+
+def docker_no_cgroup_left(s: Session) -> None:
+    """Every container the daemon ran is gone, and with it every cgroup they had."""
+    if s._engine is None:
+        raise Skip("the daemon did not run")
+    assert s.docker_ok("ps", "-aq") == ""
+    assert s.daemon_cgroups, "no container cgroup was seen"
+    left = [d for path in s.daemon_cgroups for d in cgroupfs.exists(path)]
+    assert not left, left
+
+
+CHECKS: list[Callable[[Session], None]] = [
+    lib_memory_limit_oom_kills, lib_pids_limit_stops_forks, lib_cpu_quota_throttles,
+    lib_pause_freezes_the_group, lib_destroy_kills_the_whole_group, lib_no_cgroup_left,
+    docker_memory_oom_kill, docker_pids_limit, docker_cpus_throttles,
+    docker_stop_kills_the_whole_cgroup, docker_kill_then_rm, docker_rm_force,
+    docker_no_cgroup_left,
+]
+
+
+@contextlib.contextmanager
+def session() -> Iterator[Session]:
+    if os.geteuid() != 0:
+        raise Skip("containers need root")
+    set_child_subreaper()  # the containers' inits become our children to reap
+    with contextlib.ExitStack() as stack:
+        workdir = Path(tempfile.mkdtemp(prefix="wb-cgroupv2-", dir="/tmp"))
+        stack.callback(shutil.rmtree, workdir, True)
+        yield Session(workdir, stack)
