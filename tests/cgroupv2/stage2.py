@@ -189,17 +189,21 @@ def lib_cpu_quota_throttles(s: Session) -> None:
         else:
             assert cgroupfs.read(cgroupfs.directory(path, "cpu") / "cpu.cfs_quota_us") == "20000"
         stat = cgroupfs.directory(path, "cpu") / "cpu.stat"
+        # Setting the container up (a Python process, in the cgroup) may have been
+        # throttled already: count from here.
+        before = cgroupfs.keyed(stat)
         c.start()
         started = time.monotonic()
-        wait_until(lambda: cgroupfs.keyed(stat).get("nr_throttled", 0) >= 3, 30,
-                   "cpu.stat nr_throttled >= 3")
+        wait_until(lambda: cgroupfs.keyed(stat)["nr_throttled"] >= before["nr_throttled"] + 3,
+                   30, "cpu.stat nr_throttled up by 3")
         elapsed = time.monotonic() - started
-        counters = cgroupfs.keyed(stat)
+        after = cgroupfs.keyed(stat)
+        throttled = after["nr_throttled"] - before["nr_throttled"]
         if cgroupfs.version() == 2:
             # Never more than its quota: 0.2 CPU (plus a period's worth of slack).
-            used = counters["usage_usec"] / 1e6
+            used = (after["usage_usec"] - before["usage_usec"]) / 1e6
             assert used <= 0.2 * elapsed + 0.1, f"used {used:.2f} s of CPU in {elapsed:.2f} s"
-        print(f"    throttled {counters['nr_throttled']} times in {elapsed:.1f} s")
+        print(f"    throttled {throttled} times in {elapsed:.1f} s")
 
 
 def lib_pause_freezes_the_group(s: Session) -> None:
@@ -310,6 +314,22 @@ def docker_cpus_throttles(s: Session) -> None:
     print(f"    cpu quota {lines[0]}, throttled {throttled} times in 2 s")
 
 
+def docker_limits_are_written(s: Session) -> None:
+    """-m, --memory-swap and --cpu-shares, translated for the host's cgroup version and
+    read back inside, where the cgroup namespace shows the container's own cgroup."""
+    if cgroupfs.version() == 2:
+        # v2 counts swap alone (v1's memsw counts memory + swap); shares become a weight.
+        files = {"memory.max": str(32 << 20), "memory.swap.max": str(32 << 20),
+                 "cpu.weight": "20"}
+    else:
+        files = {"memory/memory.limit_in_bytes": str(32 << 20), "cpu/cpu.shares": "512"}
+    names = " ".join(f"/sys/fs/cgroup/{name}" for name in files)
+    result = s.docker("run", "--rm", "-m", "32m", "--memory-swap", "64m", "--cpu-shares",
+                      "512", "busybox", "cat", *names.split())
+    assert result.returncode == 0, result.stderr
+    assert dict(zip(files, result.stdout.split(), strict=True)) == files, result.stdout
+
+
 def start_family(s: Session, name: str) -> tuple[str, list[int]]:
     """A detached container of three processes; its cgroup path and their pids."""
     s.docker_ok("run", "-d", "--name", name, "busybox", "sh", "-c",
@@ -363,7 +383,7 @@ def docker_no_cgroup_left(s: Session) -> None:
 CHECKS: list[Callable[[Session], None]] = [
     lib_memory_limit_oom_kills, lib_pids_limit_stops_forks, lib_cpu_quota_throttles,
     lib_pause_freezes_the_group, lib_destroy_kills_the_whole_group, lib_no_cgroup_left,
-    docker_memory_oom_kill, docker_pids_limit, docker_cpus_throttles,
+    docker_memory_oom_kill, docker_pids_limit, docker_cpus_throttles, docker_limits_are_written,
     docker_stop_kills_the_whole_cgroup, docker_kill_then_rm, docker_rm_force,
     docker_no_cgroup_left,
 ]
