@@ -6,7 +6,8 @@
 # (the kernel was booted with cgroup_no_v1=all, so every controller is on v2); runs
 # the checks in it; and leaves their report on a second, writable 9p share.
 #
-# Parameters come on the kernel command line: wb.stage= wb.repo= wb.python=
+# Parameters come on the kernel command line: wb.stage= wb.repo= wb.python=, and
+# wb.pytest=PATH[,PATH] to run those pytest tests instead of the stage's checks.
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -20,6 +21,7 @@ for arg in $(cat /proc/cmdline); do
         wb.stage=*) STAGE="${arg#wb.stage=}" ;;
         wb.repo=*) REPO="${arg#wb.repo=}" ;;
         wb.python=*) PYTHON="${arg#wb.python=}" ;;
+        wb.pytest=*) PYTEST="$(echo "${arg#wb.pytest=}" | tr , ' ')" ;;
     esac
 done
 
@@ -50,32 +52,39 @@ mkdir -p /overlay/upper /overlay/work
 mount -t overlay overlay -o lowerdir=/host,upperdir=/overlay/upper,workdir=/overlay/work \
     /newroot || fail "mount the overlay root"
 
-# What a booted system would have mounted: fresh proc, sys, dev, and the cgroup2 tree
-# at /sys/fs/cgroup, where every controller now is. /tmp and /run get a tmpfs of their
-# own: the daemon mounts overlays there, and an overlay's upper dir cannot be an overlay.
+# What a booted system would have mounted: proc, sys and dev (moved over from here),
+# and the cgroup2 tree at /sys/fs/cgroup, where every controller now is. /tmp and /run
+# get a tmpfs of their own: the daemon mounts overlays there, and an overlay's upper
+# dir cannot be an overlay.
 cd /newroot
-mount -t proc proc proc
-mount -t sysfs sysfs sys
+mount --move /proc proc
+mount --move /sys sys
+mount --move /dev dev
 mount -t cgroup2 -o nsdelegate cgroup2 sys/fs/cgroup || fail "mount cgroup2"
-mount -t devtmpfs devtmpfs dev
 mkdir -p dev/pts dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts dev/pts
 mount -t tmpfs tmpfs dev/shm
 mount -t tmpfs tmpfs tmp
 mount -t tmpfs tmpfs run
 mkdir -p run/results
-mount --bind /results run/results
+mount --move /results run/results
 ip link set lo up 2>/dev/null
 
 echo "init: cgroup controllers: $(cat sys/fs/cgroup/cgroup.controllers)"
-echo "init: running the $STAGE checks in $REPO"
-chroot /newroot /bin/sh -c "cd '$REPO' && \
-    exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    HOME=/root PYTHONPATH='$REPO' PYTHONDONTWRITEBYTECODE=1 \
-    '$PYTHON' -m tests.cgroupv2.checks --stage '$STAGE' --junit /run/results/junit.xml" \
-    2>&1 | tee /results/output.log
-# The pipe hides the exit status; the host reads the JUnit report instead.
-
-sync
-umount /newroot/run/results /results 2>/dev/null
-poweroff -f
+if [ -n "$PYTEST" ]; then
+    echo "init: running pytest $PYTEST in $REPO"
+    RUN="-m pytest -q -p no:cacheprovider --junitxml /run/results/junit.xml $PYTEST"
+else
+    echo "init: running the $STAGE checks in $REPO"
+    RUN="-m tests.cgroupv2.checks --stage $STAGE --junit /run/results/junit.xml"
+fi
+# switch_root, not chroot: the overlay must become the mount namespace's real root.
+# (The initramfs can never be pivoted away from, only emptied and stepped over; in a
+# mere chroot, a container's pivot_root would look fine, but a process that later
+# joins its mount namespace with setns, like `exec`, would land in the initramfs.)
+# The pipe hides the exit status: the host reads the JUnit report instead.
+exec switch_root /newroot /bin/sh -c "cd '$REPO' && \
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root PYTHONPATH='$REPO' PYTHONDONTWRITEBYTECODE=1 '$PYTHON' $RUN \
+    2>&1 | /bin/busybox tee /run/results/output.log; \
+    sync; /bin/busybox umount /run/results; /bin/busybox poweroff -f"

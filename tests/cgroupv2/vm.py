@@ -148,16 +148,20 @@ def initramfs(kernel_dir: Path, path: Path) -> None:
 # ------------------------------------------------------------------ the VM
 
 
-def qemu_command(kernel_dir: Path, initrd: Path, results: Path, stage: str) -> list[str]:
+def qemu_command(kernel_dir: Path, initrd: Path, results: Path, stage: str,
+                 pytest: list[str]) -> list[str]:
     python = Path(sys.executable)  # the same interpreter (the venv's) runs the checks
-    for path in (REPO, python):
-        if " " in str(path):
+    for path in (REPO, python, *pytest):
+        if " " in str(path) or "," in str(path):
             raise SystemExit(f"{path}: the kernel command line cannot carry a space")
     share = "security_model=none,multidevs=remap"  # see README.md on multidevs=remap
+    params = f"wb.stage={stage} wb.repo={REPO} wb.python={python}"
+    if pytest:
+        params += f" wb.pytest={','.join(pytest)}"
     return [
         QEMU, "-accel", "tcg", "-m", "2048", "-smp", "2", "-nographic", "-no-reboot",
         "-kernel", str(kernel_dir / "vmlinuz"), "-initrd", str(initrd),
-        "-append", f"{KERNEL_ARGS} wb.stage={stage} wb.repo={REPO} wb.python={python}",
+        "-append", f"{KERNEL_ARGS} {params}",
         "-virtfs", f"local,path=/,mount_tag=host,readonly=on,{share}",
         "-virtfs", f"local,path={results},mount_tag=results,{share}",
     ]
@@ -213,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="stage2", help=f"one of {', '.join(checks.stages())}")
     parser.add_argument("--junit", type=Path, help="copy the VM's JUnit XML report here")
     parser.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds (default 600)")
+    parser.add_argument("--pytest", nargs="+", default=[], metavar="PATH",
+                        help="run these pytest tests in the VM instead of the stage's checks "
+                             "(slow: pytest alone takes seconds to import under TCG)")
     args = parser.parse_args(argv)
     if args.stage not in checks.stages():
         parser.error(f"no cgroup checks for {args.stage!r}; known: {', '.join(checks.stages())}")
@@ -234,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     results.mkdir(parents=True)
     initrd = CACHE / "initrd.cpio"
     initramfs(kernel_dir, initrd)
-    command = qemu_command(kernel_dir, initrd, results, args.stage)
+    command = qemu_command(kernel_dir, initrd, results, args.stage, args.pytest)
     print(" ".join(command), flush=True)
     booted = time.monotonic()
     code = boot(command, results / "console.log", args.timeout)
