@@ -64,8 +64,16 @@ mount -t cgroup2 -o nsdelegate cgroup2 sys/fs/cgroup || fail "mount cgroup2"
 mkdir -p dev/pts dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts dev/pts
 mount -t tmpfs tmpfs dev/shm
+# The repository may itself live under /tmp or /run (CI clones it wherever it likes):
+# keep it in sight when those two get a tmpfs of their own.
+case "$REPO" in
+    /tmp/*|/run/*) mkdir -p /repo && mount --bind ".$REPO" /repo || fail "keep $REPO" ;;
+esac
 mount -t tmpfs tmpfs tmp
 mount -t tmpfs tmpfs run
+case "$REPO" in
+    /tmp/*|/run/*) mkdir -p ".$REPO" && mount --move /repo ".$REPO" || fail "put back $REPO" ;;
+esac
 mkdir -p run/results
 mount --move /results run/results
 ip link set lo up 2>/dev/null
