@@ -425,9 +425,12 @@ def mounts_under(*dirs: Path) -> list[str]:
 
 
 def cgroup_dirs() -> dict[str, set[str]]:
-    """Our cgroups: directory -> pids in it, under /sys/fs/cgroup/*/whalebones/."""
+    """Our cgroups: directory -> pids in it, under /sys/fs/cgroup/*/whalebones/ (v1,
+    one tree per controller) and /sys/fs/cgroup/whalebones/ (pure v2, one tree)."""
     found: dict[str, set[str]] = {}
-    for top in CGROUP_ROOT.glob("*/whalebones"):
+    for top in [*CGROUP_ROOT.glob("*/whalebones"), CGROUP_ROOT / "whalebones"]:
+        if not top.is_dir():
+            continue
         for dirpath, _dirs, _files in os.walk(top):
             if dirpath == str(top):
                 continue
