@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
+from shared.terminal import copy_terminal
 from stages.stage2_libcontainer.libcontainer import (
     Container,
     ContainerError,
@@ -98,7 +99,7 @@ class NativeExecutor:
             if not fds:
                 raise ExecutorError("create: the container sent no terminal")
             proc = Process(pid=pid, master=fds[0])
-            self._copy_terminal(proc, io)
+            proc.threads = copy_terminal(proc.master, io.stdin, io.stdout)
             return proc
         stdio = self._open_stdio(io)
         try:
@@ -107,43 +108,6 @@ class NativeExecutor:
             for fd in {stdio.stdin, stdio.stdout, stdio.stderr}:
                 os.close(fd)
         return Process(pid=pid)
-
-    def _copy_terminal(self, proc: Process, io: IOConfig) -> None:
-        """Copy between the pty master and the FIFOs, as a shim does for a -t container."""
-        assert proc.master is not None
-        master = proc.master
-        out = os.open(io.stdout, os.O_WRONLY)
-
-        def output() -> None:
-            try:
-                while True:
-                    try:
-                        data = os.read(master, 65536)
-                    except OSError:  # EIO: every slave fd is closed, the process is gone
-                        break
-                    if not data:
-                        break
-                    os.write(out, data)
-            finally:
-                os.close(out)
-
-        threads = [threading.Thread(target=output, daemon=True)]
-        if io.stdin:
-            stdin = os.open(io.stdin, os.O_RDONLY)
-
-            def input_() -> None:
-                try:
-                    while data := os.read(stdin, 65536):
-                        os.write(master, data)
-                except OSError:
-                    pass
-                finally:
-                    os.close(stdin)
-
-            threads.append(threading.Thread(target=input_, daemon=True))
-        for t in threads:
-            t.start()
-        proc.threads = threads
 
     def _reap(self, cid: str, proc: Process, container: Container | None) -> None:
         """Wait for the process in a thread of its own; record how it ended."""

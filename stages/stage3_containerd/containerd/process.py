@@ -35,7 +35,6 @@ class Process:
     exited: threading.Event = field(default_factory=threading.Event)
     exit: Exit | None = None
     copiers: list[threading.Thread] = field(default_factory=list)
-    stdin_fd: int | None = None
 
     def watch(self, oom_check) -> None:  # type: ignore[no-untyped-def]
         def wait() -> None:
@@ -102,46 +101,6 @@ class ConsoleSocket:
             os.unlink(self.path)
         except FileNotFoundError:
             pass
-
-
-def copy_terminal(proc: Process, stdin: str | None, stdout: str) -> None:
-    """master -> stdout FIFO, stdin FIFO -> master, each in a thread."""
-    assert proc.master is not None
-    master = proc.master
-    out = os.open(stdout, os.O_WRONLY)
-
-    def output() -> None:
-        try:
-            while True:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:  # EIO: no slave left open, the process is gone
-                    break
-                if not data:
-                    break
-                os.write(out, data)
-        except OSError:
-            pass
-        finally:
-            os.close(out)
-
-    proc.copiers.append(threading.Thread(target=output, daemon=True))
-    if stdin:
-        fd = os.open(stdin, os.O_RDONLY)
-        proc.stdin_fd = fd
-
-        def input_() -> None:
-            try:
-                while data := os.read(fd, 65536):
-                    os.write(master, data)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
-
-        proc.copiers.append(threading.Thread(target=input_, daemon=True))
-    for t in proc.copiers:
-        t.start()
 
 
 class Reaper:

@@ -16,13 +16,13 @@ import threading
 
 import grpc
 
+from shared.terminal import copy_terminal
 from stages.stage2_libcontainer.libcontainer import cgroups
 from stages.stage3_containerd.containerd.containers import ContainerStore
 from stages.stage3_containerd.containerd.process import (
     ConsoleSocket,
     Process,
     Reaper,
-    copy_terminal,
 )
 from stages.stage3_containerd.containerd.runtime import (
     Runtime,
@@ -102,7 +102,7 @@ class TasksService(rpc.TasksServicer):
             run(stdio, console.path if console else None)
             if console is not None:
                 proc.master = console.receive()
-                copy_terminal(proc, stdin or None, stdout)
+                proc.copiers = copy_terminal(proc.master, stdin or None, stdout)
         finally:
             for fd in set(stdio):
                 os.close(fd)
