@@ -64,9 +64,13 @@ class Engine:
     exec_root: Path
     socket: Path
     process: subprocess.Popen[bytes]
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    # Processes of the engine besides the daemon (containerd), stopped after it.
+    # Processes of the engine besides the daemon (containerd), stopped after it, and
+    # how to start each again.
     helpers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    helper_commands: list[list[str]] = field(default_factory=list)
 
     @property
     def pid(self) -> int:
@@ -85,9 +89,32 @@ class Engine:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         return ""
 
+    def kill_daemon(self) -> None:
+        """kill -9 the daemon, as a crash would."""
+        self.process.kill()
+        self.process.wait()
+
+    def restart_daemon(self) -> None:
+        """Start the daemon again, as it was started, and wait until it answers."""
+        if self.process.poll() is None:
+            self.kill_daemon()
+        fresh = launch(self.name, self.ours, self.workdir, self.root, self.exec_root,
+                       self.socket, self.command, self.env)
+        self.process = fresh.process
+
+    def kill_helper(self, index: int = 0) -> None:
+        self.helpers[index].kill()
+        self.helpers[index].wait()
+
+    def restart_helper(self, index: int = 0) -> None:
+        """Start containerd (say) again with the same command line."""
+        if self.helpers[index].poll() is None:
+            self.kill_helper(index)
+        self.helpers[index] = start_helper(self.workdir, self.helper_commands[index])
+
     def stop(self) -> None:
         """SIGTERM by PID, SIGKILL after STOP_GRACE; then no process of it may be left."""
-        family = descendants(self.pid)
+        family = descendants(self.pid) | processes_of(self.workdir)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -125,7 +152,7 @@ class OurStage:
     def __init__(self, module: str) -> None:
         self.module = module
 
-    def start(self, name: str, workdir: Path) -> Engine:
+    def start(self, name: str, workdir: Path, daemon_args: tuple[str, ...] = ()) -> Engine:
         root, exec_root = workdir / "root", workdir / "exec"
         images = root / "images"
         images.mkdir(parents=True)
@@ -133,7 +160,7 @@ class OurStage:
                     what="build busybox:latest", env=repo_env())
         sock = workdir / "docker.sock"
         command = [sys.executable, "-m", self.module, "--root", str(root),
-                   "--exec-root", str(exec_root), "--host", f"unix://{sock}"]
+                   "--exec-root", str(exec_root), "--host", f"unix://{sock}", *daemon_args]
         return launch(name, True, workdir, root, exec_root, sock, command, env=repo_env())
 
 
@@ -141,25 +168,22 @@ class OurSplitStage(OurStage):
     """Stage 3 and later: containerd first (its own process, its own socket), then the
     daemon pointed at it. The runtime is $RUNTIME, else our bin/whalebones-runc."""
 
-    def start(self, name: str, workdir: Path) -> Engine:
+    def start(self, name: str, workdir: Path, daemon_args: tuple[str, ...] = ()) -> Engine:
         root, exec_root = workdir / "root", workdir / "exec"
         (root / "images").mkdir(parents=True)
         run_checked([sys.executable, "-m", "shared.images.busybox", "--root",
                      str(root / "images")], what="build busybox:latest", env=repo_env())
         containerd_sock = workdir / "containerd.sock"
         runtime = os.environ.get("RUNTIME") or str(REPO / "bin" / "whalebones-runc")
-        log = open(workdir / "containerd.log", "wb")  # noqa: SIM115 - the child keeps it
-        with log:
-            containerd = subprocess.Popen(
-                [sys.executable, "-m", f"{self.module}.containerd",
-                 "--address", f"unix://{containerd_sock}", "--root", str(root / "containerd"),
-                 "--state", str(exec_root / "containerd"), "--runtime", runtime],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=repo_env(), cwd=REPO,
-                start_new_session=True)
+        containerd_command = [
+            sys.executable, "-m", f"{self.module}.containerd",
+            "--address", f"unix://{containerd_sock}", "--root", str(root / "containerd"),
+            "--state", str(exec_root / "containerd"), "--runtime", runtime]
+        containerd = start_helper(workdir, containerd_command)
         sock = workdir / "docker.sock"
         command = [sys.executable, "-m", self.module, "--root", str(root),
                    "--exec-root", str(exec_root), "--host", f"unix://{sock}",
-                   "--containerd", f"unix://{containerd_sock}"]
+                   "--containerd", f"unix://{containerd_sock}", *daemon_args]
         try:
             engine = launch(name, True, workdir, root, exec_root, sock, command, env=repo_env())
         except BaseException:
@@ -167,7 +191,16 @@ class OurSplitStage(OurStage):
             containerd.wait()
             raise
         engine.helpers.append(containerd)
+        engine.helper_commands.append(containerd_command)
         return engine
+
+
+def start_helper(workdir: Path, command: list[str]) -> subprocess.Popen[bytes]:
+    """containerd: its own session, its log appended to workdir/containerd.log."""
+    log = open(workdir / "containerd.log", "ab")  # noqa: SIM115 - the child keeps it
+    with log:
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                env=repo_env(), cwd=REPO, start_new_session=True)
 
 
 class ReferenceDockerd:
@@ -194,6 +227,7 @@ ENGINES: dict[str, OurStage | ReferenceDockerd] = {
     "stage1": OurStage("stages.stage1_lxc"),
     "stage2": OurStage("stages.stage2_libcontainer"),
     "stage3": OurSplitStage("stages.stage3_containerd"),
+    "stage4": OurSplitStage("stages.stage4_shim"),
     "reference": ReferenceDockerd(),
 }
 
@@ -232,7 +266,7 @@ def launch(name: str, ours: bool, workdir: Path, root: Path, exec_root: Path, so
     with log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                    env=env, cwd=REPO, start_new_session=True)
-    engine = Engine(name, ours, workdir, root, exec_root, sock, process)
+    engine = Engine(name, ours, workdir, root, exec_root, sock, process, command, env)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -404,6 +438,27 @@ def descendants(pid: int) -> set[Proc]:
     return found
 
 
+def processes_of(workdir: Path) -> set[Proc]:
+    """Processes that name the engine's directory on their command line (a shim is
+    re-parented away from containerd, but its arguments say whose it is), and every
+    process below them (the containers)."""
+    needle = str(workdir).encode()
+    found: set[Proc] = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = Path(entry.path, "cmdline").read_bytes()
+        except OSError:
+            continue
+        if needle in cmdline:
+            proc = read_proc(int(entry.name))
+            if proc is not None:
+                found.add(proc)
+                found |= descendants(proc.pid)
+    return found
+
+
 def wait_gone(procs: set[Proc], deadline: float) -> list[Proc]:
     end = time.monotonic() + deadline
     while True:
@@ -450,7 +505,10 @@ class Snapshot:
 
 
 def snapshot(engine: Engine) -> Snapshot:
-    return Snapshot(frozenset(descendants(engine.pid)),
+    processes = descendants(engine.pid) | processes_of(engine.workdir)
+    for helper in engine.helpers:
+        processes |= descendants(helper.pid)
+    return Snapshot(frozenset(processes),
                     frozenset(mounts_under(engine.root, engine.exec_root)),
                     frozenset(cgroup_dirs()))
 
@@ -466,7 +524,9 @@ def leaks(engine: Engine, before: Snapshot, deadline: float = 5.0) -> list[str]:
     while True:
         now = snapshot(engine)
         found = []
-        processes = sorted(now.processes - before.processes, key=lambda p: p.pid)
+        engine_itself = {engine.pid, *(h.pid for h in engine.helpers)}  # maybe restarted
+        processes = sorted((p for p in now.processes - before.processes
+                            if p.pid not in engine_itself), key=lambda p: p.pid)
         if processes:
             found.append("processes below the daemon: " + ", ".join(
                 f"{p.pid} ({p.command})" for p in processes))

@@ -14,6 +14,7 @@ everyone waiting on `self._changed`.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import signal as signals
@@ -95,9 +96,16 @@ def parse_signal(value: str | int | None, default: int = signals.SIGKILL) -> int
 
 class Engine:
     def __init__(
-        self, executor: Executor, root: str, exec_root: str, stage: str, images: ImageStore
+        self,
+        executor: Executor,
+        root: str,
+        exec_root: str,
+        stage: str,
+        images: ImageStore,
+        live_restore: bool = False,
     ) -> None:
         self.executor = executor
+        self.live_restore = live_restore
         self.stage = stage
         self.images = images
         self.containers = ContainerStore(os.path.join(root, stage, "containers"))
@@ -115,14 +123,19 @@ class Engine:
     # ---------------------------------------------------------------- recovery
 
     def _recover(self) -> None:
-        """After a daemon restart: containers this era cannot keep are stopped for good.
+        """After a daemon restart: find the containers that ran, adopt or end them.
 
-        In the eras before live restore, a container's stdio pipes and its parent
-        were the daemon's; a new daemon cannot adopt it, so it cleans up whatever is
-        left (the executor kills the cgroup) and records the container as exited.
+        With live restore (stage 3 on, where containerd, not the daemon, is the
+        containers' parent and keeps their FIFOs open), a container the executor still
+        knows is adopted: the daemon reopens its FIFOs, appends to its log and waits
+        for its exit again. Otherwise, as in the eras before live restore, the new
+        daemon cleans up whatever is left (the executor kills the cgroup) and records
+        the container as exited.
         """
         for c in self.containers.all():
             if c.state.status in ("running", "paused", "restarting"):
+                if self.live_restore and self._adopt(c):
+                    continue
                 self._release(c)
                 c.state.status = "exited"
                 c.state.exit_code = 137 if not c.state.exit_code else c.state.exit_code
@@ -130,6 +143,57 @@ class Engine:
                 c.state.finished_at = time.time()
                 c.state.error = "the daemon restarted"
                 self.containers.save(c)
+
+    def _adopt(self, c: Container) -> bool:
+        """Reattach to a container that outlived the daemon; False if it did not."""
+        directory = os.path.join(self.exec_root, c.id)
+        try:
+            with open(os.path.join(directory, "spec.json")) as f:
+                spec = json.load(f)
+            pid = self.executor.restore(c.id)
+        except (OSError, ValueError, ExecutorError):
+            return False
+        paths = {s: os.path.join(directory, f"init-{s}") for s in ("stdin", "stdout", "stderr")}
+        io = IOConfig(
+            stdin=paths["stdin"] if os.path.exists(paths["stdin"]) else None,
+            stdout=paths["stdout"],
+            stderr=paths["stderr"] if os.path.exists(paths["stderr"]) else None,
+            terminal=c.config["Tty"],
+        )
+        try:
+            pio, log = self._streams(c, io)
+        except OSError:
+            return False
+        pio.start_copying()
+        self._live[c.id] = Live(io=pio, log=log, rootfs=self._rootfs_path(c), spec=spec)
+        c.state.pid = pid
+        threading.Thread(target=self._wait_exit, args=(c,), daemon=True).start()
+        return True
+
+    def _streams(self, c: Container, io: IOConfig) -> tuple[ProcessIO, logs.JsonFileLog]:
+        """The daemon's ends of a container's FIFOs, copied to its log and to whoever
+        is attached."""
+        log = logs.JsonFileLog(self.log_path(c))
+        out = self.output(c)
+        log_write = log.write
+
+        def sink(stream: str, data: bytes | None) -> None:
+            if data is not None:
+                log_write(stream, data)
+            out.publish(stream, data)
+
+        try:
+            pio = ProcessIO(io, sink, on_close_stdin=lambda: self._close_io(c.id, None))
+        except BaseException:
+            log.close()
+            raise
+        return pio, log
+
+    def _close_io(self, cid: str, exec_id: str | None) -> None:
+        try:
+            self.executor.close_io(cid, exec_id)
+        except ExecutorError:
+            pass  # the process has gone: nobody is left to read stdin
 
     def _release(self, c: Container) -> None:
         try:
@@ -301,16 +365,9 @@ class Engine:
                 stdin=c.config["OpenStdin"],
                 terminal=c.config["Tty"],
             )
-            log = logs.JsonFileLog(self.log_path(c))
-            out = self.output(c)
-            log_write = log.write
-
-            def sink(stream: str, data: bytes | None) -> None:
-                if data is not None:
-                    log_write(stream, data)
-                out.publish(stream, data)
-
-            pio = ProcessIO(io, sink)
+            with open(os.path.join(self.exec_root, c.id, "spec.json"), "w") as f:
+                json.dump(spec, f)  # for a daemon that restarts while it runs
+            pio, log = self._streams(c, io)
             try:
                 pid = self.executor.create(c.id, spec, io)
                 pio.start_copying()
@@ -570,7 +627,9 @@ class Engine:
                 stdin=bool(body.get("AttachStdin")),
                 terminal=terminal,
             )
-            ex.io = ProcessIO(io, ex.output.publish)
+            ex.io = ProcessIO(
+                io, ex.output.publish, on_close_stdin=lambda: self._close_io(c.id, ex.id)
+            )
             try:
                 ex.pid = self.executor.exec(c.id, ex.id, process, io)
             except ExecutorError as e:
@@ -615,10 +674,10 @@ class Engine:
             raise EngineError(str(e)) from None
 
     def shutdown(self) -> None:
-        """The daemon is stopping. In this era containers cannot outlive it (their
-        parent and their output pipes are the daemon's), so it stops them first, all
-        at once, each with its stop signal and grace period, as dockerd did."""
-        if not getattr(self.executor, "containers_outlive_daemon", False):
+        """The daemon is stopping. Unless live restore is on (and the executor keeps
+        containers alive without the daemon), it stops them first, all at once, each
+        with its stop signal and grace period, as dockerd does."""
+        if not self.live_restore:
             running = [c for c in self.containers.all() if c.state.running]
             threads = [
                 threading.Thread(target=self._stop_quietly, args=(c,)) for c in running

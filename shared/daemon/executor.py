@@ -112,6 +112,17 @@ class Executor(Protocol):
         state, mounts). Deleting an unknown container is not an error."""
         ...
 
+    def close_io(self, cid: str, exec_id: str | None = None) -> None:
+        """The daemon closed its end of the process's stdin FIFO: let the process read
+        EOF (an executor that keeps the FIFO open for a restarting daemon lets go)."""
+        ...
+
+    def restore(self, cid: str) -> int:
+        """The daemon restarted (live restore): does the container still exist here?
+        Returns its pid (its status may be exited already: `wait` tells), or raises
+        NotFoundError where containers cannot outlive the daemon."""
+        ...
+
     def close(self) -> None:
         """The daemon is shutting down: let go of connections, keep containers alone."""
         ...

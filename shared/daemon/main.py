@@ -29,6 +29,11 @@ def parse_args(
     p.add_argument("-H", "--host", default=DEFAULT_HOST, help="API socket, unix:///path")
     p.add_argument("--pidfile", help="write the daemon's pid here")
     p.add_argument("-D", "--debug", action="store_true", help="log every request")
+    p.add_argument(
+        "--live-restore",
+        action="store_true",
+        help="keep containers running while the daemon is down (stage 3 on)",
+    )
     if add_arguments is not None:
         add_arguments(p)  # what only this stage's daemon takes
     return p.parse_args(argv)
@@ -58,7 +63,10 @@ def run(
             f.write(str(os.getpid()))
     executor = make_executor(args)
     images = ImageStore(os.path.join(args.root, "images"))
-    engine = Engine(executor, args.root, args.exec_root, stage, images)
+    if args.live_restore and not getattr(executor, "containers_outlive_daemon", False):
+        raise SystemExit(f"--live-restore: the {executor.name} executor's containers "
+                         "cannot outlive the daemon (their parent and pipes are its own)")
+    engine = Engine(executor, args.root, args.exec_root, stage, images, args.live_restore)
     logging.getLogger("whalebones").info(
         "%s daemon (executor %s) listening on %s", stage, executor.name, args.host
     )

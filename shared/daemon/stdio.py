@@ -86,9 +86,15 @@ class ProcessIO:
     The sink gets (stream, data) for each chunk and (stream, None) at each stream's end.
     """
 
-    def __init__(self, io: IOConfig, sink: Callable[[str, bytes | None], None]) -> None:
+    def __init__(
+        self,
+        io: IOConfig,
+        sink: Callable[[str, bytes | None], None],
+        on_close_stdin: Callable[[], None] | None = None,
+    ) -> None:
         self.io = io
         self._sink = sink
+        self._on_close_stdin = on_close_stdin  # tell the executor (its CloseIO)
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._read_fds: dict[str, int] = {}
@@ -141,6 +147,8 @@ class ProcessIO:
             fd, self._stdin_fd = self._stdin_fd, None
         if fd is not None:
             os.close(fd)
+            if self._on_close_stdin is not None:
+                self._on_close_stdin()
 
     def wait_drained(self, timeout: float = 5.0) -> None:
         """Wait until every output stream has reached EOF (the copies are complete)."""

@@ -8,6 +8,7 @@ sleeps in it, as dockerd's goroutine waits on containerd's exit event.
 from __future__ import annotations
 
 import json
+import time
 
 import grpc
 
@@ -18,8 +19,15 @@ from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
 NAMESPACE = "whalebones"
 
 
+class Unavailable(ExecutorError):
+    """containerd does not answer (down, or restarting)."""
+
+
 class ContainerdExecutor:
     name = "containerd"
+    # containerd, not the daemon, is the containers' parent and holds their FIFOs open.
+    containers_outlive_daemon = True
+    containers_outlive_containerd = False  # stage 4's shims change that
 
     def __init__(self, address: str, namespace: str = NAMESPACE) -> None:
         self.address = address
@@ -38,7 +46,7 @@ class ContainerdExecutor:
             if code == grpc.StatusCode.NOT_FOUND:
                 raise NotFoundError(details) from None
             if code == grpc.StatusCode.UNAVAILABLE:
-                raise ExecutorError(
+                raise Unavailable(
                     f"{what}: containerd at {self.address} is unavailable"
                 ) from None
             raise ExecutorError(details or f"{what}: {code.name}") from None
@@ -71,7 +79,17 @@ class ContainerdExecutor:
 
     def wait(self, cid: str, exec_id: str | None = None) -> ExitStatus:
         request = pb.TaskRequest(id=cid, exec_id=exec_id or "")
-        r = self._call(self.tasks.Wait, request, "wait", wait_for_ready=True)
+        while True:
+            try:
+                r = self._call(self.tasks.Wait, request, "wait", wait_for_ready=True)
+                break
+            except Unavailable:
+                # containerd went away in the middle of the wait. In stage 3 the
+                # container went with it; from stage 4 on it lives on in its shim, and
+                # the next containerd will answer for it: wait for that one.
+                if not self.containers_outlive_containerd:
+                    raise
+                time.sleep(0.2)
         return ExitStatus(code=r.exit_status, exited_at=r.exited_at, oom_killed=r.oom_killed)
 
     def kill(self, cid: str, signal: int, all: bool = False, exec_id: str | None = None) -> None:
@@ -96,6 +114,12 @@ class ContainerdExecutor:
             "exec",
         )
         return reply.pid
+
+    def close_io(self, cid: str, exec_id: str | None = None) -> None:
+        self._call(self.tasks.CloseIO, pb.TaskRequest(id=cid, exec_id=exec_id or ""), "close io")
+
+    def restore(self, cid: str) -> int:
+        return self._call(self.tasks.State, pb.TaskRequest(id=cid), "restore").pid
 
     def resize(self, cid: str, exec_id: str | None, height: int, width: int) -> None:
         self._call(

@@ -1,12 +1,15 @@
-"""A process containerd watches: the container's init, or an exec.
+"""A process a task watches: the container's init, or an exec.
 
-containerd is a child subreaper, so when `runc create` exits, the container's init
-(orphaned by it) is re-parented to containerd, which can then waitpid() it like its
-own child. One thread per process does exactly that: in this era containerd *is*
-every container's parent, which is also why its death is theirs (stage 4 fixes it).
+Whoever watches is a child subreaper (containerd in stage 3, the shim in stage 4), so
+when `runc create` exits, the container's init (orphaned by it) is re-parented to the
+watcher, which can then waitpid() it like its own child. One thread per process does
+exactly that.
 
-With a terminal, the runtime hands containerd the pty master through the console
-socket, and containerd copies between it and the daemon's FIFOs.
+With a terminal, the runtime hands the watcher the pty master through the console
+socket, and the watcher copies between it and the daemon's FIFOs.
+
+Plain classes, no dataclasses: stage 4 runs this code once per container in a shim,
+where every imported module is resident memory paid a hundred times over.
 """
 
 from __future__ import annotations
@@ -18,30 +21,39 @@ import struct
 import termios
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 
-@dataclass
 class Exit:
-    status: int
-    exited_at: float
-    oom_killed: bool = False
+    __slots__ = ("status", "exited_at", "oom_killed")
+
+    def __init__(self, status: int, exited_at: float, oom_killed: bool = False) -> None:
+        self.status = status  # 128 + N when killed by signal N
+        self.exited_at = exited_at
+        self.oom_killed = oom_killed
 
 
-@dataclass
 class Process:
-    pid: int = 0
-    master: int | None = None
-    exited: threading.Event = field(default_factory=threading.Event)
-    exit: Exit | None = None
-    copiers: list[threading.Thread] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.pid = 0
+        self.master: int | None = None
+        self.exited = threading.Event()
+        self.exit: Exit | None = None
+        self.copiers: list[threading.Thread] = []
+        # Extra fds on the daemon's FIFOs that keep them open while the process lives
+        # (see task.open_stdio): stdin's is released by close_io(), the rest at the exit.
+        self.keep_stdin: int | None = None
+        self.keep_output: list[int] = []
 
-    def watch(self, oom_check) -> None:  # type: ignore[no-untyped-def]
+    def watch(self, on_exit: Callable[[Process, int], Exit]) -> None:
+        """Wait for the process in a thread of its own; `on_exit(self, status)` makes
+        the Exit record (it may look at the cgroup, or write the status to disk)."""
+
         def wait() -> None:
             try:
                 _, status = os.waitpid(self.pid, 0)
                 code = os.waitstatus_to_exitcode(status)
-            except ChildProcessError:  # not our child (a containerd restart): poll
+            except ChildProcessError:  # not our child: poll until it is gone
                 while os.path.exists(f"/proc/{self.pid}"):
                     time.sleep(0.1)
                 code = 255
@@ -52,10 +64,21 @@ class Process:
             if self.master is not None:
                 os.close(self.master)
                 self.master = None
-            self.exit = Exit(code, time.time(), oom_check())
+            self.close_io()
+            for fd in self.keep_output:
+                os.close(fd)
+            self.keep_output = []
+            self.exit = on_exit(self, code)
             self.exited.set()
 
         threading.Thread(target=wait, name=f"wait-{self.pid}", daemon=True).start()
+
+    def close_io(self) -> None:
+        """The client is done writing: once the daemon's end is closed too, the
+        process reads EOF (docker's CloseIO)."""
+        fd, self.keep_stdin = self.keep_stdin, None
+        if fd is not None:
+            os.close(fd)
 
     def resize(self, height: int, width: int) -> None:
         if self.master is None:
@@ -106,10 +129,10 @@ class ConsoleSocket:
 class Reaper:
     """Reap the orphans nobody else waits for.
 
-    Being a subreaper has a price: *every* orphan below containerd becomes its child,
-    not only the containers' inits. A runtime's helper process that outlives its
-    parent (an exec that failed before its execve, say) ends up here as a zombie, and
-    a zombie in a container's pid namespace keeps the container's cgroup busy. So a
+    Being a subreaper has a price: *every* orphan below us becomes our child, not
+    only the containers' inits. A runtime's helper process that outlives its parent
+    (an exec that failed before its execve, say) ends up here as a zombie, and a
+    zombie in a container's pid namespace keeps the container's cgroup busy. So a
     thread looks for zombie children every half second and reaps those that are
     neither a watched process (its own thread reaps it, with its status) nor a
     runtime call in flight (subprocess must get that status itself). Never
@@ -123,18 +146,17 @@ class Reaper:
         threading.Thread(target=self._loop, name="reaper", daemon=True).start()
 
     def _loop(self) -> None:
-        me = os.getpid()
         seen: dict[int, int] = {}  # zombie -> how many scans it has been one
         while True:
             time.sleep(0.5)
             with self._lock:
                 keep = self.watched | self.calls
-            zombies = [pid for pid in zombie_children(me) if pid not in keep]
+            zombies = [pid for pid in zombie_children() if pid not in keep]
             seen = {pid: seen.get(pid, 0) + 1 for pid in zombies}
             for pid, scans in seen.items():
                 # A process that exits the moment it starts is a zombie here before
-                # the Tasks service has read its pid file and started watching it:
-                # only a zombie that stays unclaimed for a few scans is a stray.
+                # its pid file has been read and its watcher started: only a zombie
+                # that stays unclaimed for a few scans is a stray.
                 if scans >= 4:
                     try:
                         os.waitpid(pid, os.WNOHANG)
@@ -142,16 +164,22 @@ class Reaper:
                         pass
 
 
-def zombie_children(parent: int) -> list[int]:
+def zombie_children() -> list[int]:
+    """Our children that have exited and wait to be reaped. The kernel lists each
+    thread's children in /proc/self/task/<tid>/children: a handful of small reads,
+    not a scan of every process on the host."""
     found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
+    for tid in os.listdir("/proc/self/task"):
         try:
-            with open(f"/proc/{name}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/self/task/{tid}/children") as f:
+                children = f.read().split()
         except OSError:
             continue
-        if fields[0] == "Z" and int(fields[1]) == parent:
-            found.append(int(name))
+        for pid in children:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        found.append(int(pid))
+            except OSError:
+                continue
     return found

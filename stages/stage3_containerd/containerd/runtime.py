@@ -11,18 +11,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass
 
 
 class RuntimeError_(Exception):
     """The runtime refused; the message is its own."""
 
 
-@dataclass
 class Runtime:
-    binary: str
-    root: str  # the runtime's state (`runc --root`)
-    calls: set[int] | None = None  # pids of runtime calls in flight (see process.Reaper)
+    def __init__(self, binary: str, root: str, calls: set[int] | None = None) -> None:
+        self.binary = binary
+        self.root = root  # the runtime's state (`runc --root`)
+        self.calls = calls  # pids of runtime calls in flight (see process.Reaper)
 
     def _run(self, args: list[str], log: str, stdio: tuple[int, int, int] | None = None) -> str:
         command = [self.binary, "--root", self.root, "--log", log, "--log-format", "json", *args]

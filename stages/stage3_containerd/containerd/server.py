@@ -33,8 +33,15 @@ def namespace(context: grpc.ServicerContext) -> str:
     return DEFAULT_NAMESPACE
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m stages.stage3_containerd.containerd")
+def main(
+    argv: list[str] | None = None,
+    make_tasks=None,  # type: ignore[no-untyped-def]
+    subreaper: bool = True,
+    prog: str = "python -m stages.stage3_containerd.containerd",
+) -> None:
+    """Serve containerd's API. Stage 4 reuses this with its own Tasks service
+    (`make_tasks(store, state, runtime)`) and without being a subreaper."""
+    p = argparse.ArgumentParser(prog=prog)
     p.add_argument("--address", default="unix:///run/whalebones/containerd.sock")
     p.add_argument("--root", default="/var/lib/whalebones/containerd")
     p.add_argument("--state", default="/run/whalebones/containerd")
@@ -54,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     from stages.stage3_containerd.containerd.tasks import TasksService
     from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
 
-    set_child_subreaper()
+    if subreaper:
+        set_child_subreaper()
     for d in (args.root, args.state):
         os.makedirs(d, mode=0o711, exist_ok=True)
     path = args.address.removeprefix("unix://")
@@ -62,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     if os.path.exists(path):
         os.unlink(path)
     store = ContainerStore(args.root)
-    tasks = TasksService(store, args.state, args.runtime)
+    tasks = (make_tasks or TasksService)(store, args.state, args.runtime)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=MAX_WORKERS))
     rpc.add_ContainersServicer_to_server(ContainersService(store), server)
     rpc.add_TasksServicer_to_server(tasks, server)

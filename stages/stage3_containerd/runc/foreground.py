@@ -64,8 +64,9 @@ class Terminal:
         os.close(self.master)
 
 
-def wait(pid: int, terminal: Terminal | None = None) -> int:
-    """Wait for our child `pid`, forwarding signals to it; its exit code."""
+def forward_signals(pid: int, terminal: Terminal | None = None) -> None:
+    """From now on, signals sent to us go to `pid`. Call it before the process may
+    run the user's program: a signal that came between the two would kill runc."""
 
     def forward(sig: int, _frame: object) -> None:
         try:
@@ -77,6 +78,11 @@ def wait(pid: int, terminal: Terminal | None = None) -> int:
         signal.signal(sig, forward)
     if terminal is not None:
         signal.signal(signal.SIGWINCH, lambda _sig, _frame: terminal.resize())
+
+
+def wait(pid: int, terminal: Terminal | None = None) -> int:
+    """Wait for our child `pid`, forwarding signals to it; its exit code."""
+    forward_signals(pid, terminal)
     # As a subreaper we may be handed other orphans of the container: reap them too.
     while True:
         reaped, status = os.waitpid(-1, 0)

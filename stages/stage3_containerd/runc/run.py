@@ -45,6 +45,7 @@ def main(argv: list[str], rt: Runtime) -> int:
         if container.spec["process"].get("terminal"):
             terminal = foreground.Terminal(receive(ours)[1])
         ours.close()
+        foreground.forward_signals(container.pid, terminal)
         container.start()
         code = foreground.wait(container.pid, terminal)
     finally:

@@ -1,0 +1,3 @@
+from stages.stage4_shim.daemon import run
+
+run()

@@ -1,0 +1,5 @@
+import sys
+
+from stages.stage4_shim.shim.main import main
+
+sys.exit(main())
