@@ -16,7 +16,7 @@ CGROUP_V2_STAGE ?= stage2
 PYTEST_ARGS ?=
 # The engines the behaviour suite runs against in `make test`; RUNTIME=runc makes
 # stage 3's containerd use Debian's runc instead of ours.
-ENGINES ?= stage2,stage3
+ENGINES ?= stage2,stage3,stage4
 export RUNTIME
 
 .PHONY: help deps-run deps-test deps-lxc deps-cgroup-v2 venv images stage-1 stage-2 stage-3 \

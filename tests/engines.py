@@ -110,7 +110,14 @@ class Engine:
         """Start containerd (say) again with the same command line."""
         if self.helpers[index].poll() is None:
             self.kill_helper(index)
-        self.helpers[index] = start_helper(self.workdir, self.helper_commands[index])
+        command = self.helper_commands[index]
+        self.helpers[index] = start_helper(self.workdir, command)
+        address = command[command.index("--address") + 1].removeprefix("unix://")
+        deadline = time.monotonic() + START_TIMEOUT
+        while not accepts(address):
+            if self.helpers[index].poll() is not None or time.monotonic() > deadline:
+                raise EngineError(f"{self.name}: {command[2]} did not start again")
+            time.sleep(0.05)
 
     def stop(self) -> None:
         """SIGTERM by PID, SIGKILL after STOP_GRACE; then no process of it may be left."""
@@ -278,6 +285,16 @@ def launch(name: str, ours: bool, workdir: Path, root: Path, exec_root: Path, so
     engine.stop()
     raise EngineError(f"{name}: no answer to GET /_ping on {sock} after {START_TIMEOUT} s:\n"
                       f"{engine.log_tail()}")
+
+
+def accepts(path: str) -> bool:
+    """Whether something listens on the unix socket at `path`."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(path)
+            return True
+        except OSError:
+            return False
 
 
 def ping(sock: Path) -> bool:

@@ -17,6 +17,7 @@ from stages.stage3_containerd.proto import containerd_pb2 as pb
 from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
 
 NAMESPACE = "whalebones"
+READY_TIMEOUT = 3.0  # seconds a call waits for an unreachable containerd to come back
 
 
 class Unavailable(ExecutorError):
@@ -31,18 +32,37 @@ class ContainerdExecutor:
 
     def __init__(self, address: str, namespace: str = NAMESPACE) -> None:
         self.address = address
-        self.channel = grpc.insecure_channel(address)
+        # gRPC backs off between reconnection attempts, up to two minutes by default:
+        # a containerd that restarts should be found again within a second.
+        self.channel = grpc.insecure_channel(
+            address,
+            options=[
+                ("grpc.initial_reconnect_backoff_ms", 100),
+                ("grpc.min_reconnect_backoff_ms", 100),
+                ("grpc.max_reconnect_backoff_ms", 1000),
+            ],
+        )
         self.containers = rpc.ContainersStub(self.channel)
         self.tasks = rpc.TasksStub(self.channel)
         self.metadata = (("containerd-namespace", namespace),)
 
     def _call(self, method, request, what: str, wait_for_ready: bool = False):  # type: ignore[no-untyped-def]
-        # Only Wait waits for containerd to be (back) up: every other call fails fast
-        # with "unavailable" when it is down, rather than hang the API.
+        # Only Wait waits for containerd to be (back) up for as long as it takes; every
+        # other call gives it a few seconds (a containerd that is restarting) and then
+        # fails with "unavailable", rather than hang the API.
         try:
-            return method(request, metadata=self.metadata, wait_for_ready=wait_for_ready)
+            try:
+                return method(request, metadata=self.metadata, wait_for_ready=wait_for_ready)
+            except grpc.RpcError as e:
+                if wait_for_ready or e.code() != grpc.StatusCode.UNAVAILABLE:
+                    raise
+                return method(
+                    request, metadata=self.metadata, wait_for_ready=True, timeout=READY_TIMEOUT
+                )
         except grpc.RpcError as e:
             code, details = e.code(), e.details()
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED and not wait_for_ready:
+                code = grpc.StatusCode.UNAVAILABLE
             if code == grpc.StatusCode.NOT_FOUND:
                 raise NotFoundError(details) from None
             if code == grpc.StatusCode.UNAVAILABLE:
