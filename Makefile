@@ -1,7 +1,7 @@
 # Whalebones: Docker's engine, era by era.
 #   make stage-4 && ./run busybox sh     start a stage, open a shell in a container
 #   make test                            set everything up and run the tests
-#   make test-cgroup-v2                  stage 2's limits on pure cgroup v2, in a small VM
+#   make test-cgroup-v2                  stages 2 and 4's limits on pure cgroup v2, in a small VM
 SHELL := /bin/bash
 PY := .venv/bin/python
 IMAGES_ROOT := /var/lib/whalebones/images
@@ -12,7 +12,7 @@ APT_TEST := $(APT_RUN) docker.io runc crun lxc docker-registry skopeo apache2-ut
 APT_LXC := lxc  # stage 1 drives LXC's tools
 # make test-cgroup-v2 boots a VM (Debian's kernel is fetched by the test, not installed)
 APT_CGROUP_V2 := qemu-system-x86 busybox-static
-CGROUP_V2_STAGE ?= stage2
+CGROUP_V2_STAGES ?= stage2 stage4
 PYTEST_ARGS ?=
 # The engines the behaviour suite runs against in `make test`; RUNTIME=runc makes
 # stage 3's containerd use Debian's runc instead of ours.
@@ -82,7 +82,9 @@ test-reference: deps-test venv
 # machine's controllers are all on v1). On a pure-v2 host they also run natively:
 # PYTHONPATH=. .venv/bin/python -m tests.cgroupv2.checks
 test-cgroup-v2: deps-cgroup-v2 venv
-	PYTHONPATH=$(CURDIR) $(PY) -m tests.cgroupv2.vm --stage $(CGROUP_V2_STAGE)
+	@for stage in $(CGROUP_V2_STAGES); do \
+	  PYTHONPATH=$(CURDIR) $(PY) -m tests.cgroupv2.vm --stage $$stage || exit 1; \
+	done
 
 bench: deps-test venv images
 	PYTHONPATH=$(CURDIR) $(PY) -m tests.bench

@@ -55,6 +55,7 @@ class Session:
         for applet in APPLETS:
             (self.rootfs / "bin" / applet).symlink_to("busybox")
         self._engine: engines.Engine | None = None
+        self.engine_name = "stage2"  # which stage's daemon the docker_* checks drive
         self.daemon_cgroups: list[str] = []  # every cgroup the daemon's containers had
 
     # ------------------------------------------------------------ the library
@@ -104,7 +105,7 @@ class Session:
         if self._engine is None:
             # Python under emulation starts ~17x slower than on the host.
             engines.START_TIMEOUT = 180.0
-            self._engine = self.stack.enter_context(engines.start_engine("stage2"))
+            self._engine = self.stack.enter_context(engines.start_engine(self.engine_name))
         return subprocess.run([engines.DOCKER_CLI, "-H", self._engine.host, *args],
                               capture_output=True, text=True, timeout=timeout)
 
