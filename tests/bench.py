@@ -24,6 +24,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from tests.bench_pull import bench_pull
+from tests.bench_scale import bench_scale
 from tests.engines import REPO, start_engine
 
 RESULTS = REPO / ".bench" / "results.json"
@@ -67,12 +68,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--only", help="comma-separated subset of contenders")
     parser.add_argument("--pull-runs", type=int, default=3, help="runs of each 50 MB pull")
+    parser.add_argument("--scale", type=int, default=100, help="detached containers at once")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     wanted = lambda name: only is None or name in only  # noqa: E731
     results: dict[str, float] = {}
     notes: dict[str, str] = {}
     pulls: dict[str, float] = {}
+    scaled: dict[str, dict] = {}
 
     with ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="wb-bench-"))
@@ -96,12 +99,14 @@ def main() -> int:
                            "-f", str(conf), "--", "/bin/true"], args.runs,
             )
 
-        if wanted("stage2"):
-            engine = stack.enter_context(start_engine("stage2"))
-            env = {**os.environ, "WHALEBONES_HOST": f"unix://{engine.socket}"}
-            results["stage2 ./run busybox true"] = median_ms(
-                lambda i: [str(REPO / "run"), "busybox", "true"], args.runs, env
-            )
+        for stage in ("stage2", "stage3", "stage4"):
+            if wanted(stage):
+                engine = stack.enter_context(start_engine(stage))
+                env = {**os.environ, "WHALEBONES_HOST": f"unix://{engine.socket}"}
+                results[f"{stage} ./run busybox true"] = median_ms(
+                    lambda i: [str(REPO / "run"), "busybox", "true"], args.runs, env
+                )
+                engine.stop()  # one engine at a time: a fair share of the 2 cores
 
         if shutil.which("runc") and (wanted("runc") or wanted("crun")):
             bundle = workdir / "bundle"
@@ -111,6 +116,12 @@ def main() -> int:
                 results["runc run (bundle)"] = median_ms(
                     lambda i: ["runc", "--root", str(workdir / "runc"), "run",
                                "--bundle", str(bundle), f"wb-bench-{i}"],
+                    args.runs,
+                )
+                results["whalebones-runc run (bundle)"] = median_ms(
+                    lambda i: [str(REPO / "bin" / "whalebones-runc"), "--root",
+                               str(workdir / "wb-runc"), "run", "--bundle", str(bundle),
+                               f"wb-bench-{i}"],
                     args.runs,
                 )
             if shutil.which("crun") and wanted("crun"):
@@ -133,6 +144,9 @@ def main() -> int:
                 args.runs,
             )
 
+        if wanted("scale") and args.scale:
+            scaled = bench_scale(stack, args.scale, shutil.which("dockerd") is not None)
+
         if wanted("pull"):
             pulls, pull_notes = bench_pull(stack, workdir, args.pull_runs)
             notes.update(pull_notes)
@@ -148,6 +162,14 @@ def main() -> int:
                                    "baseline": "docker run --rm --network none",
                                    "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
                                   indent=2))
+    if scaled:
+        print(f"\n{args.scale} detached sleep containers, started one after another")
+        keys = list(next(iter(scaled.values())))
+        print(f"{'':32}" + "".join(f"{name:>12}" for name in scaled))
+        for key in keys:
+            print(f"{key:32}" + "".join(f"{str(r.get(key, '-')):>12}" for r in scaled.values()))
+        RESULTS.write_text(json.dumps({**json.loads(RESULTS.read_text()), "scale": scaled},
+                                      indent=2))
     if wanted("pull") and pulls:
         print(f"\npull of a 50 MB image from a local docker-registry, median of {args.pull_runs}")
         for name, ms in pulls.items():
