@@ -50,10 +50,14 @@ deps-cgroup-v2:
 	@[ -x $(PY) ] || /usr/bin/python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
-	$(PY) -m stages.stage3_containerd.proto.build
 	@touch $@
 
-venv: deps-run .venv/.installed
+# The gRPC code is generated from the .proto (never committed), again when it changes.
+PROTO := stages/stage3_containerd/proto/containerd.proto
+$(PROTO:.proto=_pb2.py): $(PROTO) .venv/.installed
+	$(PY) -m stages.stage3_containerd.proto.build
+
+venv: deps-run .venv/.installed $(PROTO:.proto=_pb2.py)
 
 images: venv
 	@PYTHONPATH=$(CURDIR) $(PY) -m shared.images.busybox --root $(IMAGES_ROOT)

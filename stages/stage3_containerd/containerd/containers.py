@@ -11,6 +11,7 @@ import threading
 
 import grpc
 
+from stages.stage3_containerd.containerd.events import Exchange
 from stages.stage3_containerd.containerd.server import namespace
 from stages.stage3_containerd.proto import containerd_pb2 as pb
 from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
@@ -54,8 +55,9 @@ class ContainerStore:
 
 
 class ContainersService(rpc.ContainersServicer):
-    def __init__(self, store: ContainerStore) -> None:
+    def __init__(self, store: ContainerStore, events: Exchange) -> None:
         self.store = store
+        self.events = events
 
     def Create(self, request: pb.Container, context: grpc.ServicerContext) -> pb.Container:
         ns = namespace(context)
@@ -65,6 +67,16 @@ class ContainersService(rpc.ContainersServicer):
                     grpc.StatusCode.ALREADY_EXISTS, f"container {request.id}: already exists"
                 )
             self.store.put(ns, request)
+        self.events.publish(ns, "/containers/create", id=request.id)
+        return request
+
+    def Update(self, request: pb.Container, context: grpc.ServicerContext) -> pb.Container:
+        ns = namespace(context)
+        with self.store._lock:
+            if self.store.get(ns, request.id) is None:
+                context.abort(grpc.StatusCode.NOT_FOUND, f"container {request.id}: not found")
+            self.store.put(ns, request)  # a new spec reaches the next task, not a running one
+        self.events.publish(ns, "/containers/update", id=request.id)
         return request
 
     def Get(self, request: pb.ContainerRequest, context: grpc.ServicerContext) -> pb.Container:
@@ -77,6 +89,8 @@ class ContainersService(rpc.ContainersServicer):
         return pb.ListContainersResponse(containers=self.store.list(namespace(context)))
 
     def Delete(self, request: pb.ContainerRequest, context: grpc.ServicerContext) -> pb.Empty:
-        if not self.store.delete(namespace(context), request.id):
+        ns = namespace(context)
+        if not self.store.delete(ns, request.id):
             context.abort(grpc.StatusCode.NOT_FOUND, f"container {request.id}: not found")
+        self.events.publish(ns, "/containers/delete", id=request.id)
         return pb.Empty()

@@ -40,7 +40,7 @@ def main(
     prog: str = "python -m stages.stage3_containerd.containerd",
 ) -> None:
     """Serve containerd's API. Stage 4 reuses this with its own Tasks service
-    (`make_tasks(store, state, runtime)`) and without being a subreaper."""
+    (`make_tasks(store, state, runtime, events)`) and without being a subreaper."""
     p = argparse.ArgumentParser(prog=prog)
     p.add_argument("--address", default="unix:///run/whalebones/containerd.sock")
     p.add_argument("--root", default="/var/lib/whalebones/containerd")
@@ -58,6 +58,7 @@ def main(
 
     from stages.stage2_libcontainer.libcontainer import set_child_subreaper
     from stages.stage3_containerd.containerd.containers import ContainersService, ContainerStore
+    from stages.stage3_containerd.containerd.events import EventsService, Exchange
     from stages.stage3_containerd.containerd.tasks import TasksService
     from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
 
@@ -70,10 +71,12 @@ def main(
     if os.path.exists(path):
         os.unlink(path)
     store = ContainerStore(args.root)
-    tasks = (make_tasks or TasksService)(store, args.state, args.runtime)
+    events = Exchange()
+    tasks = (make_tasks or TasksService)(store, args.state, args.runtime, events)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=MAX_WORKERS))
-    rpc.add_ContainersServicer_to_server(ContainersService(store), server)
+    rpc.add_ContainersServicer_to_server(ContainersService(store, events), server)
     rpc.add_TasksServicer_to_server(tasks, server)
+    rpc.add_EventsServicer_to_server(EventsService(events), server)
     old = os.umask(0o117)
     server.add_insecure_port(args.address)
     server.start()

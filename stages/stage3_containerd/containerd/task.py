@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 
@@ -93,6 +94,9 @@ class Task:
         self._on_exit = on_exit
         self.processes: dict[str, Process] = {}  # "" is the init
         self.started = False
+        # Held while starting: an init that exits at once must not be reported as
+        # exited before it has been reported as started (see start and _exited).
+        self._lifecycle = threading.Lock()
 
     @property
     def log(self) -> str:
@@ -143,7 +147,8 @@ class Task:
     def _exited(self, exec_id: str, code: int) -> Exit:
         e = Exit(code, time.time(), self._oom_killed() if not exec_id else False)
         if self._on_exit is not None:
-            self._on_exit(exec_id, e)
+            with self._lifecycle:
+                self._on_exit(exec_id, e)
         return e
 
     # ------------------------------------------------------------ the verbs
@@ -159,12 +164,15 @@ class Task:
         )
         return proc.pid
 
-    def start(self) -> None:
-        try:
-            self.runtime.start(self.id, self.log)
-        except RuntimeError_ as e:
-            raise TaskError(str(e)) from None
-        self.started = True
+    def start(self, on_started: Callable[[], None] | None = None) -> None:
+        with self._lifecycle:
+            try:
+                self.runtime.start(self.id, self.log)
+            except RuntimeError_ as e:
+                raise TaskError(str(e)) from None
+            self.started = True
+            if on_started is not None:
+                on_started()
 
     def wait(self, exec_id: str = "") -> Exit:
         proc = self.process(exec_id)

@@ -19,6 +19,7 @@ import grpc
 
 from stages.stage2_libcontainer.libcontainer import cgroups
 from stages.stage3_containerd.containerd.containers import ContainerStore
+from stages.stage3_containerd.containerd.events import Exchange
 from stages.stage3_containerd.containerd.process import Exit, Reaper
 from stages.stage3_containerd.containerd.runtime import Runtime
 from stages.stage3_containerd.containerd.server import namespace
@@ -65,6 +66,12 @@ def grpc_errors(context: grpc.ServicerContext) -> Iterator[None]:
         context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
 
 
+def publish_exit(events: Exchange, ns: str, cid: str, exec_id: str, e: Exit) -> None:
+    if e.oom_killed:
+        events.publish(ns, "/tasks/oom", id=cid)
+    events.publish(ns, "/tasks/exit", id=cid, exec_id=exec_id, exit_status=e.status)
+
+
 def write_bundle(bundle: str, spec: dict) -> None:
     os.makedirs(bundle, mode=0o711, exist_ok=True)
     with open(os.path.join(bundle, "config.json"), "w") as f:
@@ -72,8 +79,9 @@ def write_bundle(bundle: str, spec: dict) -> None:
 
 
 class TasksService(rpc.TasksServicer):
-    def __init__(self, store: ContainerStore, state: str, runtime: str) -> None:
+    def __init__(self, store: ContainerStore, state: str, runtime: str, events: Exchange) -> None:
         self.store = store
+        self.events = events
         self.state = state
         self.reaper = Reaper()
         self.runtime = Runtime(runtime, os.path.join(state, "runtime"), self.reaper.calls)
@@ -99,7 +107,15 @@ class TasksService(rpc.TasksServicer):
         ns, cid = namespace(context), request.id
         spec = self._spec(context, cid)
         bundle = os.path.join(self.state, ns, cid)
-        task = Task(cid, bundle, self.runtime, self.reaper, self.state, oom_check(spec))
+        task = Task(
+            cid,
+            bundle,
+            self.runtime,
+            self.reaper,
+            self.state,
+            oom_check(spec),
+            on_exit=lambda exec_id, e: publish_exit(self.events, ns, cid, exec_id, e),
+        )
         with self._lock:
             if (ns, cid) in self._tasks:
                 context.abort(grpc.StatusCode.ALREADY_EXISTS, f"task {cid}: already exists")
@@ -113,11 +129,14 @@ class TasksService(rpc.TasksServicer):
                 del self._tasks[(ns, cid)]
             shutil.rmtree(bundle, ignore_errors=True)
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
+        self.events.publish(ns, "/tasks/create", id=cid, pid=pid)
         return pb.TaskResponse(pid=pid)
 
     def Start(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.Empty:
         with grpc_errors(context):
-            self._task(context, request.id).start()
+            self._task(context, request.id).start(
+                lambda: self.events.publish(namespace(context), "/tasks/start", id=request.id)
+            )
         return pb.Empty()
 
     def Wait(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.ExitStatus:
@@ -133,6 +152,9 @@ class TasksService(rpc.TasksServicer):
         io = Stdio(request.stdin, request.stdout, request.stderr, request.terminal)
         with grpc_errors(context):
             pid = self._task(context, request.id).exec(request.exec_id, request.process, io)
+        self.events.publish(
+            namespace(context), "/tasks/exec-added", id=request.id, exec_id=request.exec_id, pid=pid
+        )
         return pb.TaskResponse(pid=pid)
 
     def ResizePty(self, request: pb.ResizeRequest, context: grpc.ServicerContext) -> pb.Empty:
@@ -164,6 +186,7 @@ class TasksService(rpc.TasksServicer):
         with self._lock:
             self._tasks.pop((namespace(context), task.id), None)
         shutil.rmtree(task.bundle, ignore_errors=True)
+        self.events.publish(namespace(context), "/tasks/delete", id=task.id)
         return exit_status(e)
 
     def shutdown(self) -> None:

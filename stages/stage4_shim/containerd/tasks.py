@@ -26,6 +26,7 @@ from contextlib import contextmanager
 import grpc
 
 from stages.stage3_containerd.containerd.containers import ContainerStore
+from stages.stage3_containerd.containerd.events import Exchange
 from stages.stage3_containerd.containerd.process import Exit
 from stages.stage3_containerd.containerd.runtime import Runtime, RuntimeError_
 from stages.stage3_containerd.containerd.server import namespace
@@ -57,7 +58,9 @@ class ShimTask:
 
     def __init__(self, ns: str, cid: str, bundle: str, spec: dict, shim: ShimClient) -> None:
         self.ns, self.id, self.bundle, self.spec, self.shim = ns, cid, bundle, spec, shim
-        self.dead: Exit | None = None
+        self.dead: Exit | None = None  # the shim died: how the task ended
+        self.exit: Exit | None = None  # the init's exit, once the shim has reported it
+        self.exited = threading.Event()
         self.lock = threading.Lock()
 
     @property
@@ -72,8 +75,9 @@ def to_exit(result: object) -> Exit | None:
 
 
 class TasksService(rpc.TasksServicer):
-    def __init__(self, store: ContainerStore, state: str, runtime: str) -> None:
+    def __init__(self, store: ContainerStore, state: str, runtime: str, events: Exchange) -> None:
         self.store = store
+        self.events = events
         self.state = state
         self.runtime_binary = runtime
         self.runtime_root = os.path.join(state, "runtime")
@@ -106,10 +110,33 @@ class TasksService(rpc.TasksServicer):
                 task = ShimTask(ns, cid, bundle, spec, shim)
                 self._tasks[(ns, cid)] = task
                 try:
-                    shim.call("state", timeout=5)
+                    state = shim.call("state", timeout=5)
                     log.info("restored task %s (shim at %s)", cid, shim.address)
                 except (ShimGone, ShimError):
                     self._shim_died(task)
+                    continue
+                if isinstance(state, dict) and state["status"] != "created":
+                    self._monitor(task)
+
+    def _monitor(self, task: ShimTask) -> None:
+        """One thread per task waits on its shim for the init's exit, and publishes it.
+        A shim that hangs up instead is dead: the task ends there (see _shim_died)."""
+
+        def wait() -> None:
+            try:
+                e = to_exit(task.shim.call("wait", timeout=None))
+            except (ShimGone, ShimError):
+                e = self._shim_died(task)
+            if e is not None and task.dead is None:
+                e.oom_killed = oom_check(task.spec)()  # the cgroup is there until Delete
+                if e.oom_killed:
+                    self.events.publish(task.ns, "/tasks/oom", id=task.id)
+            task.exit = e
+            task.exited.set()
+            status = e.status if e else 0
+            self.events.publish(task.ns, "/tasks/exit", id=task.id, exec_id="", exit_status=status)
+
+        threading.Thread(target=wait, name=f"monitor-{task.id[:12]}", daemon=True).start()
 
     def _task(self, context: grpc.ServicerContext, cid: str) -> ShimTask:
         with self._lock:
@@ -179,16 +206,22 @@ class TasksService(rpc.TasksServicer):
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(e))
         with self._lock:
             self._tasks[(ns, cid)] = ShimTask(ns, cid, bundle, spec, shim)
+        self.events.publish(ns, "/tasks/create", id=cid, pid=pid)
         return pb.TaskResponse(pid=int(pid))  # type: ignore[call-overload]
 
     def Start(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.Empty:
         task = self._task(context, request.id)
         with self._shim_errors(context, task):
             task.shim.call("start")
+        self.events.publish(task.ns, "/tasks/start", id=task.id)
+        self._monitor(task)  # after: its exit event comes after the start event
         return pb.Empty()
 
     def Wait(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.ExitStatus:
         task = self._task(context, request.id)
+        if not request.exec_id:
+            task.exited.wait()  # set by the task's monitor (see _monitor)
+            return exit_status(task.exit)
         if task.dead is not None:
             return exit_status(task.dead)
         try:
@@ -197,8 +230,6 @@ class TasksService(rpc.TasksServicer):
             e = self._shim_died(task)
         except ShimError as err:
             context.abort(CODES.get(err.code, grpc.StatusCode.FAILED_PRECONDITION), str(err))
-        if e is not None and not request.exec_id:
-            e.oom_killed = oom_check(task.spec)()  # the cgroup is there until Delete
         return exit_status(e)
 
     def Kill(self, request: pb.KillRequest, context: grpc.ServicerContext) -> pb.Empty:
@@ -221,6 +252,9 @@ class TasksService(rpc.TasksServicer):
                 stderr=request.stderr,
                 terminal=request.terminal,
             )
+        self.events.publish(
+            task.ns, "/tasks/exec-added", id=task.id, exec_id=request.exec_id, pid=pid
+        )
         return pb.TaskResponse(pid=int(pid))  # type: ignore[call-overload]
 
     def ResizePty(self, request: pb.ResizeRequest, context: grpc.ServicerContext) -> pb.Empty:
@@ -275,6 +309,7 @@ class TasksService(rpc.TasksServicer):
             os.unlink(task.shim.address)
         except FileNotFoundError:
             pass
+        self.events.publish(task.ns, "/tasks/delete", id=task.id)
         return exit_status(e)
 
     def shutdown(self) -> None:
