@@ -2,6 +2,7 @@
 #   make stage-4 && ./run busybox sh     start a stage, open a shell in a container
 #   make test                            set everything up and run the tests
 #   make test-cgroup-v2                  stages 2 and 4's limits on pure cgroup v2, in a small VM
+#   make docs / make docs-serve          build the docs site (site/) / serve it on :8000
 SHELL := /bin/bash
 PY := .venv/bin/python
 IMAGES_ROOT := /var/lib/whalebones/images
@@ -95,3 +96,35 @@ bench: deps-test venv images
 
 clean: stop
 	rm -rf .venv
+
+# --- the docs site (mkdocs-material; docs/, mkdocs.yml, scripts/docs/) -------------
+# Pages about the code (sources, diffs between stages, references) are generated at
+# build time by scripts/docs/hooks.py; mermaid.js is shipped with the site (no CDN),
+# fetched from the npm registry at a pinned version when missing. test-docs opens the
+# built site in Debian's chromium (Playwright drives it; no browser download).
+APT_DOCS := chromium
+MERMAID_VERSION := 11.12.0
+MERMAID_SHA256 := 07e37dfa97b337ccc85365d57eddf99b9706f09db3b59b260d0333b23b343c4b
+MERMAID_JS := docs/assets/vendor/mermaid.min.js
+DOCS_ADDR ?= 127.0.0.1:8000
+
+.PHONY: deps-docs docs docs-serve test-docs
+
+deps-docs:
+	$(call apt_install,$(APT_DOCS))
+
+.venv/.docs-installed: pyproject.toml .venv/.installed
+	$(PY) -m pip install -q -e '.[docs]'
+	@touch $@
+
+$(MERMAID_JS):
+	$(PY) scripts/docs/vendor_mermaid.py $(MERMAID_VERSION) $(MERMAID_SHA256) $@
+
+docs: venv .venv/.docs-installed $(MERMAID_JS)
+	PYTHONPATH=$(CURDIR) $(PY) -m mkdocs build --strict
+
+docs-serve: venv .venv/.docs-installed $(MERMAID_JS)
+	PYTHONPATH=$(CURDIR) $(PY) -m mkdocs serve --strict -a $(DOCS_ADDR)
+
+test-docs: deps-docs docs
+	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/docs

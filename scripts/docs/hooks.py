@@ -1,0 +1,32 @@
+"""mkdocs hooks (mkdocs.yml `hooks:`): add the pages generated from the code.
+
+Nothing generated is committed except what needs root to produce (the process trees,
+docs/generated/): sources, diffs and references are made here, at every build, from
+the repository as it is.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page as MkPage
+
+HERE = Path(__file__).resolve().parent
+for entry in (str(HERE), str(HERE.parents[1])):  # sitegen, and the repo for shared/ stages/
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+
+from sitegen import sources  # noqa: E402 (the path must be set first)
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    for page in sources.pages():
+        files.append(File.generated(config, page.uri, content=page.markdown))
+    return files
+
+
+def on_page_content(html: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
+    return html
