@@ -8,7 +8,7 @@ PY := .venv/bin/python
 IMAGES_ROOT := /var/lib/whalebones/images
 # What the stages and tests need from Debian. python3-venv makes the virtualenv from
 # Debian's own Python (fast to start: every CLI call pays its start-up).
-APT_RUN := busybox-static python3-venv
+APT_RUN := busybox-static python3-venv iptables  # iptables: NAT and published ports
 APT_TEST := $(APT_RUN) docker.io runc crun lxc docker-registry skopeo apache2-utils openssl
 APT_LXC := lxc  # stage 1 drives LXC's tools
 # make test-cgroup-v2 boots a VM (Debian's kernel is fetched by the test, not installed)
@@ -108,7 +108,7 @@ MERMAID_SHA256 := 07e37dfa97b337ccc85365d57eddf99b9706f09db3b59b260d0333b23b343c
 MERMAID_JS := docs/assets/vendor/mermaid.min.js
 DOCS_ADDR ?= 127.0.0.1:8000
 
-.PHONY: deps-docs docs docs-serve test-docs
+.PHONY: deps-docs docs docs-serve test-docs docs-process-trees
 
 deps-docs:
 	$(call apt_install,$(APT_DOCS))
@@ -121,10 +121,15 @@ $(MERMAID_JS):
 	$(PY) scripts/docs/vendor_mermaid.py $(MERMAID_VERSION) $(MERMAID_SHA256) $@
 
 docs: venv .venv/.docs-installed $(MERMAID_JS)
-	PYTHONPATH=$(CURDIR) $(PY) -m mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 PYTHONPATH=$(CURDIR) $(PY) -m mkdocs build --strict
 
 docs-serve: venv .venv/.docs-installed $(MERMAID_JS)
-	PYTHONPATH=$(CURDIR) $(PY) -m mkdocs serve --strict -a $(DOCS_ADDR)
+	NO_MKDOCS_2_WARNING=1 PYTHONPATH=$(CURDIR) $(PY) -m mkdocs serve --strict -a $(DOCS_ADDR)
+
+# The process trees on the stage pages, as observed (root; stage 1 needs LXC). Commit
+# docs/generated/ afterwards: the docs build itself never needs root.
+docs-process-trees: venv images deps-lxc
+	PYTHONPATH=$(CURDIR) $(PY) scripts/docs/process_tree.py
 
 test-docs: deps-docs docs
 	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/docs

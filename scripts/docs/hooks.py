@@ -7,6 +7,7 @@ the repository as it is.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -21,11 +22,18 @@ for entry in (str(HERE), str(HERE.parents[1])):  # sitegen, and the repo for sha
 
 from sitegen import sources  # noqa: E402 (the path must be set first)
 
+# A warning here fails `mkdocs build --strict`, as a broken link would.
+log = logging.getLogger("mkdocs.plugins.whalebones")
+
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     for page in sources.pages():
         files.append(File.generated(config, page.uri, content=page.markdown))
     return files
+
+
+def on_page_markdown(markdown: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
+    return sources.rewrite_links(markdown, page.file.src_uri, log.warning)
 
 
 def on_page_content(html: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:

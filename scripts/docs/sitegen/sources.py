@@ -8,20 +8,25 @@ without GitHub. Generated files (the gRPC stubs) and caches are left out.
 from __future__ import annotations
 
 import ast
+import functools
+import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from sitegen.common import REPO, Page, fence, link, source_uri
 
 # What the site shows: the engine, its tests and the few files that start it.
 ROOTS = ("shared", "stages", "tests", "bin")
-SINGLE_FILES = ("run", "Makefile", "pyproject.toml", "scripts/stage")
+SINGLE_FILES = ("run", "Makefile", "pyproject.toml", "scripts/stage",
+                "scripts/docs/process_tree.py")
 SKIP_SUFFIXES = ("_pb2.py", "_pb2_grpc.py", ".pyc")
 LANGUAGES = {".py": "python", ".proto": "protobuf", ".sh": "bash", ".md": "markdown",
              ".toml": "toml", ".yml": "yaml", ".yaml": "yaml", ".json": "json"}
 
 
-def files() -> list[str]:
+@functools.cache
+def files() -> tuple[str, ...]:
     """Repository-relative paths of every file that gets a source page."""
     found: list[str] = [p for p in SINGLE_FILES if (REPO / p).is_file()]
     for root in ROOTS:
@@ -31,7 +36,7 @@ def files() -> list[str]:
                     or rel.endswith(SKIP_SUFFIXES) or path.name.startswith(".")):
                 continue
             found.append(rel)
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def language(path: str, text: str) -> str:
@@ -76,7 +81,7 @@ def page(path: str) -> Page:
     return Page(uri, body)
 
 
-def index_page(paths: list[str]) -> Page:
+def index_page(paths: tuple[str, ...]) -> Page:
     uri = "source/index.md"
     by_dir: dict[str, list[str]] = defaultdict(list)
     for path in paths:
@@ -98,3 +103,61 @@ def index_page(paths: list[str]) -> Page:
 def pages() -> list[Page]:
     paths = files()
     return [index_page(paths), *(page(p) for p in paths)]
+
+
+# --- links into the code from any page: [text](source:PATH#Symbol) -------------------
+
+SOURCE_LINK = re.compile(r"\]\(source:(?P<path>[^)#\s]+)(?:#(?P<symbol>[\w.]+))?\)")
+
+
+def symbol_line(path: str, dotted: str) -> int | None:
+    """The line where `Class.method` (or a function, a class, a CONSTANT) is defined."""
+    tree = ast.parse((REPO / path).read_text())
+    body: list[ast.stmt] = tree.body
+    found: ast.stmt | None = None
+    for part in dotted.split("."):
+        found = None
+        for node in body:
+            names: list[str] = []
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names = [node.name]
+            elif isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names = [node.target.id]
+            if part in names:
+                found = node
+                break
+        if found is None:
+            return None
+        body = getattr(found, "body", [])
+    if found is None:
+        return None
+    decorators = getattr(found, "decorator_list", [])
+    return min([found.lineno, *(d.lineno for d in decorators)])
+
+
+def rewrite_links(markdown: str, page_uri: str, warn: Callable[[str], None]) -> str:
+    """`](source:stages/x.py#name)` -> a relative link to x.py's page, at name's line.
+
+    A path that is not in the source view, or a name that is not defined in the file,
+    is a warning, which `mkdocs build --strict` turns into a failed build: links into
+    the code cannot rot silently when the code moves.
+    """
+    shown = set(files())
+
+    def replace(m: re.Match[str]) -> str:
+        path, symbol = m.group("path"), m.group("symbol")
+        if path not in shown:
+            warn(f"{page_uri}: source:{path}: no such file in the source view")
+            return m.group(0)
+        target = link(page_uri, source_uri(path))
+        if symbol:
+            line = symbol_line(path, symbol) if path.endswith(".py") else None
+            if line is None:
+                warn(f"{page_uri}: source:{path}#{symbol}: no such name in {path}")
+                return f"]({target})"
+            target += f"#__codelineno-0-{line}"
+        return f"]({target})"
+
+    return SOURCE_LINK.sub(replace, markdown)
