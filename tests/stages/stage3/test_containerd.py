@@ -54,12 +54,13 @@ def stat(pid: int) -> tuple[str, int] | None:
     return fields[0], int(fields[1])
 
 
-def runc_processes() -> list[str]:
-    """Running runtime processes (a zombie has exited already, and may belong to
-    another engine's containerd that has not reaped it yet)."""
+def runc_processes(engine: Engine) -> list[str]:
+    """Running runtime processes of this engine (its --root is under the engine's dir; a
+    zombie has exited already)."""
     out = subprocess.run(["ps", "-eo", "stat,args"], capture_output=True, text=True).stdout
     return [line for line in out.splitlines()
-            if "whalebones-runc" in line and not line.startswith("Z")]
+            if "whalebones-runc" in line and str(engine.workdir) in line
+            and not line.startswith("Z")]
 
 
 def test_runc_is_gone_and_containerd_is_the_parent(stage3: Engine) -> None:
@@ -67,7 +68,7 @@ def test_runc_is_gone_and_containerd_is_the_parent(stage3: Engine) -> None:
     cid = docker(stage3, "run", "-d", "busybox", "sleep", "60").stdout.strip()
     pid = json.loads(docker(stage3, "inspect", cid).stdout)[0]["State"]["Pid"]
     assert stat(pid) is not None and stat(pid)[1] == containerd.pid  # type: ignore[index]
-    assert runc_processes() == []
+    assert runc_processes(stage3) == []
     assert docker(stage3, "rm", "-f", cid).returncode == 0
 
 

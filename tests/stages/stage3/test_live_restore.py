@@ -103,7 +103,8 @@ def test_stdin_still_reaches_the_container_after_a_restart(engine: Engine) -> No
         assert attach.stdin is not None and attach.stdout is not None
         attach.stdin.write(b"hello\n")
         attach.stdin.flush()
-        assert attach.stdout.readline() == b"got-hello\n"
+        line = attach.stdout.readline()
+        assert line == b"got-hello\n", (state(engine, cid), engine.log_tail())
     finally:
         attach.kill()
         attach.wait()

@@ -68,10 +68,13 @@ def shim_of(pid: int) -> int:
     return found[1]
 
 
-def runtime_processes() -> list[str]:
+def runtime_processes(engine: Engine) -> list[str]:
+    """Live runtime processes of this engine (its --root is under the engine's dir)."""
     out = subprocess.run(["ps", "-eo", "stat,args"], capture_output=True, text=True).stdout
     return [line for line in out.splitlines()
-            if "whalebones-runc" in line and not line.startswith("Z")]
+            if {os.path.basename(w) for w in line.split()[1:4]} & {"runc", "whalebones-runc"}
+            and str(engine.workdir) in line
+            and not line.startswith("Z")]
 
 
 def test_one_shim_per_container_is_its_parent_and_no_runc_is_left(stage4: Engine) -> None:
@@ -86,7 +89,7 @@ def test_one_shim_per_container_is_its_parent_and_no_runc_is_left(stage4: Engine
         assert info[1] != containerd.pid, "the shim is still containerd's child"
         shims.add(shim)
     assert len(shims) == 3
-    assert runtime_processes() == []
+    assert runtime_processes(stage4) == []
     assert docker(stage4, "rm", "-f", *cids).returncode == 0
     for shim in shims:
         deadline = time.monotonic() + 5
