@@ -12,7 +12,7 @@ lxc-start as its child, and waited for it. Here it is again, with LXC 5's tools:
     wait     waitpid on lxc-start, our child; see "exit codes" below.
     kill     a signal to the init's pid; SIGKILL to every process is `lxc-stop -k`.
     exec     `lxc-attach -n ID --clear-env -v K=V -u UID -g GID -- CMD`.
-    delete   kill what is left, remove LXC's cgroups (it leaves some) and the state.
+    delete   kill what is left, remove what LXC leaves (lxc_leftovers) and the state.
 
 Why lxc-start and not lxc-execute. `lxc-execute` passes the exit code through, but
 it runs LXC's own init (`init.lxc.static`, bound into the container) as pid 1 and
@@ -29,10 +29,11 @@ and `wait` reads the status back from it (0 when there is no such line).
 Standard I/O. Without a terminal (`lxc.console.path = none`) the init inherits
 lxc-start's stdin, stdout and stderr: the daemon's FIFOs, opened here. With one, LXC
 makes a pty inside the container (the init sees /dev/pts/0) and copies it to
-lxc-start's own terminal: a pty the executor owns, whose master is copied to and from
-the FIFOs as stage 2 does. `resize` sets the master's size and sends lxc-start the
-SIGWINCH that makes it pass the size on. `lxc-attach` does the same for an exec
-whose stdin is a terminal.
+lxc-start's own terminal: a pty the executor owns (lxc_terminal: raw, and locked so,
+since LXC would turn its output processing on), whose master is copied to and from
+the FIFOs by shared/terminal.py as in stages 2 to 4. `resize` sets the master's size;
+the kernel sends lxc-start the SIGWINCH that makes it pass the size on. `lxc-attach`
+does the same for an exec whose stdin is a terminal.
 
 OOM. LXC removes the container's cgroup before lxc-start exits, so the OOM count is
 saved by the hook LXC runs at "stop", while the cgroup still exists.
@@ -43,25 +44,23 @@ Not done yet: a python3-lxc (liblxc bindings) path beside the tools.
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import re
 import shutil
 import signal
-import struct
 import subprocess
-import termios
 import threading
 import time
-import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
 from shared.securejoin import secure_join
-from stages.stage1_lxc import lxc_config
+from shared.terminal import copy_terminal
+from stages.stage1_lxc import lxc_config, lxc_leftovers
+from stages.stage1_lxc.lxc_leftovers import CGROUP_ROOT, cgroup_version, hierarchies
+from stages.stage1_lxc.lxc_terminal import open_pty, set_winsize
 
-CGROUP_ROOT = "/sys/fs/cgroup"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CREATE_TIMEOUT = 30.0
 # The static busybox of the host, bound into each container read-only, like Docker
@@ -71,18 +70,6 @@ EXEC_HELPER_SOURCE = "/bin/busybox"
 EXEC_HELPER = "/.whalebones/busybox"  # busybox picks its applet by argv[0]: keep the name
 # "Child <123> ended on error (3)" / "Child <123> ended on signal Killed(9)"
 ENDED = re.compile(rb"Child <\d+> ended on (error|signal) [^(]*\((\d+)\)")
-
-
-def cgroup_version() -> int:
-    """1 when the controllers are in v1 hierarchies (also on a hybrid host), else 2."""
-    return 1 if os.path.isdir(os.path.join(CGROUP_ROOT, "memory")) else 2
-
-
-def hierarchies() -> list[str]:
-    """Every mounted cgroup hierarchy: /sys/fs/cgroup itself on v2, its subdirs on v1."""
-    if cgroup_version() == 2:
-        return [CGROUP_ROOT]
-    return [e.path for e in os.scandir(CGROUP_ROOT) if e.is_dir() and not e.is_symlink()]
 
 
 def oom_files(cgroup: str) -> list[str]:
@@ -111,39 +98,6 @@ def look_path(rootfs: str, name: str, env: list[str]) -> None:
                 raise ExecutorError(f'exec: "{name}": is a directory: permission denied')
             raise ExecutorError(f'exec: "{name}": stat {name}: no such file or directory')
     raise ExecutorError(f'exec: "{name}": executable file not found in $PATH')
-
-
-def set_winsize(fd: int, height: int, width: int) -> None:
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
-
-
-def raw_output(master: int) -> None:
-    """Turn off output processing on our pty, which lxc-start has just turned on.
-
-    LXC sets up its own terminal (ours) with OPOST and ONLCR on; the container's pty
-    already turns "\n" into "\r\n", and ours would make that "\r\r\n". A pty's
-    settings are shared by both ends, so the master can change them.
-    """
-    try:
-        attrs = termios.tcgetattr(master)
-        if attrs[1] & termios.OPOST:
-            attrs[1] &= ~termios.OPOST
-            termios.tcsetattr(master, termios.TCSANOW, attrs)
-    except termios.error:
-        pass  # the tool is gone
-
-
-def wait_for_lxc_terminal(master: int, timeout: float = 0.5) -> None:
-    """Until lxc-start has set up our pty (OPOST on: we made it raw), so that turning
-    OPOST off again is not undone before the container's first output."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if termios.tcgetattr(master)[1] & termios.OPOST:
-                return
-        except termios.error:
-            return
-        time.sleep(0.001)
 
 
 @dataclass
@@ -200,12 +154,7 @@ class LxcExecutor:
     def _spawn(self, argv: list[str], io: IOConfig, size: dict | None = None) -> Process:
         """Run an LXC tool with the container's stdio: the FIFOs, or a pty of ours."""
         if io.terminal:
-            master, slave = os.openpty()
-            # Raw: the container's own pty does the line discipline (echo, \n -> \r\n);
-            # a second one here would turn every \r\n into \r\r\n.
-            tty.setraw(slave)
-            if size:
-                set_winsize(master, size["height"], size["width"])
+            master, slave = open_pty(size)
             try:
                 # `setsid --ctty`: a session of its own, with this pty as its controlling
                 # terminal. lxc-start talks to its terminal through /dev/tty, which is
@@ -216,7 +165,7 @@ class LxcExecutor:
             finally:
                 os.close(slave)
             proc = Process(popen=popen, master=master)
-            self._copy_terminal(proc, io)
+            proc.threads = copy_terminal(master, io.stdin, io.stdout)
             return proc
         stdin = os.open(io.stdin or os.devnull, os.O_RDONLY)
         stdout = os.open(io.stdout, os.O_WRONLY)
@@ -229,44 +178,6 @@ class LxcExecutor:
             for fd in {stdin, stdout, stderr}:
                 os.close(fd)
         return Process(popen=popen)
-
-    def _copy_terminal(self, proc: Process, io: IOConfig) -> None:
-        """Copy between the pty master and the FIFOs, as stage 2 does."""
-        assert proc.master is not None
-        master = proc.master
-        out = os.open(io.stdout, os.O_WRONLY)
-
-        def output() -> None:
-            try:
-                while True:
-                    try:
-                        data = os.read(master, 65536)
-                    except OSError:  # EIO: every slave fd is closed, the tool is gone
-                        break
-                    if not data:
-                        break
-                    raw_output(master)  # before LXC's next write (see raw_output)
-                    os.write(out, data)
-            finally:
-                os.close(out)
-
-        threads = [threading.Thread(target=output, daemon=True)]
-        if io.stdin:
-            stdin = os.open(io.stdin, os.O_RDONLY)
-
-            def input_() -> None:
-                try:
-                    while data := os.read(stdin, 65536):
-                        os.write(master, data)
-                except OSError:
-                    pass
-                finally:
-                    os.close(stdin)
-
-            threads.append(threading.Thread(target=input_, daemon=True))
-        for t in threads:
-            t.start()
-        proc.threads = threads
 
     def _reap(self, proc: Process, status: Callable[[int], ExitStatus]) -> None:
         """Wait for the tool in a thread of its own; `status(returncode)` says how
@@ -351,8 +262,6 @@ class LxcExecutor:
         proc = self._spawn(argv, io, process.get("consoleSize"))
         try:
             c.pid = self._wait_for_pid(c, proc)
-            if proc.master is not None:
-                raw_output(proc.master)
         except BaseException:
             self._stop_monitor(c, proc)
             raise
@@ -412,11 +321,12 @@ class LxcExecutor:
     def start(self, cid: str) -> None:
         c = self._container(cid)
         proc = self._proc(cid, None)
-        self._release_hook(c, proc)
+        try:
+            self._release_hook(c, proc)
+        except OSError as e:
+            # An ExecutorError, never another: the daemon deletes what failed to start.
+            raise ExecutorError(f"start {cid}: {e}") from None
         c.started = True
-        if proc.master is not None:
-            wait_for_lxc_terminal(proc.master)
-            raw_output(proc.master)
 
     def wait(self, cid: str, exec_id: str | None = None) -> ExitStatus:
         proc = self._proc(cid, exec_id)
@@ -502,18 +412,19 @@ class LxcExecutor:
             for key in [k for k in self._procs if k[0] == cid]:
                 del self._procs[key]
         if c is not None and proc is not None:
+            # lxc-start reaped first: its last act is to make the pivot cgroup it dies in.
             self._stop_monitor(c, proc)
             proc.exited.wait(10)
-        # LXC removes the container's cgroup and its monitor's, but not the pivot the
-        # monitor moves to last (nor anything, after a crash): remove all three here.
+        # LXC removes the container's cgroup and its monitor's, but not the pivot (nor
+        # anything, after a crash); nor its lock file (see lxc_leftovers).
         cgroup = f"whalebones/{cid}" if c is None else c.cgroup
         failed = []
-        for top in hierarchies():
-            for suffix in ("", ".lxc-monitor", ".lxc-pivot"):
-                try:
-                    remove_cgroup_tree(os.path.join(top, cgroup + suffix))
-                except ExecutorError as e:
-                    failed.append(str(e))
+        for path in lxc_leftovers.container_cgroups(cgroup):
+            try:
+                lxc_leftovers.remove_cgroup_tree(path)
+            except ExecutorError as e:
+                failed.append(str(e))
+        lxc_leftovers.remove_lock(self.state_root, cid)
         shutil.rmtree(os.path.join(self.state_root, cid), ignore_errors=True)
         if failed:
             raise ExecutorError(f"delete {cid}: " + "; ".join(failed[:3]))
@@ -525,27 +436,6 @@ class LxcExecutor:
         raise NotFoundError(f"container {cid}: the daemon was its parent, it did not survive")
 
     def close(self) -> None:
-        pass
+        # The daemon is going: no lxc-start of ours will need the lock directories.
+        lxc_leftovers.remove_lock_dirs(self.state_root)
 
-
-def remove_cgroup_tree(path: str, timeout: float = 2.0) -> None:
-    """rmdir a cgroup and the cgroups below it, deepest first (a cgroup directory can
-    only be removed empty, and its files are not files: rmdir, never unlink).
-
-    EBUSY is retried for a moment: a process that has just been reaped (lxc-start,
-    the last one in the monitor's pivot) can still count as a member for a while.
-    """
-    if not os.path.isdir(path):
-        return
-    deadline = time.monotonic() + timeout
-    for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda w: -len(w[0])):
-        while True:
-            try:
-                os.rmdir(dirpath)
-                break
-            except FileNotFoundError:
-                break
-            except OSError as e:
-                if e.errno != errno.EBUSY or time.monotonic() > deadline:
-                    raise ExecutorError(f"remove cgroup {dirpath}: {e.strerror}") from None
-                time.sleep(0.01)
