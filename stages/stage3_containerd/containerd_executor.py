@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import grpc
 
@@ -18,6 +19,7 @@ from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
 
 NAMESPACE = "whalebones"
 READY_TIMEOUT = 3.0  # seconds a call waits for an unreachable containerd to come back
+START_TIMEOUT = 30.0  # ...and, at the daemon's start, for a containerd that is starting
 
 
 class Unavailable(ExecutorError):
@@ -46,7 +48,14 @@ class ContainerdExecutor:
         self.tasks = rpc.TasksStub(self.channel)
         self.metadata = (("containerd-namespace", namespace),)
 
-    def _call(self, method, request, what: str, wait_for_ready: bool = False):  # type: ignore[no-untyped-def]
+    def _call(
+        self,
+        method: Any,  # a stub's method
+        request: Any,
+        what: str,
+        wait_for_ready: bool = False,
+        ready_timeout: float = READY_TIMEOUT,
+    ) -> Any:
         # Only Wait waits for containerd to be (back) up for as long as it takes; every
         # other call gives it a few seconds (a containerd that is restarting) and then
         # fails with "unavailable", rather than hang the API.
@@ -57,7 +66,7 @@ class ContainerdExecutor:
                 if wait_for_ready or e.code() != grpc.StatusCode.UNAVAILABLE:
                     raise
                 return method(
-                    request, metadata=self.metadata, wait_for_ready=True, timeout=READY_TIMEOUT
+                    request, metadata=self.metadata, wait_for_ready=True, timeout=ready_timeout
                 )
         except grpc.RpcError as e:
             code, details = e.code(), e.details()
@@ -66,9 +75,7 @@ class ContainerdExecutor:
             if code == grpc.StatusCode.NOT_FOUND:
                 raise NotFoundError(details) from None
             if code == grpc.StatusCode.UNAVAILABLE:
-                raise Unavailable(
-                    f"{what}: containerd at {self.address} is unavailable"
-                ) from None
+                raise Unavailable(f"{what}: containerd at {self.address} is unavailable") from None
             raise ExecutorError(details or f"{what}: {code.name}") from None
 
     def create(self, cid: str, spec: dict, io: IOConfig) -> int:
@@ -139,7 +146,10 @@ class ContainerdExecutor:
         self._call(self.tasks.CloseIO, pb.TaskRequest(id=cid, exec_id=exec_id or ""), "close io")
 
     def restore(self, cid: str) -> int:
-        return self._call(self.tasks.State, pb.TaskRequest(id=cid), "restore").pid
+        # A daemon and a containerd started together: give containerd time to listen
+        # before deciding that a container is gone.
+        request = pb.TaskRequest(id=cid)
+        return self._call(self.tasks.State, request, "restore", ready_timeout=START_TIMEOUT).pid
 
     def resize(self, cid: str, exec_id: str | None, height: int, width: int) -> None:
         self._call(
