@@ -99,11 +99,26 @@ def main() -> int:
                            "-f", str(conf), "--", "/bin/true"], args.runs,
             )
 
-        for stage in ("stage2", "stage3", "stage4"):
+        # Stages 3 and 4 also with Debian's runc in place of ours: the difference is
+        # what our Python runtime costs (a process start and imports per runc call).
+        variants = [("stage2", None), ("stage3", None), ("stage4", None)]
+        if shutil.which("runc"):
+            variants += [("stage3", "runc"), ("stage4", "runc")]
+        for stage, runtime in variants:
             if wanted(stage):
-                engine = stack.enter_context(start_engine(stage))
+                saved = os.environ.get("RUNTIME")
+                if runtime:
+                    os.environ["RUNTIME"] = runtime
+                try:
+                    engine = stack.enter_context(start_engine(stage))
+                finally:
+                    if saved is None:
+                        os.environ.pop("RUNTIME", None)
+                    else:
+                        os.environ["RUNTIME"] = saved
                 env = {**os.environ, "WHALEBONES_HOST": f"unix://{engine.socket}"}
-                results[f"{stage} ./run busybox true"] = median_ms(
+                name = f"{stage} ./run busybox true" + (f" (RUNTIME={runtime})" if runtime else "")
+                results[name] = median_ms(
                     lambda i: [str(REPO / "run"), "busybox", "true"], args.runs, env
                 )
                 engine.stop()  # one engine at a time: a fair share of the 2 cores
