@@ -20,14 +20,14 @@ for entry in (str(HERE), str(HERE.parents[1])):  # sitegen, and the repo for sha
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from sitegen import sources  # noqa: E402 (the path must be set first)
+from sitegen import diffs, sources  # noqa: E402 (the path must be set first)
 
 # A warning here fails `mkdocs build --strict`, as a broken link would.
 log = logging.getLogger("mkdocs.plugins.whalebones")
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    for page in sources.pages():
+    for page in [*sources.pages(), *diffs.pages()]:
         files.append(File.generated(config, page.uri, content=page.markdown))
     return files
 
@@ -37,4 +37,4 @@ def on_page_markdown(markdown: str, page: MkPage, config: MkDocsConfig, files: F
 
 
 def on_page_content(html: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
-    return html
+    return diffs.expand(html)
