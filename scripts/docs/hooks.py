@@ -20,14 +20,14 @@ for entry in (str(HERE), str(HERE.parents[1])):  # sitegen, and the repo for sha
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from sitegen import diffs, sources  # noqa: E402 (the path must be set first)
+from sitegen import diffs, reference, sources  # noqa: E402 (the path must be set first)
 
 # A warning here fails `mkdocs build --strict`, as a broken link would.
 log = logging.getLogger("mkdocs.plugins.whalebones")
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    for page in [*sources.pages(), *diffs.pages()]:
+    for page in [*sources.pages(), *diffs.pages(), *reference.pages()]:
         files.append(File.generated(config, page.uri, content=page.markdown))
     return files
 
