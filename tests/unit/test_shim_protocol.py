@@ -17,8 +17,8 @@ import pytest
 from stages.stage3_containerd.containerd.process import Exit
 from stages.stage3_containerd.containerd.task import NotFound, TaskError
 from stages.stage4_shim.shim import protocol
-from stages.stage4_shim.shim.main import Shim
 from stages.stage4_shim.shim.protocol import ShimError, ShimGone
+from stages.stage4_shim.shim.server import Shim
 
 
 class FakeTask:
@@ -55,10 +55,12 @@ def shim(tmp_path: Path) -> Iterator[tuple[str, Shim]]:
     listener.listen(8)
     server = Shim.__new__(Shim)  # no Reaper, no Runtime: only the serving half
     server.listener, server.stopping, server.task = listener, False, FakeTask()
+    server.last_reply_sent = threading.Event()
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
     yield address, server
     server.task.released.set()
+    server.last_reply_sent.set()
     if not server.stopping:
         listener.shutdown(socket.SHUT_RDWR)
     thread.join(5)

@@ -40,7 +40,7 @@ from stages.stage4_shim.containerd.shims import (
     find_shim,
     start_shim,
 )
-from stages.stage4_shim.shim.main import read_exit
+from stages.stage4_shim.shim.server import read_exit
 
 log = logging.getLogger("containerd")
 SHIM_DIED = 137  # 128 + SIGKILL, as the real containerd reports a dead shim's task

@@ -1,0 +1,177 @@
+"""The shim's server: one Task, its API served over a unix socket until it is deleted.
+
+Each call arrives as a JSON line (protocol.py) and becomes a method call on `Shim`,
+which passes it on to stage 3's Task. A `wait` is a call that sits on its connection
+until the process exits; any number of them can wait at once, one thread each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import socket
+import threading
+
+from stages.stage3_containerd.containerd.process import Exit, Reaper
+from stages.stage3_containerd.containerd.runtime import Runtime
+from stages.stage3_containerd.containerd.task import (
+    AlreadyExists,
+    NotFound,
+    Stdio,
+    Task,
+    TaskError,
+)
+from stages.stage4_shim.shim import protocol
+from stages.stage4_shim.shim.protocol import ShimError
+
+PR_SET_CHILD_SUBREAPER = 36
+EXIT_FILE = "exit.json"
+
+
+def set_child_subreaper() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def write_exit(bundle: str, e: Exit) -> None:
+    """Durably: written to a temporary file, synced, then renamed over."""
+    path = os.path.join(bundle, EXIT_FILE)
+    with open(path + ".tmp", "w") as f:
+        json.dump({"status": e.status, "exited_at": e.exited_at}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(path + ".tmp", path)
+
+
+def read_exit(bundle: str) -> Exit | None:
+    try:
+        with open(os.path.join(bundle, EXIT_FILE)) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return Exit(data["status"], data["exited_at"])
+
+
+def exit_dict(e: Exit | None) -> dict | None:
+    return None if e is None else {"status": e.status, "exited_at": e.exited_at}
+
+
+class Shim:
+    def __init__(self, args: argparse.Namespace, listener: socket.socket) -> None:
+        self.listener = listener
+        self.stopping = False
+        self.last_reply_sent = threading.Event()
+        self.reaper = Reaper()
+        runtime = Runtime(args.runtime, args.runtime_root, self.reaper.calls)
+        self.task = Task(
+            args.id,
+            args.bundle,
+            runtime,
+            self.reaper,
+            console_dir=os.path.dirname(args.socket),
+            on_exit=lambda exec_id, e: exec_id or write_exit(args.bundle, e),
+        )
+
+    # ------------------------------------------------------------ the API
+
+    def create(self, stdin: str, stdout: str, stderr: str, terminal: bool) -> int:
+        return self.task.create(Stdio(stdin, stdout, stderr, terminal))
+
+    def start(self) -> None:
+        self.task.start()
+
+    def wait(self, exec_id: str = "") -> dict | None:
+        return exit_dict(self.task.wait(exec_id))
+
+    def kill(self, signal: int, exec_id: str = "", all: bool = False) -> None:
+        self.task.kill(exec_id, signal, all)
+
+    def exec(
+        self, exec_id: str, process: str, stdin: str, stdout: str, stderr: str, terminal: bool
+    ) -> int:
+        return self.task.exec(exec_id, process.encode(), Stdio(stdin, stdout, stderr, terminal))
+
+    def resize(self, height: int, width: int, exec_id: str = "") -> None:
+        self.task.resize(exec_id, height, width)
+
+    def close_io(self, exec_id: str = "") -> None:
+        self.task.close_io(exec_id)
+
+    def pids(self) -> list[int]:
+        return self.task.pids()
+
+    def state(self) -> dict:
+        init = self.task.processes.get("")
+        return {"pid": init.pid if init else 0, "status": self.task.status()}
+
+    def delete_process(self, exec_id: str) -> dict | None:
+        return exit_dict(self.task.delete_process(exec_id))
+
+    def delete(self) -> dict | None:
+        e = self.task.delete()
+        self.stop_serving()
+        return exit_dict(e)
+
+    def shutdown(self) -> None:
+        """Go away (after a failed create: there is no container to keep)."""
+        self.task.kill_all()
+        self.stop_serving()
+
+    # ------------------------------------------------------------ serving
+
+    def stop_serving(self) -> None:
+        self.stopping = True  # once the reply is out (see _handle)
+
+    def serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                break  # shut down: deleted
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+        self.last_reply_sent.wait(5)  # the process must not exit before the reply is out
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            result, error = None, None
+            try:
+                request = protocol.read_request(conn)
+                name = request.pop("method")
+                if name not in METHODS:
+                    raise ShimError("bad_request", f"no such method: {name}")
+                result = getattr(self, name)(**request)
+            except ShimError as e:
+                error = e
+            except NotFound as e:
+                error = ShimError("not_found", str(e))
+            except AlreadyExists as e:
+                error = ShimError("already_exists", str(e))
+            except (TaskError, OSError, TypeError, ValueError) as e:
+                error = ShimError("failed", str(e))
+            if self.stopping:
+                # Deleted: stop accepting before the reply goes out, so that nobody is
+                # answered after it. Shutting the listener down also wakes the accept
+                # loop, and the shim exits.
+                self.listener.shutdown(socket.SHUT_RDWR)
+            protocol.reply(conn, result, error)
+        if self.stopping:
+            self.last_reply_sent.set()
+
+
+METHODS = {
+    "create",
+    "start",
+    "wait",
+    "kill",
+    "exec",
+    "resize",
+    "close_io",
+    "pids",
+    "state",
+    "delete_process",
+    "delete",
+    "shutdown",
+}
