@@ -1,0 +1,238 @@
+"""The docs site, as a reader sees it: built, served, opened in a headless Chromium.
+
+The site is built once for this module, with `mkdocs build --strict`, into a temporary
+directory (or taken from $WB_DOCS_SITE, a directory `make docs` filled), served on a
+loopback port, and opened in Debian's chromium driven by Playwright (no browser is
+downloaded). Checked: the home page, a stage page whose mermaid diagram has become an
+SVG, a diff page with both views; no console error on any of them; no request leaves
+the machine (the site must work in a room without internet); and, by crawling every
+page, no internal link or asset that does not exist. Screenshots go to
+$WB_ARTIFACTS/screenshots (default .artifacts/screenshots), for CI to keep.
+
+Run: `make test-docs` (installs chromium and the docs extra, builds, runs this).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("WB_CHROMIUM", "/usr/bin/chromium"))
+MERMAID_JS = REPO / "docs" / "assets" / "vendor" / "mermaid.min.js"
+ARTIFACTS = Path(os.environ.get("WB_ARTIFACTS", REPO / ".artifacts")) / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def missing() -> str | None:
+    """Why this module cannot run here, or None."""
+    try:
+        import mkdocs  # noqa: F401
+        import playwright.sync_api  # noqa: F401
+    except ImportError as e:
+        return f"the docs extra is not installed ({e.name}): make test-docs installs it"
+    if not CHROMIUM.exists():
+        return f"no {CHROMIUM}: make test-docs installs Debian's chromium (apt)"
+    if not os.environ.get("WB_DOCS_SITE") and not MERMAID_JS.exists():
+        return f"no {MERMAID_JS.relative_to(REPO)}: `make docs` fetches it first"
+    return None
+
+
+pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
+
+
+# --- the site, built and served -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Path]:
+    given = os.environ.get("WB_DOCS_SITE")
+    if given:
+        yield Path(given)
+        return
+    out = Path(tempfile.mkdtemp(prefix="wb-docs-site-"))
+    try:
+        env = dict(os.environ, PYTHONPATH=str(REPO), NO_MKDOCS_2_WARNING="1")
+        build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict",
+                                "--site-dir", str(out)], cwd=REPO, env=env,
+                               capture_output=True, text=True, timeout=600)
+        assert build.returncode == 0, f"mkdocs build --strict failed:\n{build.stderr[-4000:]}"
+        yield out
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path) -> Iterator[str]:
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+# --- the browser ----------------------------------------------------------------------
+
+
+class Browser:
+    """One headless Chromium page that remembers what went wrong while it was used."""
+
+    def __init__(self, page: object, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+
+    def open(self, path: str, shot: str) -> object:
+        self.errors.clear()
+        page = self.page
+        page.goto(urljoin(self.base_url, path), wait_until="networkidle")  # type: ignore[attr-defined]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=False)  # type: ignore[attr-defined]
+        return page
+
+
+@pytest.fixture(scope="module")
+def browser(base_url: str) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = chromium.new_context(viewport={"width": 1400, "height": 900})
+        # mkdocs-material draws each diagram into a *closed* shadow root, out of reach
+        # of any query; open it for the test (the page itself does not change).
+        context.add_init_script(
+            "const attach = Element.prototype.attachShadow;"
+            "Element.prototype.attachShadow = function (init) {"
+            "  return attach.call(this, Object.assign({}, init, {mode: 'open'})); };")
+        page = context.new_page()
+        b = Browser(page, base_url)
+        host = urlparse(base_url).netloc
+
+        def route(r: object) -> None:
+            url = r.request.url  # type: ignore[attr-defined]
+            if urlparse(url).netloc == host or url.startswith(("data:", "blob:")):
+                r.continue_()  # type: ignore[attr-defined]
+            else:
+                b.outside.append(url)
+                r.abort()  # type: ignore[attr-defined]
+
+        page.route("**/*", route)
+        page.on("console", lambda m: b.errors.append(f"console {m.type}: {m.text}")
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: b.errors.append(f"page error: {e}"))
+        try:
+            yield b
+        finally:
+            context.close()
+            chromium.close()
+
+
+def test_home_page(browser: Browser) -> None:
+    page = browser.open("", "home")
+    assert "Whalebones" in page.title()  # type: ignore[attr-defined]
+    text = page.inner_text("article")  # type: ignore[attr-defined]
+    for part in ("client", "daemon", "containerd", "runc", "shim", "kernel"):
+        assert part in text, f"the home page does not name the {part}"
+    assert "make stage-4 && ./run busybox sh" in text
+    page.wait_for_selector("article div.mermaid svg", timeout=15000)  # type: ignore[attr-defined]
+    assert browser.errors == []
+    assert browser.outside == [], "the site reached outside the machine"
+
+
+def test_a_stage_page_draws_its_diagram(browser: Browser) -> None:
+    page = browser.open("stages/stage4/", "stage4")
+    svg = page.wait_for_selector("article div.mermaid svg", timeout=15000)  # type: ignore[attr-defined]
+    assert svg is not None and svg.bounding_box()["height"] > 50
+    labels = svg.evaluate("e => e.textContent")  # inside the shadow root: not inner_text
+    assert "whalebones-shim" in labels, "the diagram's text is not in its SVG"
+    tree = page.inner_text("article")  # type: ignore[attr-defined]
+    assert "the shim" in tree and "the container's pid 1" in tree, "no observed process tree"
+    page.locator("article div.mermaid").first.screenshot(  # type: ignore[attr-defined]
+        path=str(ARTIFACTS / "stage4-diagram.png"))
+    assert browser.errors == []
+    assert browser.outside == []
+
+
+def test_a_diff_page_shows_both_views(browser: Browser) -> None:
+    page = browser.open("diffs/stage3-stage4/", "diff-stage3-stage4")
+    assert page.locator("table.wb-sbs").count() > 0  # type: ignore[attr-defined]
+    assert page.locator("table.wb-sbs .wb-add").count() > 0  # type: ignore[attr-defined]
+    # highlighted as code: pygments' token classes inside the diff
+    assert page.locator("table.wb-sbs .k").count() > 0  # type: ignore[attr-defined]
+    assert "task.py" in page.inner_text("article")  # type: ignore[attr-defined]
+    page.get_by_text("Unified").first.click()  # type: ignore[attr-defined]
+    page.wait_for_selector("table.wb-uni", state="visible")  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "diff-unified.png"))  # type: ignore[attr-defined]
+    assert browser.errors == []
+    assert browser.outside == []
+
+
+# --- every link -----------------------------------------------------------------------
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value and ((tag == "a" and name == "href") or name == "src"
+                          or (tag == "link" and name == "href")):
+                self.found.append(value)
+
+
+def test_no_broken_internal_links(base_url: str) -> None:
+    """Crawl from the home page; every internal href and src must answer 200."""
+    host = urlparse(base_url).netloc
+    seen: set[str] = set()
+    todo = [base_url]
+    broken: list[str] = []
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                kind = resp.headers.get_content_type()
+                body = resp.read() if kind == "text/html" else b""
+        except urllib.error.HTTPError as e:
+            broken.append(f"{url}: {e.code}")
+            continue
+        parser = Links()
+        parser.feed(body.decode(errors="replace"))
+        for ref in parser.found:
+            target, _ = urldefrag(urljoin(url, ref))
+            if urlparse(target).netloc == host and target not in seen:
+                todo.append(target)
+    pages = [u for u in seen if u.endswith("/")]
+    assert len(pages) > 20, f"the crawl found only {len(pages)} pages"
+    assert broken == [], "broken internal links:\n" + "\n".join(sorted(broken))
