@@ -38,7 +38,9 @@ does the same for an exec whose stdin is a terminal.
 OOM. LXC removes the container's cgroup before lxc-start exits, so the OOM count is
 saved by the hook LXC runs at "stop", while the cgroup still exists.
 
-Not done yet: a python3-lxc (liblxc bindings) path beside the tools.
+The tools or the library. The tools are the default, as in 2013. `api="python"`
+(the daemon's --lxc-api, or WB_LXC_API) drives liblxc through its Python bindings
+instead (lxc_bindings): the same config, the same processes, the same log.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from dataclasses import dataclass, field
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
 from shared.securejoin import secure_join
 from shared.terminal import copy_terminal
-from stages.stage1_lxc import lxc_config, lxc_leftovers
+from stages.stage1_lxc import lxc_bindings, lxc_config, lxc_leftovers
 from stages.stage1_lxc.lxc_leftovers import CGROUP_ROOT, cgroup_version, hierarchies
 from stages.stage1_lxc.lxc_terminal import open_pty, set_winsize
 
@@ -68,6 +70,7 @@ CREATE_TIMEOUT = 30.0
 # an exec with a working directory runs `cd DIR && exec CMD` through it.
 EXEC_HELPER_SOURCE = "/bin/busybox"
 EXEC_HELPER = "/.whalebones/busybox"  # busybox picks its applet by argv[0]: keep the name
+APIS = ("tools", "python")  # LXC's command-line tools, or liblxc through python3-lxc
 # "Child <123> ended on error (3)" / "Child <123> ended on signal Killed(9)"
 ENDED = re.compile(rb"Child <\d+> ended on (error|signal) [^(]*\((\d+)\)")
 
@@ -127,7 +130,12 @@ class Container:
 class LxcExecutor:
     name = "lxc"
 
-    def __init__(self, state_root: str) -> None:
+    def __init__(self, state_root: str, api: str = "tools") -> None:
+        if api not in APIS:
+            raise ValueError(f"LXC API {api!r}: one of {', '.join(APIS)}")
+        if api == "python":
+            lxc_bindings.load()  # ImportError now, not at the first container
+        self.api = api
         # lxc-start's -P: LXC keeps a container's files in <state_root>/<id>/, ours too.
         self.state_root = os.path.abspath(state_root)
         os.makedirs(self.state_root, mode=0o700, exist_ok=True)
@@ -257,8 +265,11 @@ class LxcExecutor:
             f.write(config)
 
         # -q: LXC's own messages go to its log, not into the container's stderr.
-        argv = ["lxc-start", "-F", "-q", "-P", self.state_root, "-n", cid,
-                "-f", c.path("config"), "--", *process["args"]]
+        if self.api == "python":  # <state_root>/<id>/config: where liblxc looks for it
+            argv = lxc_bindings.argv("start", self.state_root, cid, "--", *process["args"])
+        else:
+            argv = ["lxc-start", "-F", "-q", "-P", self.state_root, "-n", cid,
+                    "-f", c.path("config"), "--", *process["args"]]
         proc = self._spawn(argv, io, process.get("consoleSize"))
         try:
             c.pid = self._wait_for_pid(c, proc)
@@ -318,6 +329,18 @@ class LxcExecutor:
                 proc.popen.kill()
                 proc.popen.wait()
 
+    def _stop(self, cid: str) -> bool:
+        """LXC's own way to kill a container (`lxc-stop -k`, liblxc's stop): ask the
+        monitor, over its command socket, to SIGKILL the init."""
+        if self.api == "python":
+            try:
+                return lxc_bindings.stop(self.state_root, cid)
+            except LookupError:
+                return False
+        result = subprocess.run(["lxc-stop", "-P", self.state_root, "-n", cid, "-k"],
+                                capture_output=True, text=True)
+        return result.returncode == 0
+
     def start(self, cid: str) -> None:
         c = self._container(cid)
         proc = self._proc(cid, None)
@@ -346,9 +369,7 @@ class LxcExecutor:
         if all and signal_ == signal.SIGKILL:
             # LXC's own way to kill everything: the monitor SIGKILLs the init, and
             # the kernel kills every other process of a pid namespace whose init dies.
-            result = subprocess.run(["lxc-stop", "-P", self.state_root, "-n", cid, "-k"],
-                                    capture_output=True, text=True)
-            if result.returncode == 0:
+            if self._stop(cid):
                 return
         targets = self.pids(cid) if all else [c.pid]
         for pid in targets:
@@ -364,13 +385,21 @@ class LxcExecutor:
         args = list(process["args"])
         look_path(c.rootfs, args[0], env)
         cwd = process.get("cwd") or "/"
-        user = process.get("user", {})
-        if cwd != "/":
-            args = [EXEC_HELPER, "sh", "-c", 'cd "$0" && exec "$@"', cwd, *args]
-        argv = ["lxc-attach", "-P", self.state_root, "-n", cid, "--clear-env"]
-        for entry in env:
-            argv += ["-v", entry]
-        argv += ["-u", str(user.get("uid", 0)), "-g", str(user.get("gid", 0)), "--", *args]
+        uid, gid = str(process.get("user", {}).get("uid", 0)), str(
+            process.get("user", {}).get("gid", 0))
+        if self.api == "python" and not io.terminal:
+            # liblxc's attach takes a working directory; python3-lxc cannot ask it for
+            # a terminal, so `exec -t` takes lxc-attach below (see lxc_bindings).
+            argv = lxc_bindings.argv("attach", "--uid", uid, "--gid", gid, "--cwd", cwd,
+                                     *[f"--env={e}" for e in env], self.state_root, cid,
+                                     "--", *args)
+        else:
+            if cwd != "/":
+                args = [EXEC_HELPER, "sh", "-c", 'cd "$0" && exec "$@"', cwd, *args]
+            argv = ["lxc-attach", "-P", self.state_root, "-n", cid, "--clear-env"]
+            for entry in env:
+                argv += ["-v", entry]
+            argv += ["-u", uid, "-g", gid, "--", *args]
         proc = self._spawn(argv, io, process.get("consoleSize"))
         with self._lock:
             self._procs[(cid, exec_id)] = proc

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from stages.stage1_lxc import lxc_bindings
 from tests.engines import Engine, start_engine
 
 pytestmark = [
@@ -22,10 +23,27 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    with start_engine("stage1") as running:
-        yield running
+BINDINGS_MISSING = lxc_bindings.unavailable()
+
+
+@pytest.fixture(scope="module", params=[
+    "tools",
+    pytest.param("python", marks=pytest.mark.skipif(
+        BINDINGS_MISSING is not None, reason=f"no python3-lxc: {BINDINGS_MISSING}")),
+])
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A stage 1 daemon that drives LXC with its tools, then one that uses liblxc's
+    Python bindings (WB_LXC_API reaches the daemon through its environment)."""
+    saved = os.environ.get("WB_LXC_API")
+    os.environ["WB_LXC_API"] = request.param
+    try:
+        with start_engine("stage1") as running:
+            yield running
+    finally:
+        if saved is None:
+            del os.environ["WB_LXC_API"]
+        else:
+            os.environ["WB_LXC_API"] = saved
 
 
 def docker(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
@@ -142,3 +160,25 @@ def test_exit_code_and_oom_come_from_lxc(engine: Engine) -> None:
     assert result.returncode == 42
     result = docker(engine, "run", "--rm", "-m", "8m", "busybox", "tail", "/dev/zero")
     assert result.returncode == 137
+
+
+def test_the_container_is_run_by_the_lxc_api_asked_for(engine: Engine) -> None:
+    """The init's parent is LXC's monitor: lxc-start, or our helper over liblxc."""
+    result = docker(engine, "run", "-d", "busybox", "sleep", "30")
+    assert result.returncode == 0, result.stderr
+    cid = result.stdout.strip()
+    try:
+        pid = docker(engine, "inspect", "-f", "{{.State.Pid}}", cid).stdout.strip()
+        with open(f"/proc/{pid}/status") as f:
+            ppid = next(ln.split()[1] for ln in f if ln.startswith("PPid:"))
+        with open(f"/proc/{ppid}/cmdline", "rb") as f:
+            monitor = f.read().split(b"\0")
+        if os.environ["WB_LXC_API"] == "python":
+            assert monitor[3].endswith(b"/lxc_bindings.py") and monitor[4] == b"start", monitor
+        else:
+            assert monitor[0] == b"lxc-start", monitor
+        # exec: lxc-attach, or liblxc's attach with a working directory of its own
+        out = docker(engine, "exec", "-w", "/tmp", cid, "pwd")
+        assert (out.returncode, out.stdout) == (0, "/tmp\n"), out.stderr
+    finally:
+        assert docker(engine, "rm", "-f", cid).returncode == 0
