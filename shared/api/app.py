@@ -15,7 +15,7 @@ import re
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from shared.api.routes import containers, execs, images, system
+from shared.api.routes import containers, execs, images, networks, system
 from shared.api.version import API_VERSION, MIN_API_VERSION, VERSION
 from shared.daemon.engine import Engine
 from shared.daemon.errors import EngineError
@@ -64,7 +64,7 @@ def create_app(engine: Engine) -> Flask:
     app = Flask("whalebones")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["whalebones.engine"] = engine
-    for module in (system, containers, execs, images):
+    for module in (system, containers, execs, images, networks):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(EngineError)

@@ -26,6 +26,74 @@ def public_status(c: Container) -> str:
     return "created" if c.state.status == "starting" else c.state.status
 
 
+def _sandbox(engine: Engine, c: Container):  # type: ignore[no-untyped-def]
+    if engine.network is None or not c.state.running:
+        return None
+    return engine.network.sandbox(c.id)
+
+
+def endpoints(engine: Engine, c: Container) -> dict:
+    """NetworkSettings.Networks: every network the container is on; addresses while
+    it runs (a stopped container holds none, as in Docker)."""
+    sb = _sandbox(engine, c)
+    live = {ep.network: ep for ep in sb.endpoints} if sb else {}
+    mode = c.host_config.get("NetworkMode", "default")
+    names = list(c.networks) or ([mode] if mode in ("none", "host") else [])
+    found = {}
+    for name in names:
+        ep = live.get(name)
+        net = None
+        if engine.network is not None:
+            try:
+                net = engine.network.get(name)
+            except Exception:  # removed since: Docker shows what it can
+                net = None
+        config = c.networks.get(name) or {}
+        found[name] = {
+            "IPAMConfig": config.get("IPAMConfig"),
+            "Links": None,
+            "Aliases": config.get("Aliases"),
+            "MacAddress": ep.mac if ep else "",
+            "NetworkID": net.id if net else "",
+            "EndpointID": ep.endpoint_id if ep else "",
+            "Gateway": ep.gateway if ep else "",
+            "IPAddress": ep.address if ep else "",
+            "IPPrefixLen": ep.prefixlen if ep else 0,
+            "IPv6Gateway": "",
+            "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0,
+            "DNSNames": ([c.name, c.short_id, *(config.get("Aliases") or [])]
+                         if net is not None and net.user_defined else None),
+        }
+    return found
+
+
+def ports(engine: Engine, c: Container) -> dict:
+    """NetworkSettings.Ports: "80/tcp" -> [{"HostIp", "HostPort"}] (None: exposed only)."""
+    found: dict = {}
+    for key in (c.config.get("ExposedPorts") or {}):
+        found.setdefault(key if "/" in key else f"{key}/tcp", None)
+    sb = _sandbox(engine, c)
+    for p in sb.ports if sb else []:
+        found.setdefault(f"{p.port}/{p.proto}", None)
+        found[f"{p.port}/{p.proto}"] = (found[f"{p.port}/{p.proto}"] or []) + [
+            {"HostIp": p.host_ip or "0.0.0.0", "HostPort": str(p.host_port)}]
+    return found
+
+
+def port_list(engine: Engine, c: Container) -> list[dict]:
+    """`docker ps`'s Ports column: one entry per published or exposed port."""
+    items = []
+    for key, bound in ports(engine, c).items():
+        port, _, proto = key.partition("/")
+        if not bound:
+            items.append({"PrivatePort": int(port), "Type": proto})
+        for b in bound or []:
+            items.append({"IP": b["HostIp"], "PrivatePort": int(port),
+                          "PublicPort": int(b["HostPort"]), "Type": proto})
+    return items
+
+
 def summary(engine: Engine, c: Container) -> dict:
     command = " ".join([c.path, *c.args])
     return {
@@ -35,12 +103,12 @@ def summary(engine: Engine, c: Container) -> dict:
         "ImageID": c.image_id,
         "Command": command,
         "Created": int(c.created),
-        "Ports": [],
+        "Ports": port_list(engine, c),
         "Labels": c.config.get("Labels") or {},
         "State": public_status(c),
         "Status": status_text(c),
         "HostConfig": {"NetworkMode": c.host_config.get("NetworkMode", "default")},
-        "NetworkSettings": {"Networks": {}},
+        "NetworkSettings": {"Networks": endpoints(engine, c)},
         "Mounts": [],
     }
 
@@ -82,15 +150,29 @@ def inspect(engine: Engine, c: Container) -> dict:
         "GraphDriver": {"Name": "overlay", "Data": {}},
         "Mounts": [],
         "Config": c.config,
-        "NetworkSettings": {
-            "Bridge": "",
-            "SandboxID": "",
-            "Ports": {},
-            "Networks": {},
-            "IPAddress": "",
-            "Gateway": "",
-            "MacAddress": "",
-        },
+        "NetworkSettings": network_settings(engine, c),
+    }
+
+
+def network_settings(engine: Engine, c: Container) -> dict:
+    networks = endpoints(engine, c)
+    sb = _sandbox(engine, c)
+    default = networks.get("bridge") or {}  # the top-level fields: the default bridge's
+    return {
+        "Bridge": "",
+        "SandboxID": c.id if sb else "",
+        "SandboxKey": sb.path if sb else "",
+        "HairpinMode": False,
+        "Ports": ports(engine, c),
+        "Networks": networks,
+        "IPAddress": default.get("IPAddress", ""),
+        "IPPrefixLen": default.get("IPPrefixLen", 0),
+        "Gateway": default.get("Gateway", ""),
+        "MacAddress": default.get("MacAddress", ""),
+        "EndpointID": default.get("EndpointID", ""),
+        "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0,
+        "IPv6Gateway": "",
     }
 
 

@@ -38,6 +38,8 @@ from shared.daemon.state import Container, ContainerStore
 from shared.daemon.stdio import Broadcast, ProcessIO, make_fifos
 from shared.images import snapshots
 from shared.images.store import ImageNotFound, ImageStore
+from shared.network import portmap
+from shared.network.manager import Forbidden, NetworkManager
 from shared.oci import runtime_spec, users
 from shared.oci.runtime_spec import SpecError
 from shared.securejoin import secure_join
@@ -103,8 +105,11 @@ class Engine:
         stage: str,
         images: ImageStore,
         live_restore: bool = False,
+        network: NetworkManager | None = None,
     ) -> None:
         self.executor = executor
+        # None: no bridge networking (unit tests); bridge containers get `none`'s.
+        self.network = network
         self.live_restore = live_restore
         self.stage = stage
         self.images = images
@@ -143,6 +148,8 @@ class Engine:
                 c.state.finished_at = time.time()
                 c.state.error = "the daemon restarted"
                 self.containers.save(c)
+        if self.network is not None:
+            self.network.recover({c.id for c in self.containers.all() if c.state.running})
 
     def _adopt(self, c: Container) -> bool:
         """Reattach to a container that outlived the daemon; False if it did not."""
@@ -202,6 +209,8 @@ class Engine:
             pass
         unmount_rootfs(self._rootfs_path(c))
         shutil.rmtree(os.path.join(self.exec_root, c.id), ignore_errors=True)
+        if self.network is not None:
+            self.network.detach(c.id)
 
     # ---------------------------------------------------------------- paths
 
@@ -246,7 +255,19 @@ class Engine:
         if policy not in ("", "no", "always", "unless-stopped", "on-failure"):
             raise InvalidParameter(f"invalid restart policy '{policy}'")
         network = host_config.get("NetworkMode") or "default"
-        if network not in ("default", "bridge", "none", "host"):
+        networks: dict[str, dict] = {}
+        if self.network is not None:
+            network = self.network.mode(network)
+            endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
+            if network not in ("none", "host"):
+                networks[network] = {}
+                for key, value in endpoints.items():
+                    if self.network.mode(key) == network:
+                        networks[network] = value or {}
+            if host_config.get("PortBindings") and network in ("none", "host"):
+                host_config = {**host_config, "PortBindings": {}}  # Docker ignores them too
+            portmap.parse_bindings(host_config.get("PortBindings"))  # 400 if malformed
+        elif network not in ("default", "bridge", "none", "host"):
             raise NotFound(f"network {network} not found")
 
         config = {
@@ -269,6 +290,11 @@ class Engine:
         }
         if body.get("StopTimeout") is not None:
             config["StopTimeout"] = body["StopTimeout"]
+        exposed = {**(image_config.get("ExposedPorts") or {}), **(body.get("ExposedPorts") or {})}
+        for key in host_config.get("PortBindings") or {}:
+            exposed.setdefault(key, {})
+        if exposed:
+            config["ExposedPorts"] = exposed
         host_config = {**host_config, "NetworkMode": network}
         host_config.setdefault("LogConfig", {"Type": "json-file", "Config": {}})
         if not host_config["LogConfig"].get("Type"):
@@ -289,6 +315,7 @@ class Engine:
                 host_config=host_config,
                 path=args[0],
                 args=args[1:],
+                networks=networks,
             )
             d = self._dir(c)
             try:
@@ -339,13 +366,19 @@ class Engine:
         pio: ProcessIO | None = None
         log: logs.JsonFileLog | None = None
         try:
+            sandbox = None
+            if self.network is not None and c.networks:
+                sandbox = self.network.attach(c.id, c.name, c.config["Hostname"], c.networks,
+                                              c.host_config.get("PortBindings"))
             try:
                 user = users.resolve(rootfs, c.config.get("User") or "")
                 if c.config.get("WorkingDir"):
                     # Docker makes a missing working directory rather than fail.
                     os.makedirs(secure_join(rootfs, c.config["WorkingDir"]), exist_ok=True)
                 etc = etcfiles.write(
-                    self._dir(c), c.config["Hostname"], c.host_config["NetworkMode"] == "host"
+                    self._dir(c), c.config["Hostname"], c.host_config["NetworkMode"] == "host",
+                    addresses=[ep.address for ep in sandbox.endpoints] if sandbox else [],
+                    nameservers=self._nameservers(sandbox),
                 )
                 spec = runtime_spec.build(
                     c.id,
@@ -356,6 +389,7 @@ class Engine:
                     user,
                     c.config["Hostname"],
                     extra_mounts=etc,
+                    netns_path=sandbox.path if sandbox else None,
                 )
             except SpecError as e:
                 raise InvalidParameter(str(e)) from None
@@ -384,6 +418,8 @@ class Engine:
             if log is not None:
                 log.close()
             unmount_rootfs(rootfs)
+            if self.network is not None:
+                self.network.detach(c.id)
             raise
         with self._lock:
             self._live[c.id] = Live(io=pio, log=log, rootfs=rootfs, spec=spec)
@@ -397,6 +433,13 @@ class Engine:
             self.containers.save(c)
             self._changed.notify_all()
         threading.Thread(target=self._wait_exit, args=(c,), daemon=True).start()
+
+    def _nameservers(self, sandbox: object) -> list[str]:
+        """A user-defined network's containers ask its DNS (on the gateway) first."""
+        if sandbox is None or self.network is None:
+            return []
+        return [ep.gateway for ep in sandbox.endpoints  # type: ignore[attr-defined]
+                if self.network.get(ep.network_id).user_defined][:1]
 
     def _wait_exit(self, c: Container) -> None:
         try:
@@ -416,6 +459,8 @@ class Engine:
         except ExecutorError:
             pass
         unmount_rootfs(live.rootfs)
+        if self.network is not None:
+            self.network.detach(c.id)
         with self._lock:
             del self._live[c.id]
             c.state.status = "exited"
@@ -524,6 +569,41 @@ class Engine:
             self.executor.resize(c.id, None, height, width)
         except ExecutorError as e:
             raise EngineError(str(e)) from None
+
+    # ---------------------------------------------------------------- networks
+
+    def network_connect(self, net_ref: str, ref: str, config: dict) -> None:
+        """`docker network connect`: on the network from now on, and at once if running."""
+        if self.network is None:
+            raise NotFound(f"network {net_ref} not found")
+        net = self.network.get(net_ref)
+        c = self.containers.get(ref)
+        if c.host_config.get("NetworkMode") in ("host", "none") or net.driver != "bridge":
+            raise InvalidParameter(f"container cannot be connected to network {net.name}"
+                                   if net.driver == "bridge" else
+                                   "container cannot be disconnected from host network or "
+                                   "connected to host network")
+        with self._lock:
+            if net.name in c.networks:
+                raise Forbidden(f"endpoint with name {c.name} already exists in network "
+                                f"{net.name}")
+            if c.state.running:
+                self.network.connect(c.id, net.id, config or {})
+            c.networks[net.name] = config or {}
+            self.containers.save(c)
+
+    def network_disconnect(self, net_ref: str, ref: str) -> None:
+        if self.network is None:
+            raise NotFound(f"network {net_ref} not found")
+        net = self.network.get(net_ref)
+        c = self.containers.get(ref)
+        with self._lock:
+            if net.name not in c.networks:
+                raise Forbidden(f"container {c.id} is not connected to network {net.name}")
+            if c.state.running:
+                self.network.disconnect(c.id, net.id)
+            del c.networks[net.name]
+            self.containers.save(c)
 
     # ---------------------------------------------------------------- remove
 
@@ -687,6 +767,8 @@ class Engine:
             for t in threads:
                 t.join()
         self.executor.close()
+        if self.network is not None:
+            self.network.shutdown()
 
     def _stop_quietly(self, c: Container) -> None:
         try:

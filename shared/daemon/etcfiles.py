@@ -21,7 +21,7 @@ ff02::2\tip6-allrouters
 FALLBACK_NAMESERVERS = ["8.8.8.8", "8.8.4.4"]
 
 
-def resolv_conf(host_network: bool) -> str:
+def resolv_conf(host_network: bool, nameservers: list[str] | None = None) -> str:
     try:
         with open("/etc/resolv.conf") as f:
             text = f.read()
@@ -34,13 +34,21 @@ def resolv_conf(host_network: bool) -> str:
         if not (line.startswith("nameserver") and line.split()[1:2]
                 and (line.split()[1].startswith("127.") or line.split()[1] == "::1"))
     ]
-    if not any(line.startswith("nameserver") for line in lines):
+    if nameservers:
+        # A user-defined network's DNS answers the network's names and relays the rest.
+        lines = [line for line in lines if not line.startswith("nameserver")]
+        lines = [f"nameserver {ns}" for ns in nameservers] + lines
+    elif not any(line.startswith("nameserver") for line in lines):
         lines += [f"nameserver {ns}" for ns in FALLBACK_NAMESERVERS]
     return "\n".join(lines) + "\n"
 
 
-def write(container_dir: str, hostname: str, host_network: bool) -> list[dict]:
-    """Write the three files; return the bind mounts that put them in place."""
+def write(container_dir: str, hostname: str, host_network: bool,
+          addresses: list[str] | None = None, nameservers: list[str] | None = None) -> list[dict]:
+    """Write the three files; return the bind mounts that put them in place.
+
+    `addresses`: the container's own, each given the hostname in /etc/hosts (as Docker
+    writes "172.17.0.2  <hostname>"); `nameservers`: what resolv.conf names first."""
     if host_network:
         try:
             with open("/etc/hosts") as f:
@@ -48,8 +56,9 @@ def write(container_dir: str, hostname: str, host_network: bool) -> list[dict]:
         except FileNotFoundError:
             hosts = HOSTS
     else:
-        hosts = HOSTS
-    files = {"hostname": hostname + "\n", "hosts": hosts, "resolv.conf": resolv_conf(host_network)}
+        hosts = HOSTS + "".join(f"{a}\t{hostname}\n" for a in addresses or [])
+    files = {"hostname": hostname + "\n", "hosts": hosts,
+             "resolv.conf": resolv_conf(host_network, nameservers)}
     mounts = []
     for name, content in files.items():
         path = os.path.join(container_dir, name)

@@ -34,6 +34,18 @@ def parse_args(
         action="store_true",
         help="keep containers running while the daemon is down (stage 3 on)",
     )
+    p.add_argument(
+        "--net-prefix",
+        default="wb",
+        help="first letters of every interface (bridge wb0, veths) and iptables chain "
+        "(WHALEBONES) of ours; give each daemon on one host its own",
+    )
+    p.add_argument(
+        "--bridge",
+        default="",
+        help="'none': no bridge networking at all (containers get their own empty "
+        "namespace, as with --network none)",
+    )
     if add_arguments is not None:
         add_arguments(p)  # what only this stage's daemon takes
     return p.parse_args(argv)
@@ -66,7 +78,15 @@ def run(
     if args.live_restore and not getattr(executor, "containers_outlive_daemon", False):
         raise SystemExit(f"--live-restore: the {executor.name} executor's containers "
                          "cannot outlive the daemon (their parent and pipes are its own)")
-    engine = Engine(executor, args.root, args.exec_root, stage, images, args.live_restore)
+    network = None
+    if args.bridge != "none":
+        from shared.network.manager import NetworkManager
+        from shared.network.names import Names
+
+        network = NetworkManager(os.path.join(args.root, stage),
+                                 os.path.join(args.exec_root, stage), Names(args.net_prefix))
+    engine = Engine(executor, args.root, args.exec_root, stage, images, args.live_restore,
+                    network)
     logging.getLogger("whalebones").info(
         "%s daemon (executor %s) listening on %s", stage, executor.name, args.host
     )

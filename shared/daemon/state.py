@@ -63,6 +63,9 @@ class Container:
     state: State = field(default_factory=State)
     restart_count: int = 0
     execs: list[str] = field(default_factory=list)
+    # network name -> its EndpointSettings as asked for (Aliases, IPAMConfig): the
+    # networks the container is on, whether it runs or not
+    networks: dict = field(default_factory=dict)
 
     @property
     def short_id(self) -> str:

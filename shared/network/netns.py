@@ -1,0 +1,103 @@
+"""Network namespaces the daemon makes itself, kept alive by a bind mount.
+
+A namespace lives as long as something refers to it: a process in it, an open file
+descriptor, or a bind mount of its /proc/<pid>/ns/net file. The daemon makes the
+namespace *before* the container exists (it must plug the veth and set addresses in
+it), so it pins it with a bind mount on a file under the exec root, as `ip netns add`
+does under /run/netns. The OCI spec then names that file (`{"type": "network",
+"path": ...}`) and every era's executor setns(2)es into it instead of making a new one.
+
+unshare(2) and setns(2) change the namespace of the calling *thread* only, so the
+daemon does both in a short-lived thread of its own: its other threads (the API, the
+containers' waiters) never leave the host's namespace, and a thread that failed half
+way dies with its namespace instead of serving a request from inside a container.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+CLONE_NEWNET = 0x40000000
+MS_BIND = 0x1000
+MNT_DETACH = 0x2
+
+_libc = ctypes.CDLL(None, use_errno=True)
+T = TypeVar("T")
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def in_thread(fn: Callable[[], T]) -> T:
+    """Run fn in a new thread (which may then change its namespaces) and return its
+    result or raise its exception."""
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # handed to the caller
+            box["error"] = e
+
+    t = threading.Thread(target=run, name="netns")
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box.get("value")  # type: ignore[return-value]
+
+
+def create(path: str) -> None:
+    """A new, empty network namespace (only `lo`, down), pinned at `path`."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    with open(path, "x"):
+        pass
+
+    def make() -> None:
+        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        _check(_libc.mount(b"/proc/thread-self/ns/net", path.encode(), None, MS_BIND, None),
+               f"bind mount the new network namespace on {path}")
+
+    try:
+        in_thread(make)
+    except BaseException:
+        os.unlink(path)
+        raise
+
+
+def remove(path: str) -> None:
+    """Unpin the namespace; the kernel frees it (and the interfaces in it, a veth's
+    peer too) once no process is left in it. A missing path is not an error."""
+    result = _libc.umount2(path.encode(), MNT_DETACH)
+    if result != 0 and ctypes.get_errno() not in (errno.EINVAL, errno.ENOENT):
+        _check(result, f"umount {path}")
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def run_in(path: str, fn: Callable[[], T]) -> T:
+    """Call fn in a thread that has joined the namespace pinned at `path`; the thread
+    checks it really is there before anything runs (so nothing meant for a container
+    can ever land on the host's interfaces)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+
+    def inside() -> T:
+        _check(_libc.setns(fd, CLONE_NEWNET), f"setns into {path}")
+        if os.stat("/proc/thread-self/ns/net").st_ino != os.fstat(fd).st_ino:
+            raise OSError(errno.EINVAL, f"setns into {path} did not take")
+        return fn()
+
+    try:
+        return in_thread(inside)
+    finally:
+        os.close(fd)
