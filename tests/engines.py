@@ -71,6 +71,9 @@ class Engine:
     # how to start each again.
     helpers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     helper_commands: list[list[str]] = field(default_factory=list)
+    # Ours: the first letters of the daemon's interfaces and iptables chains
+    # (--net-prefix), its own so that engines side by side never share a bridge.
+    net_prefix: str = ""
 
     @property
     def pid(self) -> int:
@@ -151,6 +154,18 @@ class EngineError(Exception):
     """An engine would not start, or did not stop cleanly."""
 
 
+def net_prefix_args() -> tuple[str, ...]:
+    """A prefix of its own for a test daemon's bridge, veths and chains (wb0 and
+    WHALEBONES stay the user's): "wt" and four hex digits."""
+    return ("--net-prefix", "wt" + os.urandom(2).hex())
+
+
+def with_net_prefix(engine: Engine) -> Engine:
+    if "--net-prefix" in engine.command:
+        engine.net_prefix = engine.command[engine.command.index("--net-prefix") + 1]
+    return engine
+
+
 class OurStage:
     """A Whalebones stage: `python -m stages.<module> --root R --exec-root E --host H`."""
 
@@ -167,8 +182,10 @@ class OurStage:
                     what="build busybox:latest", env=repo_env())
         sock = workdir / "docker.sock"
         command = [sys.executable, "-m", self.module, "--root", str(root),
-                   "--exec-root", str(exec_root), "--host", f"unix://{sock}", *daemon_args]
-        return launch(name, True, workdir, root, exec_root, sock, command, env=repo_env())
+                   "--exec-root", str(exec_root), "--host", f"unix://{sock}",
+                   *net_prefix_args(), *daemon_args]
+        return with_net_prefix(
+            launch(name, True, workdir, root, exec_root, sock, command, env=repo_env()))
 
 
 class OurSplitStage(OurStage):
@@ -190,9 +207,10 @@ class OurSplitStage(OurStage):
         sock = workdir / "docker.sock"
         command = [sys.executable, "-m", self.module, "--root", str(root),
                    "--exec-root", str(exec_root), "--host", f"unix://{sock}",
-                   "--containerd", f"unix://{containerd_sock}", *daemon_args]
+                   "--containerd", f"unix://{containerd_sock}", *net_prefix_args(), *daemon_args]
         try:
-            engine = launch(name, True, workdir, root, exec_root, sock, command, env=repo_env())
+            engine = with_net_prefix(
+                launch(name, True, workdir, root, exec_root, sock, command, env=repo_env()))
         except BaseException:
             containerd.terminate()
             containerd.wait()
@@ -263,6 +281,10 @@ def start_engine(name: str) -> Iterator[Engine]:
             mounts = []
         if mounts:
             raise EngineError(f"{name}: mounts left after the daemon exited: {mounts}")
+        network = network_leftovers(engine)
+        if network:
+            remove_network_leftovers(engine)
+            raise EngineError(f"{name}: left after the daemon exited: {network}")
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -514,11 +536,73 @@ def cgroup_dirs() -> dict[str, set[str]]:
     return found
 
 
+def our_links(prefix: str) -> set[str]:
+    """Interfaces named with the engine's prefix: its bridges and veths' host ends."""
+    if not prefix:
+        return set()
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    names = {line.split(": ")[1].split("@")[0] for line in out.splitlines() if ": " in line}
+    return {n for n in names if n.startswith(prefix)}
+
+
+def our_rules(prefix: str) -> set[str]:
+    """iptables rules in or jumping to the engine's chains (WB-<PREFIX>...)."""
+    if not prefix:
+        return set()
+    chain = f"WB-{prefix.upper()}"
+    found = set()
+    for table in ("nat", "filter"):
+        out = subprocess.run(["iptables", "-w", "-t", table, "-S"], capture_output=True,
+                             text=True).stdout
+        found |= {f"{table}: {line}" for line in out.splitlines()
+                  if any(w == chain or w.startswith(chain + "-") for w in line.split())}
+    return found
+
+
+def netns_files(engine: Engine) -> set[str]:
+    """The engine's network namespace files and sandbox records (exec root/*/netns)."""
+    return {str(p) for p in engine.exec_root.glob("*/netns/*")}
+
+
+def network_leftovers(engine: Engine) -> list[str]:
+    """After the daemon exited: any interface, rule or namespace of it is a leak."""
+    found = []
+    if engine.ours:
+        links, rules = our_links(engine.net_prefix), our_rules(engine.net_prefix)
+        if links:
+            found.append("interfaces " + ", ".join(sorted(links)))
+        if rules:
+            found.append("iptables rules " + "; ".join(sorted(rules)))
+        files = netns_files(engine)
+        if files:
+            found.append("netns files " + ", ".join(sorted(files)))
+    return found
+
+
+def remove_network_leftovers(engine: Engine) -> None:
+    """Never leave the host with a failed test's bridges or rules (ours only, by prefix)."""
+    for name in our_links(engine.net_prefix):
+        subprocess.run(["ip", "link", "del", name], capture_output=True)
+    chain = f"WB-{engine.net_prefix.upper()}"
+    for rule in our_rules(engine.net_prefix):
+        table, _, line = rule.partition(": ")
+        words = line.split()
+        if words[0] == "-A" and not words[1].startswith(chain):
+            subprocess.run(["iptables", "-w", "-t", table, "-D", *words[1:]], capture_output=True)
+    for table, c in (("nat", chain), ("nat", f"{chain}-POSTROUTING"),
+                     ("filter", f"{chain}-FORWARD")):
+        subprocess.run(["iptables", "-w", "-t", table, "-F", c], capture_output=True)
+        subprocess.run(["iptables", "-w", "-t", table, "-X", c], capture_output=True)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     processes: frozenset[Proc]
     mounts: frozenset[str]
     cgroups: frozenset[str]
+    links: frozenset[str] = frozenset()
+    rules: frozenset[str] = frozenset()
+    netns: frozenset[str] = frozenset()
 
 
 def snapshot(engine: Engine) -> Snapshot:
@@ -527,7 +611,10 @@ def snapshot(engine: Engine) -> Snapshot:
         processes |= descendants(helper.pid)
     return Snapshot(frozenset(processes),
                     frozenset(mounts_under(engine.root, engine.exec_root)),
-                    frozenset(cgroup_dirs()))
+                    frozenset(cgroup_dirs()),
+                    frozenset(our_links(engine.net_prefix)),
+                    frozenset(our_rules(engine.net_prefix)),
+                    frozenset(netns_files(engine)))
 
 
 def leaks(engine: Engine, before: Snapshot, deadline: float = 5.0) -> list[str]:
@@ -556,6 +643,11 @@ def leaks(engine: Engine, before: Snapshot, deadline: float = 5.0) -> list[str]:
                          if d in current and (not current[d] or current[d] & ours))
         if cgroups:
             found.append("cgroups: " + ", ".join(cgroups))
+        for what, items in (("interfaces", now.links - before.links),
+                            ("iptables rules", now.rules - before.rules),
+                            ("netns files", now.netns - before.netns)):
+            if items:
+                found.append(f"{what}: " + ", ".join(sorted(items)))
         if not found or time.monotonic() > end:
             return found
         time.sleep(0.1)

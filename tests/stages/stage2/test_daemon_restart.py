@@ -21,7 +21,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.engines import Engine, launch, mounts_under, repo_env, run_checked
+from tests.engines import (
+    Engine,
+    launch,
+    mounts_under,
+    net_prefix_args,
+    repo_env,
+    run_checked,
+    with_net_prefix,
+)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root")
 MODULE = "stages.stage2_libcontainer"
@@ -41,9 +49,10 @@ def workdir() -> Iterator[Path]:
 def start(workdir: Path) -> Engine:
     sock = workdir / "docker.sock"
     command = [sys.executable, "-m", MODULE, "--root", str(workdir / "root"),
-               "--exec-root", str(workdir / "exec"), "--host", f"unix://{sock}"]
-    return launch("stage2", True, workdir, workdir / "root", workdir / "exec", sock,
-                  command, env=repo_env())
+               "--exec-root", str(workdir / "exec"), "--host", f"unix://{sock}",
+               *net_prefix_args()]
+    return with_net_prefix(launch("stage2", True, workdir, workdir / "root", workdir / "exec",
+                                  sock, command, env=repo_env()))
 
 
 def docker(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
