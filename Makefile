@@ -133,3 +133,21 @@ docs-process-trees: venv images deps-lxc
 
 test-docs: deps-docs docs
 	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/docs
+
+# --- workshop exercises (exercises/; each has a page on the docs site) --------------
+#   make exercises; make exercise NAME=pivot-root; then exercise-check, exercise-hint,
+#   exercise-reset, exercise-solution [APPLY=1] with the same NAME
+EXERCISES := PYTHONPATH=$(CURDIR) $(PY) -m exercises
+.PHONY: exercises exercise exercise-check exercise-hint exercise-reset exercise-solution
+
+exercises: venv
+	@$(EXERCISES) list
+
+exercise: venv
+	@$(EXERCISES) start $(NAME)
+
+exercise-check exercise-hint exercise-reset: venv
+	@$(EXERCISES) $(subst exercise-,,$@) $(NAME)
+
+exercise-solution: venv
+	@$(EXERCISES) solution $(NAME) $(if $(APPLY),--apply)

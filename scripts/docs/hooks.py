@@ -20,16 +20,24 @@ for entry in (str(HERE), str(HERE.parents[1])):  # sitegen, and the repo for sha
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from sitegen import diffs, reference, sources  # noqa: E402 (the path must be set first)
+from sitegen import diffs, reference, sources, workshop  # noqa: E402 (the path must be set first)
 
 # A warning here fails `mkdocs build --strict`, as a broken link would.
 log = logging.getLogger("mkdocs.plugins.whalebones")
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    for page in [*sources.pages(), *diffs.pages(), *reference.pages()]:
+    for page in [*sources.pages(), *diffs.pages(), *reference.pages(), *workshop.pages()]:
         files.append(File.generated(config, page.uri, content=page.markdown))
     return files
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """The workshop's pages come from the exercise catalog: so does their nav."""
+    for entry in config.nav or []:
+        if isinstance(entry, dict) and "Workshop" in entry:
+            entry["Workshop"] = workshop.nav()
+    return config
 
 
 def on_page_markdown(markdown: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:

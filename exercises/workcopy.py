@@ -1,0 +1,121 @@
+"""A learner's working copy: the engine copied whole, the exercise's code stubbed.
+
+The copy lives in exercises/work/NAME/ (git-ignored), so the repository itself is
+never changed and every exercise starts from the project's own, working code. The
+checks run there: `python -m pytest` with the copy first on PYTHONPATH, so the engine
+the tests drive is the learner's.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from exercises import stub
+from exercises.catalog import Exercise
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "exercises" / "work"
+COPIED = ("shared", "stages", "tests", "bin", "run", "pyproject.toml")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+
+
+def workdir(exercise: Exercise, root: Path = WORK) -> Path:
+    return root / exercise.name
+
+
+def stubbed_files(exercise: Exercise) -> dict[str, str]:
+    """path -> the text of that file with every target of the exercise stubbed."""
+    texts: dict[str, str] = {}
+    for target in exercise.targets:
+        text = texts.get(target.path) or (REPO / target.path).read_text()
+        texts[target.path] = stub.stub(text, exercise, target)
+    return texts
+
+
+def create(exercise: Exercise, root: Path = WORK) -> Path:
+    dest = workdir(exercise, root)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=IGNORED, symlinks=True)
+        elif source.exists():
+            shutil.copy2(source, dest / name)
+    write_stubs(exercise, dest)
+    return dest
+
+
+def write_stubs(exercise: Exercise, dest: Path) -> None:
+    for path, text in stubbed_files(exercise).items():
+        (dest / path).write_text(text)
+
+
+def keep_yours(exercise: Exercise, dest: Path) -> list[Path]:
+    """Save the learner's version of each file the exercise is about as FILE.yours."""
+    saved = []
+    for path in {t.path for t in exercise.targets}:
+        mine = dest / path
+        if mine.exists() and mine.read_text() != (REPO / path).read_text():
+            backup = mine.with_name(mine.name + ".yours")
+            shutil.copy2(mine, backup)
+            saved.append(backup)
+    return saved
+
+
+def reset(exercise: Exercise, root: Path = WORK) -> list[Path]:
+    dest = workdir(exercise, root)
+    if not dest.exists():
+        create(exercise, root)
+        return []
+    saved = keep_yours(exercise, dest)
+    write_stubs(exercise, dest)
+    return saved
+
+
+def apply_solution(exercise: Exercise, root: Path = WORK) -> list[Path]:
+    dest = workdir(exercise, root)
+    saved = keep_yours(exercise, dest)
+    for path in {t.path for t in exercise.targets}:
+        shutil.copy2(REPO / path, dest / path)
+    return saved
+
+
+def solution_text(exercise: Exercise) -> str:
+    parts = []
+    for target in exercise.targets:
+        text = (REPO / target.path).read_text()
+        what = f"{target.function}" + (f" ({target.statement}...)" if target.statement else "")
+        parts.append(f"# {target.path}: {what}\n{stub.original(text, target)}")
+    return "\n\n".join(parts)
+
+
+def your_diff(exercise: Exercise, root: Path = WORK) -> str:
+    """How the learner's files differ from the project's."""
+    dest = workdir(exercise, root)
+    out = []
+    for path in sorted({t.path for t in exercise.targets}):
+        mine = dest / path
+        if not mine.exists():
+            continue
+        out += difflib.unified_diff(mine.read_text().splitlines(),
+                                    (REPO / path).read_text().splitlines(),
+                                    f"yours: {path}", f"the project's: {path}", lineterm="")
+    return "\n".join(out)
+
+
+def check(exercise: Exercise, root: Path = WORK, quiet: bool = False) -> int:
+    """Run the exercise's focused tests in the working copy; pytest's exit status."""
+    dest = workdir(exercise, root)
+    env = dict(os.environ, PYTHONPATH=str(dest), PYTHONDONTWRITEBYTECODE="1")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+               "--no-header", "-rf", "--tb=short", *exercise.tests]
+    result = subprocess.run(command, cwd=dest, env=env, text=True,
+                            capture_output=quiet, timeout=600)
+    return result.returncode

@@ -1,0 +1,73 @@
+"""The workshop's pages, one per exercise, generated from exercises/catalog.py.
+
+The catalog is the one place an exercise is described: the task, why it matters,
+the code it is about, the hints and the checks. The page and `make exercise` both
+read it, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from exercises.catalog import EXERCISES, Exercise
+from sitegen.common import Page, link
+
+STAGE_PAGES = {f"stage{n}": f"stages/stage{n}.md" for n in range(1, 5)}
+
+
+def exercise_page(e: Exercise) -> Page:
+    uri = f"workshop/{e.name}.md"
+    stage = f"[{e.stage.replace('stage', 'stage ')}]({link(uri, STAGE_PAGES[e.stage])})"
+    out = [f"# {e.title}\n", f"An exercise on {stage}. `make exercise NAME={e.name}`\n",
+           "## The task\n", f"{e.task}\n", "## Why it matters\n", f"{e.why}\n",
+           "## What you write\n"]
+    for t in e.targets:
+        where = (f"the step that is missing in [`{t.function}`](source:{t.path}#{t.function})"
+                 if t.statement else f"[`{t.function}`](source:{t.path}#{t.function})")
+        effect = ("raises `NotImplementedError` until you write it: no container can "
+                  "start without it" if t.stub == "raise" else
+                  "does nothing until you write it: containers run, without it")
+        out.append(f"- {where} in `{t.path}`. The stub {effect}.")
+    out += ["", "Read first: " + ", ".join(f"[`{p}`](source:{p})" for p in e.reading) + ".\n",
+            "## Commands\n",
+            "```sh",
+            f"make exercise NAME={e.name}            # exercises/work/{e.name}/, stubbed",
+            f"make exercise-check NAME={e.name}      # the checks below, on your copy",
+            f"make exercise-hint NAME={e.name}       # the hints below",
+            f"make exercise-reset NAME={e.name}      # the stub again (yours kept as *.yours)",
+            f"make exercise-solution NAME={e.name}   # the project's code; APPLY=1 puts it in",
+            "```\n",
+            "The checks run real containers, so they need root"
+            + ("." if e.needs_root else " (not this one).") + " They are tests from the "
+            "project's own suite:\n"]
+    for test_id in e.tests:
+        path, name = test_id.split("::")
+        out.append(f"- [`{name}`](source:{path}#{name})")
+    out.append("\n## Hints\n")
+    for n, hint in enumerate(e.hints, 1):
+        out += [f'??? tip "Hint {n}"', f"    {hint}", ""]
+    return Page(uri, "\n".join(out) + "\n")
+
+
+def index_page() -> Page:
+    out = ["# Workshop exercises\n",
+           "Each exercise takes one piece of the engine out and leaves a stub with a "
+           "TODO and hints in a working copy of the repository, `exercises/work/NAME/`. "
+           "The rest of the engine still runs. You write the missing piece, and "
+           "`make exercise-check` runs focused tests from the project's own suite "
+           "against your copy. The repository itself is never changed. "
+           "`tests/docs/test_exercises.py` proves that every exercise fails when "
+           "stubbed and passes with the project's code.\n",
+           "```sh\nmake exercises                      # the list\n"
+           "make exercise NAME=pivot-root       # start one\n```\n",
+           "| exercise | stage | what you write |", "|---|---|---|"]
+    for e in EXERCISES:
+        what = ", ".join(f"`{t.function}`" for t in e.targets)
+        out.append(f"| [{e.title}]({e.name}.md) | {e.stage} | {what} |")
+    return Page("workshop/index.md", "\n".join(out) + "\n")
+
+
+def pages() -> list[Page]:
+    return [index_page(), *(exercise_page(e) for e in EXERCISES)]
+
+
+def nav() -> list[dict[str, str] | str]:
+    return ["workshop/index.md", *({e.title: f"workshop/{e.name}.md"} for e in EXERCISES)]
