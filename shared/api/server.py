@@ -16,6 +16,8 @@ import threading
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from shared import trace
+
 
 class QuietHandler(WSGIRequestHandler):
     """A connection dropped by a client that got what it wanted is not news."""
@@ -46,8 +48,22 @@ def claim_socket(path: str) -> None:
             probe.close()
 
 
+def traced(wsgi_app):  # type: ignore[no-untyped-def]
+    """In trace mode, each request the daemon serves is an event (see shared/trace.py);
+    a streamed reply counts until its headers are out."""
+
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        what = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
+        with trace.span("daemon", "serve", what):
+            return wsgi_app(environ, start_response)
+
+    return app
+
+
 def serve(app: Flask, host: str, on_shutdown: list) -> None:
     path = socket_path(host)
+    if trace.PATH:
+        app.wsgi_app = traced(app.wsgi_app)  # type: ignore[method-assign]
     claim_socket(path)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     old_umask = os.umask(0o117)  # the socket is born 0660: no window where others may connect

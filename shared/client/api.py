@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 import socket
 
+from shared import trace
+
 TYPE_CHECKING = False  # the stdlib idiom: keep `typing` (~13 ms) out of start-up
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -214,8 +216,9 @@ class Client:
         headers: dict[str, str] | None = None,
     ) -> Response:
         """Call and return once the status line and headers have arrived."""
-        reader = self._send(method, self._versioned(path), query, body, headers)
-        response = Response(reader, method)
+        with trace.span("client", "call", f"{method} {path}", "daemon"):
+            reader = self._send(method, self._versioned(path), query, body, headers)
+            response = Response(reader, method)
         if response.status >= 400:
             raise _error(response)
         return response

@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from shared import trace
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
 from shared.terminal import copy_terminal
 from stages.stage2_libcontainer.libcontainer import (
@@ -140,7 +141,8 @@ class NativeExecutor:
         holder: dict[str, Container] = {}
 
         def spawn(stdio: Stdio | None, console: socket.socket | None) -> int:
-            holder["c"] = Container.create(cid, spec, state_dir, stdio, console)
+            with trace.span("daemon", "call", "Container.create", "libcontainer"):
+                holder["c"] = Container.create(cid, spec, state_dir, stdio, console)
             return holder["c"].pid
 
         try:
@@ -159,7 +161,8 @@ class NativeExecutor:
 
     def start(self, cid: str) -> None:
         try:
-            self._container(cid).start()
+            with trace.span("daemon", "call", "Container.start", "libcontainer"):
+                self._container(cid).start()
         except ContainerError as e:
             raise ExecutorError(str(e)) from None
 
@@ -184,7 +187,8 @@ class NativeExecutor:
         container = self._container(cid)
 
         def spawn(stdio: Stdio | None, console: socket.socket | None) -> int:
-            return container.exec(process, stdio, console)
+            with trace.span("daemon", "call", "Container.exec", "libcontainer"):
+                return container.exec(process, stdio, console)
 
         try:
             proc = self._launch(cid, io, spawn)
@@ -219,7 +223,8 @@ class NativeExecutor:
             except ContainerError:
                 return
         try:
-            container.destroy()
+            with trace.span("daemon", "call", "Container.destroy", "libcontainer"):
+                container.destroy()
         except ContainerError as e:
             raise ExecutorError(f"delete {cid}: {e}") from None
 

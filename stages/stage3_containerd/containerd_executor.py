@@ -13,6 +13,7 @@ from typing import Any
 
 import grpc
 
+from shared import trace
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
 from stages.stage3_containerd.proto import containerd_pb2 as pb
 from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
@@ -20,6 +21,13 @@ from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
 NAMESPACE = "whalebones"
 READY_TIMEOUT = 3.0  # seconds a call waits for an unreachable containerd to come back
 START_TIMEOUT = 30.0  # ...and, at the daemon's start, for a containerd that is starting
+
+
+def rpc_name(method: Any) -> str:
+    """`Tasks.Create` from a stub's method (gRPC names it /package.Tasks/Create)."""
+    path = getattr(method, "_method", b"").decode()
+    service, _, name = path.rpartition("/")
+    return f"{service.rpartition('.')[2]}.{name}"
 
 
 class Unavailable(ExecutorError):
@@ -61,7 +69,8 @@ class ContainerdExecutor:
         # fails with "unavailable", rather than hang the API.
         try:
             try:
-                return method(request, metadata=self.metadata, wait_for_ready=wait_for_ready)
+                with trace.span("daemon", "call", rpc_name(method), "containerd"):
+                    return method(request, metadata=self.metadata, wait_for_ready=wait_for_ready)
             except grpc.RpcError as e:
                 if wait_for_ready or e.code() != grpc.StatusCode.UNAVAILABLE:
                     raise

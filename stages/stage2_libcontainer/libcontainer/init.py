@@ -33,6 +33,7 @@ import os
 import socket
 from typing import NoReturn
 
+from shared import trace
 from stages.stage2_libcontainer.libcontainer import (
     console,
     namespaces,
@@ -149,11 +150,14 @@ def intermediate(
 ) -> NoReturn:
     """Report init's pid on `sync`; init reports on `child_sync` (see container._spawn)."""
     try:
-        close_other_fds(_keep([sync, child_sync], stdio, console_socket))
+        close_other_fds(_keep([sync, child_sync], stdio, console_socket) | trace.fds())
         _join_cgroup(procs_files)  # before the cgroup namespace: init sees its cgroup as /
+        trace.step("init", "joined the cgroup")
         spec_ns = (spec.get("linux") or {}).get("namespaces") or []
         namespaces.join(namespaces.join_paths(spec_ns))
         syscalls.unshare(namespaces.new_flags(spec_ns))
+        trace.step("init", "unshare(" + ", ".join(sorted(n["type"] for n in spec_ns
+                                                         if not n.get("path"))) + ")")
         pid = os.fork()
         if pid == 0:
             sync.sock.close()
@@ -184,7 +188,9 @@ def container_init(
         root = spec["root"]["path"]
         if "mount" in spec_ns:
             rootfs.prepare(spec, root)
+            trace.step("init", "mounts ready: proc, dev, sys, masked paths")
             rootfs.pivot(root)
+            trace.step("init", "pivot_root: the image's rootfs is now /")
         else:
             os.chroot(root)  # no mount namespace asked for: the best that can be done
             os.chdir("/")
@@ -194,6 +200,7 @@ def container_init(
         rootfs.finish(spec)
         path, env = _prepare_process(spec["process"], stdio, console_socket)
 
+        trace.step("init", "created: waiting on exec.fifo for `start`")
         sync.send(type="ready")
         # Block here until `start` opens the FIFO for reading: this is the line
         # between "created" and "running" in the OCI runtime's lifecycle. The FIFO is
@@ -203,6 +210,7 @@ def container_init(
             os.write(fd, b"0")
         os.close(fd)
         os.close(fifo_fd)
+        trace.step("init", f"started: execve {path}")
         with step(f"exec {path}"):
             os.execve(path, spec["process"]["args"], env)
     except BaseException as e:

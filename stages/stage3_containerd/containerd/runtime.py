@@ -12,21 +12,29 @@ import json
 import os
 import subprocess
 
+from shared import trace
+
 
 class RuntimeError_(Exception):
     """The runtime refused; the message is its own."""
 
 
 class Runtime:
-    def __init__(self, binary: str, root: str, calls: set[int] | None = None) -> None:
+    def __init__(
+        self, binary: str, root: str, calls: set[int] | None = None, caller: str = "containerd"
+    ) -> None:
         self.binary = binary
         self.root = root  # the runtime's state (`runc --root`)
         self.calls = calls  # pids of runtime calls in flight (see process.Reaper)
+        self.caller = caller  # who runs it, for trace mode: containerd, or a shim
 
     def _run(self, args: list[str], log: str, stdio: tuple[int, int, int] | None = None) -> str:
         command = [self.binary, "--root", self.root, "--log", log, "--log-format", "json", *args]
         stdin, stdout, stderr = stdio or (subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE)
-        with subprocess.Popen(command, stdin=stdin, stdout=stdout, stderr=stderr) as call:
+        with (
+            trace.span(self.caller, "call", f"runc {args[0]}", "runc"),
+            subprocess.Popen(command, stdin=stdin, stdout=stdout, stderr=stderr) as call,
+        ):
             if self.calls is not None:
                 self.calls.add(call.pid)  # the reaper must leave its status to us
             try:

@@ -21,8 +21,32 @@ from concurrent import futures
 
 import grpc
 
+from shared import trace
+
 DEFAULT_NAMESPACE = "whalebones"
 MAX_WORKERS = 1024
+
+
+class TraceInterceptor(grpc.ServerInterceptor):
+    """Trace mode: every unary call containerd serves is an event (shared/trace.py)."""
+
+    def intercept_service(self, continuation, details):  # type: ignore[no-untyped-def]
+        handler = continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler  # streams (Events.Subscribe) are not timed
+        service, _, name = details.method.rpartition("/")
+        what = f"{service.rpartition('.')[2]}.{name}"
+        inner = handler.unary_unary
+
+        def unary(request, context):  # type: ignore[no-untyped-def]
+            with trace.span("containerd", "serve", what):
+                return inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
 
 
 def namespace(context: grpc.ServicerContext) -> str:
@@ -73,7 +97,10 @@ def main(
     store = ContainerStore(args.root)
     events = Exchange()
     tasks = (make_tasks or TasksService)(store, args.state, args.runtime, events)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=MAX_WORKERS))
+    interceptors = [TraceInterceptor()] if trace.PATH else []
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=MAX_WORKERS), interceptors=interceptors
+    )
     rpc.add_ContainersServicer_to_server(ContainersService(store, events), server)
     rpc.add_TasksServicer_to_server(tasks, server)
     rpc.add_EventsServicer_to_server(EventsService(events), server)

@@ -19,6 +19,7 @@ import argparse
 import importlib
 import sys
 
+from shared import trace
 from stages.stage3_containerd.runc.log import Log
 from stages.stage3_containerd.runc.runtime import DEFAULT_ROOT, Runtime
 
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.rootless not in ("false", "auto"):
             raise RuntimeError("rootless containers are not supported")
-        return verb.main(args.args, Runtime(args.root, log))
+        with trace.span("runc", "serve", args.verb):
+            return verb.main(args.args, Runtime(args.root, log))
     except Exception as e:  # any failure: one error line, exit status 1
         message = str(e) or repr(e)
         if not message.startswith(args.verb):

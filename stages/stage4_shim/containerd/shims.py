@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 
+from shared import trace
 from stages.stage4_shim.shim.protocol import ShimError, ShimGone, call
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -24,7 +25,8 @@ class ShimClient:
         self.address = address
 
     def call(self, method: str, timeout: float | None = 30.0, **params: object) -> object:
-        return call(self.address, method, timeout, **params)
+        with trace.span("containerd", "call", method, "shim"):
+            return call(self.address, method, timeout, **params)
 
 
 def start_shim(
@@ -42,21 +44,22 @@ def start_shim(
         "--runtime-root", runtime_root,
     ]  # fmt: skip
     log_path = os.path.join(bundle, "shim.log")
-    with open(log_path, "ab") as log:
-        first = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            cwd=bundle,
-            start_new_session=True,  # setsid: its own session, no terminal of ours
-        )
-    try:
-        code = first.wait(30)
-    except subprocess.TimeoutExpired:
-        first.kill()
-        first.wait()
-        code = -9
+    with trace.span("containerd", "call", "start shim", "shim"):
+        with open(log_path, "ab") as log:
+            first = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                cwd=bundle,
+                start_new_session=True,  # setsid: its own session, no terminal of ours
+            )
+        try:
+            code = first.wait(30)
+        except subprocess.TimeoutExpired:
+            first.kill()
+            first.wait()
+            code = -9
     if code != 0:
         with open(log_path, errors="replace") as f:
             tail = f.read().strip().splitlines()[-1:]

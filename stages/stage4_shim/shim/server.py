@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 
+from shared import trace
 from stages.stage3_containerd.containerd.process import Exit, Reaper
 from stages.stage3_containerd.containerd.runtime import Runtime
 from stages.stage3_containerd.containerd.task import (
@@ -65,7 +66,7 @@ class Shim:
         self.stopping = False
         self.last_reply_sent = threading.Event()
         self.reaper = Reaper()
-        runtime = Runtime(args.runtime, args.runtime_root, self.reaper.calls)
+        runtime = Runtime(args.runtime, args.runtime_root, self.reaper.calls, caller="shim")
         self.task = Task(
             args.id,
             args.bundle,
@@ -142,7 +143,8 @@ class Shim:
                 name = request.pop("method")
                 if name not in METHODS:
                     raise ShimError("bad_request", f"no such method: {name}")
-                result = getattr(self, name)(**request)
+                with trace.span("shim", "serve", name):
+                    result = getattr(self, name)(**request)
             except ShimError as e:
                 error = e
             except NotFound as e:
