@@ -170,6 +170,9 @@ class LxcExecutor:
                 # a controlling terminal's foreground process group.
                 popen = subprocess.Popen(["setsid", "--ctty", *argv], stdin=slave,
                                          stdout=slave, stderr=slave, cwd="/")
+            except BaseException:
+                os.close(master)
+                raise
             finally:
                 os.close(slave)
             proc = Process(popen=popen, master=master)
@@ -236,6 +239,13 @@ class LxcExecutor:
     # ------------------------------------------------------------ Executor
 
     def create(self, cid: str, spec: dict, io: IOConfig) -> int:
+        try:
+            return self._create(cid, spec, io)
+        except OSError as e:
+            # An ExecutorError, never another: the daemon then deletes what was made.
+            raise ExecutorError(f"create {cid}: {e}") from None
+
+    def _create(self, cid: str, spec: dict, io: IOConfig) -> int:
         process = spec["process"]
         rootfs = spec["root"]["path"]
         look_path(rootfs, process["args"][0], process.get("env", []))
@@ -264,10 +274,9 @@ class LxcExecutor:
         with open(c.path("config"), "w") as f:
             f.write(config)
 
-        # -q: LXC's own messages go to its log, not into the container's stderr.
         if self.api == "python":  # <state_root>/<id>/config: where liblxc looks for it
             argv = lxc_bindings.argv("start", self.state_root, cid, "--", *process["args"])
-        else:
+        else:  # -q: LXC's own messages go to its log, not into the container's stderr
             argv = ["lxc-start", "-F", "-q", "-P", self.state_root, "-n", cid,
                     "-f", c.path("config"), "--", *process["args"]]
         proc = self._spawn(argv, io, process.get("consoleSize"))
@@ -400,7 +409,10 @@ class LxcExecutor:
             for entry in env:
                 argv += ["-v", entry]
             argv += ["-u", uid, "-g", gid, "--", *args]
-        proc = self._spawn(argv, io, process.get("consoleSize"))
+        try:
+            proc = self._spawn(argv, io, process.get("consoleSize"))
+        except OSError as e:
+            raise ExecutorError(f"exec in {cid}: {e}") from None
         with self._lock:
             self._procs[(cid, exec_id)] = proc
 
