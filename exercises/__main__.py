@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_intermixed_args(argv)
     if args.command == "list":
         for e in EXERCISES:
-            print(f"  {e.name:20} {e.stage}  {e.title}")
+            print(f"  {e.name:20} {e.stage:7} {e.title}")
         print("\n  make exercise NAME=<name>   starts one")
         return 0
     exercise = BY_NAME.get(args.name)
@@ -77,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         print("These checks run real containers: run them as root.", file=sys.stderr)
         return 2
     status = workcopy.check(exercise)
+    if status == workcopy.SKIPPED:
+        print("\nSome checks were skipped here (the reasons are above): that is not a "
+              "pass. Install what they need (make test installs everything) and check again.")
+        return status
     if status == 0:
         print(f"\nAll checks pass: exercise {exercise.name} done. "
               f"Compare with the project's: make exercise-solution NAME={exercise.name}")

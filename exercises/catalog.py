@@ -114,4 +114,126 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
 )
 
+EXERCISES += (
+    Exercise(
+        name="pids-limit",
+        title="A ceiling on processes, with the pids cgroup",
+        stage="stage2",
+        task="When the spec sets linux.resources.pids.limit, write it into the "
+             "container's cgroup, for cgroup v1 and for v2 (a negative limit means no "
+             "limit at all).",
+        why="A container that forks without end (a fork bomb, or a leak) would take "
+            "every process slot of the host. The pids controller counts the processes "
+            "of a cgroup and makes fork() fail past its limit, inside that cgroup only. "
+            "`docker run --pids-limit` is this file.",
+        targets=(Target(f"{LIBCONTAINER}/cgroups/v1.py", "V1Manager.create",
+                        statement="if pids.get(", stub="pass"),
+                 Target(f"{LIBCONTAINER}/cgroups/v2.py", "V2Manager.create",
+                        statement="if pids.get(", stub="pass")),
+        hints=(
+            "The limit is in `pids`, taken from resources just above your TODO.",
+            "The file is pids.max, in both cgroup versions; `self._file(...)` finds "
+            "it (v1 wants the controller's name too: self._file('pids', 'pids.max')).",
+            "`write(path, text)` from cgroups/__init__.py writes a cgroup file and "
+            "names the file in its error. Write 'max' for a negative limit.",
+        ),
+        tests=(f"{LIBCONTAINER_TESTS}::test_pids_limit",),
+        reading=(f"{LIBCONTAINER}/cgroups/__init__.py", f"{LIBCONTAINER}/cgroups/v1.py",
+                 f"{LIBCONTAINER}/cgroups/v2.py"),
+    ),
+    Exercise(
+        name="create-start-split",
+        title="The create/start split: let a created container run",
+        stage="stage3",
+        task="Write Container.start: the container's init is blocked, opening "
+             "exec.fifo for writing; let it through, and make sure it really went on.",
+        why="The OCI lifecycle has two steps so that a caller can place the process "
+            "(in a cgroup, on a network) after everything is set up and before any of "
+            "the user's code runs. `runc create` does the slow work and exits; "
+            "`runc start`, from another process, only has to open a FIFO.",
+        targets=(Target(f"{LIBCONTAINER}/container.py", "Container.start", stub="raise"),),
+        hints=(
+            "Opening a FIFO for writing blocks until someone opens it for reading. "
+            "Init is blocked in exactly that open (see init.py).",
+            "Open self.fifo with os.O_RDONLY | os.O_NONBLOCK: opening the read end then "
+            "never blocks, and init's open returns.",
+            "Init writes one byte once it is through. Wait for it (select, with a "
+            "deadline): if it never comes, init died, and start must say so. Then "
+            "close the fd and remove the FIFO: the container is no longer 'created'.",
+        ),
+        tests=(f"{LIBCONTAINER_TESTS}::test_created_waits_for_start_and_load_works_from_"
+               "another_process",
+               "tests/stages/stage3/test_runc.py::test_create_then_start"),
+        reading=(f"{LIBCONTAINER}/container.py", f"{LIBCONTAINER}/init.py",
+                 "stages/stage3_containerd/runc/start.py"),
+    ),
+    Exercise(
+        name="overlay-layers",
+        title="Stack an image's layers with overlayfs",
+        stage="all",
+        task="Return the overlay mount that makes a container's root filesystem: the "
+             "image's layers, read-only, under a writable upper directory of its own.",
+        why="Every container of an image shares the image's layers, unchanged; "
+            "whatever a container writes lands in its own upper directory. That is "
+            "why starting a container copies nothing, and why `docker rm` throws "
+            "away exactly the container's changes.",
+        targets=(Target("shared/images/snapshots.py", "prepare", stub="raise"),),
+        hints=(
+            "store.layer_dirs(image) lists the unpacked layers, bottom layer first.",
+            "overlayfs wants lowerdir=TOP:...:BOTTOM, the top layer first, joined "
+            "with ':'; then upperdir= and workdir=, two directories on the same "
+            "filesystem that you create in container_dir.",
+            "An image with no layers still needs one lowerdir: an empty directory. "
+            "Refuse paths containing ',' or ':', which would break the options.",
+        ),
+        tests=("tests/images/test_overlay.py::test_merged_view_honours_whiteouts",),
+        reading=("shared/images/snapshots.py", "shared/images/store.py"),
+    ),
+    Exercise(
+        name="entrypoint-and-cmd",
+        title="Write config.json's command: ENTRYPOINT and CMD",
+        stage="all",
+        task="Work out the argv of the container's process from what the user gave "
+             "(`docker run IMAGE ARGS`, `--entrypoint`) and what the image says.",
+        why="The OCI runtime spec has one `process.args`; Docker has two knobs, "
+            "ENTRYPOINT and CMD, from the image and from the command line. How they "
+            "combine is a rule every Docker user relies on without knowing it.",
+        targets=(Target("shared/oci/runtime_spec.py", "command", stub="raise"),),
+        hints=(
+            "The entrypoint is the user's if they gave one, else the image's. "
+            "The arguments are the user's Cmd if they gave any, else the image's Cmd.",
+            "But a user's --entrypoint resets the image's Cmd: with --entrypoint and "
+            "no arguments, the image's Cmd is not used.",
+            "Entrypoint and Cmd can each be missing, a list or (old images) a string. "
+            "Nothing at all to run is an error (SpecError), as in Docker.",
+        ),
+        tests=("tests/unit/test_oci_spec.py::test_entrypoint_and_cmd_merge_as_docker_does",),
+        needs_root=False,
+        reading=("shared/oci/runtime_spec.py",),
+    ),
+    Exercise(
+        name="registry-challenge",
+        title="The registry's token dance, step one: read the challenge",
+        stage="all",
+        task="Parse a WWW-Authenticate header, such as "
+             '`Bearer realm="https://auth.example/token",service="registry"`, into its '
+             "scheme and parameters.",
+        why="A registry answers an anonymous request with 401 and a challenge that says "
+            "where to get a token and for which service. Every pull from Docker Hub "
+            "starts with this dance; getting it wrong means no image at all.",
+        targets=(Target("shared/images/registry/auth.py", "parse_challenge", stub="raise"),),
+        hints=(
+            "The scheme is the first word, in any case: compare it lowercased.",
+            "The parameters are key=value pairs separated by commas, the value quoted "
+            "or not. A regular expression is already there: _PARAM.",
+            "Keys are case-insensitive: lowercase them. A header with nothing in it "
+            "gives None.",
+        ),
+        tests=("tests/images/test_registry.py::test_challenges_are_parsed",
+               "tests/images/test_registry.py::test_push_then_pull_back_same_digest"),
+        needs_root=False,
+        reading=("shared/images/registry/auth.py", "shared/images/registry/client.py"),
+    ),
+)
+
 BY_NAME = {e.name: e for e in EXERCISES}

@@ -35,9 +35,10 @@ def test_the_stub_replaces_only_the_exercise(exercise: Exercise) -> None:
         assert solution.strip() and solution not in stubbed
         # everything outside the replaced lines is untouched
         first, last, _ = stub.span(text, target)
-        lines = text.splitlines()
-        assert stubbed.startswith("\n".join(lines[:first - 1]))
-        assert stubbed.rstrip("\n").endswith("\n".join(lines[last:]))
+        lines, new = text.splitlines(), stubbed.splitlines()
+        head, tail = lines[:first - 1], lines[last:]
+        assert new[:len(head)] == head
+        assert new[len(new) - len(tail):] == tail
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)

@@ -15,8 +15,11 @@ STAGE_PAGES = {f"stage{n}": f"stages/stage{n}.md" for n in range(1, 5)}
 
 def exercise_page(e: Exercise) -> Page:
     uri = f"workshop/{e.name}.md"
-    stage = f"[{e.stage.replace('stage', 'stage ')}]({link(uri, STAGE_PAGES[e.stage])})"
-    out = [f"# {e.title}\n", f"An exercise on {stage}. `make exercise NAME={e.name}`\n",
+    if e.stage in STAGE_PAGES:
+        where = f"[{e.stage.replace('stage', 'stage ')}]({link(uri, STAGE_PAGES[e.stage])})"
+    else:
+        where = "the core every stage shares (`shared/`)"
+    out = [f"# {e.title}\n", f"An exercise on {where}. `make exercise NAME={e.name}`\n",
            "## The task\n", f"{e.task}\n", "## Why it matters\n", f"{e.why}\n",
            "## What you write\n"]
     for t in e.targets:
@@ -61,7 +64,8 @@ def index_page() -> Page:
            "| exercise | stage | what you write |", "|---|---|---|"]
     for e in EXERCISES:
         what = ", ".join(f"`{t.function}`" for t in e.targets)
-        out.append(f"| [{e.title}]({e.name}.md) | {e.stage} | {what} |")
+        stage = e.stage if e.stage in STAGE_PAGES else "every stage"
+        out.append(f"| [{e.title}]({e.name}.md) | {stage} | {what} |")
     return Page("workshop/index.md", "\n".join(out) + "\n")
 
 
