@@ -37,6 +37,8 @@ class Exercise:
     tests: tuple[str, ...]
     needs_root: bool = True
     reading: tuple[str, ...] = field(default_factory=tuple)
+    # Environment for the checks, e.g. which engine the behaviour suite runs against.
+    env: tuple[tuple[str, str], ...] = ()
 
 
 LIBCONTAINER = "stages/stage2_libcontainer/libcontainer"
@@ -233,6 +235,57 @@ EXERCISES += (
                "tests/images/test_registry.py::test_push_then_pull_back_same_digest"),
         needs_root=False,
         reading=("shared/images/registry/auth.py", "shared/images/registry/client.py"),
+    ),
+)
+
+EXERCISES += (
+    Exercise(
+        name="clone-flags",
+        title="From the spec's namespaces to clone flags",
+        stage="stage2",
+        task="Compute the flags for unshare(2)/clone(2) that make every namespace the "
+             "spec asks for: each entry of linux.namespaces without a `path` is a new one.",
+        why="A namespace is made by one bit in a system call: CLONE_NEWPID for its own "
+            "pid numbers, CLONE_NEWNS for its own mounts, CLONE_NEWNET for its own "
+            "network, and so on. An entry with a `path` is not made but joined "
+            "(setns), which is how two containers share a network.",
+        targets=(Target(f"{LIBCONTAINER}/namespaces.py", "new_flags", stub="raise"),),
+        hints=(
+            "FLAGS, just above, maps each OCI namespace type ('pid', 'network', "
+            "'mount'...) to its CLONE_NEW* bit.",
+            "Combine the bits with |, starting from 0.",
+            "Skip the entries that have a path: join_paths() deals with them.",
+        ),
+        tests=(f"{LIBCONTAINER_TESTS}::test_pid_1_hostname_and_own_proc",
+               f"{LIBCONTAINER_TESTS}::test_namespace_with_a_path_is_joined_not_made"),
+        reading=(f"{LIBCONTAINER}/namespaces.py", f"{LIBCONTAINER}/init.py"),
+    ),
+    Exercise(
+        name="grpc-start",
+        title="A gRPC call to containerd: start a task",
+        stage="stage3",
+        task="The daemon's executor is asked to start a created container: pass it on "
+             "to containerd, as a Start call of its Tasks service.",
+        why="From stage 3 on the daemon makes no container and starts none itself: "
+            "everything it does to a container is a call to containerd, over gRPC, "
+            "carrying the containerd-namespace metadata. Start is the smallest one: "
+            "containerd then runs `runc start`, which lets the container's init run.",
+        targets=(Target("stages/stage3_containerd/containerd_executor.py",
+                        "ContainerdExecutor.start", stub="raise"),),
+        hints=(
+            "Look at proto/containerd.proto: `rpc Start(TaskRequest) returns (Empty)`. "
+            "A TaskRequest has an id (and an exec_id, empty for the container itself).",
+            "Build the request with pb.TaskRequest(id=cid); the stub to call is "
+            "self.tasks.Start.",
+            "Go through self._call(stub_method, request, 'start'), as the other methods "
+            "do: it adds the namespace metadata and turns gRPC errors into the daemon's.",
+        ),
+        tests=("tests/behaviour/test_run.py::test_exit_code_is_passed_through",
+               "tests/behaviour/test_run.py::test_output_reaches_stdout"),
+        reading=("stages/stage3_containerd/containerd_executor.py",
+                 "stages/stage3_containerd/proto/containerd.proto",
+                 "stages/stage3_containerd/containerd/tasks.py"),
+        env=(("WB_ENGINES", "stage3"),),
     ),
 )
 

@@ -118,6 +118,7 @@ def check(exercise: Exercise, root: Path = WORK, quiet: bool = False) -> int:
     ran and passed, SKIPPED when one was skipped (that proves nothing), else 1."""
     dest = workdir(exercise, root)
     env = dict(os.environ, PYTHONPATH=str(dest), PYTHONDONTWRITEBYTECODE="1")
+    env.update(exercise.env)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                "--no-header", "-rfs", "--tb=short", *exercise.tests]
     result = subprocess.run(command, cwd=dest, env=env, text=True, capture_output=True,
