@@ -11,7 +11,9 @@ the docs build, which runs as anyone, only reads it.
     sudo PYTHONPATH=. .venv/bin/python scripts/docs/process_tree.py stage4
 
 Paths are shortened in the output: $WORKDIR is the engine's temporary directory,
-`python3` the interpreter; container ids are cut to 12 characters. Pids are real.
+`python3` the interpreter; container ids are cut to 12 characters; the --net-prefix
+that the test harness gives each engine (so that engines side by side never share a
+bridge) is left out. Pids are real.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def whalebones(engine: Engine, *args: str) -> str:
 def shorten(text: str, engine: Engine) -> str:
     text = text.replace(str(engine.workdir), "$WORKDIR").replace(sys.executable, "python3")
     text = text.replace(str(REPO) + "/", "")
+    text = re.sub(r" --net-prefix wt[0-9a-f]+", "", text)  # the test harness's, not the stage's
     return re.sub(r"\b([0-9a-f]{12})[0-9a-f]{52}\b", r"\1", text)
 
 
