@@ -87,7 +87,7 @@ def shorten(text: str, engine: Engine) -> str:
 
 
 def roles(engine: Engine, container_pid: int) -> dict[int, str]:
-    named = {engine.pid: "the daemon", container_pid: "the container's pid 1: sh"}
+    named = {engine.pid: "daemon", container_pid: "container pid 1"}
     for helper in engine.helpers:
         named[helper.pid] = "containerd"
     return named
@@ -95,11 +95,11 @@ def roles(engine: Engine, container_pid: int) -> dict[int, str]:
 
 def guess_role(proc: Process) -> str:
     if "shim" in proc.args and "--bundle" in proc.args:
-        return "the shim"
+        return "shim"
     if proc.args.startswith("lxc-start") or " lxc-start " in proc.args:
-        return "LXC's lxc-start"
+        return "lxc-start"
     if "runc" in proc.args:
-        return "the runtime (still running?)"
+        return "runtime (running?)"
     return ""
 
 
@@ -115,13 +115,12 @@ def tree(engine: Engine, container_pid: int) -> str:
     children: dict[int, list[Process]] = {}
     for proc in procs.values():
         children.setdefault(proc.ppid, []).append(proc)
-    lines = [f"{'PID':>7}  {'PPID':>7}  COMMAND"]
+    lines = [f"{'PID':>7} {'PPID':>7}  {'WHAT':<16} COMMAND"]
 
     def show(proc: Process, prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
-        role = f"    ← {proc.role}" if proc.role else ""
-        lines.append(f"{proc.pid:>7}  {proc.ppid:>7}  {prefix}{branch}"
-                     f"{shorten(proc.args, engine)}{role}")
+        lines.append(f"{proc.pid:>7} {proc.ppid:>7}  {proc.role:<16} {prefix}{branch}"
+                     f"{shorten(proc.args, engine)}")
         kids = sorted(children.get(proc.pid, []), key=lambda p: p.pid)
         for i, kid in enumerate(kids):
             more = "" if top else ("   " if last else "│  ")
@@ -129,7 +128,7 @@ def tree(engine: Engine, container_pid: int) -> str:
 
     tops = sorted((p for p in procs.values() if p.ppid not in procs), key=lambda p: p.pid)
     for proc in tops:
-        lines.append(f"{'':>7}  {'':>7}  (parent: pid {proc.ppid}, {comm(proc.ppid)})")
+        lines.append(f"{'':>7} {'':>7}  {'':<16} (parent: pid {proc.ppid}, {comm(proc.ppid)})")
         show(proc, "", True, True)
     return "\n".join(lines)
 

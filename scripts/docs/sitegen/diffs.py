@@ -335,14 +335,19 @@ def diff_page(cmp: Comparison) -> Page:
                    f"| {what} | {delta} |")
     if cmp.imports:
         out += ["\n## What it reuses from earlier stages\n",
-                f"{TITLES[cmp.b]} does not copy earlier code: it imports it. Every import "
-                "of another stage's module:\n",
-                "| in | imports | names | from the file |", "|---|---|---|---|"]
+                f"{TITLES[cmp.b]} does not copy earlier code: it imports it. Every module "
+                "of another stage that it imports, and where:\n",
+                "| module | names | imported by |", "|---|---|---|"]
+        grouped: dict[str, tuple[list[str], list[str]]] = {}
         for path, module, names in cmp.imports:
-            target = module_path(module, names)
-            where = src(target) if target else ""
-            out.append(f"| {src(path)} | `{module}` | {', '.join(f'`{n}`' for n in names)} "
-                       f"| {where} |")
+            target = module_path(module, names) or module
+            used, by = grouped.setdefault(target, ([], []))
+            used.extend(n for n in names if n not in used)
+            by.append(short(path, cmp.b))
+        for target, (used, by) in grouped.items():
+            where = src(target) if target.endswith((".py", ".proto")) else f"`{target}`"
+            out.append(f"| {where} | {', '.join(f'`{n}`' for n in used)} "
+                       f"| {', '.join(dict.fromkeys(by))} |")
     shown = [c for c in changes if c.kind in ("counterpart", "moved", "changed")]
     if shown:
         out.append("\n## The differences\n")
