@@ -432,19 +432,9 @@ class LxcExecutor:
 
     def pids(self, cid: str) -> list[int]:
         c = self._container(cid)
-        found: set[int] = set()
-        for top in hierarchies():
-            base = os.path.join(top, c.cgroup)
-            for dirpath, _dirs, files in os.walk(base):
-                if "cgroup.procs" in files:
-                    try:
-                        with open(os.path.join(dirpath, "cgroup.procs")) as f:
-                            found.update(int(p) for p in f.read().split())
-                    except OSError:
-                        pass
-            if found:
-                break  # every hierarchy holds the same processes
-        return sorted(found)
+        # every v1 hierarchy holds the same processes: their union is any one's
+        return sorted(lxc_leftovers.cgroup_procs([os.path.join(top, c.cgroup)
+                                                  for top in hierarchies()]))
 
     def delete(self, cid: str) -> None:
         with self._lock:
@@ -452,15 +442,23 @@ class LxcExecutor:
             proc = self._procs.pop((cid, None), None)
             for key in [k for k in self._procs if k[0] == cid]:
                 del self._procs[key]
+        cgroup = f"whalebones/{cid}" if c is None else c.cgroup
+        cgroups = lxc_leftovers.container_cgroups(cgroup)
+        failed = []
         if c is not None and proc is not None:
             # lxc-start reaped first: its last act is to make the pivot cgroup it dies in.
             self._stop_monitor(c, proc)
             proc.exited.wait(10)
+        else:
+            # Not ours: a container of a daemon that died before us. lxc-start may still
+            # run it, its parent gone (see lxc_leftovers).
+            try:
+                lxc_leftovers.kill_cgroups(cgroups)
+            except ExecutorError as e:
+                failed.append(str(e))
         # LXC removes the container's cgroup and its monitor's, but not the pivot (nor
         # anything, after a crash); nor its lock file (see lxc_leftovers).
-        cgroup = f"whalebones/{cid}" if c is None else c.cgroup
-        failed = []
-        for path in lxc_leftovers.container_cgroups(cgroup):
+        for path in cgroups:
             try:
                 lxc_leftovers.remove_cgroup_tree(path)
             except ExecutorError as e:

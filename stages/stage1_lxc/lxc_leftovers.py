@@ -20,12 +20,18 @@ makes one container per `docker run` must clean them up, or they pile up:
             it needs them, so only `close` removes them (while a container is being
             created, removing them could make its lxc-start fail to take its lock).
   state     `<lxcpath>/<name>/`: our config, hooks and LXC's log; removed by `delete`.
+
+A daemon that died (kill -9) leaves more: lxc-start and its container run on, their
+parent gone. The next daemon does not know them; it asks the executor to delete them,
+and `kill_cgroups` ends every process in the container's, monitor's and pivot's
+cgroups (lxc-start too: a monitor without its daemon has nobody to report to).
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import signal
 import time
 
 from shared.daemon.executor import ExecutorError
@@ -54,6 +60,44 @@ def hierarchies() -> list[str]:
 def container_cgroups(cgroup: str) -> list[str]:
     """Every cgroup directory LXC may have made for one container (existing or not)."""
     return [os.path.join(top, cgroup + s) for top in hierarchies() for s in CGROUP_SUFFIXES]
+
+
+def cgroup_procs(paths: list[str]) -> set[int]:
+    """Every process in these cgroups and the cgroups below them."""
+    found: set[int] = set()
+    for path in paths:
+        for dirpath, _dirs, files in os.walk(path):
+            if "cgroup.procs" in files:
+                try:
+                    with open(os.path.join(dirpath, "cgroup.procs")) as f:
+                        found.update(int(p) for p in f.read().split())
+                except OSError:
+                    pass  # removed meanwhile
+    return found
+
+
+def kill_cgroups(paths: list[str], timeout: float = 5.0) -> None:
+    """SIGKILL every process in these cgroups until none is left (a process forked
+    meanwhile is in a cgroup too: it is found on the next round)."""
+    for path in paths:
+        freezer = os.path.join(path, "freezer.state")
+        if os.path.exists(freezer):
+            # A frozen process does not act on SIGKILL until it is thawed.
+            try:
+                with open(freezer, "w") as f:
+                    f.write("THAWED")
+            except OSError:
+                pass
+    deadline = time.monotonic() + timeout
+    while pids := cgroup_procs(paths):
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if time.monotonic() > deadline:
+            raise ExecutorError(f"processes left in {paths[0]}: {sorted(pids)}")
+        time.sleep(0.01)  # until they are reaped (their parent, or pid 1 for orphans)
 
 
 def remove_cgroup_tree(path: str, timeout: float = 2.0) -> None:

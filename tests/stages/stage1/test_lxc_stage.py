@@ -90,7 +90,7 @@ def lxc_cgroups(engine: Engine, cid: str) -> list[str]:
 
 def test_run_m_u_w_writes_the_expected_config(engine: Engine) -> None:
     result = docker(engine, "run", "-d", "-m", "32m", "-u", "1000", "-w", "/tmp",
-                    "busybox", "sleep", "30")
+                    "--network", "none", "busybox", "sleep", "30")
     assert result.returncode == 0, result.stderr
     cid = result.stdout.strip()
     try:
@@ -103,7 +103,7 @@ def test_run_m_u_w_writes_the_expected_config(engine: Engine) -> None:
             "lxc.init.gid = 0",  # as Docker: a uid not in /etc/passwd gets group 0
             "lxc.init.cwd = /tmp",
             f"lxc.cgroup.dir.container = whalebones/{cid}",
-            "lxc.net.0.type = empty",
+            "lxc.net.0.type = empty",  # --network none: LXC makes an empty namespace
             "lxc.console.path = none",
         ]:
             assert expected in lines, expected
@@ -182,3 +182,34 @@ def test_the_container_is_run_by_the_lxc_api_asked_for(engine: Engine) -> None:
         assert (out.returncode, out.stdout) == (0, "/tmp\n"), out.stderr
     finally:
         assert docker(engine, "rm", "-f", cid).returncode == 0
+
+
+def test_the_default_network_is_a_namespace_lxc_joins(engine: Engine) -> None:
+    """The daemon makes the bridge network's namespace; LXC shares it, as `--network
+    container:` would (lxc.namespace.share.net), instead of making its own."""
+    result = docker(engine, "run", "-d", "busybox", "sleep", "30")
+    assert result.returncode == 0, result.stderr
+    cid = result.stdout.strip()
+    try:
+        with open(os.path.join(lxc_dir(engine, cid), "config")) as f:
+            shared = [ln.split(" = ", 1)[1] for ln in f.read().splitlines()
+                      if ln.startswith("lxc.namespace.share.net = ")]
+        assert len(shared) == 1 and shared[0].startswith(str(engine.exec_root)), shared
+    finally:
+        assert docker(engine, "rm", "-f", cid).returncode == 0
+
+
+def test_a_crashed_daemons_containers_are_ended_by_the_next(engine: Engine) -> None:
+    """kill -9 the daemon: lxc-start, its child no more, runs the container on. The
+    daemon that starts next does not know it; deleting it ends lxc-start and the
+    container, and leaves nothing of LXC's."""
+    result = docker(engine, "run", "-d", "-t", "busybox", "sleep", "300")
+    assert result.returncode == 0, result.stderr
+    cid = result.stdout.strip()
+    engine.kill_daemon()
+    assert any(t.startswith("process ") for t in lxc_traces(engine, cid)), "lxc-start ran on"
+    engine.restart_daemon()
+    inspect = docker(engine, "inspect", "-f", "{{.State.Running}}", cid)
+    assert inspect.stdout.strip() == "false", inspect.stderr
+    assert lxc_traces(engine, cid) == []
+    assert docker(engine, "rm", cid).returncode == 0
