@@ -108,7 +108,7 @@ MERMAID_SHA256 := 07e37dfa97b337ccc85365d57eddf99b9706f09db3b59b260d0333b23b343c
 MERMAID_JS := docs/assets/vendor/mermaid.min.js
 DOCS_ADDR ?= 127.0.0.1:8000
 
-.PHONY: deps-docs docs docs-serve test-docs docs-process-trees
+.PHONY: deps-docs docs docs-serve test-docs docs-process-trees docs-traces
 
 deps-docs:
 	$(call apt_install,$(APT_DOCS))
@@ -130,6 +130,10 @@ docs-serve: venv .venv/.docs-installed $(MERMAID_JS)
 # docs/generated/ afterwards: the docs build itself never needs root.
 docs-process-trees: venv images deps-lxc
 	PYTHONPATH=$(CURDIR) $(PY) scripts/docs/process_tree.py
+
+# The path of one request through each stage, in trace mode (root, like the above).
+docs-traces: venv images deps-lxc
+	PYTHONPATH=$(CURDIR) $(PY) scripts/docs/request_trace.py
 
 test-docs: deps-docs docs
 	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/docs

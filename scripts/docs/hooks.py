@@ -1,8 +1,9 @@
 """mkdocs hooks (mkdocs.yml `hooks:`): add the pages generated from the code.
 
-Nothing generated is committed except what needs root to produce (the process trees,
-docs/generated/): sources, diffs and references are made here, at every build, from
-the repository as it is.
+Nothing generated is committed except what needs root to capture (the process trees
+and the request traces, in docs/generated/, which the request page is drawn from here):
+sources, diffs, references and the workshop's pages are made here, at every build,
+from the repository as it is.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ for entry in (str(HERE), str(HERE.parents[1])):  # sitegen, and the repo for sha
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from sitegen import diffs, reference, sources, workshop  # noqa: E402 (the path must be set first)
+from sitegen import diffs, reference, requests, sources, workshop  # noqa: E402 (the path must be set first)
 
 # A warning here fails `mkdocs build --strict`, as a broken link would.
 log = logging.getLogger("mkdocs.plugins.whalebones")
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    for page in [*sources.pages(), *diffs.pages(), *reference.pages(), *workshop.pages()]:
+    generated = [*sources.pages(), *diffs.pages(), *reference.pages(), *workshop.pages(),
+                 *requests.pages()]
+    for page in generated:
         files.append(File.generated(config, page.uri, content=page.markdown))
     return files
 

@@ -195,6 +195,19 @@ def test_a_diff_page_shows_both_views(browser: Browser) -> None:
     assert browser.outside == []
 
 
+def test_the_request_page_draws_each_era_from_its_trace(browser: Browser) -> None:
+    page = browser.open("stages/request/", "request")
+    page.wait_for_selector("article div.mermaid svg", timeout=15000)  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.querySelectorAll('article div.mermaid').length >= 4", timeout=15000)
+    diagrams = page.locator("article div.mermaid svg")  # type: ignore[attr-defined]
+    assert diagrams.count() >= 4, "one sequence diagram per stage"
+    last = diagrams.nth(diagrams.count() - 1).evaluate("e => e.textContent")
+    assert "shim" in last and "runc create" in last
+    assert browser.errors == []
+    assert browser.outside == []
+
+
 # --- every link -----------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from sitegen.common import REPO, Page, fence, link, source_uri
 # What the site shows: the engine, its tests and the few files that start it.
 ROOTS = ("shared", "stages", "tests", "bin")
 SINGLE_FILES = ("run", "Makefile", "pyproject.toml", "scripts/stage",
-                "scripts/docs/process_tree.py")
+                "scripts/docs/process_tree.py", "scripts/docs/request_trace.py")
 SKIP_SUFFIXES = ("_pb2.py", "_pb2_grpc.py", ".pyc")
 LANGUAGES = {".py": "python", ".proto": "protobuf", ".sh": "bash", ".md": "markdown",
              ".toml": "toml", ".yml": "yaml", ".yaml": "yaml", ".json": "json"}
