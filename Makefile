@@ -135,8 +135,9 @@ docs-process-trees: venv images deps-lxc
 docs-traces: venv images deps-lxc
 	PYTHONPATH=$(CURDIR) $(PY) scripts/docs/request_trace.py
 
+# (tests/docs/test_exercises.py runs in make test; it needs no browser)
 test-docs: deps-docs docs
-	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/docs
+	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/docs/test_site.py
 
 # --- workshop exercises (exercises/; each has a page on the docs site) --------------
 #   make exercises; make exercise NAME=pivot-root; then exercise-check, exercise-hint,

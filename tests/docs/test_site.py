@@ -114,6 +114,9 @@ class Browser:
         page = self.page
         page.goto(urljoin(self.base_url, path), wait_until="networkidle")  # type: ignore[attr-defined]
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        ignore = ARTIFACTS.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")  # artifacts for CI to keep, never for git
         page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=False)  # type: ignore[attr-defined]
         return page
 
