@@ -47,10 +47,15 @@ def workdir() -> Iterator[Path]:
 
 
 def start(workdir: Path) -> Engine:
+    """Start (or start again) the daemon of `workdir`: a restarted daemon must keep its
+    network prefix, or it would not recognise the bridge its predecessor left."""
     sock = workdir / "docker.sock"
+    saved = workdir / "net-prefix"
+    if not saved.exists():
+        saved.write_text(" ".join(net_prefix_args()))
     command = [sys.executable, "-m", MODULE, "--root", str(workdir / "root"),
                "--exec-root", str(workdir / "exec"), "--host", f"unix://{sock}",
-               *net_prefix_args()]
+               *saved.read_text().split()]
     return with_net_prefix(launch("stage2", True, workdir, workdir / "root", workdir / "exec",
                                   sock, command, env=repo_env()))
 
