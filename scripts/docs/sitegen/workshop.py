@@ -63,7 +63,8 @@ def index_page() -> Page:
            "make exercise NAME=pivot-root       # start one\n```\n",
            "| exercise | stage | what you write |", "|---|---|---|"]
     for e in EXERCISES:
-        what = ", ".join(f"`{t.function}`" for t in e.targets)
+        what = ", ".join(f"a step of `{t.function}`" if t.statement else f"`{t.function}`"
+                         for t in e.targets)
         stage = e.stage if e.stage in STAGE_PAGES else "every stage"
         out.append(f"| [{e.title}]({e.name}.md) | {stage} | {what} |")
     return Page("workshop/index.md", "\n".join(out) + "\n")
