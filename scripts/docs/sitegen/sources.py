@@ -160,4 +160,17 @@ def rewrite_links(markdown: str, page_uri: str, warn: Callable[[str], None]) -> 
             target += f"#__codelineno-0-{line}"
         return f"]({target})"
 
-    return SOURCE_LINK.sub(replace, markdown)
+    out, fenced = [], ""
+    for line in markdown.split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            mark = stripped[:3]
+            fenced = "" if fenced == mark else (fenced or mark)
+        if fenced or "source:" not in line:
+            out.append(line)
+            continue
+        # outside code: a match preceded by an odd number of backticks is in a code span
+        out.append(SOURCE_LINK.sub(
+            lambda m, line=line: m.group(0) if line[:m.start()].count("`") % 2 else replace(m),
+            line))
+    return "\n".join(out)
