@@ -74,7 +74,7 @@ status:
 	@scripts/stage status
 
 lint: venv
-	$(PY) -m ruff check shared stages tests
+	$(PY) -m ruff check shared stages tests scripts exercises
 
 test: deps-test venv lint
 	WB_ENGINES=$(ENGINES) PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
