@@ -9,7 +9,7 @@ IMAGES_ROOT := /var/lib/whalebones/images
 # What the stages and tests need from Debian. python3-venv makes the virtualenv from
 # Debian's own Python (fast to start: every CLI call pays its start-up).
 APT_RUN := busybox-static python3-venv iptables  # iptables: NAT and published ports
-APT_TEST := $(APT_RUN) docker.io runc crun lxc docker-registry skopeo apache2-utils openssl
+APT_TEST := $(APT_RUN) docker.io runc crun lxc python3-lxc docker-registry skopeo apache2-utils openssl
 APT_LXC := lxc  # stage 1 drives LXC's tools
 # make test-cgroup-v2 boots a VM (Debian's kernel is fetched by the test, not installed)
 APT_CGROUP_V2 := qemu-system-x86 busybox-static
@@ -17,7 +17,7 @@ CGROUP_V2_STAGES ?= stage2 stage4
 PYTEST_ARGS ?=
 # The engines the behaviour suite runs against in `make test`; RUNTIME=runc makes
 # stage 3's containerd use Debian's runc instead of ours.
-ENGINES ?= stage2,stage3,stage4
+ENGINES ?= stage1,stage2,stage3,stage4
 export RUNTIME
 
 .PHONY: help deps-run deps-test deps-lxc deps-cgroup-v2 venv images stage-1 stage-2 stage-3 \

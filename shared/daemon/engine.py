@@ -406,12 +406,16 @@ class Engine:
                 pid = self.executor.create(c.id, spec, io)
                 pio.start_copying()
                 self.executor.start(c.id)
-            except ExecutorError as e:
+            except BaseException as e:
+                # Whatever went wrong, and however: what the executor made goes (an
+                # executor's own bug must not leave a half-made container behind).
                 try:
                     self.executor.delete(c.id)
-                except ExecutorError:
+                except Exception:  # noqa: BLE001 - the first error is the one to report
                     pass
-                raise InvalidParameter(str(e)) from None
+                if isinstance(e, ExecutorError):
+                    raise InvalidParameter(str(e)) from None
+                raise
         except BaseException:
             if pio is not None:
                 pio.close()
@@ -631,6 +635,10 @@ class Engine:
             self._output.pop(c.id, None)
             for exec_id in [e for e, ex in self._execs.items() if ex.container_id == c.id]:
                 del self._execs[exec_id]
+        try:
+            self.executor.delete(c.id)  # idempotent; a no-op for what was cleaned already
+        except ExecutorError:
+            pass
         unmount_rootfs(self._rootfs_path(c))
         snapshots.remove(self._dir(c))
         shutil.rmtree(self._dir(c), ignore_errors=True)
