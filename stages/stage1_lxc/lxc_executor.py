@@ -56,6 +56,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from shared import trace
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
 from shared.securejoin import secure_join
 from shared.terminal import copy_terminal
@@ -279,12 +280,13 @@ class LxcExecutor:
         else:  # -q: LXC's own messages go to its log, not into the container's stderr
             argv = ["lxc-start", "-F", "-q", "-P", self.state_root, "-n", cid,
                     "-f", c.path("config"), "--", *process["args"]]
-        proc = self._spawn(argv, io, process.get("consoleSize"))
-        try:
-            c.pid = self._wait_for_pid(c, proc)
-        except BaseException:
-            self._stop_monitor(c, proc)
-            raise
+        with trace.span("daemon", "call", f"{argv[0]} (until the init is set up)", "lxc"):
+            proc = self._spawn(argv, io, process.get("consoleSize"))
+            try:
+                c.pid = self._wait_for_pid(c, proc)
+            except BaseException:
+                self._stop_monitor(c, proc)
+                raise
         with self._lock:
             self._containers[cid] = c
             self._procs[(cid, None)] = proc
@@ -354,7 +356,8 @@ class LxcExecutor:
         c = self._container(cid)
         proc = self._proc(cid, None)
         try:
-            self._release_hook(c, proc)
+            with trace.span("daemon", "call", "release the start-host hook", "lxc"):
+                self._release_hook(c, proc)
         except OSError as e:
             # An ExecutorError, never another: the daemon deletes what failed to start.
             raise ExecutorError(f"start {cid}: {e}") from None

@@ -16,6 +16,12 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root"
 
 # Per stage, (component, kind, what) events that must appear, in this order.
 CHAINS = {
+    "stage1": [
+        ("client", "call", "POST /containers/create"),
+        ("daemon", "serve", "POST /v1.45/containers/create"),
+        ("daemon", "call", "lxc-start (until the init is set up)"),
+        ("daemon", "call", "release the start-host hook"),
+    ],
     "stage2": [
         ("client", "call", "POST /containers/create"),
         ("daemon", "call", "Container.create"),

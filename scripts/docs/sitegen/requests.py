@@ -121,8 +121,8 @@ def pages() -> list[Page]:
             out.append(f"No trace captured for this stage yet: `sudo make docs-traces`. "
                        f"See [the stage's page]({page}).\n")
             continue
-        components = {r["component"] for r in records}
-        if components <= {"client", "daemon"}:
+        components = {r["component"] for r in records} | {r.get("peer") or "" for r in records}
+        if components <= {"client", "daemon", ""}:
             out.append("!!! note \"Only the client and the daemon are traced here\"\n"
                        "    This era's executor does not write trace events yet, so the "
                        "diagram stops at the daemon; the "
