@@ -258,13 +258,16 @@ ENGINES: dict[str, OurStage | ReferenceDockerd] = {
 
 
 @contextlib.contextmanager
-def start_engine(name: str) -> Iterator[Engine]:
-    """Run engine `name` in a fresh directory for the duration of the block."""
+def start_engine(name: str, daemon_args: tuple[str, ...] = ()) -> Iterator[Engine]:
+    """Run engine `name` in a fresh directory for the duration of the block (one of
+    ours with `daemon_args` added to its daemon's command line)."""
     if name not in ENGINES:
         raise EngineError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
     workdir = Path(tempfile.mkdtemp(prefix=f"wb-{name}-", dir="/tmp"))
     try:
-        engine = ENGINES[name].start(name, workdir)
+        starter = ENGINES[name]
+        engine = (starter.start(name, workdir, daemon_args)  # type: ignore[call-arg]
+                  if daemon_args else starter.start(name, workdir))
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)  # the error carries the daemon's log
         raise
@@ -280,12 +283,26 @@ def start_engine(name: str) -> Iterator[Engine]:
                 subprocess.run(["umount", "-l", point], check=False)
             mounts = []
         if mounts:
+            for point in sorted(mounts, key=len, reverse=True):  # the host stays clean
+                subprocess.run(["umount", "-l", point], check=False)
             raise EngineError(f"{name}: mounts left after the daemon exited: {mounts}")
         network = network_leftovers(engine)
         if network:
             remove_network_leftovers(engine)
             raise EngineError(f"{name}: left after the daemon exited: {network}")
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def remove_all_and_check(engine: Engine, before: Snapshot) -> None:
+    """`docker rm -f` every container, then nothing may be left that was not there
+    `before` (processes, mounts, cgroups, interfaces, rules)."""
+    docker = [DOCKER_CLI, "-H", engine.host]
+    ids = subprocess.run([*docker, "ps", "-aq"], capture_output=True, text=True,
+                         timeout=60).stdout.split()
+    if ids:
+        subprocess.run([*docker, "rm", "-f", *ids], capture_output=True, timeout=120)
+    left = leaks(engine, before)
+    assert left == [], f"{engine.name} leaked: {left}"
 
 
 def launch(name: str, ours: bool, workdir: Path, root: Path, exec_root: Path, sock: Path,

@@ -6,19 +6,16 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import grpc
 import pytest
 
 from stages.stage3_containerd.proto import containerd_pb2 as pb
 from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
-from tests.engines import ENGINES, Engine, mounts_under
+from tests.engines import ENGINES, Engine, start_engine
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root")
 METADATA = (("containerd-namespace", "whalebones"),)
@@ -26,15 +23,8 @@ METADATA = (("containerd-namespace", "whalebones"),)
 
 @pytest.fixture(params=[name for name in ("stage3", "stage4") if name in ENGINES])
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    workdir = Path(tempfile.mkdtemp(prefix=f"wb-{request.param}-events-", dir="/tmp"))
-    engine = ENGINES[request.param].start(request.param, workdir)
-    try:
+    with start_engine(request.param) as engine:
         yield engine
-    finally:
-        engine.stop()
-        for point in sorted(mounts_under(workdir), key=len, reverse=True):
-            subprocess.run(["umount", "-l", point], check=False)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def channel(engine: Engine) -> grpc.Channel:

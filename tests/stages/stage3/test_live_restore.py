@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.engines import ENGINES, Engine, leaks, mounts_under, snapshot
+from tests.engines import ENGINES, Engine, remove_all_and_check, snapshot, start_engine
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root")
 SPLIT_STAGES = [name for name in ("stage3", "stage4") if name in ENGINES]
@@ -28,20 +25,10 @@ SPLIT_STAGES = [name for name in ("stage3", "stage4") if name in ENGINES]
 
 @pytest.fixture(params=SPLIT_STAGES)
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    workdir = Path(tempfile.mkdtemp(prefix=f"wb-{request.param}-restore-", dir="/tmp"))
-    engine = ENGINES[request.param].start(request.param, workdir, ("--live-restore",))
-    before = snapshot(engine)
-    try:
+    with start_engine(request.param, ("--live-restore",)) as engine:
+        before = snapshot(engine)
         yield engine
-        ids = docker(engine, "ps", "-aq").stdout.split()
-        if ids:
-            docker(engine, "rm", "-f", *ids)
-        assert leaks(engine, before) == []
-    finally:
-        engine.stop()
-        for point in sorted(mounts_under(workdir), key=len, reverse=True):
-            subprocess.run(["umount", "-l", point], check=False)
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_all_and_check(engine, before)
 
 
 def docker(engine: Engine, *args: str, input: str | None = None,

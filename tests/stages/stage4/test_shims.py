@@ -9,37 +9,25 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.engines import ENGINES, Engine, leaks, mounts_under, snapshot
+from tests.engines import Engine, remove_all_and_check, snapshot, start_engine
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root")
 
 
 @pytest.fixture
 def stage4() -> Iterator[Engine]:
-    workdir = Path(tempfile.mkdtemp(prefix="wb-stage4only-", dir="/tmp"))
-    engine = ENGINES["stage4"].start("stage4", workdir)
-    before = snapshot(engine)
-    try:
+    with start_engine("stage4") as engine:
+        before = snapshot(engine)
         yield engine
-        ids = docker(engine, "ps", "-aq").stdout.split()
-        if ids:
-            docker(engine, "rm", "-f", *ids)
-        assert leaks(engine, before) == []
-    finally:
-        engine.stop()
-        for point in sorted(mounts_under(workdir), key=len, reverse=True):
-            subprocess.run(["umount", "-l", point], check=False)
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_all_and_check(engine, before)
 
 
 def docker(engine: Engine, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
