@@ -45,6 +45,7 @@ from shared.oci.runtime_spec import SpecError
 from shared.securejoin import secure_join
 
 DEFAULT_STOP_TIMEOUT = 10
+KILL_TIMEOUT = 30.0  # how long stop waits for the exit after SIGKILL
 
 
 @dataclass
@@ -552,7 +553,11 @@ class Engine:
                 self.executor.kill(c.id, signals.SIGKILL, all=True)
             except ExecutorError:
                 pass
-            self._wait_stopped(c, None)
+            if not self._wait_stopped(c, KILL_TIMEOUT):
+                # SIGKILL cannot be ignored: the executor did not deliver it (say,
+                # containerd is down). Say so rather than hang the client (or shutdown).
+                raise EngineError(f"cannot stop container {c.id[:12]}: no exit "
+                                  f"{KILL_TIMEOUT:.0f} s after SIGKILL")
 
     def restart(self, ref: str, timeout: int | None = None) -> None:
         c = self.containers.get(ref)

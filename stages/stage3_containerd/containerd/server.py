@@ -120,6 +120,10 @@ def main(
     tasks.shutdown()
     if args.pidfile and os.path.exists(args.pidfile):
         os.unlink(args.pidfile)
+    logging.shutdown()
+    # Exit now, without joining the gRPC pool's threads: from stage 4 on, some of them
+    # sit in a Wait on a shim whose container outlives us, and would never return.
+    os._exit(0)
 
 
 def default_runtime() -> str:
