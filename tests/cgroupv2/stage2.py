@@ -105,7 +105,10 @@ class Session:
         if self._engine is None:
             # Python under emulation starts ~17x slower than on the host.
             engines.START_TIMEOUT = 180.0
-            self._engine = self.stack.enter_context(engines.start_engine(self.engine_name))
+            # --bridge none: these checks are about cgroups, and the VM's kernel, with
+            # no modules loaded, has no netfilter for the bridge's NAT rules.
+            self._engine = self.stack.enter_context(
+                engines.start_engine(self.engine_name, ("--bridge", "none")))
         return subprocess.run([engines.DOCKER_CLI, "-H", self._engine.host, *args],
                               capture_output=True, text=True, timeout=timeout)
 
