@@ -44,3 +44,18 @@ def json_body() -> dict:
     if not isinstance(body, dict):
         raise InvalidParameter("invalid JSON: the body must be an object")
     return body
+
+
+def query_filters() -> dict[str, list[str]]:
+    """The `filters` query parameter: JSON, name -> values. Old clients send
+    {"name": {"x": true}}, new ones {"name": ["x"]}; both come out as lists."""
+    raw = request.args.get("filters")
+    if not raw:
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        raise InvalidParameter(f"invalid filters: {raw!r}") from None
+    if not isinstance(parsed, dict):
+        raise InvalidParameter(f"invalid filters: {raw!r}")
+    return {k: (list(v) if isinstance(v, dict | list) else [v]) for k, v in parsed.items()}

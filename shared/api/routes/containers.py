@@ -8,7 +8,7 @@ import re
 from flask import Blueprint, Response, jsonify, request
 
 from shared.api import streams, views
-from shared.api.params import current_engine, json_body, qbool, qint
+from shared.api.params import current_engine, json_body, qbool, qint, query_filters
 from shared.daemon import logs
 from shared.daemon.errors import Conflict, InvalidParameter
 
@@ -28,7 +28,7 @@ def container_create() -> Response:
 @bp.get("/containers/json")
 def container_list() -> Response:
     engine = current_engine()
-    filters = _filters()
+    filters = query_filters()
     show_all = qbool("all") or bool(filters.get("status"))
     result = []
     for c in engine.containers.all():
@@ -179,18 +179,6 @@ def container_attach(ref: str) -> Response:
                 out.unsubscribe(q)
 
     return streams.hijack(tty, run)
-
-
-def _filters() -> dict[str, list[str]]:
-    raw = request.args.get("filters")
-    if not raw:
-        return {}
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        raise InvalidParameter("invalid filter") from None
-    # Old clients send {"name": {"x": true}}, new ones {"name": ["x"]}.
-    return {k: (list(v) if isinstance(v, dict | list) else [v]) for k, v in parsed.items()}
 
 
 def _matches(c, filters: dict[str, list[str]]) -> bool:  # type: ignore[no-untyped-def]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
+from flask import Blueprint, Response, jsonify
 
-from flask import Blueprint, Response, jsonify, request
-
-from shared.api.params import current_engine, json_body
+from shared.api.params import current_engine, json_body, query_filters
 from shared.daemon.engine import Engine
-from shared.daemon.errors import InvalidParameter, NotFound
+from shared.daemon.errors import NotFound
 from shared.daemon.state import rfc3339
 from shared.network.manager import NetworkManager
 from shared.network.store import Network
@@ -52,17 +50,6 @@ def view(engine: Engine, net: Network, containers: bool = True) -> dict:
     }
 
 
-def _filters() -> dict[str, list[str]]:
-    raw = request.args.get("filters")
-    if not raw:
-        return {}
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        raise InvalidParameter(f"invalid filters: {raw!r}") from None
-    return {k: list(v) if isinstance(v, list | dict) else [v] for k, v in parsed.items()}
-
-
 def _matches(net: Network, filters: dict[str, list[str]]) -> bool:
     for key, values in filters.items():
         if key == "name" and not any(v in net.name for v in values):
@@ -86,7 +73,7 @@ def _matches(net: Network, filters: dict[str, list[str]]) -> bool:
 @bp.get("/networks")
 def network_list() -> Response:
     engine = current_engine()
-    filters = _filters()
+    filters = query_filters()
     return jsonify([view(engine, n, containers=False) for n in manager().list()
                     if _matches(n, filters)])
 
