@@ -65,6 +65,7 @@ class Shim:
         self.listener = listener
         self.stopping = False
         self.last_reply_sent = threading.Event()
+        self.bundle = args.bundle
         self.reaper = Reaper()
         runtime = Runtime(args.runtime, args.runtime_root, self.reaper.calls, caller="shim")
         self.task = Task(
@@ -73,8 +74,15 @@ class Shim:
             runtime,
             self.reaper,
             console_dir=os.path.dirname(args.socket),
-            on_exit=lambda exec_id, e: exec_id or write_exit(args.bundle, e),
+            on_exit=self._record_exit,
         )
+
+    def _record_exit(self, exec_id: str, e: Exit) -> None:
+        """The init's exit goes to disk as well as into memory: if containerd is away
+        when the container exits, and this shim dies before it is back, the file is
+        all that is left to tell the next containerd how the container ended."""
+        if not exec_id:
+            write_exit(self.bundle, e)
 
     # ------------------------------------------------------------ the API
 
