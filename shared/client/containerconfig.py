@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
+from shared.client import portspecs
 from shared.client.flags import Flag, integer, nano_cpus, ram_in_bytes
 
 TYPE_CHECKING = False
@@ -32,6 +33,12 @@ FLAGS = [
     Flag("--cpus", "Number of CPUs", metavar="decimal", convert=nano_cpus),
     Flag("-c, --cpu-shares", "CPU shares (relative weight)", metavar="int", convert=integer),
     Flag("--network", "Connect a container to a network", metavar="network"),
+    Flag("--network-alias", "Add network-scoped alias for the container", metavar="list",
+         many=True),
+    Flag("-p, --publish", "Publish a container's port(s) to the host", metavar="list",
+         many=True),
+    Flag("-P, --publish-all", "Publish all exposed ports to random ports"),
+    Flag("--expose", "Expose a port or a range of ports", metavar="list", many=True),
     Flag("--entrypoint", "Overwrite the default ENTRYPOINT of the image", metavar="string"),
     Flag("--rm", "Automatically remove the container and its associated anonymous volumes "
          "when it exits"),
@@ -51,11 +58,17 @@ def environment(entries: list[str]) -> list[str]:
 
 def build(options: dict[str, Any], image: str, command: list[str], *, attach: bool) -> dict:
     """The create body. `attach` is false for `run -d` and `create`: nobody will read
-    the output live, and a daemon knows not to keep stdin open for a reader."""
+    the output live, and a daemon knows not to keep stdin open for a reader.
+
+    Raises PortSpecError for a -p or --expose value docker would refuse."""
     interactive = options["interactive"]
+    exposed, bindings = portspecs.ports_config(options["publish"], options["expose"])
+    network = options["network"] or "default"
     host_config: dict[str, Any] = {
         "AutoRemove": options["rm"],
-        "NetworkMode": options["network"] or "default",
+        "NetworkMode": network,
+        "PortBindings": bindings,
+        "PublishAllPorts": options["publish_all"],  # the daemon picks a port for each exposed one
     }
     for key, flag in (("Memory", "memory"), ("NanoCpus", "cpus"), ("CpuShares", "cpu_shares"),
                       ("PidsLimit", "pids_limit")):
@@ -76,9 +89,19 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
         "Image": image,
         "WorkingDir": options["workdir"] or "",
         "Entrypoint": None if entrypoint is None else [entrypoint],
+        "ExposedPorts": exposed,
         "HostConfig": host_config,
-        "NetworkingConfig": {"EndpointsConfig": {}},
+        "NetworkingConfig": {"EndpointsConfig": endpoints(network, options["network_alias"])},
     }
+
+
+def endpoints(network: str, aliases: list[str]) -> dict:
+    """NetworkingConfig.EndpointsConfig: `--network-alias` names belong to the network
+    the container starts on (other containers there resolve them by DNS), so the
+    settings are keyed by that network, as the docker CLI sends them."""
+    if not aliases:
+        return {}
+    return {network: {"Aliases": list(aliases)}}
 
 
 def with_latest(image: str) -> str:
@@ -116,6 +139,14 @@ def create_or_pull(client: Client, name: str | None, body: dict, image: str) -> 
 
 class PullFailed(Exception):
     """The pull said why it failed already (on stderr)."""
+
+
+def report_bad_config(program: str, verb: str, error: Exception) -> int:
+    """A command line docker's CLI itself refuses (a bad -p): said as docker says it,
+    exit 125, and nothing was sent to the daemon."""
+    print(f"{program}: {error}\n\nRun '{program} {verb} --help' for more information",
+          file=sys.stderr)
+    return 125
 
 
 def report_create_error(program: str, verb: str, image: str, error: APIError) -> int:

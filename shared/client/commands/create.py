@@ -5,6 +5,7 @@ from __future__ import annotations
 from shared.client import containerconfig
 from shared.client.api import APIError
 from shared.client.flags import Command
+from shared.client.portspecs import PortSpecError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,7 +26,10 @@ COMMAND = Command(
 def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
     image, command = args[0], args[1:]
     # As docker create: the streams are set up for a later `start -a`.
-    body = containerconfig.build(options, image, command, attach=True)
+    try:
+        body = containerconfig.build(options, image, command, attach=True)
+    except PortSpecError as error:
+        return containerconfig.report_bad_config("whalebones", "create", error)
     try:
         print(containerconfig.create_or_pull(client, options["name"], body, image))
     except containerconfig.PullFailed:

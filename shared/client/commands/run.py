@@ -8,6 +8,7 @@ import sys
 from shared.client import containerconfig
 from shared.client.api import APIError
 from shared.client.flags import Command, Flag
+from shared.client.portspecs import PortSpecError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,7 +36,10 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         print("the input device is not a TTY", file=sys.stderr)
         return 1
 
-    body = containerconfig.build(options, image, command, attach=not detach)
+    try:
+        body = containerconfig.build(options, image, command, attach=not detach)
+    except PortSpecError as error:
+        return containerconfig.report_bad_config(PROGRAM, "run", error)
     if tty and not detach and os.isatty(1):
         size = os.get_terminal_size(1)
         body["HostConfig"]["ConsoleSize"] = [size.lines, size.columns]
