@@ -8,6 +8,9 @@ CLI call pays for the code of one verb, not twenty. A verb module provides
     COMMAND   a flags.Command: its flags, argument counts and help
     run(client, options, args) -> int   the exit status
 
+or, for a group of sub-verbs (`network ls`), SUBCOMMANDS: word -> (Command, run)
+and help_text(program).
+
 Exit statuses follow docker: 125 for a bad command line or a daemon that refuses to
 create/start a container, 1 for other errors, else what the command decides.
 """
@@ -48,6 +51,8 @@ VERBS = {
     "load": "Load an image from a tar archive or STDIN",
     "import": "Import the contents from a tarball to create a filesystem image",
     "tag": "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+    "port": "List port mappings or a specific mapping for the container",
+    "network": "Manage networks",
     "history": "Show the history of an image",
     "inspect": "Return low-level information on Docker objects",
     "version": "Show the Docker version information",
@@ -105,39 +110,43 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     module = __import__(f"shared.client.commands.{verb}", fromlist=["COMMAND"])
-    command = module.COMMAND
+    if hasattr(module, "SUBCOMMANDS"):
+        # A group (`network ls`): the word after the verb picks the command.
+        if not args or args[0] in ("-h", "--help"):
+            # Bare `docker network` shows the same help, but on stderr.
+            out = sys.stdout if args else sys.stderr
+            out.write(module.help_text(PROGRAM))
+            return 0
+        if args[0] not in module.SUBCOMMANDS:
+            print(f"{PROGRAM}: unknown command: {PROGRAM} {verb} {args[0]}\n\n"
+                  f"Usage:  {PROGRAM} {verb}\n\n"
+                  f"Run '{PROGRAM} {verb} --help' for more information", file=sys.stderr)
+            return 1
+        command, run = module.SUBCOMMANDS[args[0]]
+        args = args[1:]
+    else:
+        command, run = module.COMMAND, module.run
+    name = command.name  # "port", "network ls": what messages call the command
 
     from shared.client.flags import UsageError
 
     try:
         options, positional = command.parse(args)
     except UsageError as error:
-        return _usage_error(str(error), f"Run '{PROGRAM} {verb} --help'", command)
+        return _usage_error(str(error), f"Run '{PROGRAM} {name} --help'", command)
     if options.get("help"):
         sys.stdout.write(command.help_text(PROGRAM))
         return 0
-    if len(positional) < command.min_args:
-        print(
-            f"{PROGRAM}: '{PROGRAM} {verb}' requires at least {command.min_args} argument\n\n"
-            f"Usage:  {PROGRAM} {verb} {command.usage}\n\n"
-            f"See '{PROGRAM} {verb} --help' for more information",
-            file=sys.stderr,
-        )
-        return 1
-    if command.max_args is not None and len(positional) > command.max_args:
-        many = "argument" if command.max_args == 1 else "arguments"
-        print(
-            f"{PROGRAM}: '{PROGRAM} {verb}' accepts at most {command.max_args} {many}\n\n"
-            f"See '{PROGRAM} {verb} --help' for more information",
-            file=sys.stderr,
-        )
+    wrong_count = _argument_count_error(command, len(positional))
+    if wrong_count:
+        print(wrong_count, file=sys.stderr)
         return 1
 
     from shared.client.api import APIError, Client, DaemonUnreachable, ProtocolError
 
     try:
         client = Client(host or _default_host())
-        return module.run(client, options, positional)
+        return run(client, options, positional)
     except DaemonUnreachable as error:
         print(error, file=sys.stderr)
         return 1
@@ -155,6 +164,32 @@ def _default_host() -> str:
     from shared.client.api import DEFAULT_HOST
 
     return DEFAULT_HOST
+
+
+def _argument_count_error(command: Command, count: int) -> str:
+    """Too few or too many arguments, in the words of docker's cobra checks (which
+    say "See" for one of them and "Run" for the others); "" if the count is fine."""
+    low, high = command.min_args, command.max_args
+    if low <= count and (high is None or count <= high):
+        return ""
+
+    def arguments(n: int) -> str:
+        return f"{n} argument" if n == 1 else f"{n} arguments"
+
+    see = "Run"
+    if high == 0:
+        wrong = "accepts no arguments"
+    elif low == high:
+        wrong = f"requires {arguments(low)}"
+    elif high is None:
+        wrong, see = f"requires at least {arguments(low)}", "See"
+    elif low == 0:
+        wrong = f"requires at most {arguments(high)}"
+    else:
+        wrong = f"requires at least {low} and at most {arguments(high)}"
+    path = f"{PROGRAM} {command.name}"
+    return (f"{PROGRAM}: '{path}' {wrong}\n\nUsage:  {path} {command.usage}".rstrip()
+            + f"\n\n{see} '{path} --help' for more information")
 
 
 def _usage_error(message: str, hint: str, command: Command | None = None) -> int:

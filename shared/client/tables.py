@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def table(header: list[str], rows: list[list[str]]) -> str:
     """Columns as Go's tabwriter makes them for docker (min width 10, padding 3);
@@ -24,3 +26,9 @@ def ellipsis(text: str, width: int) -> str:
 def short_id(image_or_container_id: str) -> str:
     """The 12 hex digits docker shows: `sha256:037895da5844...` -> `037895da5844`."""
     return image_or_container_id.removeprefix("sha256:")[:12]
+
+
+def natural_key(text: str) -> list[int | str]:
+    """Sort key putting `net9` before `net10` and `9/tcp` before `10/tcp`: docker's
+    natural sort order (digit runs compare as numbers)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
