@@ -1,4 +1,4 @@
-"""`inspect`: the daemon's full JSON for containers or images."""
+"""`inspect`: the daemon's full JSON for containers, images or networks."""
 
 from __future__ import annotations
 
@@ -21,13 +21,15 @@ COMMAND = Command(
     [
         Flag("-f, --format", "Format output using a Go template subset: "
              "{{.Path.To.Field}} and {{json .Field}}", metavar="string"),
-        Flag("--type", "Only inspect objects of the given type (container, image)",
+        Flag("--type", "Only inspect objects of the given type (container, image, network)",
              metavar="string"),
     ],
     min_args=1,
 )
 
-KINDS = {"container": "/containers/{}/json", "image": "/images/{}/json"}
+# Tried in docker's order: a name that is both a container and a network is the container.
+KINDS = {"container": "/containers/{}/json", "image": "/images/{}/json",
+         "network": "/networks/{}"}
 
 
 def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
