@@ -39,7 +39,7 @@ from shared.daemon.stdio import Broadcast, ProcessIO, make_fifos
 from shared.images import snapshots
 from shared.images.store import ImageNotFound, ImageStore
 from shared.network import portmap
-from shared.network.manager import Forbidden, NetworkManager
+from shared.network.manager import Forbidden, NetworkManager, Sandbox
 from shared.oci import runtime_spec, users
 from shared.oci.runtime_spec import SpecError
 from shared.securejoin import secure_join
@@ -390,7 +390,7 @@ class Engine:
                     user,
                     c.config["Hostname"],
                     extra_mounts=etc,
-                    netns_path=sandbox.path if sandbox else None,
+                    **self._network_spec(sandbox),
                 )
             except SpecError as e:
                 raise InvalidParameter(str(e)) from None
@@ -405,6 +405,8 @@ class Engine:
             pio, log = self._streams(c, io)
             try:
                 pid = self.executor.create(c.id, spec, io)
+                if sandbox is not None and self.network is not None:
+                    self.network.pin_namespace(c.id, pid)  # if its executor made it
                 pio.start_copying()
                 self.executor.start(c.id)
             except BaseException as e:
@@ -438,6 +440,16 @@ class Engine:
             self.containers.save(c)
             self._changed.notify_all()
         threading.Thread(target=self._wait_exit, args=(c,), daemon=True).start()
+
+    def _network_spec(self, sandbox: Sandbox | None) -> dict:
+        """How the spec names the container's network: the namespace the daemon made,
+        by path, or (an executor that makes its own links: stage 1's LXC) the plan of
+        the interfaces for the namespace the executor makes."""
+        if sandbox is None or self.network is None:
+            return {}
+        if self.network.executor_makes_links:
+            return {"interfaces": [ep.plan() for ep in sandbox.endpoints]}
+        return {"netns_path": sandbox.path}
 
     def _nameservers(self, sandbox: object) -> list[str]:
         """A user-defined network's containers ask its DNS (on the gateway) first."""

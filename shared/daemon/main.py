@@ -83,8 +83,11 @@ def run(
         from shared.network.manager import NetworkManager
         from shared.network.names import Names
 
+        # An executor that makes the container's namespace and veths itself, from the
+        # plan in the spec (stage 1's LXC), says so; for the others the daemon does.
         network = NetworkManager(os.path.join(args.root, stage),
-                                 os.path.join(args.exec_root, stage), Names(args.net_prefix))
+                                 os.path.join(args.exec_root, stage), Names(args.net_prefix),
+                                 getattr(executor, "makes_network_links", False))
     engine = Engine(executor, args.root, args.exec_root, stage, images, args.live_restore,
                     network)
     logging.getLogger("whalebones").info(

@@ -5,6 +5,15 @@ network it is on (a veth, an address) and its published ports. The engine calls
 `attach` before it hands the spec to the executor and `detach` once the container has
 stopped; a sandbox's record is written under <exec root>/netns/<id>.json before
 anything of it is made, so a daemon that crashed half way knows what to clean up.
+
+Who makes the links. In stages 2 to 4 the daemon makes all of it itself (the namespace,
+each veth, its address and route) and the executor only joins the namespace by path.
+Stage 1's executor is LXC, which makes a container's network from its own config
+(`lxc.net.N.*`), as Docker 0.1's template asked it to: with `executor_makes_links` the
+manager still plans every endpoint (names, address from IPAM, MAC) and publishes the
+ports, but leaves the namespace and the veths to the executor, which gets the plan in
+the spec (`Endpoint.plan`); once the container's init is in that namespace the engine
+calls `pin_namespace`, and from then on the sandbox is what it is in every other era.
 """
 
 from __future__ import annotations
@@ -46,6 +55,15 @@ class Endpoint:
     mac: str = ""
     aliases: list[str] = field(default_factory=list)
     endpoint_id: str = field(default_factory=lambda: secrets.token_hex(32))
+    bridge: str = ""  # the network's bridge, the host end's master
+
+    def plan(self) -> dict:
+        """This endpoint as an executor that makes its own links needs it: a veth
+        from `bridge`, `host_end` on the host and `ifname` inside, with this MAC and
+        address; the default route via `gateway` on eth0 only, as `links.plug`."""
+        return {"bridge": self.bridge, "host_end": self.host_end, "ifname": self.ifname,
+                "mac": self.mac, "address": self.address, "prefixlen": self.prefixlen,
+                "gateway": self.gateway, "default_route": self.ifname == "eth0"}
 
 
 @dataclass
@@ -76,8 +94,12 @@ class Sandbox:
 
 
 class NetworkManager:
-    def __init__(self, root: str, exec_root: str, names: Names | None = None) -> None:
+    def __init__(self, root: str, exec_root: str, names: Names | None = None,
+                 executor_makes_links: bool = False) -> None:
         self.names = names or Names()
+        # True for an executor that makes the namespace and veths from the plan (see
+        # the module's docstring); the daemon still makes those of `network connect`.
+        self.executor_makes_links = executor_makes_links
         self.store = NetworkStore(os.path.join(root, "networks"))
         self.dir = os.path.join(exec_root, "netns")
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
@@ -255,7 +277,8 @@ class NetworkManager:
 
     def attach(self, cid: str, name: str, hostname: str, networks: dict[str, dict],
                port_bindings: dict | None) -> Sandbox:
-        """Make the container's namespace, plug it into each network, publish its ports."""
+        """Make the container's namespace, plug it into each network, publish its ports.
+        With `executor_makes_links`: only plan the endpoints (the executor makes them)."""
         bindings = parse_bindings(port_bindings)
         sb = Sandbox(cid=cid, path=os.path.join(self.dir, cid), name=name, hostname=hostname)
         with self._lock:
@@ -263,10 +286,12 @@ class NetworkManager:
                 self._teardown(self._sandboxes[cid])
             self._sandboxes[cid] = sb
             self._save(sb)
+        make_links = not self.executor_makes_links
         try:
-            netns.create(sb.path)
+            if make_links:
+                netns.create(sb.path)
             for net_name, config in networks.items():
-                self._plug(sb, self.get(net_name), config or {})
+                self._plug(sb, self.get(net_name), config or {}, make_links)
             if bindings and sb.endpoints:
                 self._publish(sb, bindings)
         except BaseException:
@@ -274,7 +299,10 @@ class NetworkManager:
             raise
         return sb
 
-    def _plug(self, sb: Sandbox, net: Network, config: dict) -> Endpoint:
+    def _plug(self, sb: Sandbox, net: Network, config: dict,
+              make_links: bool = True) -> Endpoint:
+        """Reserve an address on `net` and record the endpoint; make its veth unless
+        the executor will (`make_links` False: only the plan, MAC included)."""
         if net.driver != "bridge":
             raise InvalidParameter(f"container cannot be connected to network {net.name}")
         wanted = ((config.get("IPAMConfig") or {}).get("IPv4Address")) or None
@@ -289,14 +317,36 @@ class NetworkManager:
                           host_end=self.names.veth(sb.cid, net.id),
                           ifname=f"eth{len(sb.endpoints)}", address=address,
                           prefixlen=ipaddress.ip_network(net.subnet).prefixlen,
-                          gateway=net.gateway, aliases=aliases)
+                          gateway=net.gateway, aliases=aliases, bridge=net.bridge)
             sb.endpoints.append(ep)
             self._save(sb)
-        ep.mac = links.plug(self.names, sb.path, ep.host_end, net.bridge, ep.ifname, address,
-                            ep.prefixlen, net.gateway, default_route=ep.ifname == "eth0")
+        if not make_links:
+            ep.mac = links.mac_for(address)  # the MAC links.plug would have given it
+        else:
+            ep.mac = links.plug(self.names, sb.path, ep.host_end, net.bridge, ep.ifname,
+                                address, ep.prefixlen, net.gateway,
+                                default_route=ep.ifname == "eth0")
         with self._lock:
             self._save(sb)
         return ep
+
+    def pin_namespace(self, cid: str, pid: int) -> None:
+        """The executor has made the container's init, `pid`: with
+        `executor_makes_links`, pin the namespace it made at the sandbox's usual path.
+
+        A namespace lives only as long as something refers to it, and LXC's refers
+        to it only through the container's processes; the pin (a bind mount of
+        /proc/<pid>/ns/net, as `ip netns attach` makes) is what lets the daemon do as
+        it does in every era: `network connect` plugs a veth into it by path, `docker
+        inspect` shows it as SandboxKey, and the teardown finds it. The engine calls
+        this between the executor's create and start: the init exists and waits, so
+        the pid cannot be another process's yet.
+        Otherwise (the daemon made and pinned the namespace in `attach`): nothing."""
+        if not self.executor_makes_links:
+            return
+        sb = self.sandbox(cid)
+        if sb is not None:
+            netns.pin(pid, sb.path)
 
     def _publish(self, sb: Sandbox, bindings: list[Binding]) -> None:
         ep = sb.endpoints[0]
@@ -328,7 +378,8 @@ class NetworkManager:
                                           p.address, p.port)
         for ep in sb.endpoints:
             # The namespace going takes the veth with it, but only once nothing holds
-            # the namespace: delete our end now, the pair goes at once.
+            # the namespace: delete our end now, the pair goes at once. (LXC deletes
+            # the host ends it made as its container stops: gone already is fine.)
             with contextlib.suppress(OSError, ValueError):
                 links.delete_link(self.names, ep.host_end)
         netns.remove(sb.path)

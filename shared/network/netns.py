@@ -5,7 +5,10 @@ descriptor, or a bind mount of its /proc/<pid>/ns/net file. The daemon makes the
 namespace *before* the container exists (it must plug the veth and set addresses in
 it), so it pins it with a bind mount on a file under the exec root, as `ip netns add`
 does under /run/netns. The OCI spec then names that file (`{"type": "network",
-"path": ...}`) and every era's executor setns(2)es into it instead of making a new one.
+"path": ...}`) and the executors of stages 2 to 4 setns(2) into it instead of making
+a new one. Stage 1's LXC makes the namespace itself, from the daemon's plan (see
+manager.py); the daemon pins that one once the container's init is in it (`pin`), so
+that from then on a sandbox is a file at the same path in every era.
 
 unshare(2) and setns(2) change the namespace of the calling *thread* only, so the
 daemon does both in a short-lived thread of its own: its other threads (the API, the
@@ -55,22 +58,45 @@ def in_thread(fn: Callable[[], T]) -> T:
     return box.get("value")  # type: ignore[return-value]
 
 
-def create(path: str) -> None:
-    """A new, empty network namespace (only `lo`, down), pinned at `path`."""
+def _bind(source: str, path: str) -> None:
+    """Bind-mount a namespace file (/proc/.../ns/net) on `path`: the pin."""
+    _check(_libc.mount(source.encode(), path.encode(), None, MS_BIND, None),
+           f"bind mount the network namespace of {source} on {path}")
+
+
+def _pin_file(path: str, bind: Callable[[], None]) -> None:
+    """Make the empty file a pin is mounted on, then `bind`; no file left if it fails."""
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     with open(path, "x"):
         pass
-
-    def make() -> None:
-        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
-        _check(_libc.mount(b"/proc/thread-self/ns/net", path.encode(), None, MS_BIND, None),
-               f"bind mount the new network namespace on {path}")
-
     try:
-        in_thread(make)
+        bind()
     except BaseException:
         os.unlink(path)
         raise
+
+
+def create(path: str) -> None:
+    """A new, empty network namespace (only `lo`, down), pinned at `path`."""
+
+    def make() -> None:
+        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        _bind("/proc/thread-self/ns/net", path)
+
+    _pin_file(path, lambda: in_thread(make))
+
+
+def pin(pid: int, path: str) -> None:
+    """Pin at `path` the network namespace process `pid` is in: one that someone else
+    made (stage 1: LXC, when it cloned the container's init).
+
+    Refuses the host's own namespace (a process that did not get one of its own):
+    everything later done "inside the container" by path would land on the host's
+    interfaces."""
+    source = f"/proc/{pid}/ns/net"
+    if os.stat(source).st_ino == os.stat("/proc/self/ns/net").st_ino:
+        raise OSError(errno.EINVAL, f"process {pid} is in the host's network namespace")
+    _pin_file(path, lambda: _bind(source, path))
 
 
 def remove(path: str) -> None:

@@ -9,12 +9,17 @@ The rules below are Docker's own (moby's daemon/oci_linux.go and container merge
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 
 from shared.oci.defaults import default_spec
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CPU_PERIOD_US = 100_000  # the period Docker uses to turn --cpus into a CFS quota
+# The network plan for an executor that makes the container's interfaces itself (stage
+# 1: LXC). The OCI spec has no field for "a veth on this bridge, with this address";
+# annotations are where a runtime and its caller put what they agree on between them.
+INTERFACES_ANNOTATION = "org.whalebones.network.interfaces"
 
 
 class SpecError(ValueError):
@@ -113,11 +118,14 @@ def build(
     cgroup_parent: str = "/whalebones",
     extra_mounts: list[dict] | None = None,
     netns_path: str | None = None,
+    interfaces: list[dict] | None = None,
 ) -> dict:
     """The whole runtime spec for one container's first process.
 
     `netns_path`: a network namespace the daemon made and set up (bridge networking);
-    the executor joins it (setns) rather than making an empty one."""
+    the executor joins it (setns) rather than making an empty one.
+    `interfaces`: or, for an executor that makes them itself, the interfaces of the
+    new namespace it makes (manager.Endpoint.plan), in INTERFACES_ANNOTATION."""
     spec = default_spec()
     args = command(config, image_config)
     if not args:
@@ -159,7 +167,14 @@ def build(
             if n["type"] == "network":
                 n["path"] = netns_path
     spec["annotations"] = {"org.opencontainers.image.stopSignal": stop_signal(config, image_config)}
+    if interfaces and network != "host":
+        spec["annotations"][INTERFACES_ANNOTATION] = json.dumps(interfaces)
     return copy.deepcopy(spec)
+
+
+def planned_interfaces(spec: dict) -> list[dict]:
+    """The interfaces the spec asks its executor to make (see `build`); [] if none."""
+    return json.loads(spec.get("annotations", {}).get(INTERFACES_ANNOTATION) or "[]")
 
 
 def no_new_privileges(options: list[str]) -> bool:
