@@ -7,7 +7,8 @@ can be read beside the LXC key it becomes:
 
     root.path, root.readonly     lxc.rootfs.path, lxc.rootfs.options      rootfs()
     hostname                     lxc.uts.name                              uts()
-    linux.namespaces             lxc.namespace.share.*, lxc.net.0.*       namespaces()
+    linux.namespaces             lxc.namespace.share.*                     namespaces()
+    the daemon's network plan    lxc.net.N.* (veth on a bridge, or empty)  network()
     mounts                       lxc.mount.auto, lxc.autodev, lxc.mount.entry   mounts()
     maskedPaths, readonlyPaths   lxc.mount.entry (binds over them)         masks()
     linux.resources              lxc.cgroup.* (v1) / lxc.cgroup2.* (v2)    cgroups()
@@ -23,9 +24,12 @@ without LXC). Only `render` puts the sections together.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from shared.oci.runtime_spec import planned_interfaces
 
 # Docker's default spec mounts these itself; LXC has its own way of making each, and
 # its way knows the container's namespaces (proc for its pid ns, sysfs for its net ns).
@@ -34,6 +38,8 @@ AUTO_MOUNTS = {
     "sysfs": "sys:ro",
     "cgroup": "cgroup:ro",  # the container's own cgroups, seen through its cgroup ns
 }
+
+IFNAMSIZ = 15  # the kernel's limit on an interface name (16 bytes with the NUL)
 
 # OCI namespace type -> LXC's name for it. LXC makes every one of these unless told
 # to keep the host's (`lxc.namespace.keep`); a user namespace only comes with idmaps.
@@ -111,9 +117,56 @@ def namespaces(spec: dict) -> list[str]:
         elif wanted[oci]:
             lines.append(line(f"lxc.namespace.share.{lxc}", wanted[oci]))
     if "network" in wanted and not wanted["network"]:
-        # A new network namespace with nothing in it but loopback: `--network none`,
-        # and this project's default network too (no bridge is made).
-        lines.append(line("lxc.net.0.type", "empty"))
+        lines += network(spec)  # a new network namespace: LXC makes its interfaces
+    return lines
+
+
+def network(spec: dict) -> list[str]:
+    """The interfaces of the network namespace LXC makes, one `lxc.net.N` per planned
+    endpoint (the daemon's plan, see runtime_spec.planned_interfaces).
+
+    Docker 0.1's template said the same (`lxc.network.type = veth`, `.link = docker0`,
+    `.ipv4 = ...`): LXC makes the veth pair on the host, puts the host end on the
+    bridge and up, moves the other end into the container's new namespace, where it
+    renames it, sets its MAC and address, brings it up and adds the default route; all
+    before the start-host hook runs. When the container stops LXC deletes the host end
+    it named (and with it the pair). Without a plan (`--network none`, or a daemon
+    without bridge networking): a namespace with only loopback.
+    """
+    planned = planned_interfaces(spec)
+    if not planned:
+        return [line("lxc.net.0.type", "empty")]
+    lines = []
+    for index, ifc in enumerate(planned):
+        lines += veth(f"lxc.net.{index}", ifc)
+    return lines
+
+
+def veth(key: str, ifc: dict) -> list[str]:
+    """One planned endpoint as an LXC veth on the network's bridge.
+
+    The host end gets the daemon's name (`veth.pair`) so that the daemon can find it,
+    and delete it after a crash, as in the other stages. LXC 5.0 does not refuse a
+    name longer than IFNAMSIZ: it logs an error and goes on with a `vethXXXXXX` of its
+    own, which nothing of ours would ever delete; so a long name stops here.
+    The broadcast address is given, not left to LXC: LXC 5.0.2 here set `brd 0.0.0.255`
+    on a /24 when left to work it out.
+    """
+    if len(ifc["host_end"]) > IFNAMSIZ or len(ifc["ifname"]) > IFNAMSIZ:
+        raise ValueError(f"interface name {ifc['host_end']!r} or {ifc['ifname']!r}: "
+                         f"longer than {IFNAMSIZ} characters")
+    cidr = ipaddress.ip_interface(f"{ifc['address']}/{ifc['prefixlen']}")
+    lines = [
+        line(f"{key}.type", "veth"),  # LXC wants the type before the device's other keys
+        line(f"{key}.link", ifc["bridge"]),
+        line(f"{key}.veth.pair", ifc["host_end"]),
+        line(f"{key}.name", ifc["ifname"]),
+        line(f"{key}.hwaddr", ifc["mac"]),
+        line(f"{key}.ipv4.address", f"{cidr.with_prefixlen} {cidr.network.broadcast_address}"),
+    ]
+    if ifc.get("default_route"):
+        lines.append(line(f"{key}.ipv4.gateway", ifc["gateway"]))
+    lines.append(line(f"{key}.flags", "up"))
     return lines
 
 

@@ -35,6 +35,13 @@ the FIFOs by shared/terminal.py as in stages 2 to 4. `resize` sets the master's 
 the kernel sends lxc-start the SIGWINCH that makes it pass the size on. `lxc-attach`
 does the same for an exec whose stdin is a terminal.
 
+Network. LXC makes the container's network namespace and its veths itself, from the
+`lxc.net.N` keys lxc_config writes out of the daemon's plan (the endpoints the
+network manager planned: bridge, host end's name, address, MAC), as Docker 0.1 let
+LXC do; `makes_network_links` tells the daemon so. The daemon pins the namespace once
+`create` returns the init's pid, and does the rest (NAT, published ports, DNS, `network
+connect`) as in every stage.
+
 OOM. LXC removes the container's cgroup before lxc-start exits, so the OOM count is
 saved by the hook LXC runs at "stop", while the cgroup still exists.
 
@@ -130,6 +137,7 @@ class Container:
 
 class LxcExecutor:
     name = "lxc"
+    makes_network_links = True  # LXC makes the namespace and veths (lxc_config.network)
 
     def __init__(self, state_root: str, api: str = "tools") -> None:
         if api not in APIS:
@@ -242,7 +250,7 @@ class LxcExecutor:
     def create(self, cid: str, spec: dict, io: IOConfig) -> int:
         try:
             return self._create(cid, spec, io)
-        except OSError as e:
+        except (OSError, ValueError) as e:
             # An ExecutorError, never another: the daemon then deletes what was made.
             raise ExecutorError(f"create {cid}: {e}") from None
 

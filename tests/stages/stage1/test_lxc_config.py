@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from shared.oci import runtime_spec
 from shared.oci.users import User
 from stages.stage1_lxc import lxc_config
@@ -108,3 +110,49 @@ def test_hook_script_names_its_files() -> None:
     assert "cat '/cg/memory.oom_control'" in text and "> '/s/oom'" in text
     assert lxc_config.hooks(PATHS) == ["lxc.hook.start-host = /bin/sh /s/hooks.sh",
                                        "lxc.hook.stop = /bin/sh /s/hooks.sh"]
+
+
+PLAN = {"bridge": "wb0", "host_end": "wbv0123456789ab", "ifname": "eth0",
+        "mac": "02:42:ac:11:00:02", "address": "172.17.0.2", "prefixlen": 16,
+        "gateway": "172.17.0.1", "default_route": True}
+
+
+def test_the_daemons_plan_becomes_lxc_net_keys() -> None:
+    """Bridge networking: no namespace to share, an lxc.net.N veth per endpoint,
+    the default route on eth0's only, the broadcast address said outright."""
+    second = {**PLAN, "bridge": "wb-abc", "host_end": "wbvfedcba987654", "ifname": "eth1",
+              "mac": "02:42:0a:00:00:05", "address": "10.0.0.5", "prefixlen": 24,
+              "gateway": "10.0.0.1", "default_route": False}
+    s = runtime_spec.build(CID, {"Cmd": ["true"]}, {}, {}, "/r", ROOT, "box",
+                           interfaces=[PLAN, second])
+    assert lxc_config.namespaces(s) == [
+        "lxc.net.0.type = veth",
+        "lxc.net.0.link = wb0",
+        "lxc.net.0.veth.pair = wbv0123456789ab",
+        "lxc.net.0.name = eth0",
+        "lxc.net.0.hwaddr = 02:42:ac:11:00:02",
+        "lxc.net.0.ipv4.address = 172.17.0.2/16 172.17.255.255",
+        "lxc.net.0.ipv4.gateway = 172.17.0.1",
+        "lxc.net.0.flags = up",
+        "lxc.net.1.type = veth",
+        "lxc.net.1.link = wb-abc",
+        "lxc.net.1.veth.pair = wbvfedcba987654",
+        "lxc.net.1.name = eth1",
+        "lxc.net.1.hwaddr = 02:42:0a:00:00:05",
+        "lxc.net.1.ipv4.address = 10.0.0.5/24 10.0.0.255",
+        "lxc.net.1.flags = up",
+    ]
+
+
+def test_a_host_end_name_lxc_would_replace_is_refused() -> None:
+    """LXC 5.0 logs a name over IFNAMSIZ and makes a vethXXXXXX of its own instead."""
+    s = runtime_spec.build(CID, {"Cmd": ["true"]}, {}, {}, "/r", ROOT, "box",
+                           interfaces=[{**PLAN, "host_end": "wbv0123456789abc"}])
+    with pytest.raises(ValueError, match="wbv0123456789abc"):
+        lxc_config.namespaces(s)
+
+
+def test_host_network_ignores_a_plan() -> None:
+    s = runtime_spec.build(CID, {"Cmd": ["true"]}, {"NetworkMode": "host"}, {}, "/r", ROOT,
+                           "box", interfaces=[PLAN])
+    assert lxc_config.namespaces(s) == ["lxc.namespace.share.net = /proc/self/ns/net"]

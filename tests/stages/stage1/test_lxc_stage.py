@@ -6,16 +6,18 @@ Real containers, made by LXC's tools under a stage 1 daemon of the test's own.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from ipaddress import ip_interface
 
 import pytest
 
 from stages.stage1_lxc import lxc_bindings
-from tests.engines import Engine, start_engine
+from tests.engines import Engine, leaks, snapshot, start_engine
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="containers need root"),
@@ -184,19 +186,104 @@ def test_the_container_is_run_by_the_lxc_api_asked_for(engine: Engine) -> None:
         assert docker(engine, "rm", "-f", cid).returncode == 0
 
 
-def test_the_default_network_is_a_namespace_lxc_joins(engine: Engine) -> None:
-    """The daemon makes the bridge network's namespace; LXC shares it, as `--network
-    container:` would (lxc.namespace.share.net), instead of making its own."""
-    result = docker(engine, "run", "-d", "busybox", "sleep", "30")
+def lxc_config_lines(engine: Engine, cid: str) -> list[str]:
+    with open(os.path.join(lxc_dir(engine, cid), "config")) as f:
+        return f.read().splitlines()
+
+
+def in_container(engine: Engine, cid: str, script: str) -> str:
+    out = docker(engine, "exec", cid, "sh", "-c", script)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_lxc_makes_the_bridge_network_from_the_daemons_plan(engine: Engine) -> None:
+    """The daemon plans the endpoint (address, MAC, host end's name); LXC's own
+    `lxc.net.0` keys make the namespace and the veth, not the daemon; the daemon pins
+    LXC's namespace where `docker inspect` says (SandboxKey); rm leaves nothing."""
+    before = snapshot(engine)
+    result = docker(engine, "run", "-d", "busybox", "sleep", "60")
     assert result.returncode == 0, result.stderr
     cid = result.stdout.strip()
     try:
-        with open(os.path.join(lxc_dir(engine, cid), "config")) as f:
-            shared = [ln.split(" = ", 1)[1] for ln in f.read().splitlines()
-                      if ln.startswith("lxc.namespace.share.net = ")]
-        assert len(shared) == 1 and shared[0].startswith(str(engine.exec_root)), shared
+        info = json.loads(docker(engine, "inspect", cid).stdout)[0]
+        net = info["NetworkSettings"]
+        ip, plen, mac, gateway = (net["IPAddress"], net["IPPrefixLen"], net["MacAddress"],
+                                  net["Gateway"])
+        lines = lxc_config_lines(engine, cid)
+        assert not [ln for ln in lines if ln.startswith("lxc.namespace.share.net")], lines
+        values = dict(ln.split(" = ", 1) for ln in lines if ln.startswith("lxc.net.0."))
+        host_end = values["lxc.net.0.veth.pair"]
+        bridge = f"{engine.net_prefix}0"
+        assert values == {
+            "lxc.net.0.type": "veth",
+            "lxc.net.0.link": bridge,
+            "lxc.net.0.veth.pair": host_end,
+            "lxc.net.0.name": "eth0",
+            "lxc.net.0.hwaddr": mac,
+            # the broadcast address said, not left to LXC (see lxc_config.veth)
+            "lxc.net.0.ipv4.address": f"{ip}/{plen} {ip_interface(f'{ip}/{plen}').network[-1]}",
+            "lxc.net.0.ipv4.gateway": gateway,
+            "lxc.net.0.flags": "up",
+        }, values
+        assert host_end.startswith(engine.net_prefix) and len(host_end) <= 15
+        # ...and that is the network the container has
+        assert f"inet {ip}/{plen} " in in_container(engine, cid, "ip -o -4 addr show eth0")
+        assert in_container(engine, cid, "cat /sys/class/net/eth0/address").strip() == mac
+        assert f"default via {gateway} dev eth0" in in_container(engine, cid, "ip route")
+        # the host end has the planned name, is a port of the bridge, and is eth0's peer
+        assert os.path.basename(os.readlink(f"/sys/class/net/{host_end}/master")) == bridge
+        with open(f"/sys/class/net/{host_end}/ifindex") as f:
+            host_index = f.read().strip()
+        assert in_container(engine, cid, "cat /sys/class/net/eth0/iflink").strip() == host_index
+        # the daemon pinned LXC's namespace (the init's) at the sandbox's path
+        pid = info["State"]["Pid"]
+        assert os.stat(net["SandboxKey"]).st_ino == os.stat(f"/proc/{pid}/ns/net").st_ino
+        assert os.stat(net["SandboxKey"]).st_ino != os.stat("/proc/self/ns/net").st_ino
     finally:
         assert docker(engine, "rm", "-f", cid).returncode == 0
+    assert not os.path.exists(f"/sys/class/net/{host_end}")
+    assert not os.path.exists(net["SandboxKey"])
+    assert leaks(engine, before) == []
+
+
+def test_one_lxc_net_per_network_and_connect_while_running(engine: Engine) -> None:
+    """A container on two networks gets lxc.net.0 and lxc.net.1 (the default route
+    on eth0 only); `network connect` of the running container plugs a third veth
+    into LXC's namespace, through the pin, as the daemon does in every stage."""
+    before = snapshot(engine)
+    names = [f"wbl1-{os.urandom(3).hex()}" for _ in range(2)]
+    for name in names:
+        assert docker(engine, "network", "create", name).returncode == 0
+    cid = ""
+    try:
+        result = docker(engine, "create", "--network", names[0], "busybox", "sleep", "60")
+        assert result.returncode == 0, result.stderr
+        cid = result.stdout.strip()
+        assert docker(engine, "network", "connect", "bridge", cid).returncode == 0
+        assert docker(engine, "start", cid).returncode == 0
+        lines = lxc_config_lines(engine, cid)
+        assert [ln for ln in lines if ln.endswith(".type = veth")] == [
+            "lxc.net.0.type = veth", "lxc.net.1.type = veth"]
+        assert [ln.split(" = ")[0] for ln in lines if ".ipv4.gateway = " in ln] == [
+            "lxc.net.0.ipv4.gateway"]
+        networks = json.loads(docker(engine, "inspect", cid).stdout)[0][
+            "NetworkSettings"]["Networks"]
+        addrs = in_container(engine, cid, "ip -o -4 addr")
+        for name in (names[0], "bridge"):
+            assert networks[name]["IPAddress"] in addrs, (name, addrs)
+        assert in_container(engine, cid, "ip route | grep ^default").split()[2] == \
+            networks[names[0]]["Gateway"]
+        assert docker(engine, "network", "connect", names[1], cid).returncode == 0
+        third = json.loads(docker(engine, "inspect", cid).stdout)[0][
+            "NetworkSettings"]["Networks"][names[1]]["IPAddress"]
+        assert f"inet {third}/" in in_container(engine, cid, "ip -o -4 addr show eth2")
+    finally:
+        if cid:
+            assert docker(engine, "rm", "-f", cid).returncode == 0
+        for name in names:
+            docker(engine, "network", "rm", name)
+    assert leaks(engine, before) == []
 
 
 def test_a_crashed_daemons_containers_are_ended_by_the_next(engine: Engine) -> None:
