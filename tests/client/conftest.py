@@ -1,8 +1,10 @@
 """Fixtures for the CLI tests: an engine to talk to, and the CLIs to talk with.
 
 The engine is $WB_TEST_HOST when set (`unix:///path`, e.g. one of our stages, which
-must already have busybox:latest), else a private real dockerd started for this
-session (tests/engines.py: own data root, exec root and socket; stopped by PID).
+must already have busybox:latest), else each engine named by `--engine` or
+$WB_ENGINES (`stage2,stage4`; tests/engines.py ENGINES), else a private real dockerd
+(`reference`). Each is started for the session in a directory of its own and stopped
+by PID (tests/engines.py start_engine); every test runs once per engine.
 
 Most tests run twice, once with our `whalebones` and once with the real docker CLI,
 with the same assertions: whatever docker does, we do.
@@ -27,18 +29,28 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 OURS = [PYTHON, "-S", "-m", "shared.client"]
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine_name" in metafunc.fixturenames:
+        if os.environ.get("WB_TEST_HOST"):
+            names = ["given"]
+        else:
+            given = metafunc.config.getoption("engine") or [os.environ.get("WB_ENGINES") or
+                                                             "reference"]
+            names = [n.strip() for item in given for n in item.split(",") if n.strip()]
+        metafunc.parametrize("engine_name", names, scope="session")
+
+
 @pytest.fixture(scope="session")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def host(engine_name: str) -> Iterator[str]:
     """`unix:///...` of an Engine API with busybox:latest in its image store."""
-    given = os.environ.get("WB_TEST_HOST")
-    if given:
-        yield given
+    if engine_name == "given":
+        yield os.environ["WB_TEST_HOST"]
         return
-    if not os.path.exists(DOCKERD):
+    if engine_name == "reference" and not os.path.exists(DOCKERD):
         pytest.skip(f"no WB_TEST_HOST given and no reference dockerd at {DOCKERD}")
     if os.geteuid() != 0:
-        pytest.skip("the private reference dockerd needs root")
-    with start_engine("reference") as engine:
+        pytest.skip(f"engine {engine_name} needs root")
+    with start_engine(engine_name) as engine:
         yield engine.host
 
 
