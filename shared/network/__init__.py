@@ -3,7 +3,8 @@
 Docker's `--network bridge` is a handful of kernel objects the daemon makes and owns:
 
     netns.py    a network namespace per container, made by the daemon and bind-mounted
-                on a file, so every era's executor joins it by path (OCI `path`)
+                on a file, so every era's executor joins it by path (OCI `path`); in
+                stage 1 LXC makes it from the daemon's plan and the daemon pins it after
     bridge.py   a Linux bridge per network (`wb0` for the default one): a virtual switch
     veth.py     a veth pair per container and network: one end in the bridge, the other
                 (eth0) in the container's namespace

@@ -8,7 +8,7 @@ can be read beside the LXC key it becomes:
     root.path, root.readonly     lxc.rootfs.path, lxc.rootfs.options      rootfs()
     hostname                     lxc.uts.name                              uts()
     linux.namespaces             lxc.namespace.share.*                     namespaces()
-    the daemon's network plan    lxc.net.N.* (veth on a bridge, or empty)  network()
+    annotations: network plan    lxc.net.N.* (veth on a bridge, or empty)  network()
     mounts                       lxc.mount.auto, lxc.autodev, lxc.mount.entry   mounts()
     maskedPaths, readonlyPaths   lxc.mount.entry (binds over them)         masks()
     linux.resources              lxc.cgroup.* (v1) / lxc.cgroup2.* (v2)    cgroups()
