@@ -76,6 +76,9 @@ def create(client: Client, options: dict[str, Any], args: list[str]) -> int:
         "Internal": options["internal"],
         "Attachable": options["attachable"],
         "Labels": key_values(options["label"]),
+        # Daemons before API 1.44 allow two networks of one name unless asked not to
+        # (later ones always refuse); docker's client asks too.
+        "CheckDuplicate": True,
     }
     created = client.request("POST", "/networks/create", body=body)
     if created.get("Warning"):
