@@ -165,6 +165,18 @@ def test_port_lists_every_mapping_in_order(cli, network, containers) -> None:
     assert cli("port", name, "53/udp").stdout == shown.stdout.splitlines()[1][10:] + "\n"
 
 
+def test_ps_shows_ports_as_docker_does(cli, network, containers) -> None:
+    """Exposed ports in runs (`90-91/tcp`), then each published one."""
+    name = containers()
+    started = cli("run", "-d", "--name", name, "--network", network, "-p", "127.0.0.1::80",
+                  "--expose", "91", "--expose", "90", "--expose", "95/udp",
+                  "busybox", "sleep", "60")
+    assert started.returncode == 0, started.stderr
+    port = host_port(cli, name, "80")
+    (line,) = [row for row in cli("ps").stdout.splitlines() if row.endswith(" " + name)]
+    assert f"   90-91/tcp, 95/udp, 127.0.0.1:{port}->80/tcp   {name}" in line
+
+
 def test_port_errors(cli, network, containers) -> None:
     name = containers()
     started = cli("run", "-d", "--name", name, "--network", network, "--expose", "7",

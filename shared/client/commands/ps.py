@@ -65,12 +65,34 @@ def names(api_names: list[str]) -> str:
 
 
 def ports(api_ports: list[dict]) -> str:
-    """`0.0.0.0:8080->80/tcp, 443/tcp`."""
-    shown = []
-    for p in api_ports:
-        private = f"{p.get('PrivatePort')}/{p.get('Type', 'tcp')}"
-        if p.get("PublicPort"):
-            shown.append(f"{p.get('IP', '0.0.0.0')}:{p['PublicPort']}->{private}")
-        else:
-            shown.append(private)
-    return ", ".join(shown)
+    """`90-91/tcp, 0.0.0.0:8080->80/tcp`, as docker's DisplayablePorts: ports only
+    exposed (or published on the same port number) are grouped into runs like
+    `90-91/tcp`; a port published elsewhere is shown as HOST_IP:HOST_PORT->PORT/PROTO,
+    after the groups."""
+    groups: dict[str, list[int]] = {}  # "tcp" or "IP/tcp" -> [first, last] of the open run
+    shown, mappings = [], []
+    for p in sorted(api_ports, key=lambda p: (p.get("PrivatePort", 0), p.get("IP", ""),
+                                              p.get("PublicPort", 0), p.get("Type", ""))):
+        port, proto, ip = p.get("PrivatePort", 0), p.get("Type", "tcp"), p.get("IP", "")
+        key = proto
+        if ip:
+            if p.get("PublicPort") != port:
+                host = f"[{ip}]" if ":" in ip else ip
+                mappings.append(f"{host}:{p.get('PublicPort')}->{port}/{proto}")
+                continue
+            key = f"{ip}/{proto}"
+        run = groups.get(key)
+        if run is not None and port == run[1] + 1:
+            run[1] = port
+            continue
+        if run is not None:
+            shown.append(_group(key, *run))  # the run ended: out it goes, a new one starts
+        groups[key] = [port, port]  # (a key keeps its first place, as in docker's)
+    shown += [_group(key, first, last) for key, (first, last) in groups.items()]
+    return ", ".join(shown + mappings)
+
+
+def _group(key: str, first: int, last: int) -> str:
+    ip, _, proto = key.rpartition("/")
+    ports = str(first) if first == last else f"{first}-{last}"
+    return f"{ip}:{ports}->{ports}/{proto}" if ip else f"{ports}/{proto}"
