@@ -92,8 +92,10 @@ def test_create_body() -> None:
     assert body["Entrypoint"] == [""]  # an empty entrypoint resets the image's, as docker
     assert body["OpenStdin"] and body["AttachStdin"] and body["StdinOnce"]
     assert body["User"] == "1:2"
+    # No -p: docker's CLI still sends an empty PortBindings and PublishAllPorts false.
     assert body["HostConfig"] == {"AutoRemove": True, "NetworkMode": "default",
-                                  "Memory": 1 << 30, "NanoCpus": 2_000_000_000, "PidsLimit": 10}
+                                  "Memory": 1 << 30, "NanoCpus": 2_000_000_000, "PidsLimit": 10,
+                                  "PortBindings": {}, "PublishAllPorts": False}
     detached = build(options, "busybox", [], attach=False)
     assert detached["Cmd"] is None and not detached["AttachStdout"] and detached["OpenStdin"]
 

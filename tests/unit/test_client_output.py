@@ -42,7 +42,8 @@ def test_ellipsis() -> None:
 def test_names_and_ports() -> None:
     assert names(["/web", "/app/web"]) == "web"
     assert ports([{"PrivatePort": 80, "PublicPort": 8080, "IP": "0.0.0.0", "Type": "tcp"},
-                  {"PrivatePort": 443, "Type": "tcp"}]) == "0.0.0.0:8080->80/tcp, 443/tcp"
+                  {"PrivatePort": 443, "Type": "tcp"}]) == "443/tcp, 0.0.0.0:8080->80/tcp"
+    # (docker ports that keep their number in runs first, then each host mapping)
 
 
 def test_format_subset() -> None:
