@@ -10,7 +10,6 @@
     errors.py      ContainerError, and errors that name the operation and the path
 """
 
-from stages.stage2_libcontainer.libcontainer import syscalls
 from stages.stage2_libcontainer.libcontainer.container import Container, Stdio
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError
 
@@ -18,6 +17,10 @@ from stages.stage2_libcontainer.libcontainer.errors import ContainerError
 def set_child_subreaper() -> None:
     """Adopt our descendants' orphans: a container's init, whose real parent (the
     intermediate process) exits right after forking it, becomes our child to wait for."""
+    # Imported here, not above: it loads ctypes, which `runc start`/`kill`/`delete`
+    # (each a new process) never need.
+    from stages.stage2_libcontainer.libcontainer import syscalls
+
     syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1, what="child subreaper")
 
 

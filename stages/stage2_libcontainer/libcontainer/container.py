@@ -25,18 +25,35 @@ from __future__ import annotations
 import json
 import os
 import select
-import shutil
 import signal as signals
-import socket
 import time
-from typing import TYPE_CHECKING
 
 from stages.stage2_libcontainer.libcontainer import cgroups
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe
 
+TYPE_CHECKING = False  # `typing` is not imported: runc loads this module on every call
 if TYPE_CHECKING:
+    import socket
+
     from stages.stage2_libcontainer.libcontainer import init
 
+
+def remove_state_dir(state_dir: str) -> None:
+    """rm -rf, without importing shutil (and the compression modules it pulls in)
+    into every runc call: a state directory holds a few files and no subdirectory."""
+    try:
+        names = os.listdir(state_dir)
+    except FileNotFoundError:
+        return
+    for name in names:
+        try:
+            os.unlink(os.path.join(state_dir, name))
+        except FileNotFoundError:
+            pass
+    try:
+        os.rmdir(state_dir)
+    except FileNotFoundError:
+        pass
 
 class Stdio(tuple[int, int, int]):
     """File descriptors in the caller's process that become the process's 0, 1 and 2.
@@ -82,6 +99,8 @@ def _rfc3339(ts: float) -> str:
 def _sync_pair() -> tuple[init.Sync, init.Sync]:
     # Imported here, not at the top: the code that sets a container up (init and all
     # it needs) is for create and exec; `runc state` or `kill` should not load it.
+    import socket
+
     from stages.stage2_libcontainer.libcontainer import init
 
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -229,7 +248,7 @@ class Container:
             self.cgroup.destroy()
         except OSError:
             pass
-        shutil.rmtree(self.state_dir, ignore_errors=True)
+        remove_state_dir(self.state_dir)
 
     def start(self) -> None:
         """Open exec.fifo for reading: init, blocked opening it for writing, goes on
@@ -359,4 +378,4 @@ class Container:
             self.cgroup.destroy()
         except OSError as e:
             raise ContainerError(f"destroy {self.id}: {describe(e)}") from None
-        shutil.rmtree(self.state_dir, ignore_errors=True)
+        remove_state_dir(self.state_dir)

@@ -15,13 +15,13 @@ Any failure is logged as an error and the exit status is 1.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 
 from shared import trace
+from shared.client.flags import Command, Flag
 from stages.stage3_containerd.runc.log import Log
-from stages.stage3_containerd.runc.runtime import DEFAULT_ROOT, Runtime
+from stages.stage3_containerd.runc.runtime import DEFAULT_ROOT, RuncError, Runtime, parse
 
 VERSION = "runc version 1.1.0-whalebones\nspec: 1.0.2"
 
@@ -41,40 +41,55 @@ VERBS = {
     "spec": "write a starter config.json",
 }
 
-
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="whalebones-runc", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="An OCI runtime: the runc command line over stage 2's libcontainer.",
-        epilog="verbs:\n" + "\n".join(f"  {v:8} {h}" for v, h in VERBS.items()))
-    p.add_argument("--root", default=DEFAULT_ROOT, help="state directory root")
-    p.add_argument("--log", default="", help="log file (default: stderr)")
-    p.add_argument("--log-format", choices=["text", "json"], default="text")
-    p.add_argument("--systemd-cgroup", action="store_true",
-                   help="accepted, not supported: cgroupfs paths are used")
-    p.add_argument("--rootless", default="false", help="accepted; only 'false' is supported")
-    p.add_argument("--debug", action="store_true")
-    p.add_argument("-v", "--version", action="version", version=VERSION)
-    p.add_argument("verb", choices=VERBS, metavar="VERB")
-    p.add_argument("args", nargs=argparse.REMAINDER, help="the verb's own flags and arguments")
-    return p
+GLOBAL = Command(
+    "", "[global flags] VERB [flags] [ID] ...",
+    "An OCI runtime: the runc command line over stage 2's libcontainer.\n\nVerbs:\n"
+    + "\n".join(f"  {verb:8} {summary}" for verb, summary in VERBS.items()),
+    [
+        Flag("--root", "state directory root", metavar="dir", default=DEFAULT_ROOT),
+        Flag("--log", "log file (default: stderr)", metavar="file", default=""),
+        Flag("--log-format", "text or json", metavar="format", default="text"),
+        Flag("--systemd-cgroup", "accepted, not supported: cgroupfs paths are used"),
+        Flag("--rootless", "accepted; only 'false' is supported", metavar="value",
+             default="false"),
+        Flag("--debug", "log debug lines too"),
+        Flag("-v, --version", "print the version"),
+    ],
+    interspersed=False,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(sys.argv[1:] if argv is None else argv)
-    log = Log(args.log, args.log_format, args.debug)
-    log.debug(f"argv: {sys.argv if argv is None else argv}")
-    if args.systemd_cgroup:
-        log.warning("--systemd-cgroup is not supported: using cgroupfs paths as given")
-    verb = importlib.import_module(f"{__package__}.{args.verb}")
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        if args.rootless not in ("false", "auto"):
+        g = parse(GLOBAL, argv)
+        if g.version:
+            print(VERSION)
+            return 0
+        if not g.arguments:
+            print(GLOBAL.help_text("whalebones-runc").replace("runc  ", "runc ", 1), end="")
+            return 0
+        verb, *rest = g.arguments
+        if verb not in VERBS:
+            raise RuncError(f"no such verb {verb!r}: one of {', '.join(VERBS)}")
+        if g.log_format not in ("text", "json"):
+            raise RuncError(f"--log-format {g.log_format!r}: text or json")
+    except RuncError as e:  # nothing to log into yet: runc's usage errors go to stderr
+        print(f"runc: {e}", file=sys.stderr)
+        return 1
+    log = Log(g.log, g.log_format, g.debug)
+    log.debug(f"argv: {argv}")
+    if g.systemd_cgroup:
+        log.warning("--systemd-cgroup is not supported: using cgroupfs paths as given")
+    try:
+        if g.rootless not in ("false", "auto"):
             raise RuntimeError("rootless containers are not supported")
-        with trace.span("runc", "serve", args.verb):
-            return verb.main(args.args, Runtime(args.root, log))
+        module = importlib.import_module(f"{__package__}.{verb}")
+        with trace.span("runc", "serve", verb):
+            return module.main(rest, Runtime(g.root, log))
     except Exception as e:  # any failure: one error line, exit status 1
         message = str(e) or repr(e)
-        if not message.startswith(args.verb):
-            message = f"{args.verb}: {message}"
+        if not message.startswith(verb):
+            message = f"{verb}: {message}"
         log.error(message)
         return 1

@@ -17,44 +17,48 @@ master down it itself.
 
 from __future__ import annotations
 
-import argparse
 import os
-import socket
 
+from shared.client.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container, Stdio
 from stages.stage3_containerd.runc.bundle import load_spec
 from stages.stage3_containerd.runc.runtime import (
+    Args,
     RuncError,
     Runtime,
     connect_console,
+    parse,
     write_pid_file,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket
 
-def add_create_flags(p: argparse.ArgumentParser) -> None:
-    """The flags `create` and `run` share."""
-    p.add_argument("--bundle", "-b", default=".", help="the bundle directory (default: .)")
-    p.add_argument("--pid-file", default="", help="write init's pid here")
-    p.add_argument("--console-socket", default="",
-                   help="unix socket to send the pty master to, when process.terminal")
-    p.add_argument("--no-pivot", action="store_true",
-                   help="accepted; pivot_root is always used")
-    p.add_argument("--no-new-keyring", action="store_true",
-                   help="accepted; no session keyring is ever made")
-    p.add_argument("--preserve-fds", type=int, default=0,
-                   help="accepted; only 0 is supported (fds above 2 are closed)")
-    p.add_argument("id")
+# The flags `create` and `run` share.
+CREATE_FLAGS = [
+    Flag("-b, --bundle", "the bundle directory (default: .)", metavar="dir", default="."),
+    Flag("--pid-file", "write init's pid here", metavar="file", default=""),
+    Flag("--console-socket", "unix socket to send the pty master to, when process.terminal",
+         metavar="path", default=""),
+    Flag("--no-pivot", "accepted; pivot_root is always used"),
+    Flag("--no-new-keyring", "accepted; no session keyring is ever made"),
+    Flag("--preserve-fds", "accepted; only 0 is supported (fds above 2 are closed)",
+         metavar="n", default=0, convert=int),
+]
+COMMAND = Command("create", "[flags] ID", __doc__.splitlines()[0], CREATE_FLAGS,
+                  min_args=1, max_args=1, interspersed=False)
 
 
-def create(a: argparse.Namespace, rt: Runtime,
-           console: socket.socket | None = None) -> Container:
+def create(a: Args, rt: Runtime, console: socket.socket | None = None) -> Container:
     """Make the container from the bundle. `console` is a socket for the pty master
     that `run` in the foreground made itself, used if process.terminal is set;
     otherwise --console-socket is connected to."""
+    cid = a.arguments[0]
     if a.preserve_fds:
-        raise RuncError(f"create {a.id}: --preserve-fds {a.preserve_fds} is not supported")
+        raise RuncError(f"create {cid}: --preserve-fds {a.preserve_fds} is not supported")
     bundle = os.path.abspath(a.bundle)
-    spec = load_spec(bundle, a.id)
+    spec = load_spec(bundle, cid)
     terminal = bool(spec["process"].get("terminal"))
     if a.console_socket:  # runc's two rules, with runc's words
         if not terminal:
@@ -64,25 +68,22 @@ def create(a: argparse.Namespace, rt: Runtime,
         raise RuncError("cannot allocate tty if runc will detach without setting console socket")
     rt.make_root()
     try:
-        container = Container.create(a.id, spec, rt.state_dir(a.id), Stdio(0, 1, 2),
+        container = Container.create(cid, spec, rt.state_dir(cid), Stdio(0, 1, 2),
                                      console if terminal else None)
     finally:
         if console is not None:
             console.close()  # init has its own copy
     try:
-        rt.save_bundle(a.id, bundle)
+        rt.save_bundle(cid, bundle)
         if a.pid_file:
             write_pid_file(a.pid_file, container.pid)
     except OSError:
         container.destroy()  # nobody would ever learn its pid: do not leave it behind
         raise
-    rt.log.debug(f"created {a.id}: init is pid {container.pid}")
+    rt.log.debug(f"created {cid}: init is pid {container.pid}")
     return container
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc create", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_create_flags(p)
-    create(p.parse_args(argv), rt)
+    create(parse(COMMAND, argv), rt)
     return 0

@@ -11,30 +11,30 @@ Reaping the dead init is not ours to do: its parent (the subreaper) waits for it
 
 from __future__ import annotations
 
-import argparse
-import shutil
-
+from shared.client.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container, ContainerError
-from stages.stage3_containerd.runc.runtime import RuncError, Runtime
+from stages.stage2_libcontainer.libcontainer.container import remove_state_dir
+from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
+
+COMMAND = Command("delete", "[flags] ID", __doc__.splitlines()[0],
+                  [Flag("-f, --force", "kill it first if it runs")],
+                  min_args=1, max_args=1, interspersed=False)
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc delete", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--force", "-f", action="store_true", help="kill it first if it runs")
-    p.add_argument("id")
-    a = p.parse_args(argv)
-    state_dir = rt.state_dir(a.id)
+    a = parse(COMMAND, argv)
+    [cid] = a.arguments
+    state_dir = rt.state_dir(cid)
     try:
-        container = Container.load(a.id, state_dir)
+        container = Container.load(cid, state_dir)
     except ContainerError:
         if not a.force:
             raise
         # A create that died half-way can leave a directory without state.json.
-        shutil.rmtree(state_dir, ignore_errors=True)
+        remove_state_dir(state_dir)
         return 0
     status = container.status()
     if status in ("running", "paused") and not a.force:
-        raise RuncError(f"cannot delete container {a.id} that is not stopped: {status}")
+        raise RuncError(f"cannot delete container {cid} that is not stopped: {status}")
     container.destroy()
     return 0

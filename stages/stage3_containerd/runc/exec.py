@@ -15,27 +15,42 @@ the nearest subreaper, like an init after `create`; otherwise we wait for it.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import socket
 
+from shared.client.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container, Stdio, set_child_subreaper
 from stages.stage2_libcontainer.libcontainer.console import receive
 from stages.stage3_containerd.runc import foreground
 from stages.stage3_containerd.runc.runtime import (
+    Args,
     RuncError,
     Runtime,
     connect_console,
+    parse,
     write_pid_file,
 )
 
+COMMAND = Command("exec", "[flags] ID [COMMAND [ARG...]]", __doc__.splitlines()[0], [
+    Flag("-p, --process", "an OCI process JSON file", metavar="file", default=""),
+    Flag("-d, --detach", "do not wait for it"),
+    Flag("--pid-file", "write the process's host pid here", metavar="file", default=""),
+    Flag("--console-socket", "unix socket to send the pty master to, with a terminal",
+         metavar="path", default=""),
+    Flag("-t, --tty", "allocate a pseudo-terminal"),
+    Flag("--cwd", "working directory inside the container", metavar="dir", default=""),
+    Flag("-e, --env", "K=V, repeatable", metavar="K=V", many=True),
+    Flag("-u, --user", "UID[:GID]", metavar="uid[:gid]", default=""),
+], min_args=1, interspersed=False)
 
-def process_from_flags(a: argparse.Namespace, container: Container) -> dict:
-    if not a.command:
-        raise RuncError(f"exec {a.id}: no command given (and no --process file)")
+
+def process_from_flags(a: Args, container: Container) -> dict:
+    command = a.arguments[1:]
+    if not command:
+        raise RuncError(f"exec {container.id}: no command given (and no --process file)")
     process = copy.deepcopy(container.spec["process"])
-    process.update(args=a.command, terminal=a.tty)
+    process.update(args=command, terminal=a.tty)
     if a.cwd:
         process["cwd"] = a.cwd
     process["env"] = process.get("env", []) + a.env
@@ -46,21 +61,9 @@ def process_from_flags(a: argparse.Namespace, container: Container) -> dict:
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc exec", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--process", "-p", default="", help="an OCI process JSON file")
-    p.add_argument("--detach", "-d", action="store_true", help="do not wait for it")
-    p.add_argument("--pid-file", default="", help="write the process's host pid here")
-    p.add_argument("--console-socket", default="",
-                   help="unix socket to send the pty master to, with a terminal")
-    p.add_argument("--tty", "-t", action="store_true", help="allocate a pseudo-terminal")
-    p.add_argument("--cwd", default="", help="working directory inside the container")
-    p.add_argument("--env", "-e", action="append", default=[], help="K=V, repeatable")
-    p.add_argument("--user", "-u", default="", help="UID[:GID]")
-    p.add_argument("id")
-    p.add_argument("command", nargs=argparse.REMAINDER)
-    a = p.parse_args(argv)
-    container = Container.load(a.id, rt.state_dir(a.id))
+    a = parse(COMMAND, argv)
+    cid = a.arguments[0]
+    container = Container.load(cid, rt.state_dir(cid))
     if a.process:
         with open(a.process) as f:
             process = json.load(f)

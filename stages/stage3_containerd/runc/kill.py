@@ -13,11 +13,15 @@ the container has no pid namespace of its own.
 
 from __future__ import annotations
 
-import argparse
 import signal
 
+from shared.client.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container
-from stages.stage3_containerd.runc.runtime import RuncError, Runtime
+from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
+
+COMMAND = Command("kill", "[flags] ID [SIGNAL]", __doc__.splitlines()[0],
+                  [Flag("-a, --all", "signal every process")],
+                  min_args=1, max_args=2, interspersed=False)
 
 
 def parse_signal(text: str) -> int:
@@ -32,13 +36,9 @@ def parse_signal(text: str) -> int:
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc kill", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--all", "-a", action="store_true", help="signal every process")
-    p.add_argument("id")
-    p.add_argument("signal", nargs="?", default="SIGTERM")
-    a = p.parse_args(argv)
-    sig = parse_signal(a.signal)
-    container = Container.load(a.id, rt.state_dir(a.id))
+    a = parse(COMMAND, argv)
+    cid, name = (a.arguments + ["SIGTERM"])[:2]
+    sig = parse_signal(name)
+    container = Container.load(cid, rt.state_dir(cid))
     container.signal(sig, all=a.all)
     return 0

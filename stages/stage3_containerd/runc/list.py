@@ -8,20 +8,23 @@ status is worked out afresh from the kernel.
 
 from __future__ import annotations
 
-import argparse
 import json
 
+from shared.client.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container, ContainerError
-from stages.stage3_containerd.runc.runtime import Runtime
+from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
 from stages.stage3_containerd.runc.state import oci_state
+
+COMMAND = Command("list", "[flags]", __doc__.splitlines()[0], [
+    Flag("-f, --format", "table or json", metavar="format", default="table"),
+    Flag("-q, --quiet", "IDs only"),
+], max_args=0)
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc list", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--format", "-f", choices=["table", "json"], default="table")
-    p.add_argument("--quiet", "-q", action="store_true", help="IDs only")
-    a = p.parse_args(argv)
+    a = parse(COMMAND, argv)
+    if a.format not in ("table", "json"):
+        raise RuncError(f"invalid format option {a.format!r}: table or json")
     states = []
     for cid in rt.ids():
         try:

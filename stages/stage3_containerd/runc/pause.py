@@ -8,19 +8,18 @@ The freezer cgroup stops the whole group at once; the processes cannot notice
 
 from __future__ import annotations
 
-import argparse
-
+from shared.client.flags import Command
 from stages.stage2_libcontainer.libcontainer import Container
-from stages.stage3_containerd.runc.runtime import RuncError, Runtime
+from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
+
+COMMAND = Command("pause", "ID", __doc__.splitlines()[0], [],
+                  min_args=1, max_args=1, interspersed=False)
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc pause", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("id")
-    a = p.parse_args(argv)
-    container = Container.load(a.id, rt.state_dir(a.id))
+    [cid] = parse(COMMAND, argv).arguments
+    container = Container.load(cid, rt.state_dir(cid))
     if container.status() != "running":
-        raise RuncError(f"pause {a.id}: container not running")
+        raise RuncError(f"pause {cid}: container not running")
     container.pause()
     return 0

@@ -9,12 +9,16 @@ cgroup's `cgroup.procs` is the one list that cannot miss a process.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 
+from shared.client.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container
-from stages.stage3_containerd.runc.runtime import RuncError, Runtime
+from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
+
+COMMAND = Command("ps", "[flags] ID [PS_ARGS...]", __doc__.splitlines()[0], [
+    Flag("-f, --format", "table or json", metavar="format", default="table")],
+                  min_args=1, max_args=None, interspersed=False)
 
 
 def table(pids: list[int], ps_args: list[str]) -> str:
@@ -30,16 +34,14 @@ def table(pids: list[int], ps_args: list[str]) -> str:
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc ps", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--format", "-f", choices=["table", "json"], default="table")
-    p.add_argument("id")
-    p.add_argument("ps_args", nargs=argparse.REMAINDER, help="options for ps (default -ef)")
-    a = p.parse_args(argv)
-    container = Container.load(a.id, rt.state_dir(a.id))
+    a = parse(COMMAND, argv)
+    if a.format not in ("table", "json"):
+        raise RuncError(f"invalid format option {a.format!r}: table or json")
+    cid, *ps_args = a.arguments
+    container = Container.load(cid, rt.state_dir(cid))
     pids = container.processes()
     if a.format == "json":
         print(json.dumps(pids))
     else:
-        print(table(pids, a.ps_args or ["-ef"]))
+        print(table(pids, ps_args or ["-ef"]))
     return 0

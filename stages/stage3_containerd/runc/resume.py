@@ -5,18 +5,18 @@
 
 from __future__ import annotations
 
-import argparse
-
+from shared.client.flags import Command
 from stages.stage2_libcontainer.libcontainer import Container
-from stages.stage3_containerd.runc.runtime import RuncError, Runtime
+from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
+
+COMMAND = Command("resume", "ID", __doc__.splitlines()[0], [],
+                  min_args=1, max_args=1, interspersed=False)
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc resume", description=__doc__)
-    p.add_argument("id")
-    a = p.parse_args(argv)
-    container = Container.load(a.id, rt.state_dir(a.id))
+    [cid] = parse(COMMAND, argv).arguments
+    container = Container.load(cid, rt.state_dir(cid))
     if container.status() != "paused":
-        raise RuncError(f"resume {a.id}: container not paused")
+        raise RuncError(f"resume {cid}: container not paused")
     container.resume()
     return 0

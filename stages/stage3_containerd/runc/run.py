@@ -11,22 +11,22 @@ container is left to whoever is the nearest subreaper, exactly as after `create`
 
 from __future__ import annotations
 
-import argparse
 import socket
 
+from shared.client.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import set_child_subreaper
 from stages.stage2_libcontainer.libcontainer.console import receive
 from stages.stage3_containerd.runc import foreground
-from stages.stage3_containerd.runc.create import add_create_flags, create
-from stages.stage3_containerd.runc.runtime import RuncError, Runtime
+from stages.stage3_containerd.runc.create import CREATE_FLAGS, create
+from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
+
+COMMAND = Command("run", "[flags] ID", __doc__.splitlines()[0],
+                  [Flag("-d, --detach", "do not wait for it"), *CREATE_FLAGS],
+                  min_args=1, max_args=1, interspersed=False)
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc run", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--detach", "-d", action="store_true", help="do not wait for it")
-    add_create_flags(p)
-    a = p.parse_args(argv)
+    a = parse(COMMAND, argv)
     if a.detach:
         container = create(a, rt)
         try:

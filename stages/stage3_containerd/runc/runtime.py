@@ -6,15 +6,28 @@
 
 libcontainer itself is imported by the verbs that use it, not here: `spec` and
 `--version` should not pay for it, and every runc call is a fresh process.
+
+Flags are read the way runc's own CLI library (urfave/cli, over Go's flag package)
+reads them: they come before the arguments (`runc kill --all ID KILL`), and the
+first argument ends them (`runc exec ID ls -l`: -l is ls's). The parser is the
+docker-style one our client uses (shared/client/flags.py), not argparse: argparse
+and what it imports cost ~15 ms, paid on every one of the 3+ runc calls a container
+takes.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import string
+import sys
 
+from shared.client.flags import Command, UsageError
 from stages.stage3_containerd.runc.log import Log
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # not imported at run time: `typing` alone costs a few ms a call
+    import socket
+    from typing import Any
 
 DEFAULT_ROOT = "/run/whalebones/runc"
 # runc's rule (^[\w+\-.]+$): an ID is a directory name and must never be a path.
@@ -23,6 +36,32 @@ ID_CHARS = frozenset(string.ascii_letters + string.digits + "_+-.")
 
 class RuncError(Exception):
     """A request that cannot be carried out; the message says which and why."""
+
+
+class Args:
+    """A verb's parsed command line: its flags as attributes, then its arguments."""
+
+    def __init__(self, values: dict[str, Any], arguments: list[str]) -> None:
+        self.__dict__.update(values)
+        self.arguments = arguments
+
+
+def parse(command: Command, argv: list[str]) -> Args:
+    """Read a verb's flags and check its number of arguments; --help prints the
+    usage and exits 0. Bad usage is a RuncError: one logged line, exit status 1."""
+    try:
+        values, arguments = command.parse(argv)
+    except UsageError as e:
+        raise RuncError(f"{command.name}: {e}" if command.name else str(e)) from None
+    if values.get("help"):
+        print(command.help_text("runc"), end="")
+        sys.exit(0)
+    low, high = command.min_args, command.max_args
+    if len(arguments) < low or (high is not None and len(arguments) > high):
+        wanted = f"exactly {low}" if low == high else f"at least {low}" if high is None else \
+            f"{low} to {high}"
+        raise RuncError(f'"{command.name}" requires {wanted} argument(s)')
+    return Args(values, arguments)
 
 
 class Runtime:
@@ -70,6 +109,8 @@ def write_pid_file(path: str, pid: int) -> None:
 def connect_console(path: str) -> socket.socket:
     """The caller listens on `path`; the container's process will send the pty master
     down this connection itself (SCM_RIGHTS), from inside the container."""
+    import socket  # only create and exec with a terminal need it
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)

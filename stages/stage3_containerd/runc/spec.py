@@ -10,12 +10,16 @@ then `runc run ID`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 
+from shared.client.flags import Command, Flag
 from shared.oci.defaults import default_spec
-from stages.stage3_containerd.runc.runtime import RuncError, Runtime
+from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
+
+COMMAND = Command("spec", "[flags]", __doc__.splitlines()[0], [
+    Flag("-b, --bundle", "where to write config.json", metavar="dir", default="."),
+], max_args=0)
 
 
 def starter_spec() -> dict:
@@ -28,10 +32,7 @@ def starter_spec() -> dict:
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc spec", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--bundle", "-b", default=".", help="where to write config.json")
-    a = p.parse_args(argv)
+    a = parse(COMMAND, argv)
     path = os.path.join(a.bundle, "config.json")
     try:
         with open(path, "x") as f:  # "x": never overwrite someone's edits

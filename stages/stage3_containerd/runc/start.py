@@ -10,22 +10,21 @@ the slow work (namespaces, mounts, cgroups) was done at create time.
 
 from __future__ import annotations
 
-import argparse
-
+from shared.client.flags import Command
 from stages.stage2_libcontainer.libcontainer import Container
-from stages.stage3_containerd.runc.runtime import RuncError, Runtime
+from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
+
+COMMAND = Command("start", "ID", __doc__.splitlines()[0], [],
+                  min_args=1, max_args=1, interspersed=False)
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc start", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("id")
-    a = p.parse_args(argv)
-    container = Container.load(a.id, rt.state_dir(a.id))
+    [cid] = parse(COMMAND, argv).arguments
+    container = Container.load(cid, rt.state_dir(cid))
     status = container.status()
     if status == "stopped":
-        raise RuncError(f"start {a.id}: cannot start a container that has stopped")
+        raise RuncError(f"start {cid}: cannot start a container that has stopped")
     if status != "created":
-        raise RuncError(f"start {a.id}: cannot start an already {status} container")
+        raise RuncError(f"start {cid}: cannot start an already {status} container")
     container.start()
     return 0

@@ -10,11 +10,14 @@ there), so a container whose init died while nobody was looking reads `stopped`.
 
 from __future__ import annotations
 
-import argparse
 import json
 
+from shared.client.flags import Command
 from stages.stage2_libcontainer.libcontainer import Container
-from stages.stage3_containerd.runc.runtime import Runtime
+from stages.stage3_containerd.runc.runtime import Runtime, parse
+
+COMMAND = Command("state", "ID", __doc__.splitlines()[0], [],
+                  min_args=1, max_args=1, interspersed=False)
 
 
 def oci_state(rt: Runtime, container: Container) -> dict:
@@ -25,10 +28,7 @@ def oci_state(rt: Runtime, container: Container) -> dict:
 
 
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc state", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("id")
-    a = p.parse_args(argv)
-    container = Container.load(a.id, rt.state_dir(a.id))
+    [cid] = parse(COMMAND, argv).arguments
+    container = Container.load(cid, rt.state_dir(cid))
     print(json.dumps(oci_state(rt, container), indent=2))
     return 0

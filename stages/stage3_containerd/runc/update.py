@@ -11,12 +11,12 @@ controllers stage 2's libcontainer sets); anything else in the JSON is an error.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
+from shared.client.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container
-from stages.stage3_containerd.runc.runtime import RuncError, Runtime
+from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
 
 SUPPORTED = ("memory", "pids", "cpu")
 
@@ -40,21 +40,23 @@ def size(text: str) -> int:
     return int(text)
 
 
+COMMAND = Command("update", "[flags] ID", __doc__.splitlines()[0], [
+    Flag("-r, --resources", "JSON file, or - for stdin", metavar="file", default=""),
+    Flag("--memory", "memory limit (bytes, or 64k, 256m, 1g)", metavar="size", convert=size),
+    Flag("--pids-limit", "maximum number of processes", metavar="n", convert=int),
+    Flag("--cpu-shares", "relative CPU weight", metavar="n", convert=int),
+    Flag("--cpu-quota", "CPU time per period (µs)", metavar="n", convert=int),
+    Flag("--cpu-period", "CFS period (µs)", metavar="n", convert=int),
+], min_args=1, max_args=1, interspersed=False)
+
+
 def main(argv: list[str], rt: Runtime) -> int:
-    p = argparse.ArgumentParser(prog="runc update", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--resources", "-r", default="", help="JSON file, or - for stdin")
-    p.add_argument("--memory", type=size)
-    p.add_argument("--pids-limit", type=int)
-    p.add_argument("--cpu-shares", type=int)
-    p.add_argument("--cpu-quota", type=int)
-    p.add_argument("--cpu-period", type=int)
-    p.add_argument("id")
-    a = p.parse_args(argv)
+    a = parse(COMMAND, argv)
+    [cid] = a.arguments
     resources = read_resources(a.resources) if a.resources else {}
     unsupported = sorted(k for k, v in resources.items() if v and k not in SUPPORTED)
     if unsupported:
-        raise RuncError(f"update {a.id}: only {', '.join(SUPPORTED)} can be updated, "
+        raise RuncError(f"update {cid}: only {', '.join(SUPPORTED)} can be updated, "
                         f"not {', '.join(unsupported)}")
     flags = {("memory", "limit"): a.memory, ("pids", "limit"): a.pids_limit,
              ("cpu", "shares"): a.cpu_shares, ("cpu", "quota"): a.cpu_quota,
@@ -62,9 +64,9 @@ def main(argv: list[str], rt: Runtime) -> int:
     for (group, key), value in flags.items():
         if value is not None:
             resources.setdefault(group, {})[key] = value
-    container = Container.load(a.id, rt.state_dir(a.id))
+    container = Container.load(cid, rt.state_dir(cid))
     if container.status() == "stopped":
-        raise RuncError(f"update {a.id}: container not running")
+        raise RuncError(f"update {cid}: container not running")
     # The cgroup manager's create() makes what is missing and writes every limit given.
     container.cgroup.create({k: v for k, v in resources.items() if k in SUPPORTED})
     return 0
