@@ -46,6 +46,7 @@ from shared.securejoin import secure_join
 
 DEFAULT_STOP_TIMEOUT = 10
 KILL_TIMEOUT = 30.0  # how long stop waits for the exit after SIGKILL
+START_SETTLE = 60.0  # how long kill and stop wait for a start in progress to finish
 
 
 @dataclass
@@ -533,9 +534,19 @@ class Engine:
 
     # ---------------------------------------------------------------- signals
 
+    def _start_settled(self, c: Container) -> None:
+        """Wait out a start that is in progress. dockerd holds a container's lock for
+        the whole of a start, so a kill sent meanwhile waits for it rather than fail
+        with "not running". It matters: `docker run`'s signal proxy may send Ctrl-C
+        the moment the program has printed, before the runtime's `start` (on stages
+        3 and 4 a gRPC call and a runc process away) has returned to us."""
+        with self._lock:
+            self._changed.wait_for(lambda: c.state.status != "starting", timeout=START_SETTLE)
+
     def kill(self, ref: str, sig: str | int | None = None) -> None:
         c = self.containers.get(ref)
         number = parse_signal(sig)
+        self._start_settled(c)
         if not c.state.running:
             raise NotRunning(c.id)
         try:
@@ -548,6 +559,7 @@ class Engine:
     def stop(self, ref: str, timeout: int | None = None) -> None:
         """The stop signal, then SIGKILL when the grace period is over."""
         c = self.containers.get(ref)
+        self._start_settled(c)
         if not c.state.running:
             raise NotModified("container already stopped")
         if timeout is None:
