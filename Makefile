@@ -79,9 +79,9 @@ lint: venv
 test: deps-test venv lint
 	WB_ENGINES=$(ENGINES) PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
 
-# The same behaviour suite against a real Docker engine: proof the tests are honest.
+# The same behaviour and CLI suites against a real Docker engine: proof the tests are honest.
 test-reference: deps-test venv
-	WB_ENGINES=reference PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/behaviour
+	WB_ENGINES=reference PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/behaviour tests/client
 
 # The cgroup checks of tests/cgroupv2 in a QEMU VM booted with cgroup_no_v1=all (this
 # machine's controllers are all on v1). On a pure-v2 host they also run natively:

@@ -370,8 +370,9 @@ class Engine:
         try:
             sandbox = None
             if self.network is not None and c.networks:
+                ports = portmap.requested(c.host_config, c.config.get("ExposedPorts"))
                 sandbox = self.network.attach(c.id, c.name, c.config["Hostname"], c.networks,
-                                              c.host_config.get("PortBindings"))
+                                              ports)
             try:
                 user = users.resolve(rootfs, c.config.get("User") or "")
                 if c.config.get("WorkingDir"):

@@ -42,6 +42,18 @@ class Binding:
         return f"{self.port}/{self.proto}"
 
 
+def requested(host_config: dict, exposed: dict | None) -> dict:
+    """The PortBindings to publish at a start: those asked for, and with PublishAllPorts
+    (`docker run -P`) every exposed port that has none of its own, on a host port the
+    kernel picks, on every host address. Worked out at each start, as dockerd does,
+    so a restarted container may get other random ports."""
+    bindings = dict(host_config.get("PortBindings") or {})
+    if host_config.get("PublishAllPorts"):
+        for key in exposed or {}:
+            bindings.setdefault(key, [{"HostIp": "", "HostPort": ""}])
+    return bindings
+
+
 def parse_bindings(port_bindings: dict | None) -> list[Binding]:
     """HostConfig.PortBindings {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}."""
     found = []

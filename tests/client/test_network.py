@@ -199,12 +199,9 @@ def test_port_errors(cli, network, containers) -> None:
         f"{cli.name}: '{cli.name} port' requires at least 1 and at most 2 arguments\n")
 
 
-def test_publish_all(cli, network, containers, engine_name, request) -> None:
+def test_publish_all(cli, network, containers) -> None:
     """`-P`: every exposed port (--expose, or the image's EXPOSE) on a port the engine
     picks, on every host address; `port` shows where."""
-    if engine_name != "reference":
-        request.applymarker(pytest.mark.xfail(
-            reason="the daemon (shared/daemon) does not act on HostConfig.PublishAllPorts yet"))
     name = containers()
     started = cli("run", "-d", "--name", name, "--network", network, "-P", "--expose", "80",
                   "busybox", *SERVE)
