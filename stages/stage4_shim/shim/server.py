@@ -7,7 +7,6 @@ until the process exits; any number of them can wait at once, one thread each.
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import json
 import os
@@ -26,6 +25,10 @@ from stages.stage3_containerd.containerd.task import (
 )
 from stages.stage4_shim.shim import protocol
 from stages.stage4_shim.shim.protocol import ShimError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from stages.stage4_shim.shim.main import Args
 
 PR_SET_CHILD_SUBREAPER = 36
 EXIT_FILE = "exit.json"
@@ -61,7 +64,7 @@ def exit_dict(e: Exit | None) -> dict | None:
 
 
 class Shim:
-    def __init__(self, args: argparse.Namespace, listener: socket.socket) -> None:
+    def __init__(self, args: Args, listener: socket.socket) -> None:
         self.listener = listener
         self.stopping = False
         self.last_reply_sent = threading.Event()
