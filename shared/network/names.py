@@ -57,3 +57,8 @@ class Names:
     @property
     def forward_chain(self) -> str:
         return f"{self.chain}-FORWARD"
+
+    @property
+    def isolation_chains(self) -> tuple[str, str]:
+        """Docker's DOCKER-ISOLATION-STAGE-1 and -2: networks cannot reach each other."""
+        return f"{self.chain}-ISOLATION-1", f"{self.chain}-ISOLATION-2"

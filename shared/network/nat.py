@@ -6,7 +6,16 @@
            non-loopback addresses) for local destinations only
     nat    WHALEBONES-POSTROUTING  MASQUERADE: a container's packets leaving by another
            interface than its bridge get the host's address, so replies find their way
-    filter WHALEBONES-FORWARD      accept what containers send, and replies to it
+    filter WHALEBONES-FORWARD      accept what containers send, and replies to it; but
+                                   first, through the two ISOLATION chains, drop what
+                                   one network sends to another
+    filter WHALEBONES-ISOLATION-1  per network: leaving its bridge for another
+                                   interface? then ask -2
+    filter WHALEBONES-ISOLATION-2  per network: entering its bridge? DROP
+
+Isolation is Docker's design (DOCKER-ISOLATION-STAGE-1/2): two chains make it one rule
+per network in each, where "drop A to B" for every pair would be N x N rules. Traffic
+to the outside leaves -2 without a match and goes on to be accepted.
 
 Loopback is left out of the OUTPUT jump (`! -d 127.0.0.0/8`), as Docker leaves it when
 its userland proxy is on: the kernel refuses to route a packet with a 127.0.0.0/8
@@ -62,11 +71,14 @@ class Firewall:
             ("nat", "OUTPUT", ("!", "-d", "127.0.0.0/8", *local, "-j", n.chain)),
             ("nat", "POSTROUTING", ("-j", n.postrouting_chain)),
             ("filter", "FORWARD", ("-j", n.forward_chain)),
+            # First in our FORWARD chain (setup empties it): isolation before any ACCEPT.
+            ("filter", n.forward_chain, ("-j", n.isolation_chains[0])),
         ]
 
     def chains(self) -> list[tuple[str, str]]:
         n = self.names
-        return [("nat", n.chain), ("nat", n.postrouting_chain), ("filter", n.forward_chain)]
+        return [("nat", n.chain), ("nat", n.postrouting_chain), ("filter", n.forward_chain),
+                *(("filter", chain) for chain in n.isolation_chains)]
 
     def setup(self) -> None:
         """Our chains, empty, and the jumps to them (a crashed daemon's rules go)."""
@@ -90,7 +102,10 @@ class Firewall:
         if internal:  # --internal: no way out, nothing from outside
             return [("filter", n.forward_chain, ("-i", bridge, "!", "-o", bridge, "-j", "DROP")),
                     ("filter", n.forward_chain, ("-o", bridge, "!", "-i", bridge, "-j", "DROP"))]
+        stage1, stage2 = n.isolation_chains
         return [
+            ("filter", stage1, ("-i", bridge, "!", "-o", bridge, "-j", stage2)),
+            ("filter", stage2, ("-o", bridge, "-j", "DROP")),
             ("nat", n.postrouting_chain, ("-s", subnet, "!", "-o", bridge, "-j", "MASQUERADE")),
             ("filter", n.forward_chain, ("-i", bridge, "-j", "ACCEPT")),
             ("filter", n.forward_chain, ("-o", bridge, "-m", "conntrack", "--ctstate",

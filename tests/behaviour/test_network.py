@@ -154,6 +154,28 @@ def test_connect_and_disconnect(clients, network) -> None:
         clients.docker("network", "rm", other)
 
 
+@pytest.mark.ours_only(reason="isolation is iptables rules, and the reference dockerd runs "
+                       "with --iptables=false so that it never touches the host's rules")
+def test_networks_are_isolated_from_each_other(clients, network) -> None:
+    """A container reaches another network's container only once connected to it."""
+    other = f"wbnet-{uuid.uuid4().hex[:8]}"
+    ok(clients.docker("network", "create", other))
+    try:
+        server = detached(clients, "--network", other, "busybox", "sleep", "60")
+        ip = address(clients, server, other)
+        client = detached(clients, "--network", network, "busybox", "sleep", "60")
+        ping = ["exec", client, "ping", "-c1", "-W2", ip]
+        assert clients.docker(*ping).returncode != 0  # dropped between the bridges
+        ok(clients.docker("network", "connect", other, client))
+        ok(clients.docker(*ping))  # now on the same bridge
+        ok(clients.docker("network", "disconnect", other, client))
+        assert clients.docker(*ping).returncode != 0
+    finally:
+        clients.cleanup()
+        clients.names.clear()
+        clients.docker("network", "rm", other)
+
+
 # --- the default bridge (ours) ---------------------------------------------------------
 
 
