@@ -40,6 +40,8 @@ VERBS = {
     "wait": "Block until one or more containers stop, then print their exit codes",
     "stop": "Stop one or more running containers",
     "kill": "Kill one or more running containers",
+    "pause": "Pause all processes within one or more containers",
+    "unpause": "Unpause all processes within one or more containers",
     "restart": "Restart one or more containers",
     "rm": "Remove one or more containers",
     "rmi": "Remove one or more images",

@@ -554,8 +554,28 @@ class Engine:
             self.executor.kill(c.id, number)
         except ExecutorError as e:
             raise EngineError(f"Cannot kill container: {c.id}: {e}") from None
+        if number in (signals.SIGKILL, self._stop_signal(c)):
+            self._thaw_to_exit(c)
         if number == signals.SIGKILL:
             self._wait_stopped(c, None)
+
+    def _stop_signal(self, c: Container) -> int:
+        return parse_signal(c.config.get("StopSignal"), signals.SIGTERM)
+
+    def _thaw_to_exit(self, c: Container) -> None:
+        """A paused container sent a signal meant to end it is thawed, as dockerd does:
+        a frozen process cannot act on a signal (on cgroup v1, not even die of
+        SIGKILL), so the signal waits, pending, until the thaw."""
+        if c.state.status != "paused":
+            return
+        try:
+            self.executor.resume(c.id)
+        except ExecutorError:
+            return  # it exited meanwhile
+        with self._lock:
+            if c.state.status == "paused":
+                c.state.status = "running"
+                self.containers.save(c)
 
     def stop(self, ref: str, timeout: int | None = None) -> None:
         """The stop signal, then SIGKILL when the grace period is over."""
@@ -565,11 +585,11 @@ class Engine:
             raise NotModified("container already stopped")
         if timeout is None:
             timeout = c.config.get("StopTimeout", DEFAULT_STOP_TIMEOUT)
-        sig = parse_signal(c.config.get("StopSignal"), signals.SIGTERM)
         try:
-            self.executor.kill(c.id, sig)
+            self.executor.kill(c.id, self._stop_signal(c))
         except ExecutorError:
             pass
+        self._thaw_to_exit(c)
         if timeout is not None and timeout < 0:
             self._wait_stopped(c, None)
             return
@@ -578,6 +598,7 @@ class Engine:
                 self.executor.kill(c.id, signals.SIGKILL, all=True)
             except ExecutorError:
                 pass
+            self._thaw_to_exit(c)
             if not self._wait_stopped(c, KILL_TIMEOUT):
                 # SIGKILL cannot be ignored: the executor did not deliver it (say,
                 # containerd is down). Say so rather than hang the client (or shutdown).
@@ -594,6 +615,43 @@ class Engine:
                 c._restarting = False  # type: ignore[attr-defined]
         c.restart_count += 1
         self.start(c.id)
+
+    # ---------------------------------------------------------------- pause
+
+    def pause(self, ref: str) -> None:
+        """`docker pause`: freeze every process of the container in the freezer
+        cgroup. Unlike SIGSTOP, which a process's parent can see and which reaches one
+        process at a time, the whole group stops at once and cannot tell."""
+        c = self.containers.get(ref)
+        self._start_settled(c)
+        with self._lock:
+            if not c.state.running:
+                raise NotRunning(c.id)
+            if c.state.status == "paused":
+                raise Conflict(f"Container {c.id} is already paused")
+        try:
+            self.executor.pause(c.id)
+        except ExecutorError as e:
+            raise EngineError(f"Cannot pause container {c.id}: {e}") from None
+        self._set_paused(c, True)
+
+    def unpause(self, ref: str) -> None:
+        c = self.containers.get(ref)
+        with self._lock:
+            if c.state.status != "paused":
+                raise Conflict(f"Container {c.id} is not paused")
+        try:
+            self.executor.resume(c.id)
+        except ExecutorError as e:
+            raise EngineError(f"Cannot unpause container {c.id}: {e}") from None
+        self._set_paused(c, False)
+
+    def _set_paused(self, c: Container, paused: bool) -> None:
+        with self._lock:
+            if c.state.running:  # not if it exited meanwhile: its exit is the news
+                c.state.status = "paused" if paused else "running"
+                self.containers.save(c)
+                self._changed.notify_all()
 
     def resize(self, ref: str, height: int, width: int) -> None:
         c = self.containers.get(ref)
@@ -653,6 +711,7 @@ class Engine:
                 self.executor.kill(c.id, signals.SIGKILL, all=True)
             except ExecutorError:
                 pass
+            self._thaw_to_exit(c)
             self._wait_stopped(c, None)
         self._remove_stopped(c)
 
@@ -705,6 +764,8 @@ class Engine:
             raise InvalidParameter("No exec command specified")
         if not c.state.running:
             raise NotRunning(c.id)
+        if c.state.status == "paused":  # (dockerd names it as the client did, here)
+            raise Conflict(f"Container {ref} is paused, unpause the container before exec")
         ex = Exec(id=os.urandom(32).hex(), container_id=c.id, body=body)
         with self._lock:
             self._execs[ex.id] = ex

@@ -95,6 +95,14 @@ class Executor(Protocol):
         """Send a signal to the first process, every process (all) or an exec."""
         ...
 
+    def pause(self, cid: str) -> None:
+        """Freeze every process of the container (the freezer cgroup)."""
+        ...
+
+    def resume(self, cid: str) -> None:
+        """Thaw a paused container."""
+        ...
+
     def exec(self, cid: str, exec_id: str, process: dict, io: IOConfig) -> int:
         """Start one more process (an OCI `process` object) inside a running container."""
         ...

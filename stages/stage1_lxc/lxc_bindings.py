@@ -6,6 +6,7 @@ same calls. With `--lxc-api python` (or WB_LXC_API=python) stage 1 uses them:
     lxc-start -F -n ID -- CMD     Container(ID, lxcpath).start(daemonize=False, cmd=CMD)
     lxc-attach -n ID -- CMD       Container(ID, lxcpath).attach_wait(attach_run_command, CMD)
     lxc-stop -k -n ID             Container(ID, lxcpath).stop()
+    lxc-freeze / lxc-unfreeze     Container(ID, lxcpath).freeze() / .unfreeze()
 
 `start` and `attach_wait` still run in a process of their own, this file run as a
 script: liblxc's start with daemonize=False makes the calling process the monitor
@@ -86,6 +87,12 @@ def container(lxcpath: str, name: str) -> object:
 def stop(lxcpath: str, name: str) -> bool:
     """`lxc-stop -k`: the monitor SIGKILLs the init (the pid namespace dies with it)."""
     return bool(container(lxcpath, name).stop())  # type: ignore[attr-defined]
+
+
+def freeze(lxcpath: str, name: str, frozen: bool) -> bool:
+    """`lxc-freeze` / `lxc-unfreeze`: the monitor (un)freezes the container's cgroup."""
+    c = container(lxcpath, name)
+    return bool(c.freeze() if frozen else c.unfreeze())  # type: ignore[attr-defined]
 
 
 def argv(*args: str) -> list[str]:

@@ -447,6 +447,30 @@ class LxcExecutor:
         return sorted(lxc_leftovers.cgroup_procs([os.path.join(top, c.cgroup)
                                                   for top in hierarchies()]))
 
+    def pause(self, cid: str) -> None:
+        self._freeze(cid, True)
+
+    def resume(self, cid: str) -> None:
+        self._freeze(cid, False)
+
+    def _freeze(self, cid: str, frozen: bool) -> None:
+        """LXC's freezer, `lxc-freeze` (`lxc-unfreeze`): asked of the monitor, which
+        writes FROZEN (THAWED) into the container's freezer cgroup."""
+        self._container(cid)
+        what = "freeze" if frozen else "unfreeze"
+        if self.api == "python":
+            try:
+                done = lxc_bindings.freeze(self.state_root, cid, frozen)
+            except LookupError as e:
+                raise ExecutorError(f"{what} {cid}: {e}") from None
+            if not done:
+                raise ExecutorError(f"{what} {cid}: liblxc refused")
+            return
+        result = subprocess.run([f"lxc-{what}", "-P", self.state_root, "-n", cid],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ExecutorError(f"lxc-{what} {cid}: {result.stderr.strip()}")
+
     def delete(self, cid: str) -> None:
         with self._lock:
             c = self._containers.pop(cid, None)

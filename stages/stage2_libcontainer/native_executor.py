@@ -208,6 +208,18 @@ class NativeExecutor:
     def pids(self, cid: str) -> list[int]:
         return self._container(cid).processes()
 
+    def pause(self, cid: str) -> None:
+        try:
+            self._container(cid).pause()
+        except ContainerError as e:
+            raise ExecutorError(str(e)) from None
+
+    def resume(self, cid: str) -> None:
+        try:
+            self._container(cid).resume()
+        except ContainerError as e:
+            raise ExecutorError(str(e)) from None
+
     def delete(self, cid: str) -> None:
         with self._lock:
             container = self._containers.pop(cid, None)

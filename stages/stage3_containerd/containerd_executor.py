@@ -135,6 +135,12 @@ class ContainerdExecutor:
             "kill",
         )
 
+    def pause(self, cid: str) -> None:
+        self._call(self.tasks.Pause, pb.TaskRequest(id=cid), "pause")
+
+    def resume(self, cid: str) -> None:
+        self._call(self.tasks.Resume, pb.TaskRequest(id=cid), "resume")
+
     def exec(self, cid: str, exec_id: str, process: dict, io: IOConfig) -> int:
         reply = self._call(
             self.tasks.Exec,

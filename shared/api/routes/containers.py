@@ -1,4 +1,4 @@
-"""Container routes: create, list, inspect, start, stop, kill, wait, logs, attach, rm."""
+"""Container routes: create, list, inspect, start, stop, kill, pause, wait, logs, attach, rm."""
 
 from __future__ import annotations
 
@@ -74,6 +74,18 @@ def container_restart(ref: str) -> Response:
 def container_kill(ref: str) -> Response:
     engine = current_engine()
     engine.kill(ref, request.args.get("signal"))
+    return Response(status=204)
+
+
+@bp.post("/containers/<ref>/pause")
+def container_pause(ref: str) -> Response:
+    current_engine().pause(ref)
+    return Response(status=204)
+
+
+@bp.post("/containers/<ref>/unpause")
+def container_unpause(ref: str) -> Response:
+    current_engine().unpause(ref)
     return Response(status=204)
 
 

@@ -68,6 +68,12 @@ class Runtime:
     def kill(self, cid: str, signal: int, all: bool, log: str) -> None:
         self._run(["kill", *(["--all"] if all else []), cid, str(signal)], log)
 
+    def pause(self, cid: str, log: str) -> None:
+        self._run(["pause", cid], log)
+
+    def resume(self, cid: str, log: str) -> None:
+        self._run(["resume", cid], log)
+
     def exec(
         self,
         cid: str,

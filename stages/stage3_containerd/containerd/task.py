@@ -192,6 +192,20 @@ class Task:
         except (RuntimeError_, ProcessLookupError) as e:
             raise NotFound(f"kill {self.id}: {e}") from None
 
+    def pause(self) -> None:
+        self._freeze("pause")
+
+    def resume(self) -> None:
+        self._freeze("resume")
+
+    def _freeze(self, verb: str) -> None:
+        if self.process("").exited.is_set():
+            raise NotFound(f"{verb} {self.id}: container has exited")
+        try:
+            getattr(self.runtime, verb)(self.id, self.log)
+        except RuntimeError_ as e:
+            raise TaskError(f"{verb} {self.id}: {e}") from None
+
     def exec(self, exec_id: str, process: bytes, io: Stdio) -> int:
         if exec_id in self.processes:
             raise AlreadyExists(f"exec {exec_id}: already exists")

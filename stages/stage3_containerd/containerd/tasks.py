@@ -148,6 +148,18 @@ class TasksService(rpc.TasksServicer):
             self._task(context, request.id).kill(request.exec_id, request.signal, request.all)
         return pb.Empty()
 
+    def Pause(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.Empty:
+        with grpc_errors(context):
+            self._task(context, request.id).pause()
+        self.events.publish(namespace(context), "/tasks/paused", id=request.id)
+        return pb.Empty()
+
+    def Resume(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.Empty:
+        with grpc_errors(context):
+            self._task(context, request.id).resume()
+        self.events.publish(namespace(context), "/tasks/resumed", id=request.id)
+        return pb.Empty()
+
     def Exec(self, request: pb.ExecRequest, context: grpc.ServicerContext) -> pb.TaskResponse:
         io = Stdio(request.stdin, request.stdout, request.stderr, request.terminal)
         with grpc_errors(context):

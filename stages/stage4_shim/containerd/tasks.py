@@ -240,6 +240,22 @@ class TasksService(rpc.TasksServicer):
             task.shim.call("kill", exec_id=request.exec_id, signal=request.signal, all=request.all)
         return pb.Empty()
 
+    def Pause(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.Empty:
+        return self._freeze("pause", "/tasks/paused", request, context)
+
+    def Resume(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.Empty:
+        return self._freeze("resume", "/tasks/resumed", request, context)
+
+    def _freeze(self, method: str, topic: str, request: pb.TaskRequest,
+                context: grpc.ServicerContext) -> pb.Empty:
+        task = self._task(context, request.id)
+        if task.dead is not None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"{method} {task.id}: already exited")
+        with self._shim_errors(context, task):
+            task.shim.call(method)
+        self.events.publish(namespace(context), topic, id=request.id)
+        return pb.Empty()
+
     def Exec(self, request: pb.ExecRequest, context: grpc.ServicerContext) -> pb.TaskResponse:
         task = self._task(context, request.id)
         with self._shim_errors(context, task):

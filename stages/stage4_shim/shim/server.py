@@ -115,6 +115,12 @@ class Shim:
     def pids(self) -> list[int]:
         return self.task.pids()
 
+    def pause(self) -> None:
+        self.task.pause()
+
+    def resume(self) -> None:
+        self.task.resume()
+
     def state(self) -> dict:
         init = self.task.processes.get("")
         return {"pid": init.pid if init else 0, "status": self.task.status()}
@@ -179,6 +185,8 @@ METHODS = {
     "start",
     "wait",
     "kill",
+    "pause",
+    "resume",
     "exec",
     "resize",
     "close_io",
