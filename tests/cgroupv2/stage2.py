@@ -374,6 +374,29 @@ def docker_rm_force(s: Session) -> None:
     assert not cgroupfs.exists(path), "rm -f left the cgroup"
 
 
+def docker_pause_freezes_then_rm_force(s: Session) -> None:
+    """docker pause: the container's cgroup is frozen (v2: cgroup.events frozen 1; v1:
+    freezer.state FROZEN); unpause thaws it; rm -f of a paused one leaves nothing."""
+    name = f"{PREFIX}pause"
+    path, pids = start_family(s, name)
+    d = cgroupfs.directory(path, "freezer")
+
+    def frozen() -> bool:
+        if cgroupfs.version() == 2:
+            return cgroupfs.keyed(d / "cgroup.events")["frozen"] == 1
+        return cgroupfs.read(d / "freezer.state") == "FROZEN"
+
+    s.docker_ok("pause", name)
+    assert s.docker_ok("inspect", "-f", "{{.State.Status}}", name) == "paused"
+    wait_until(frozen, 30, "the cgroup frozen")
+    s.docker_ok("unpause", name)
+    wait_until(lambda: not frozen(), 30, "the cgroup thawed")
+    s.docker_ok("pause", name)
+    s.docker_ok("rm", "-f", name)  # SIGKILL, then a thaw: a frozen process cannot die
+    assert not [p for p in pids if alive(p)]
+    assert not cgroupfs.exists(path), "rm -f left the cgroup"
+
+
 def docker_no_cgroup_left(s: Session) -> None:
     """Every container the daemon ran is gone, and with it every cgroup they had."""
     if s._engine is None:
@@ -389,7 +412,7 @@ CHECKS: list[Callable[[Session], None]] = [
     lib_pause_freezes_the_group, lib_destroy_kills_the_whole_group, lib_no_cgroup_left,
     docker_memory_oom_kill, docker_pids_limit, docker_cpus_throttles, docker_limits_are_written,
     docker_stop_kills_the_whole_cgroup, docker_kill_then_rm, docker_rm_force,
-    docker_no_cgroup_left,
+    docker_pause_freezes_then_rm_force, docker_no_cgroup_left,
 ]
 
 
