@@ -258,7 +258,9 @@ class Engine:
             raise InvalidParameter(f"invalid restart policy '{policy}'")
         network = host_config.get("NetworkMode") or "default"
         networks: dict[str, dict] = {}
-        if self.network is not None:
+        if network.startswith("container:"):
+            self._check_container_mode(body, host_config)
+        elif self.network is not None:
             network = self.network.mode(network)
             endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
             if network not in ("none", "host"):
@@ -305,7 +307,7 @@ class Engine:
         with self._lock:
             cid = self.containers.new_id()
             name = self.containers.reserve_name(name, cid)
-            if not config["Hostname"]:
+            if not config["Hostname"] and not network.startswith("container:"):
                 config["Hostname"] = socket.gethostname() if network == "host" else cid[:12]
             c = Container(
                 id=cid,
@@ -378,11 +380,12 @@ class Engine:
                 if c.config.get("WorkingDir"):
                     # Docker makes a missing working directory rather than fail.
                     os.makedirs(secure_join(rootfs, c.config["WorkingDir"]), exist_ok=True)
+                joined = self._joined(c)
                 etc = etcfiles.write(
                     self._dir(c), c.config["Hostname"], c.host_config["NetworkMode"] == "host",
                     addresses=[ep.address for ep in sandbox.endpoints] if sandbox else [],
                     nameservers=self._nameservers(sandbox),
-                )
+                ) if joined is None else etcfiles.mounts(self._dir(joined))
                 spec = runtime_spec.build(
                     c.id,
                     {**c.config, "Cmd": [c.path, *c.args], "Entrypoint": None},
@@ -392,7 +395,7 @@ class Engine:
                     user,
                     c.config["Hostname"],
                     extra_mounts=etc,
-                    **self._network_spec(sandbox),
+                    **self._network_spec(sandbox, joined),
                 )
             except SpecError as e:
                 raise InvalidParameter(str(e)) from None
@@ -443,10 +446,39 @@ class Engine:
             self._changed.notify_all()
         threading.Thread(target=self._wait_exit, args=(c,), daemon=True).start()
 
-    def _network_spec(self, sandbox: Sandbox | None) -> dict:
+    @staticmethod
+    def _check_container_mode(body: dict, host_config: dict) -> None:
+        """`--network container:NAME` shares NAME's network namespace (Kubernetes' pods
+        are made this way: one namespace, held by a "pause" container, joined by the
+        others). NAME is looked up at each start, as dockerd does; what cannot go with
+        a borrowed network is refused now, with dockerd's words."""
+        if host_config.get("PortBindings") or host_config.get("PublishAllPorts"):
+            raise InvalidParameter(
+                "conflicting options: port publishing and the container type network mode")
+        if body.get("Hostname"):
+            raise InvalidParameter("conflicting options: hostname and the network mode")
+
+    def _joined(self, c: Container) -> Container | None:
+        """The running container whose network `c` joins (None in other modes); `c`
+        takes its hostname too."""
+        mode = c.host_config.get("NetworkMode") or ""
+        if not mode.startswith("container:"):
+            return None
+        target = self.containers.get(mode.partition(":")[2])
+        if target.id == c.id:
+            raise InvalidParameter("cannot join own network")
+        if not target.state.running or not target.state.pid:
+            raise Conflict(f"cannot join network of a non running container: {target.id}")
+        c.config["Hostname"] = target.config["Hostname"]
+        return target
+
+    def _network_spec(self, sandbox: Sandbox | None, joined: Container | None = None) -> dict:
         """How the spec names the container's network: the namespace the daemon made,
         by path, or (an executor that makes its own links: stage 1's LXC) the plan of
-        the interfaces for the namespace the executor makes."""
+        the interfaces for the namespace the executor makes; or, joining a container's
+        network, the namespace its init is in, which any era's executor can join."""
+        if joined is not None:
+            return {"netns_path": f"/proc/{joined.state.pid}/ns/net"}
         if sandbox is None or self.network is None:
             return {}
         if self.network.executor_makes_links:
@@ -670,6 +702,9 @@ class Engine:
             raise NotFound(f"network {net_ref} not found")
         net = self.network.get(net_ref)
         c = self.containers.get(ref)
+        if (c.host_config.get("NetworkMode") or "").startswith("container:"):
+            raise Forbidden("container sharing network namespace with another container or "
+                            "host cannot be connected to any other network")
         if c.host_config.get("NetworkMode") in ("host", "none") or net.driver != "bridge":
             raise InvalidParameter(f"container cannot be connected to network {net.name}"
                                    if net.driver == "bridge" else

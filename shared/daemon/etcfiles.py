@@ -59,11 +59,16 @@ def write(container_dir: str, hostname: str, host_network: bool,
         hosts = HOSTS + "".join(f"{a}\t{hostname}\n" for a in addresses or [])
     files = {"hostname": hostname + "\n", "hosts": hosts,
              "resolv.conf": resolv_conf(host_network, nameservers)}
-    mounts = []
     for name, content in files.items():
-        path = os.path.join(container_dir, name)
-        with open(path, "w") as f:
+        with open(os.path.join(container_dir, name), "w") as f:
             f.write(content)
-        mounts.append({"destination": f"/etc/{name}", "type": "bind", "source": path,
-                       "options": ["rbind", "rprivate"]})
-    return mounts
+    return mounts(container_dir)
+
+
+def mounts(container_dir: str) -> list[dict]:
+    """The bind mounts of the three files written in `container_dir`. A container that
+    joins another's network (`--network container:X`) gets X's own files, as in Docker:
+    the same addresses, names and resolver."""
+    return [{"destination": f"/etc/{name}", "type": "bind",
+             "source": os.path.join(container_dir, name), "options": ["rbind", "rprivate"]}
+            for name in ("hostname", "hosts", "resolv.conf")]

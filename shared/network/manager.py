@@ -258,8 +258,6 @@ class NetworkManager:
         """A NetworkMode as given at create -> what the container record keeps."""
         if mode in ("default", ""):
             return "bridge"
-        if mode.startswith("container:"):
-            raise InvalidParameter("--network container: is not supported")
         net = self.get(mode)
         return "none" if net.driver == "null" else net.name
 

@@ -154,6 +154,42 @@ def test_connect_and_disconnect(clients, network) -> None:
         clients.docker("network", "rm", other)
 
 
+def test_network_container_mode_shares_the_namespace(clients, network) -> None:
+    """`--network container:X`: X's interfaces, address, loopback and hostname."""
+    server = detached(clients, "--network", network, "busybox", "sh", "-c",
+                      "while true; do echo from-the-server | nc -l -p 5000; done")
+    ip = address(clients, server, network)
+    out = ok(clients.docker("run", "--rm", "--network", f"container:{server}", "busybox",
+                            "sh", "-c", "hostname; ip -o -4 addr show eth0; "
+                            "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                            "nc -w 3 127.0.0.1 5000 </dev/null && break; sleep 0.3; done"))
+    hostname, addr, reply = out.splitlines()
+    assert hostname == clients.inspect(server)["Config"]["Hostname"]
+    assert f" {ip}/" in addr
+    assert reply == "from-the-server"  # its loopback is the server's loopback
+
+    joiner = clients.name()
+    ok(clients.docker("create", "--name", joiner, "--network", f"container:{server}",
+                      "busybox", "true"))
+    assert clients.inspect(joiner)["HostConfig"]["NetworkMode"].startswith("container:")
+    ok(clients.docker("stop", "-t", "0", server))
+    result = clients.docker("start", joiner)
+    assert result.returncode != 0
+    assert "cannot join network of a non running container" in result.stderr
+
+
+def test_network_container_mode_refuses_ports_and_hostname(clients, network) -> None:
+    server = detached(clients, "--network", network, "busybox", "sleep", "60")
+    for extra, words in ((("-p", "80"), "port publishing and the container type network"),
+                         (("--hostname", "x"), "conflicting options: hostname")):
+        result = clients.docker("run", "--rm", "--network", f"container:{server}", *extra,
+                                "busybox", "true")
+        assert result.returncode != 0 and words in result.stderr, result.stderr
+    result = clients.docker("run", "--rm", "--network", "container:wb-no-such-container",
+                            "busybox", "true")
+    assert result.returncode != 0 and "No such container" in result.stderr
+
+
 @pytest.mark.ours_only(reason="isolation is iptables rules, and the reference dockerd runs "
                        "with --iptables=false so that it never touches the host's rules")
 def test_networks_are_isolated_from_each_other(clients, network) -> None:
