@@ -5,11 +5,13 @@ Docker's `--network bridge` is a handful of kernel objects the daemon makes and 
     netns.py    a network namespace per container, made by the daemon and bind-mounted
                 on a file, so every era's executor joins it by path (OCI `path`); in
                 stage 1 LXC makes it from the daemon's plan and the daemon pins it after
-    bridge.py   a Linux bridge per network (`wb0` for the default one): a virtual switch
-    veth.py     a veth pair per container and network: one end in the bridge, the other
-                (eth0) in the container's namespace
+    links.py    through netlink (pyroute2): a Linux bridge per network (`wb0` for the
+                default one), a virtual switch; a veth pair per container and network,
+                one end on the bridge, the other (eth0) in the container's namespace
     ipam.py     addresses out of the network's subnet, persisted with the network
-    nat.py      iptables chains of our own: masquerade out, accept forwarding
+    nat.py      iptables chains of our own: masquerade out, accept forwarding, and
+                isolate networks from each other
+    names.py    the prefix every interface and chain of ours is named from
     portmap.py  `-p`: DNAT rules for traffic from outside, a userland proxy for loopback
     dns.py      names of a user-defined network's containers, answered on its gateway
     store.py    the networks, on disk
