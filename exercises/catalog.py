@@ -289,4 +289,37 @@ EXERCISES += (
     ),
 )
 
+EXERCISES += (
+    Exercise(
+        name="freezer",
+        title="docker pause: freeze a whole cgroup",
+        stage="stage2",
+        task="Freeze every process of the container's cgroup, for cgroup v1 and for "
+             "v2, and return only once the kernel says the group is frozen.",
+        why="`docker pause` must stop a whole container at once, without the processes "
+            "noticing. SIGSTOP cannot: a parent sees its child stop, and the signal "
+            "reaches one process at a time while others go on forking. The freezer "
+            "stops the group in the scheduler itself. Freezing takes a moment (v1 "
+            "says FREEZING meanwhile), so a pause that returns early could still let "
+            "a process run.",
+        targets=(Target(f"{LIBCONTAINER}/cgroups/v1.py", "V1Manager.freeze", stub="pass"),
+                 Target(f"{LIBCONTAINER}/cgroups/v2.py", "V2Manager.freeze", stub="pass")),
+        hints=(
+            "thaw(), just below each freeze(), is the other half: the same file, the "
+            "other value.",
+            "v1: write 'FROZEN' to freezer.state in the freezer hierarchy "
+            "(self._dir('freezer')), then read the file back until it says FROZEN. "
+            "v2: write '1' to cgroup.freeze (self._file(...)), then wait until "
+            "cgroup.events has `frozen 1` (self._events(...) parses it).",
+            "Wait in a bounded loop with a short time.sleep(), not forever: a group "
+            "whose processes are all gone never reports anything.",
+        ),
+        tests=(f"{LIBCONTAINER_TESTS}::test_pause_and_resume",
+               "tests/behaviour/test_pause.py::test_pause_freezes_and_unpause_thaws"),
+        reading=(f"{LIBCONTAINER}/cgroups/v1.py", f"{LIBCONTAINER}/cgroups/v2.py",
+                 f"{LIBCONTAINER}/container.py", "shared/daemon/engine.py"),
+        env=(("WB_ENGINES", "stage2"),),
+    ),
+)
+
 BY_NAME = {e.name: e for e in EXERCISES}
