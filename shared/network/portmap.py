@@ -36,6 +36,13 @@ class Binding:
     port: int  # in the container
     host_ip: str  # "" = every address
     host_port: int  # 0 = the kernel picks
+    host_port_last: int = 0  # with host_port: pick a free one in that range (-p 8000-8010:80)
+
+    @property
+    def host_ports(self) -> str:
+        """As the user wrote it: 8080, or 8000-8010."""
+        last = f"-{self.host_port_last}" if self.host_port_last else ""
+        return f"{self.host_port}{last}"
 
     @property
     def key(self) -> str:
@@ -68,12 +75,12 @@ def parse_bindings(port_bindings: dict | None) -> list[Binding]:
             low, _, high = text.partition("-")
             if text and not (low.isdigit() and (not high or high.isdigit())):
                 raise InvalidParameter(f"invalid port specification: {text!r}")
-            if high and high != low:
-                raise InvalidParameter(f"host port ranges are not supported: {text!r}")
             host_port = int(low) if low else 0
-            if not 0 <= host_port <= 65535 or not 0 < int(port_text) <= 65535:
+            last = int(high) if high and high != low else 0
+            if not 0 <= host_port <= 65535 or not 0 < int(port_text) <= 65535 or \
+                    not (last == 0 or host_port < last <= 65535):
                 raise InvalidParameter(f"invalid port specification: {key}")
-            found.append(Binding(proto, int(port_text), h.get("HostIp") or "", host_port))
+            found.append(Binding(proto, int(port_text), h.get("HostIp") or "", host_port, last))
     return found
 
 
@@ -87,13 +94,23 @@ class Proxy:
         self.sock = socket.socket(socket.AF_INET, kind)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         host_ip = binding.host_ip or "0.0.0.0"
-        try:
-            self.sock.bind((host_ip, binding.host_port))
-        except OSError as e:
+        # A range is tried in order, as Docker's port allocator does: the first free one.
+        candidates = range(binding.host_port, (binding.host_port_last or binding.host_port) + 1)
+        for port in candidates:
+            try:
+                self.sock.bind((host_ip, port))
+                break
+            except OSError as e:
+                error = e
+        else:
             self.sock.close()
+            if binding.host_port_last:
+                raise EngineError("driver failed programming external connectivity: all "
+                                  f"ports are allocated ({host_ip}:{binding.host_ports})")
             raise EngineError(
                 f"driver failed programming external connectivity: Bind for "
-                f"{host_ip}:{binding.host_port} failed: port is already allocated ({e.strerror})"
+                f"{host_ip}:{binding.host_port} failed: port is already allocated "
+                f"({error.strerror})"
             ) from None
         self.host_port = self.sock.getsockname()[1]
         self._closed = threading.Event()

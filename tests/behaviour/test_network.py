@@ -10,6 +10,7 @@ iptables), hence the tests of the default bridge are ours only.
 from __future__ import annotations
 
 import json
+import random
 import time
 import urllib.request
 import uuid
@@ -116,6 +117,24 @@ def test_published_port_from_the_hosts_loopback(clients, network) -> None:
     assert host_ip == "127.0.0.1" and int(port) > 0
     hostname = clients.inspect(server)["Config"]["Hostname"]
     assert fetch(f"http://127.0.0.1:{port}/hostname").strip() == hostname
+
+
+def test_a_host_port_range_gives_each_container_a_free_port_of_it(clients, network) -> None:
+    low = random.randrange(40000, 60000, 2)
+    spec = f"127.0.0.1:{low}-{low + 1}:80"
+    ports = set()
+    for _ in range(2):
+        server = detached(clients, "--network", network, "-p", spec,
+                          "busybox", "httpd", "-f", "-p", "80", "-h", "/etc")
+        host_ip, port = ok(clients.docker("port", server, "80/tcp")).split()[0].rsplit(":", 1)
+        assert host_ip == "127.0.0.1" and int(port) in (low, low + 1)
+        hostname = clients.inspect(server)["Config"]["Hostname"]
+        assert fetch(f"http://127.0.0.1:{port}/hostname").strip() == hostname
+        ports.add(port)
+    assert len(ports) == 2  # the second got the port the first left free
+    result = clients.docker("run", "-d", "--name", clients.name(), "--network", network,
+                            "-p", spec, "busybox", "sleep", "60")
+    assert result.returncode != 0 and "all ports are allocated" in result.stderr
 
 
 def test_addresses_are_reused_after_rm(clients, network) -> None:
