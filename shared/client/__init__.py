@@ -4,6 +4,6 @@
     streams.py   Docker's stdout/stderr framing (shared with the daemon)
     attach.py    copying between our stdio and a hijacked connection
     terminal.py  raw mode and window size for -t
-    flags.py     docker-style flag parsing
+    (flags: shared/flags.py, the docker-style parser runc and the shim use too)
     cli.py       global flags and dispatch to one module per verb in commands/
 """

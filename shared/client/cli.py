@@ -22,7 +22,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from shared.client.flags import Command
+    from shared.flags import Command
 
 PROGRAM = "whalebones"
 HOST_ENV = "WHALEBONES_HOST"
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         command, run = module.COMMAND, module.run
     name = command.name  # "port", "network ls": what messages call the command
 
-    from shared.client.flags import UsageError
+    from shared.flags import UsageError
 
     try:
         options, positional = command.parse(args)

@@ -11,7 +11,7 @@ import os
 import sys
 
 from shared.client import portspecs
-from shared.client.flags import Flag, integer, nano_cpus, ram_in_bytes
+from shared.flags import Flag, integer, nano_cpus, ram_in_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

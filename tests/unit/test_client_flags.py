@@ -7,8 +7,8 @@ import pytest
 from shared.client.commands import exec as exec_command
 from shared.client.commands import ps, rm, run
 from shared.client.containerconfig import build, with_latest
-from shared.client.flags import UsageError, nano_cpus, ram_in_bytes
 from shared.client.session import start_error_status
+from shared.flags import UsageError, nano_cpus, ram_in_bytes
 
 
 def test_flags_stop_at_the_image() -> None:

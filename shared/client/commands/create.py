@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from shared.client import containerconfig
 from shared.client.api import APIError
-from shared.client.flags import Command
 from shared.client.portspecs import PortSpecError
+from shared.flags import Command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ import os
 import sys
 
 from shared.client.containerconfig import environment
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
-from shared.client.flags import Command, Flag
 from shared.client.tables import ellipsis, short_id, table
+from shared.flags import Command, Flag
 from shared.humanize import human_duration, human_size
 
 TYPE_CHECKING = False

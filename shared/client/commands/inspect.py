@@ -6,7 +6,7 @@ import json
 import sys
 
 from shared.client.api import APIError
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.client.commands import for_each
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

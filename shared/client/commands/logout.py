@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.client.flags import Command
+from shared.flags import Command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

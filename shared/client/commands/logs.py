@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from shared.client.attach import write_all
-from shared.client.flags import Command, Flag
 from shared.client.streams import STDERR, Demuxer
+from shared.flags import Command, Flag
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ import json
 import sys
 
 from shared.client.api import APIError
-from shared.client.flags import Command, Flag
 from shared.client.tables import natural_key, short_id, table
+from shared.flags import Command, Flag
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

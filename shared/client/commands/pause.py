@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.client.commands import for_each
-from shared.client.flags import Command
+from shared.flags import Command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sys
 
-from shared.client.flags import Command
 from shared.client.tables import natural_key
+from shared.flags import Command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

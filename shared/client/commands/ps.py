@@ -6,8 +6,8 @@ import json
 import sys
 import time
 
-from shared.client.flags import Command, Flag
 from shared.client.tables import ellipsis, short_id, table
+from shared.flags import Command, Flag
 from shared.humanize import human_duration
 
 TYPE_CHECKING = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.client.commands import for_each
-from shared.client.flags import Command, Flag, integer
+from shared.flags import Command, Flag, integer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ import sys
 
 from shared.client import containerconfig
 from shared.client.api import APIError
-from shared.client.flags import Command, Flag
 from shared.client.portspecs import PortSpecError
+from shared.flags import Command, Flag
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ import os
 import sys
 
 from shared.client.api import API_VERSION
-from shared.client.flags import Command
+from shared.flags import Command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ import importlib
 import sys
 
 from shared import trace
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 from stages.stage3_containerd.runc.log import Log
 from stages.stage3_containerd.runc.runtime import DEFAULT_ROOT, RuncError, Runtime, parse
 

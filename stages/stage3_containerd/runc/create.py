@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container, Stdio
 from stages.stage3_containerd.runc.bundle import load_spec
 from stages.stage3_containerd.runc.runtime import (

@@ -11,7 +11,7 @@ Reaping the dead init is not ours to do: its parent (the subreaper) waits for it
 
 from __future__ import annotations
 
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container, ContainerError
 from stages.stage2_libcontainer.libcontainer.container import remove_state_dir
 from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse

@@ -19,7 +19,7 @@ import copy
 import json
 import socket
 
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container, Stdio, set_child_subreaper
 from stages.stage2_libcontainer.libcontainer.console import receive
 from stages.stage3_containerd.runc import foreground

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container, ContainerError
 from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
 from stages.stage3_containerd.runc.state import oci_state

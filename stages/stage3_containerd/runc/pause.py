@@ -8,7 +8,7 @@ The freezer cgroup stops the whole group at once; the processes cannot notice
 
 from __future__ import annotations
 
-from shared.client.flags import Command
+from shared.flags import Command
 from stages.stage2_libcontainer.libcontainer import Container
 from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container
 from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from shared.client.flags import Command
+from shared.flags import Command
 from stages.stage2_libcontainer.libcontainer import Container
 from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
 

@@ -10,7 +10,7 @@ libcontainer itself is imported by the verbs that use it, not here: `spec` and
 Flags are read the way runc's own CLI library (urfave/cli, over Go's flag package)
 reads them: they come before the arguments (`runc kill --all ID KILL`), and the
 first argument ends them (`runc exec ID ls -l`: -l is ls's). The parser is the
-docker-style one our client uses (shared/client/flags.py), not argparse: argparse
+docker-style one our client uses too (shared/flags.py), not argparse: argparse
 and what it imports cost ~15 ms, paid on every one of the 3+ runc calls a container
 takes.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sys
 
-from shared.client.flags import Command, UsageError
+from shared.flags import Command, UsageError
 from stages.stage3_containerd.runc.log import Log
 
 TYPE_CHECKING = False

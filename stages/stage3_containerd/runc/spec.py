@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 
-from shared.client.flags import Command, Flag
+from shared.flags import Command, Flag
 from shared.oci.defaults import default_spec
 from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
 

@@ -10,7 +10,7 @@ the slow work (namespaces, mounts, cgroups) was done at create time.
 
 from __future__ import annotations
 
-from shared.client.flags import Command
+from shared.flags import Command
 from stages.stage2_libcontainer.libcontainer import Container
 from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
 

@@ -23,9 +23,9 @@ import os
 import socket
 import sys
 
-from shared.client.flags import Command, Flag, UsageError
+from shared.flags import Command, Flag, UsageError
 
-# Flags as our docker CLI reads them (shared/client/flags.py), not argparse: argparse
+# Flags as our docker CLI reads them (shared/flags.py), not argparse: argparse
 # and what it imports cost ~15 ms, on the path of every container's start.
 COMMAND = Command("", "--id ID --bundle DIR --socket PATH --runtime BIN --runtime-root DIR",
                   __doc__.splitlines()[0], [

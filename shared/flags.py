@@ -10,7 +10,10 @@ command line, untouched. Other verbs allow flags anywhere (`docker rm x -f`).
 
 Also as pflag: short flags combine (`-it`), values attach (`-eA=1`, `--name=x`) or
 follow (`-e A=1`, `--name x`), and `--` ends the flags. Being ~100 lines, this is
-also cheaper to import than argparse, which matters for start-up time.
+also cheaper to import than argparse, which matters for start-up time: besides our
+docker CLI, whalebones-runc and the shim read their flags with it (with
+`interspersed=False`, the rule of runc's urfave/cli for every verb), and those are
+started once per container operation.
 """
 
 from __future__ import annotations
