@@ -41,6 +41,7 @@ VERBS = {
     "stop": "Stop one or more running containers",
     "kill": "Kill one or more running containers",
     "pause": "Pause all processes within one or more containers",
+    "top": "Display the running processes of a container",
     "unpause": "Unpause all processes within one or more containers",
     "restart": "Restart one or more containers",
     "rm": "Remove one or more containers",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 
-def table(header: list[str], rows: list[list[str]]) -> str:
-    """Columns as Go's tabwriter makes them for docker (min width 10, padding 3);
-    the last column is not padded."""
+def table(header: list[str], rows: list[list[str]], min_width: int = 10) -> str:
+    """Columns as Go's tabwriter makes them for docker (min width 10, or as given;
+    padding 3); the last column is not padded."""
     widths = [
-        max(10, max(len(row[col]) for row in [header, *rows]) + 3) for col in range(len(header))
+        max(min_width, max(len(row[col]) for row in [header, *rows]) + 3)
+        for col in range(len(header))
     ]
     lines = []
     for row in [header, *rows]:

@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from shared.daemon import etcfiles, logs
+from shared.daemon import etcfiles, logs, top
 from shared.daemon.errors import (
     Conflict,
     EngineError,
@@ -647,6 +647,17 @@ class Engine:
                 c._restarting = False  # type: ignore[attr-defined]
         c.restart_count += 1
         self.start(c.id)
+
+    def top(self, ref: str, ps_args: str = "") -> dict:
+        """`docker top`: the container's processes, as the host's ps shows them."""
+        c = self.containers.get(ref)
+        if not c.state.running:
+            raise NotRunning(c.id)
+        try:
+            pids = self.executor.pids(c.id)
+        except ExecutorError as e:
+            raise EngineError(str(e)) from None
+        return top.processes(pids, ps_args)
 
     # ---------------------------------------------------------------- pause
 

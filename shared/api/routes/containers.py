@@ -1,4 +1,5 @@
-"""Container routes: create, list, inspect, start, stop, kill, pause, wait, logs, attach, rm."""
+"""Container routes: create, list, inspect, top, start, stop, kill, pause, wait, logs,
+attach, rm."""
 
 from __future__ import annotations
 
@@ -87,6 +88,11 @@ def container_pause(ref: str) -> Response:
 def container_unpause(ref: str) -> Response:
     current_engine().unpause(ref)
     return Response(status=204)
+
+
+@bp.get("/containers/<ref>/top")
+def container_top(ref: str) -> Response:
+    return jsonify(current_engine().top(ref, request.args.get("ps_args") or ""))
 
 
 @bp.post("/containers/<ref>/resize")
