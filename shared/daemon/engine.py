@@ -672,24 +672,21 @@ class Engine:
                 raise NotRunning(c.id)
             if c.state.status == "paused":
                 raise Conflict(f"Container {c.id} is already paused")
-        try:
-            self.executor.pause(c.id)
-        except ExecutorError as e:
-            raise EngineError(f"Cannot pause container {c.id}: {e}") from None
-        self._set_paused(c, True)
+        self._freeze(c, True)
 
     def unpause(self, ref: str) -> None:
         c = self.containers.get(ref)
         with self._lock:
             if c.state.status != "paused":
                 raise Conflict(f"Container {c.id} is not paused")
-        try:
-            self.executor.resume(c.id)
-        except ExecutorError as e:
-            raise EngineError(f"Cannot unpause container {c.id}: {e}") from None
-        self._set_paused(c, False)
+        self._freeze(c, False)
 
-    def _set_paused(self, c: Container, paused: bool) -> None:
+    def _freeze(self, c: Container, paused: bool) -> None:
+        try:
+            (self.executor.pause if paused else self.executor.resume)(c.id)
+        except ExecutorError as e:
+            verb = "pause" if paused else "unpause"
+            raise EngineError(f"Cannot {verb} container {c.id}: {e}") from None
         with self._lock:
             if c.state.running:  # not if it exited meanwhile: its exit is the news
                 c.state.status = "paused" if paused else "running"
