@@ -93,7 +93,9 @@ class Command:
         self._by_name = {name: flag for flag in flags for name in flag.names}
 
     def help_text(self, program: str) -> str:
-        lines = [f"Usage:  {program} {self.name} {self.usage}".rstrip(), "", self.summary]
+        # (A program's own command, like runc's global one, has no name of its own.)
+        usage = " ".join(part for part in (program, self.name, self.usage) if part)
+        lines = [f"Usage:  {usage}", "", self.summary]
         if self.flags:
             width = max(len(flag.describe()) for flag in self.flags) + 3
             lines += ["", "Options:"]

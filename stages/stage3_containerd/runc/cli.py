@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             print(VERSION)
             return 0
         if not g.arguments:
-            print(GLOBAL.help_text("whalebones-runc").replace("runc  ", "runc ", 1), end="")
+            print(GLOBAL.help_text("whalebones-runc"), end="")
             return 0
         verb, *rest = g.arguments
         if verb not in VERBS:

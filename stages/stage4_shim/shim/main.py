@@ -47,7 +47,7 @@ class Args:
         except UsageError as e:
             sys.exit(f"whalebones-shim: {e}")
         if values.get("help"):
-            print(COMMAND.help_text("whalebones-shim").replace("shim  ", "shim ", 1), end="")
+            print(COMMAND.help_text("whalebones-shim"), end="")
             sys.exit(0)
         missing = [f"--{k.replace('_', '-')}" for k, v in values.items()
                    if v is None and k != "help"]
