@@ -13,6 +13,7 @@ everyone waiting on `self._changed`.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -598,16 +599,9 @@ class Engine:
         """A paused container sent a signal meant to end it is thawed, as dockerd does:
         a frozen process cannot act on a signal (on cgroup v1, not even die of
         SIGKILL), so the signal waits, pending, until the thaw."""
-        if c.state.status != "paused":
-            return
-        try:
-            self.executor.resume(c.id)
-        except ExecutorError:
-            return  # it exited meanwhile
-        with self._lock:
-            if c.state.status == "paused":
-                c.state.status = "running"
-                self.containers.save(c)
+        if c.state.status == "paused":
+            with contextlib.suppress(EngineError):  # it exited meanwhile: nothing to thaw
+                self._freeze(c, False)
 
     def stop(self, ref: str, timeout: int | None = None) -> None:
         """The stop signal, then SIGKILL when the grace period is over."""
