@@ -40,20 +40,27 @@ if TYPE_CHECKING:
 
 def remove_state_dir(state_dir: str) -> None:
     """rm -rf, without importing shutil (and the compression modules it pulls in)
-    into every runc call: a state directory holds a few files and no subdirectory."""
-    try:
-        names = os.listdir(state_dir)
-    except FileNotFoundError:
-        return
-    for name in names:
+    into every runc call: a state directory holds a few files and no subdirectory.
+
+    Never raises, as the `shutil.rmtree(ignore_errors=True)` it replaces: it runs on
+    the way out of a container, and another thread of a daemon may still be writing
+    state.json for it (a thaw racing the exit), so a file that appears meanwhile is
+    removed on a second pass rather than fail the whole clean-up."""
+    for _ in range(5):
         try:
-            os.unlink(os.path.join(state_dir, name))
-        except FileNotFoundError:
-            pass
-    try:
-        os.rmdir(state_dir)
-    except FileNotFoundError:
-        pass
+            names = os.listdir(state_dir)
+        except OSError:
+            return  # gone already (or never made)
+        for name in names:
+            try:
+                os.unlink(os.path.join(state_dir, name))
+            except OSError:
+                pass
+        try:
+            os.rmdir(state_dir)
+            return
+        except OSError:
+            continue  # written into meanwhile: once more
 
 class Stdio(tuple[int, int, int]):
     """File descriptors in the caller's process that become the process's 0, 1 and 2.
