@@ -200,7 +200,7 @@ EXERCISES += (
         why="The OCI runtime spec has one `process.args`; Docker has two knobs, "
             "ENTRYPOINT and CMD, from the image and from the command line. How they "
             "combine is a rule every Docker user relies on without knowing it.",
-        targets=(Target("shared/oci/runtime_spec.py", "command", stub="raise"),),
+        targets=(Target("shared/daemon/containerconfig.py", "command", stub="raise"),),
         hints=(
             "The entrypoint is the user's if they gave one, else the image's. "
             "The arguments are the user's Cmd if they gave any, else the image's Cmd.",
@@ -209,9 +209,9 @@ EXERCISES += (
             "Entrypoint and Cmd can each be missing, a list or (old images) a string. "
             "Nothing at all to run is an error (SpecError), as in Docker.",
         ),
-        tests=("tests/unit/test_oci_spec.py::test_entrypoint_and_cmd_merge_as_docker_does",),
+        tests=("tests/unit/test_containerconfig.py::test_entrypoint_and_cmd_merge_as_docker_does",),
         needs_root=False,
-        reading=("shared/oci/runtime_spec.py",),
+        reading=("shared/daemon/containerconfig.py",),
     ),
     Exercise(
         name="registry-challenge",

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from shared.api.routes import containers, execs, images, networks, system
 from shared.api.version import API_VERSION, MIN_API_VERSION, VERSION
 from shared.daemon.engine import Engine
-from shared.daemon.errors import EngineError
+from shared.errors import EngineError
 
 _VERSIONED = re.compile(r"^/v(\d+)\.(\d+)(/.*)$")
 

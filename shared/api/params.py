@@ -7,7 +7,7 @@ import json
 from flask import current_app, request
 
 from shared.daemon.engine import Engine
-from shared.daemon.errors import InvalidParameter
+from shared.errors import InvalidParameter
 
 
 def current_engine() -> Engine:

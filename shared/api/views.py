@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from shared.daemon.engine import Engine, Exec
+from shared.daemon.engine import Engine
+from shared.daemon.execs import Exec
 from shared.daemon.state import Container, rfc3339
 from shared.humanize import human_duration
 

@@ -1,14 +1,22 @@
 """The daemon's core: containers' lifecycles, whatever executor makes them.
 
 This is what every era's daemon kept: names, records, logs, images and the rules of
-Docker's lifecycle (create, start, wait, stop, kill, restart, rm, exec). It knows
-nothing about namespaces or runtimes; it hands an OCI spec to an `Executor` and waits
-for the exit, exactly as dockerd hands one to containerd.
+Docker's lifecycle. It knows nothing about namespaces or runtimes; it hands an OCI spec
+to an `Executor` and waits for the exit, exactly as dockerd hands one to containerd.
+
+The run path, in the order `docker run` walks it:
+
+    create   containerconfig.merge(request, image)  ->  a record, a writable layer
+    start    rootfs -> network -> spec -> stdio -> executor.create / executor.start
+    watch    executor.wait() in a thread; the exit is recorded, everything released
+
+Beside it: lifecycle.py (kill, stop, pause, ...), execs.py, networking.py (the
+network manager's glue), recovery.py (after a daemon restart).
 
 Threads: each running container has one thread blocked in `executor.wait()` (as
 dockerd has a goroutine per container waiting on containerd's exit event) and one per
-output stream copying from its FIFO. State changes happen under `self._lock` and wake
-everyone waiting on `self._changed`.
+output stream copying from its FIFO. State changes happen under `self.lock` and wake
+everyone waiting on `self.changed`.
 """
 
 from __future__ import annotations
@@ -18,59 +26,36 @@ import errno
 import json
 import os
 import shutil
-import signal as signals
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from shared.daemon import etcfiles, logs, top
-from shared.daemon.errors import (
-    Conflict,
-    EngineError,
-    InvalidParameter,
-    NoSuchExec,
-    NotFound,
-    NotModified,
-    NotRunning,
-)
+from shared.daemon import logs, recovery
+from shared.daemon.containerconfig import merge
+from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
+from shared.daemon.lifecycle import DEFAULT_STOP_TIMEOUT, Lifecycle
+from shared.daemon.networking import ContainerNetworking
 from shared.daemon.state import Container, ContainerStore
 from shared.daemon.stdio import Broadcast, ProcessIO, make_fifos
+from shared.errors import Conflict, EngineError, InvalidParameter, NotModified
 from shared.images import snapshots
-from shared.images.store import ImageNotFound, ImageStore
-from shared.network import portmap
-from shared.network.manager import Forbidden, NetworkManager, Sandbox
+from shared.images.store import ImageStore
+from shared.network.manager import NetworkManager, Sandbox
 from shared.oci import runtime_spec, users
 from shared.oci.runtime_spec import SpecError
 from shared.securejoin import secure_join
 
-DEFAULT_STOP_TIMEOUT = 10
-KILL_TIMEOUT = 30.0  # how long stop waits for the exit after SIGKILL
-START_SETTLE = 60.0  # how long kill and stop wait for a start in progress to finish
-
 
 @dataclass
 class Live:
-    """What exists only while a container runs: its streams, its log, its waiter."""
+    """What exists only while a container runs: its streams, its log, its spec."""
 
     io: ProcessIO
     log: logs.JsonFileLog
     rootfs: str
     spec: dict
-
-
-@dataclass
-class Exec:
-    id: str
-    container_id: str
-    body: dict
-    running: bool = False
-    exit_code: int | None = None
-    pid: int = 0
-    io: ProcessIO | None = None
-    output: Broadcast = field(default_factory=Broadcast)
-    done: threading.Event = field(default_factory=threading.Event)
 
 
 def unmount_rootfs(path: str) -> None:
@@ -82,24 +67,7 @@ def unmount_rootfs(path: str) -> None:
             raise
 
 
-def parse_signal(value: str | int | None, default: int = signals.SIGKILL) -> int:
-    """"KILL", "SIGKILL", "9" -> 9, as `docker kill -s` accepts them."""
-    if value is None or value == "":
-        return default
-    text = str(value).strip().upper()
-    if text.isdigit():
-        number = int(text)
-        if 0 < number < signals.NSIG:
-            return number
-    else:
-        name = text if text.startswith("SIG") else "SIG" + text
-        sig = getattr(signals.Signals, name, None) if name.isidentifier() else None
-        if sig is not None:
-            return int(sig)
-    raise InvalidParameter(f"Invalid signal: {value}")
-
-
-class Engine:
+class Engine(Lifecycle):
     def __init__(
         self,
         executor: Executor,
@@ -111,7 +79,6 @@ class Engine:
         network: NetworkManager | None = None,
     ) -> None:
         self.executor = executor
-        # None: no bridge networking (unit tests); bridge containers get `none`'s.
         self.network = network
         self.live_restore = live_restore
         self.stage = stage
@@ -119,101 +86,16 @@ class Engine:
         self.containers = ContainerStore(os.path.join(root, stage, "containers"))
         self.exec_root = os.path.join(exec_root, stage)
         os.makedirs(self.exec_root, mode=0o700, exist_ok=True)
-        self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.networking = ContainerNetworking(network, self.containers, self.lock)
+        self.execs = ExecStore(self)
         self._live: dict[str, Live] = {}
         self._output: dict[str, Broadcast] = {}
         self._exits: dict[str, int] = {}  # exits seen since the daemon started, per container
         self._removed: set[str] = set()
-        self._execs: dict[str, Exec] = {}
-        self._recover()
-
-    # ---------------------------------------------------------------- recovery
-
-    def _recover(self) -> None:
-        """After a daemon restart: find the containers that ran, adopt or end them.
-
-        With live restore (stage 3 on, where containerd, not the daemon, is the
-        containers' parent and keeps their FIFOs open), a container the executor still
-        knows is adopted: the daemon reopens its FIFOs, appends to its log and waits
-        for its exit again. Otherwise, as in the eras before live restore, the new
-        daemon cleans up whatever is left (the executor kills the cgroup) and records
-        the container as exited.
-        """
-        for c in self.containers.all():
-            if c.state.status in ("running", "paused", "restarting"):
-                if self.live_restore and self._adopt(c):
-                    continue
-                self._release(c)
-                c.state.status = "exited"
-                c.state.exit_code = 137 if not c.state.exit_code else c.state.exit_code
-                c.state.pid = 0
-                c.state.finished_at = time.time()
-                c.state.error = "the daemon restarted"
-                self.containers.save(c)
-        if self.network is not None:
-            self.network.recover({c.id for c in self.containers.all() if c.state.running})
-
-    def _adopt(self, c: Container) -> bool:
-        """Reattach to a container that outlived the daemon; False if it did not."""
-        directory = os.path.join(self.exec_root, c.id)
-        try:
-            with open(os.path.join(directory, "spec.json")) as f:
-                spec = json.load(f)
-            pid = self.executor.restore(c.id)
-        except (OSError, ValueError, ExecutorError):
-            return False
-        paths = {s: os.path.join(directory, f"init-{s}") for s in ("stdin", "stdout", "stderr")}
-        io = IOConfig(
-            stdin=paths["stdin"] if os.path.exists(paths["stdin"]) else None,
-            stdout=paths["stdout"],
-            stderr=paths["stderr"] if os.path.exists(paths["stderr"]) else None,
-            terminal=c.config["Tty"],
-        )
-        try:
-            pio, log = self._streams(c, io)
-        except OSError:
-            return False
-        pio.start_copying()
-        self._live[c.id] = Live(io=pio, log=log, rootfs=self._rootfs_path(c), spec=spec)
-        c.state.pid = pid
-        threading.Thread(target=self._wait_exit, args=(c,), daemon=True).start()
-        return True
-
-    def _streams(self, c: Container, io: IOConfig) -> tuple[ProcessIO, logs.JsonFileLog]:
-        """The daemon's ends of a container's FIFOs, copied to its log and to whoever
-        is attached."""
-        log = logs.JsonFileLog(self.log_path(c))
-        out = self.output(c)
-        log_write = log.write
-
-        def sink(stream: str, data: bytes | None) -> None:
-            if data is not None:
-                log_write(stream, data)
-            out.publish(stream, data)
-
-        try:
-            pio = ProcessIO(io, sink, on_close_stdin=lambda: self._close_io(c.id, None))
-        except BaseException:
-            log.close()
-            raise
-        return pio, log
-
-    def _close_io(self, cid: str, exec_id: str | None) -> None:
-        try:
-            self.executor.close_io(cid, exec_id)
-        except ExecutorError:
-            pass  # the process has gone: nobody is left to read stdin
-
-    def _release(self, c: Container) -> None:
-        try:
-            self.executor.delete(c.id)
-        except ExecutorError:
-            pass
-        unmount_rootfs(self._rootfs_path(c))
-        shutil.rmtree(os.path.join(self.exec_root, c.id), ignore_errors=True)
-        if self.network is not None:
-            self.network.detach(c.id)
+        self._restarting: set[str] = set()
+        recovery.recover(self)
 
     # ---------------------------------------------------------------- paths
 
@@ -223,12 +105,22 @@ class Engine:
     def _rootfs_path(self, c: Container) -> str:
         return os.path.join(self._dir(c), "rootfs")
 
+    def exec_dir(self, c: Container) -> str:
+        """Runtime state (FIFOs, the spec) of a container's processes."""
+        return os.path.join(self.exec_root, c.id)
+
     def log_path(self, c: Container) -> str:
         return os.path.join(self._dir(c), f"{c.id}-json.log")
 
     def output(self, c: Container) -> Broadcast:
-        with self._lock:
+        with self.lock:
             return self._output.setdefault(c.id, Broadcast())
+
+    def live(self, cid: str) -> Live | None:
+        return self._live.get(cid)
+
+    def is_removed(self, c: Container) -> bool:
+        return c.id in self._removed
 
     # ---------------------------------------------------------------- create
 
@@ -240,88 +132,24 @@ class Engine:
             raise InvalidParameter("No image specified")  # Docker: config.Image is required
         try:
             image = self.images.resolve(image_ref)
-        except ImageNotFound as e:
-            raise NotFound(str(e)) from None
         except ValueError as e:
             raise InvalidParameter(str(e)) from None
-        host_config = body.get("HostConfig") or {}
-        image_config = image.config.get("config") or {}
-        try:
-            runtime_spec.resources(host_config)  # validates limits before anything exists
-            runtime_spec.no_new_privileges(host_config.get("SecurityOpt") or [])
-            args = runtime_spec.command(body, image_config)
-        except SpecError as e:
-            raise InvalidParameter(str(e)) from None
-        if not args:
-            raise InvalidParameter("No command specified")
-        policy = (host_config.get("RestartPolicy") or {}).get("Name") or ""
-        if policy not in ("", "no", "always", "unless-stopped", "on-failure"):
-            raise InvalidParameter(f"invalid restart policy '{policy}'")
-        network = host_config.get("NetworkMode") or "default"
-        networks: dict[str, dict] = {}
-        if network.startswith("container:"):
-            self._check_container_mode(body, host_config)
-        elif self.network is not None:
-            network = self.network.mode(network)
-            endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
-            if network not in ("none", "host"):
-                networks[network] = {}
-                for key, value in endpoints.items():
-                    if self.network.mode(key) == network:
-                        networks[network] = value or {}
-            if host_config.get("PortBindings") and network in ("none", "host"):
-                host_config = {**host_config, "PortBindings": {}}  # Docker ignores them too
-            portmap.parse_bindings(host_config.get("PortBindings"))  # 400 if malformed
-        elif network not in ("default", "bridge", "none", "host"):
-            raise NotFound(f"network {network} not found")
-
-        config = {
-            "Hostname": body.get("Hostname") or "",
-            "Domainname": body.get("Domainname") or "",
-            "User": body.get("User") or image_config.get("User") or "",
-            "AttachStdin": bool(body.get("AttachStdin")),
-            "AttachStdout": bool(body.get("AttachStdout")),
-            "AttachStderr": bool(body.get("AttachStderr")),
-            "Tty": bool(body.get("Tty")),
-            "OpenStdin": bool(body.get("OpenStdin")),
-            "StdinOnce": bool(body.get("StdinOnce")),
-            "Env": runtime_spec.merge_env(image_config.get("Env") or [], body.get("Env") or [], {}),
-            "Cmd": body.get("Cmd") or (None if body.get("Entrypoint") else image_config.get("Cmd")),
-            "Image": image_ref,
-            "WorkingDir": body.get("WorkingDir") or image_config.get("WorkingDir") or "",
-            "Entrypoint": body.get("Entrypoint") or image_config.get("Entrypoint"),
-            "Labels": {**(image_config.get("Labels") or {}), **(body.get("Labels") or {})},
-            "StopSignal": runtime_spec.stop_signal(body, image_config),
-        }
-        if body.get("StopTimeout") is not None:
-            config["StopTimeout"] = body["StopTimeout"]
-        exposed = {**(image_config.get("ExposedPorts") or {}), **(body.get("ExposedPorts") or {})}
-        for key in host_config.get("PortBindings") or {}:
-            exposed.setdefault(key, {})
-        if exposed:
-            config["ExposedPorts"] = exposed
-        host_config = {**host_config, "NetworkMode": network}
-        host_config.setdefault("LogConfig", {"Type": "json-file", "Config": {}})
-        if not host_config["LogConfig"].get("Type"):
-            host_config["LogConfig"] = {"Type": "json-file", "Config": {}}
-
-        with self._lock:
+        merged = merge(body, image_ref, image.config.get("config") or {},
+                       self.networking.resolver())
+        # Unpacking an image's layers can take a while: done before the engine's lock,
+        # it stalls no other container's start, kill or wait (each layer has a lock of
+        # its own in the store). containerd unpacks at pull; dockerd at create too.
+        self.images.layer_dirs(image)
+        with self.lock:
             cid = self.containers.new_id()
             name = self.containers.reserve_name(name, cid)
-            if not config["Hostname"] and not network.startswith("container:"):
-                config["Hostname"] = socket.gethostname() if network == "host" else cid[:12]
-            c = Container(
-                id=cid,
-                name=name,
-                created=time.time(),
-                image_ref=image_ref,
-                image_id=image.id,
-                config=config,
-                host_config=host_config,
-                path=args[0],
-                args=args[1:],
-                networks=networks,
-            )
+            mode = merged.host_config["NetworkMode"]
+            if not merged.config["Hostname"] and not mode.startswith("container:"):
+                merged.config["Hostname"] = socket.gethostname() if mode == "host" else cid[:12]
+            c = Container(id=cid, name=name, created=time.time(), image_ref=image_ref,
+                          image_id=image.id, config=merged.config,
+                          host_config=merged.host_config, path=merged.path,
+                          args=merged.args, networks=merged.networks)
             d = self._dir(c)
             try:
                 os.makedirs(d, mode=0o700)
@@ -337,7 +165,7 @@ class Engine:
 
     def start(self, ref: str) -> None:
         c = self.containers.get(ref)
-        with self._lock:
+        with self.lock:
             if c.state.running:
                 raise NotModified("container already started")
             if c.id in self._removed or c.state.status == "removing":
@@ -346,96 +174,55 @@ class Engine:
         try:
             self._start(c)
         except BaseException as e:
-            with self._lock:
+            with self.lock:
                 c.state.status = "created" if not c.state.started_at else "exited"
                 if isinstance(e, EngineError):
                     c.state.error = e.message
-                    if "not found" in e.message or "no such file" in e.message:
-                        c.state.exit_code = 127
-                    elif "permission denied" in e.message:
-                        c.state.exit_code = 126
+                if isinstance(e.__cause__, ExecutorError) and e.__cause__.exit_code:
+                    c.state.exit_code = e.__cause__.exit_code  # 127: no such command
                 self.containers.save(c)
-                self._changed.notify_all()
+                self.changed.notify_all()
             self.output(c).publish("exit", None)  # an attach waiting for this start ends
             if c.host_config.get("AutoRemove"):
                 self._remove_stopped(c)
             raise
 
     def _start(self, c: Container) -> None:
-        image = self.images.resolve(c.image_id)
-        rootfs = self._rootfs_path(c)
-        mounts = snapshots.prepare(self.images, self._dir(c), image)
-        os.makedirs(rootfs, exist_ok=True)
-        snapshots.mount_all(mounts, rootfs)
-        io: IOConfig | None = None
-        pio: ProcessIO | None = None
-        log: logs.JsonFileLog | None = None
-        try:
-            sandbox = None
-            if self.network is not None and c.networks:
-                ports = portmap.requested(c.host_config, c.config.get("ExposedPorts"))
-                sandbox = self.network.attach(c.id, c.name, c.config["Hostname"], c.networks,
-                                              ports)
-            try:
-                user = users.resolve(rootfs, c.config.get("User") or "")
-                if c.config.get("WorkingDir"):
-                    # Docker makes a missing working directory rather than fail.
-                    os.makedirs(secure_join(rootfs, c.config["WorkingDir"]), exist_ok=True)
-                joined = self._joined(c)
-                etc = etcfiles.write(
-                    self._dir(c), c.config["Hostname"], c.host_config["NetworkMode"] == "host",
-                    addresses=[ep.address for ep in sandbox.endpoints] if sandbox else [],
-                    nameservers=self._nameservers(sandbox),
-                ) if joined is None else etcfiles.mounts(self._dir(joined))
-                spec = runtime_spec.build(
-                    c.id,
-                    {**c.config, "Cmd": [c.path, *c.args], "Entrypoint": None},
-                    c.host_config,
-                    {},
-                    rootfs,
-                    user,
-                    c.config["Hostname"],
-                    extra_mounts=etc,
-                    **self._network_spec(sandbox, joined),
-                )
-            except SpecError as e:
-                raise InvalidParameter(str(e)) from None
-            io = make_fifos(
-                os.path.join(self.exec_root, c.id),
-                "init",
-                stdin=c.config["OpenStdin"],
-                terminal=c.config["Tty"],
-            )
-            with open(os.path.join(self.exec_root, c.id, "spec.json"), "w") as f:
+        """The recipe: rootfs -> network -> spec -> stdio -> executor.create/start.
+        Each step pushes its undo; a failure at any step unwinds the ones before."""
+        with contextlib.ExitStack() as undo:
+            rootfs = self._rootfs_path(c)
+            os.makedirs(rootfs, exist_ok=True)
+            image = self.images.resolve(c.image_id)
+            snapshots.mount_all(snapshots.mounts(self.images, self._dir(c), image), rootfs)
+            undo.callback(unmount_rootfs, rootfs)
+
+            undo.callback(self.networking.detach, c.id)
+            joined = self.networking.joined(c)
+            sandbox = self.networking.attach(c) if joined is None else None
+
+            spec = self._spec(c, rootfs, sandbox, joined)
+
+            io = make_fifos(self.exec_dir(c), "init", stdin=c.config["OpenStdin"],
+                            terminal=c.config["Tty"])
+            with open(os.path.join(self.exec_dir(c), "spec.json"), "w") as f:
                 json.dump(spec, f)  # for a daemon that restarts while it runs
-            pio, log = self._streams(c, io)
+            pio, log = self.open_streams(c, io)
+            undo.callback(log.close)
+            undo.callback(pio.close)
+
+            # Whatever goes wrong from here, and however: what the executor made goes
+            # (an executor's own bug must not leave a half-made container behind).
+            undo.callback(self._delete_quietly, c.id)
             try:
                 pid = self.executor.create(c.id, spec, io)
-                if sandbox is not None and self.network is not None:
-                    self.network.pin_namespace(c.id, pid)  # if its executor made it
+                self.networking.pin(c.id, pid, sandbox)
                 pio.start_copying()
                 self.executor.start(c.id)
-            except BaseException as e:
-                # Whatever went wrong, and however: what the executor made goes (an
-                # executor's own bug must not leave a half-made container behind).
-                try:
-                    self.executor.delete(c.id)
-                except Exception:  # noqa: BLE001 - the first error is the one to report
-                    pass
-                if isinstance(e, ExecutorError):
-                    raise InvalidParameter(str(e)) from None
-                raise
-        except BaseException:
-            if pio is not None:
-                pio.close()
-            if log is not None:
-                log.close()
-            unmount_rootfs(rootfs)
-            if self.network is not None:
-                self.network.detach(c.id)
-            raise
-        with self._lock:
-            self._live[c.id] = Live(io=pio, log=log, rootfs=rootfs, spec=spec)
+            except ExecutorError as e:
+                raise InvalidParameter(str(e)) from e
+            undo.pop_all()  # it runs: from now on its exit undoes it all
+        with self.lock:
             c.state.status = "running"
             c.state.pid = pid
             c.state.exit_code = 0
@@ -444,54 +231,61 @@ class Engine:
             c.state.started_at = time.time()
             c.state.finished_at = 0.0
             self.containers.save(c)
-            self._changed.notify_all()
+            self.watch(c, pio, log, spec)  # in the same breath: running means watched
+
+    def _spec(self, c: Container, rootfs: str, sandbox: Sandbox | None,
+              joined: Container | None) -> dict:
+        """The runtime spec of this start: the container's config, translated, with
+        what the daemon decides now (the user's ids, /etc files, the namespace)."""
+        try:
+            user = users.resolve(rootfs, c.config.get("User") or "")
+            if c.config.get("WorkingDir"):
+                # Docker makes a missing working directory rather than fail.
+                os.makedirs(secure_join(rootfs, c.config["WorkingDir"]), exist_ok=True)
+            etc = self.networking.etc_mounts(c, self._dir(c), sandbox, joined)
+            return runtime_spec.build(c.id, [c.path, *c.args], c.config, c.host_config,
+                                      rootfs, user, extra_mounts=etc,
+                                      **self.networking.spec_args(sandbox, joined))
+        except SpecError as e:
+            raise InvalidParameter(str(e)) from None
+
+    def open_streams(self, c: Container, io: IOConfig) -> tuple[ProcessIO, logs.JsonFileLog]:
+        """The daemon's ends of a container's FIFOs, copied to its log and to whoever
+        is attached."""
+        log = logs.JsonFileLog(self.log_path(c))
+        out = self.output(c)
+        log_write = log.write
+
+        def sink(stream: str, data: bytes | None) -> None:
+            if data is not None:
+                log_write(stream, data)
+            out.publish(stream, data)
+
+        try:
+            pio = ProcessIO(io, sink, on_close_stdin=lambda: self.close_io(c.id, None))
+        except BaseException:
+            log.close()
+            raise
+        return pio, log
+
+    def close_io(self, cid: str, exec_id: str | None) -> None:
+        with contextlib.suppress(ExecutorError):  # gone: nobody is left to read stdin
+            self.executor.close_io(cid, exec_id)
+
+    def _delete_quietly(self, cid: str) -> None:
+        """Release what the executor holds; even its own bug must not stop what follows
+        (recording an exit: everyone waiting on it would hang)."""
+        with contextlib.suppress(Exception):
+            self.executor.delete(cid)
+
+    # ---------------------------------------------------------------- the exit
+
+    def watch(self, c: Container, pio: ProcessIO, log: logs.JsonFileLog, spec: dict) -> None:
+        """From now on the container runs: a thread waits for its exit."""
+        with self.lock:
+            self._live[c.id] = Live(io=pio, log=log, rootfs=self._rootfs_path(c), spec=spec)
+            self.changed.notify_all()
         threading.Thread(target=self._wait_exit, args=(c,), daemon=True).start()
-
-    @staticmethod
-    def _check_container_mode(body: dict, host_config: dict) -> None:
-        """`--network container:NAME` shares NAME's network namespace (Kubernetes' pods
-        are made this way: one namespace, held by a "pause" container, joined by the
-        others). NAME is looked up at each start, as dockerd does; what cannot go with
-        a borrowed network is refused now, with dockerd's words."""
-        if host_config.get("PortBindings") or host_config.get("PublishAllPorts"):
-            raise InvalidParameter(
-                "conflicting options: port publishing and the container type network mode")
-        if body.get("Hostname"):
-            raise InvalidParameter("conflicting options: hostname and the network mode")
-
-    def _joined(self, c: Container) -> Container | None:
-        """The running container whose network `c` joins (None in other modes); `c`
-        takes its hostname too."""
-        mode = c.host_config.get("NetworkMode") or ""
-        if not mode.startswith("container:"):
-            return None
-        target = self.containers.get(mode.partition(":")[2])
-        if target.id == c.id:
-            raise InvalidParameter("cannot join own network")
-        if not target.state.running or not target.state.pid:
-            raise Conflict(f"cannot join network of a non running container: {target.id}")
-        c.config["Hostname"] = target.config["Hostname"]
-        return target
-
-    def _network_spec(self, sandbox: Sandbox | None, joined: Container | None = None) -> dict:
-        """How the spec names the container's network: the namespace the daemon made,
-        by path, or (an executor that makes its own links: stage 1's LXC) the plan of
-        the interfaces for the namespace the executor makes; or, joining a container's
-        network, the namespace its init is in, which any era's executor can join."""
-        if joined is not None:
-            return {"netns_path": f"/proc/{joined.state.pid}/ns/net"}
-        if sandbox is None or self.network is None:
-            return {}
-        if self.network.executor_makes_links:
-            return {"interfaces": [ep.plan() for ep in sandbox.endpoints]}
-        return {"netns_path": sandbox.path}
-
-    def _nameservers(self, sandbox: object) -> list[str]:
-        """A user-defined network's containers ask its DNS (on the gateway) first."""
-        if sandbox is None or self.network is None:
-            return []
-        return [ep.gateway for ep in sandbox.endpoints  # type: ignore[attr-defined]
-                if self.network.get(ep.network_id).user_defined][:1]
 
     def _wait_exit(self, c: Container) -> None:
         try:
@@ -506,14 +300,10 @@ class Engine:
         live.io.wait_drained()
         live.io.close()
         live.log.close()
-        try:
-            self.executor.delete(c.id)
-        except Exception:  # noqa: BLE001 - even an executor's bug must not stop the exit
-            pass           # from being recorded: everyone waiting on it would hang
+        self._delete_quietly(c.id)
         unmount_rootfs(live.rootfs)
-        if self.network is not None:
-            self.network.detach(c.id)
-        with self._lock:
+        self.networking.detach(c.id)
+        with self.lock:
             del self._live[c.id]
             c.state.status = "exited"
             c.state.exit_code = code
@@ -521,14 +311,19 @@ class Engine:
             c.state.pid = 0
             c.state.finished_at = time.time()
             self._exits[c.id] = self._exits.get(c.id, 0) + 1
-            for ex in self._execs.values():
-                if ex.container_id == c.id and ex.running:
-                    ex.running = False
+            self.execs.container_exited(c.id)
             self.containers.save(c)
-            self._changed.notify_all()
+            self.changed.notify_all()
         self.output(c).publish("exit", None)
-        if c.host_config.get("AutoRemove") and not getattr(c, "_restarting", False):
+        if c.host_config.get("AutoRemove") and c.id not in self._restarting:
             self._remove_stopped(c)
+
+    def release(self, c: Container) -> None:
+        """What a container that did not outlive the daemon left behind, released."""
+        self._delete_quietly(c.id)
+        unmount_rootfs(self._rootfs_path(c))
+        shutil.rmtree(self.exec_dir(c), ignore_errors=True)
+        self.networking.detach(c.id)
 
     # ---------------------------------------------------------------- wait
 
@@ -541,7 +336,7 @@ class Engine:
         (that is what condition=removed waits for)."""
         if condition not in ("not-running", "next-exit", "removed"):
             raise InvalidParameter(f"invalid condition: {condition!r}")
-        with self._lock:
+        with self.lock:
             exits = self._exits.get(c.id, 0)
             while True:
                 if condition == "removed":
@@ -554,185 +349,20 @@ class Engine:
                     return c
                 if c.id in self._removed:
                     return c
-                self._changed.wait()
+                self.changed.wait()
 
-    def _wait_stopped(self, c: Container, timeout: float | None) -> bool:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._lock:
-            while c.state.running or c.id in self._live:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._changed.wait(remaining)
-        return True
+    # ---------------------------------------------------------------- attach
 
-    # ---------------------------------------------------------------- signals
-
-    def _start_settled(self, c: Container) -> None:
-        """Wait out a start that is in progress. dockerd holds a container's lock for
-        the whole of a start, so a kill sent meanwhile waits for it rather than fail
-        with "not running". It matters: `docker run`'s signal proxy may send Ctrl-C
-        the moment the program has printed, before the runtime's `start` (on stages
-        3 and 4 a gRPC call and a runc process away) has returned to us."""
-        with self._lock:
-            self._changed.wait_for(lambda: c.state.status != "starting", timeout=START_SETTLE)
-
-    def kill(self, ref: str, sig: str | int | None = None) -> None:
-        c = self.containers.get(ref)
-        number = parse_signal(sig)
-        self._start_settled(c)
-        if not c.state.running:
-            raise NotRunning(c.id)
-        try:
-            self.executor.kill(c.id, number)
-        except ExecutorError as e:
-            raise EngineError(f"Cannot kill container: {c.id}: {e}") from None
-        if number in (signals.SIGKILL, self._stop_signal(c)):
-            self._thaw_to_exit(c)
-        if number == signals.SIGKILL:
-            self._wait_stopped(c, None)
-
-    def _stop_signal(self, c: Container) -> int:
-        return parse_signal(c.config.get("StopSignal"), signals.SIGTERM)
-
-    def _thaw_to_exit(self, c: Container) -> None:
-        """A paused container sent a signal meant to end it is thawed, as dockerd does:
-        a frozen process cannot act on a signal (on cgroup v1, not even die of
-        SIGKILL), so the signal waits, pending, until the thaw."""
-        if c.state.status == "paused":
-            with contextlib.suppress(EngineError):  # it exited meanwhile: nothing to thaw
-                self._freeze(c, False)
-
-    def stop(self, ref: str, timeout: int | None = None) -> None:
-        """The stop signal, then SIGKILL when the grace period is over."""
-        c = self.containers.get(ref)
-        self._start_settled(c)
-        if not c.state.running:
-            raise NotModified("container already stopped")
-        if timeout is None:
-            timeout = c.config.get("StopTimeout", DEFAULT_STOP_TIMEOUT)
-        try:
-            self.executor.kill(c.id, self._stop_signal(c))
-        except ExecutorError:
-            pass
-        self._thaw_to_exit(c)
-        if timeout is not None and timeout < 0:
-            self._wait_stopped(c, None)
-            return
-        if not self._wait_stopped(c, float(timeout)):
-            try:
-                self.executor.kill(c.id, signals.SIGKILL, all=True)
-            except ExecutorError:
-                pass
-            self._thaw_to_exit(c)
-            if not self._wait_stopped(c, KILL_TIMEOUT):
-                # SIGKILL cannot be ignored: the executor did not deliver it (say,
-                # containerd is down). Say so rather than hang the client (or shutdown).
-                raise EngineError(f"cannot stop container {c.id[:12]}: no exit "
-                                  f"{KILL_TIMEOUT:.0f} s after SIGKILL")
-
-    def restart(self, ref: str, timeout: int | None = None) -> None:
-        c = self.containers.get(ref)
-        if c.state.running:
-            c._restarting = True  # type: ignore[attr-defined]
-            try:
-                self.stop(c.id, timeout)
-            finally:
-                c._restarting = False  # type: ignore[attr-defined]
-        c.restart_count += 1
-        self.start(c.id)
-
-    def top(self, ref: str, ps_args: str = "") -> dict:
-        """`docker top`: the container's processes, as the host's ps shows them."""
-        c = self.containers.get(ref)
-        if not c.state.running:
-            raise NotRunning(c.id)
-        try:
-            pids = self.executor.pids(c.id)
-        except ExecutorError as e:
-            raise EngineError(str(e)) from None
-        return top.processes(pids, ps_args)
-
-    # ---------------------------------------------------------------- pause
-
-    def pause(self, ref: str) -> None:
-        """`docker pause`: freeze every process of the container in the freezer
-        cgroup. Unlike SIGSTOP, which a process's parent can see and which reaches one
-        process at a time, the whole group stops at once and cannot tell."""
-        c = self.containers.get(ref)
-        self._start_settled(c)
-        with self._lock:
-            if not c.state.running:
-                raise NotRunning(c.id)
-            if c.state.status == "paused":
-                raise Conflict(f"Container {c.id} is already paused")
-        self._freeze(c, True)
-
-    def unpause(self, ref: str) -> None:
-        c = self.containers.get(ref)
-        with self._lock:
-            if c.state.status != "paused":
-                raise Conflict(f"Container {c.id} is not paused")
-        self._freeze(c, False)
-
-    def _freeze(self, c: Container, paused: bool) -> None:
-        try:
-            (self.executor.pause if paused else self.executor.resume)(c.id)
-        except ExecutorError as e:
-            verb = "pause" if paused else "unpause"
-            raise EngineError(f"Cannot {verb} container {c.id}: {e}") from None
-        with self._lock:
-            if c.state.running:  # not if it exited meanwhile: its exit is the news
-                c.state.status = "paused" if paused else "running"
-                self.containers.save(c)
-                self._changed.notify_all()
-
-    def resize(self, ref: str, height: int, width: int) -> None:
-        c = self.containers.get(ref)
-        if not c.state.running:
-            raise NotRunning(c.id)
-        try:
-            self.executor.resize(c.id, None, height, width)
-        except ExecutorError as e:
-            raise EngineError(str(e)) from None
-
-    # ---------------------------------------------------------------- networks
-
-    def network_connect(self, net_ref: str, ref: str, config: dict) -> None:
-        """`docker network connect`: on the network from now on, and at once if running."""
-        if self.network is None:
-            raise NotFound(f"network {net_ref} not found")
-        net = self.network.get(net_ref)
-        c = self.containers.get(ref)
-        if (c.host_config.get("NetworkMode") or "").startswith("container:"):
-            raise Forbidden("container sharing network namespace with another container or "
-                            "host cannot be connected to any other network")
-        if c.host_config.get("NetworkMode") in ("host", "none") or net.driver != "bridge":
-            raise InvalidParameter(f"container cannot be connected to network {net.name}"
-                                   if net.driver == "bridge" else
-                                   "container cannot be disconnected from host network or "
-                                   "connected to host network")
-        with self._lock:
-            if net.name in c.networks:
-                raise Forbidden(f"endpoint with name {c.name} already exists in network "
-                                f"{net.name}")
-            if c.state.running:
-                self.network.connect(c.id, net.id, config or {})
-            c.networks[net.name] = config or {}
-            self.containers.save(c)
-
-    def network_disconnect(self, net_ref: str, ref: str) -> None:
-        if self.network is None:
-            raise NotFound(f"network {net_ref} not found")
-        net = self.network.get(net_ref)
-        c = self.containers.get(ref)
-        with self._lock:
-            if net.name not in c.networks:
-                raise Forbidden(f"container {c.id} is not connected to network {net.name}")
-            if c.state.running:
-                self.network.disconnect(c.id, net.id)
-            del c.networks[net.name]
-            self.containers.save(c)
+    def attach_io(self, c: Container) -> ProcessIO | None:
+        """The running process's streams, waiting for a start that is on its way."""
+        with self.lock:
+            while True:
+                live = self._live.get(c.id)
+                if live is not None:
+                    return live.io
+                if c.id in self._removed or c.state.status == "exited":
+                    return None
+                self.changed.wait(0.5)
 
     # ---------------------------------------------------------------- remove
 
@@ -744,33 +374,25 @@ class Engine:
                     f"You cannot remove a running container {c.id}. Stop the container "
                     "before attempting removal or force remove"
                 )
-            try:
-                self.executor.kill(c.id, signals.SIGKILL, all=True)
-            except ExecutorError:
-                pass
-            self._thaw_to_exit(c)
+            self._kill_all(c)
             self._wait_stopped(c, None)
         self._remove_stopped(c)
 
     def _remove_stopped(self, c: Container) -> None:
-        with self._lock:
+        with self.lock:
             if c.id in self._removed:
                 return
             self._removed.add(c.id)
             self.containers.forget(c.id)
             self._output.pop(c.id, None)
-            for exec_id in [e for e, ex in self._execs.items() if ex.container_id == c.id]:
-                del self._execs[exec_id]
-        try:
-            self.executor.delete(c.id)  # idempotent; a no-op for what was cleaned already
-        except ExecutorError:
-            pass
+            self.execs.forget_container(c.id)
+        self._delete_quietly(c.id)  # idempotent; a no-op for what was cleaned already
         unmount_rootfs(self._rootfs_path(c))
         snapshots.remove(self._dir(c))
         shutil.rmtree(self._dir(c), ignore_errors=True)
-        shutil.rmtree(os.path.join(self.exec_root, c.id), ignore_errors=True)
-        with self._lock:
-            self._changed.notify_all()
+        shutil.rmtree(self.exec_dir(c), ignore_errors=True)
+        with self.lock:
+            self.changed.notify_all()
 
     def image_in_use(self, image_id: str) -> Container | None:
         for c in self.containers.all():
@@ -778,116 +400,7 @@ class Engine:
                 return c
         return None
 
-    # ---------------------------------------------------------------- attach
-
-    def attach_io(self, c: Container) -> ProcessIO | None:
-        """The running process's streams, waiting for a start that is on its way."""
-        with self._lock:
-            while True:
-                live = self._live.get(c.id)
-                if live is not None:
-                    return live.io
-                if c.id in self._removed or c.state.status == "exited":
-                    return None
-                self._changed.wait(0.5)
-
-    # ---------------------------------------------------------------- exec
-
-    def exec_create(self, ref: str, body: dict) -> Exec:
-        c = self.containers.get(ref)
-        if not isinstance(body, dict):
-            raise InvalidParameter("invalid JSON: the body must be an object")
-        if not body.get("Cmd"):
-            raise InvalidParameter("No exec command specified")
-        if not c.state.running:
-            raise NotRunning(c.id)
-        if c.state.status == "paused":  # (dockerd names it as the client did, here)
-            raise Conflict(f"Container {ref} is paused, unpause the container before exec")
-        ex = Exec(id=os.urandom(32).hex(), container_id=c.id, body=body)
-        with self._lock:
-            self._execs[ex.id] = ex
-            c.execs.append(ex.id)
-        return ex
-
-    def get_exec(self, exec_id: str) -> Exec:
-        with self._lock:
-            ex = self._execs.get(exec_id)
-        if ex is None:
-            raise NoSuchExec(exec_id)
-        return ex
-
-    def exec_start(self, exec_id: str, tty: bool | None = None) -> Exec:
-        """Start the exec; its output goes to `ex.output` (subscribe first)."""
-        ex = self.get_exec(exec_id)
-        c = self.containers.get(ex.container_id)
-        with self._lock:
-            if ex.running or ex.exit_code is not None:
-                raise Conflict(f"Error: Exec command {ex.id} has already run")
-            live = self._live.get(c.id)
-            if live is None:
-                raise NotRunning(c.id)
-            ex.running = True
-        body = ex.body
-        terminal = bool(body.get("Tty") if tty is None else tty)
-        try:
-            try:
-                user = users.resolve(live.rootfs, body.get("User") or c.config.get("User") or "")
-                process = runtime_spec.exec_process(
-                    live.spec["process"], {**body, "Tty": terminal}, user, c.config["Env"]
-                )
-            except SpecError as e:
-                raise InvalidParameter(str(e)) from None
-            io = make_fifos(
-                os.path.join(self.exec_root, c.id),
-                ex.id[:16],
-                stdin=bool(body.get("AttachStdin")),
-                terminal=terminal,
-            )
-            ex.io = ProcessIO(
-                io, ex.output.publish, on_close_stdin=lambda: self._close_io(c.id, ex.id)
-            )
-            try:
-                ex.pid = self.executor.exec(c.id, ex.id, process, io)
-            except ExecutorError as e:
-                ex.io.close()
-                if "not found" in str(e) or "no such file" in str(e):
-                    with self._lock:
-                        ex.exit_code = 127
-                raise EngineError(str(e)) from None
-            ex.io.start_copying()
-        except BaseException:
-            with self._lock:
-                ex.running = False
-                if ex.exit_code is None:
-                    ex.exit_code = 126  # as Docker: the command could not be run
-            ex.done.set()
-            raise
-        threading.Thread(target=self._wait_exec, args=(ex,), daemon=True).start()
-        return ex
-
-    def _wait_exec(self, ex: Exec) -> None:
-        try:
-            code = self.executor.wait(ex.container_id, ex.id).code
-        except ExecutorError:
-            code = 137
-        assert ex.io is not None
-        ex.io.wait_drained()
-        ex.io.close()
-        with self._lock:
-            ex.running = False
-            ex.exit_code = code
-            self._changed.notify_all()
-        ex.done.set()
-        ex.output.publish("exit", None)
-
-    def exec_resize(self, exec_id: str, height: int, width: int) -> None:
-        ex = self.get_exec(exec_id)
-        if not ex.running:
-            raise Conflict(f"Exec {exec_id} is not running")
-        try:
-            self.executor.resize(ex.container_id, ex.id, height, width)
-        except ExecutorError as e:
-            raise EngineError(str(e)) from None
+    # ---------------------------------------------------------------- shutdown
 
     def shutdown(self) -> None:
         """The daemon is stopping. Unless live restore is on (and the executor keeps
@@ -895,9 +408,7 @@ class Engine:
         with its stop signal and grace period, as dockerd does."""
         if not self.live_restore:
             running = [c for c in self.containers.all() if c.state.running]
-            threads = [
-                threading.Thread(target=self._stop_quietly, args=(c,)) for c in running
-            ]
+            threads = [threading.Thread(target=self._stop_quietly, args=(c,)) for c in running]
             for t in threads:
                 t.start()
             for t in threads:
@@ -907,7 +418,5 @@ class Engine:
             self.network.shutdown()
 
     def _stop_quietly(self, c: Container) -> None:
-        try:
+        with contextlib.suppress(EngineError):
             self.stop(c.id, min(c.config.get("StopTimeout", DEFAULT_STOP_TIMEOUT), 10))
-        except EngineError:
-            pass

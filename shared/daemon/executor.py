@@ -41,15 +41,6 @@ class IOConfig:
 
 
 @dataclass(frozen=True)
-class Mount:
-    """A mount as containerd describes one: enough to call mount(2) with."""
-
-    type: str
-    source: str
-    options: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class ExitStatus:
     """How a process ended, as `docker inspect` reports it.
 
@@ -63,17 +54,59 @@ class ExitStatus:
 
 
 class ExecutorError(Exception):
-    """An executor could not do what was asked; the message names the operation."""
+    """An executor could not do what was asked; the message names the operation.
+
+    exit_code: what `docker inspect` reports for a process that could not be started
+    at all (the shell's convention); None where the error says nothing about that."""
+
+    exit_code: int | None = None
 
 
 class NotFoundError(ExecutorError):
     """No such container or process in the executor (already deleted, never created)."""
 
 
+class CommandNotFound(ExecutorError):
+    """The program to run does not exist in the container: exit 127, as a shell says."""
+
+    exit_code = 127
+
+
+class CommandNotExecutable(ExecutorError):
+    """The program exists but cannot be run (not executable, a directory): exit 126."""
+
+    exit_code = 126
+
+
+def start_error(message: str) -> ExecutorError:
+    """A runtime's error text as a typed error.
+
+    Where the error comes from another process (libcontainer's init over its sync
+    socket, runc through containerd's gRPC), its text is all that crosses: dockerd reads
+    containerd's the same way (moby's daemon/start.go). This is the one place that does.
+    """
+    if "executable file not found" in message or "no such file or directory" in message:
+        return CommandNotFound(message)
+    if "permission denied" in message:
+        return CommandNotExecutable(message)
+    return ExecutorError(message)
+
+
 class Executor(Protocol):
-    """What a stage implements. Every call names a container by its 64-hex id."""
+    """What a stage implements. Every call names a container by its 64-hex id.
+
+    Besides the verbs, each executor declares what its era can do; the daemon asks
+    these, never probes for a method."""
 
     name: str
+    # The executor makes the container's network namespace and veths itself, from the
+    # plan in the spec (stage 1: LXC's lxc.net keys); otherwise the daemon makes them.
+    makes_network_links: bool
+    # Containers keep running while the daemon is down (containerd, not the daemon, is
+    # their parent and holds their FIFOs): `--live-restore` is possible. Stage 3 on.
+    containers_outlive_daemon: bool
+    # ...and while containerd is down too (a shim per container is its parent). Stage 4.
+    containers_outlive_containerd: bool
 
     def create(self, cid: str, spec: dict, io: IOConfig) -> int:
         """Make the container's first process, set up but not yet running the user's

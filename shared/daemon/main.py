@@ -75,7 +75,7 @@ def run(
             f.write(str(os.getpid()))
     executor = make_executor(args)
     images = ImageStore(os.path.join(args.root, "images"))
-    if args.live_restore and not getattr(executor, "containers_outlive_daemon", False):
+    if args.live_restore and not executor.containers_outlive_daemon:
         raise SystemExit(f"--live-restore: the {executor.name} executor's containers "
                          "cannot outlive the daemon (their parent and pipes are its own)")
     network = None
@@ -87,7 +87,7 @@ def run(
         # plan in the spec (stage 1's LXC), says so; for the others the daemon does.
         network = NetworkManager(os.path.join(args.root, stage),
                                  os.path.join(args.exec_root, stage), Names(args.net_prefix),
-                                 getattr(executor, "makes_network_links", False))
+                                 executor.makes_network_links)
     engine = Engine(executor, args.root, args.exec_root, stage, images, args.live_restore,
                     network)
     logging.getLogger("whalebones").info(

@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from shared.daemon import names
-from shared.daemon.errors import Conflict, InvalidParameter, NoSuchContainer
+from shared.errors import Conflict, InvalidParameter, NoSuchContainer
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 VALID_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterable
 
-from shared.daemon.errors import EngineError
+from shared.errors import EngineError
 
 
 def processes(pids: Iterable[int], ps_args: str = "") -> dict:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shared.daemon.errors import InvalidParameter
+from shared.errors import InvalidParameter
 
 DEFAULT_REGISTRY = "docker.io"
 DEFAULT_TAG = "latest"

@@ -16,7 +16,7 @@ import shlex
 import time
 from typing import BinaryIO
 
-from shared.daemon.errors import InvalidParameter
+from shared.errors import InvalidParameter
 from shared.images import unpack
 from shared.images.store import (
     OCI_CONFIG,

@@ -15,8 +15,8 @@ import ctypes
 import errno
 import os
 import shutil
+from dataclasses import dataclass
 
-from shared.daemon.executor import Mount
 from shared.images.store import Image, ImageStore
 
 # mount(2) flags for the options that are flags rather than filesystem data.
@@ -32,16 +32,33 @@ MOUNT_FLAGS = {
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+@dataclass(frozen=True)
+class Mount:
+    """A mount as containerd's snapshotters describe one: enough to call mount(2) with."""
+
+    type: str
+    source: str
+    options: tuple[str, ...] = ()
+
+
 def prepare(store: ImageStore, container_dir: str, image: Image) -> list[Mount]:
-    """Make the container's upper and work dirs; return the overlay mount of its rootfs."""
+    """Make the container's writable layer (its upper and work dirs), once, at create;
+    return the mounts of its rootfs, as containerd's Snapshots.Prepare does."""
+    os.makedirs(os.path.join(container_dir, "upper"), mode=0o755, exist_ok=True)
+    os.makedirs(os.path.join(container_dir, "work"), mode=0o700, exist_ok=True)
+    if not image.layers:  # an image without layers: overlayfs needs at least one lowerdir
+        os.makedirs(os.path.join(container_dir, "empty"), mode=0o755, exist_ok=True)
+    return mounts(store, container_dir, image)
+
+
+def mounts(store: ImageStore, container_dir: str, image: Image) -> list[Mount]:
+    """The overlay mount of a prepared container's rootfs (containerd's Snapshots.Mounts):
+    the image's layers read-only, the container's upper dir on top."""
     lowers = list(reversed(store.layer_dirs(image)))  # overlayfs lists the top layer first
+    if not lowers:
+        lowers = [os.path.join(container_dir, "empty")]
     upper = os.path.join(container_dir, "upper")
     work = os.path.join(container_dir, "work")
-    if not lowers:  # an image without layers: overlayfs needs at least one lowerdir
-        lowers = [os.path.join(container_dir, "empty")]
-        os.makedirs(lowers[0], mode=0o755, exist_ok=True)
-    os.makedirs(upper, mode=0o755, exist_ok=True)
-    os.makedirs(work, mode=0o700, exist_ok=True)
     for path in (*lowers, upper, work):
         # The options are one comma-separated string with ":" between lowerdirs.
         if "," in path or ":" in path:

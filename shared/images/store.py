@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
-from shared.daemon.errors import Conflict, InvalidParameter, NotFound
+from shared.errors import Conflict, InvalidParameter, NotFound
 from shared.images import reference, unpack
 from shared.images.reference import IMAGE_ID, InvalidReference, Reference
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from shared.daemon.errors import EngineError
+from shared.errors import EngineError
 
 # Where subnets for networks come from when none is asked for: the default bridge
 # takes a /16, user-defined networks a /24 each. Any candidate overlapping a route the

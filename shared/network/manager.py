@@ -28,7 +28,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-from shared.daemon.errors import Conflict, EngineError, InvalidParameter, NotFound
+from shared.errors import Conflict, EngineError, InvalidParameter, NotFound
 from shared.network import dns, ipam, links, netns
 from shared.network.names import Names
 from shared.network.nat import Firewall

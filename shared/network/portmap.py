@@ -25,7 +25,7 @@ import socket
 import threading
 from dataclasses import dataclass
 
-from shared.daemon.errors import EngineError, InvalidParameter
+from shared.errors import EngineError, InvalidParameter
 
 log = logging.getLogger("whalebones.network")
 

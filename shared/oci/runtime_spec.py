@@ -1,9 +1,10 @@
-"""From `docker create`'s request to an OCI runtime spec.
+"""From a container's config to an OCI runtime spec.
 
-Every era consumes the same spec: the daemon translates what the user asked for
-(the Engine API's Config and HostConfig) plus what the image says (its config) into
-one `config.json`-shaped dict, and only what happens to that dict differs by era.
-The rules below are Docker's own (moby's daemon/oci_linux.go and container merge).
+Every era consumes the same spec: at each start the daemon translates the container's
+config (the Engine API's Config and HostConfig, merged with the image's config once,
+at create: shared/daemon/containerconfig.py) into one `config.json`-shaped dict, and
+only what happens to that dict differs by era. The rules are Docker's own (moby's
+daemon/oci_linux.go).
 """
 
 from __future__ import annotations
@@ -34,32 +35,21 @@ class User:
     home: str = "/"
 
 
-def command(config: dict, image_config: dict) -> list[str]:
-    """Entrypoint + Cmd as Docker merges them.
+def merge_env(*layers: list[str]) -> list[str]:
+    """`KEY=value` lists merged in order, a later key replacing an earlier one in place.
 
-    An entrypoint given at create replaces the image's and, with it, the image's Cmd:
-    `docker run --entrypoint ls busybox` runs `ls`, not `ls sh`. Without one, the image's
-    entrypoint stays and the create's Cmd, if any, replaces the image's.
+    Each use is a rule of Docker's: the image's env under the create's (once, at
+    create: shared/daemon/containerconfig.py); the daemon's own variables (HOSTNAME,
+    TERM) under the container's, at each start; the container's under an exec's.
+    `-e NAME` without a value (and no such variable on the client's host, which the
+    CLI would have filled in) is dropped, as Docker does.
     """
-    entrypoint = config.get("Entrypoint")
-    cmd = config.get("Cmd") or []
-    if entrypoint is not None and entrypoint != [""]:
-        return list(entrypoint) + list(cmd)
-    if entrypoint == [""]:  # `--entrypoint ""` clears the image's entrypoint
-        return list(cmd or image_config.get("Cmd") or [])
-    image_entrypoint = image_config.get("Entrypoint") or []
-    return list(image_entrypoint) + list(cmd or image_config.get("Cmd") or [])
-
-
-def merge_env(image_env: list[str], user_env: list[str], extra: dict[str, str]) -> list[str]:
-    """Image env, then daemon-set variables, then the user's: later keys win."""
     merged: dict[str, str] = {}
-    for entry in [*image_env, *(f"{k}={v}" for k, v in extra.items()), *user_env]:
-        key, sep, value = entry.partition("=")
-        if not sep:
-            continue  # `-e NAME` without a value and no such host variable: Docker drops it
-        merged[key] = value
-    merged.setdefault("PATH", DEFAULT_PATH)
+    for layer in layers:
+        for entry in layer:
+            key, sep, value = entry.partition("=")
+            if sep:
+                merged[key] = value
     return [f"{k}={v}" for k, v in merged.items()]
 
 
@@ -109,12 +99,11 @@ def resources(host_config: dict) -> dict:
 
 def build(
     cid: str,
+    args: list[str],
     config: dict,
     host_config: dict,
-    image_config: dict,
     rootfs: str,
     user: User,
-    hostname: str,
     cgroup_parent: str = "/whalebones",
     extra_mounts: list[dict] | None = None,
     netns_path: str | None = None,
@@ -122,26 +111,27 @@ def build(
 ) -> dict:
     """The whole runtime spec for one container's first process.
 
+    `args` and `config` are the container's, already merged with its image at create
+    (shared/daemon/containerconfig.py); here they are only translated, and the daemon
+    adds what it decides at each start: the user's ids, HOSTNAME, TERM and HOME.
     `netns_path`: a network namespace the daemon made and set up (bridge networking);
     the executor joins it (setns) rather than making an empty one.
     `interfaces`: or, for an executor that makes them itself, the interfaces of the
     new namespace it makes (manager.Endpoint.plan), in INTERFACES_ANNOTATION."""
-    spec = default_spec()
-    args = command(config, image_config)
     if not args:
         raise SpecError("no command specified")
+    spec = default_spec()
     tty = bool(config.get("Tty"))
-    extra = {"HOSTNAME": hostname}
-    if tty:
-        extra["TERM"] = "xterm"
-    env = merge_env(image_config.get("Env") or [], config.get("Env") or [], extra)
+    hostname = config.get("Hostname") or ""
+    daemon_env = [f"HOSTNAME={hostname}", *(["TERM=xterm"] if tty else [])]
+    env = merge_env(daemon_env, config.get("Env") or [])  # the container's own win
     if not any(e.startswith("HOME=") for e in env):
         env.append(f"HOME={user.home}")
 
     process = spec["process"]
-    process["args"] = args
+    process["args"] = list(args)
     process["env"] = env
-    process["cwd"] = config.get("WorkingDir") or image_config.get("WorkingDir") or "/"
+    process["cwd"] = config.get("WorkingDir") or "/"
     process["terminal"] = tty
     process["user"] = {"uid": user.uid, "gid": user.gid}
     if user.additional_gids:
@@ -166,10 +156,11 @@ def build(
         for n in linux["namespaces"]:
             if n["type"] == "network":
                 n["path"] = netns_path
-    spec["annotations"] = {"org.opencontainers.image.stopSignal": stop_signal(config, image_config)}
+    spec["annotations"] = {
+        "org.opencontainers.image.stopSignal": config.get("StopSignal") or "SIGTERM"}
     if interfaces and network != "host":
         spec["annotations"][INTERFACES_ANNOTATION] = json.dumps(interfaces)
-    return copy.deepcopy(spec)
+    return spec
 
 
 def planned_interfaces(spec: dict) -> list[dict]:
@@ -196,10 +187,6 @@ def no_new_privileges(options: list[str]) -> bool:
     return value
 
 
-def stop_signal(config: dict, image_config: dict) -> str:
-    return config.get("StopSignal") or image_config.get("StopSignal") or "SIGTERM"
-
-
 def exec_process(base: dict, body: dict, user: User, container_env: list[str]) -> dict:
     """The OCI `process` for `docker exec`: the container's process, with the exec's
     command, env added on top, and its own user, cwd and terminal."""
@@ -207,7 +194,7 @@ def exec_process(base: dict, body: dict, user: User, container_env: list[str]) -
     process["args"] = list(body.get("Cmd") or [])
     if not process["args"]:
         raise SpecError("No exec command specified")
-    process["env"] = merge_env(container_env, body.get("Env") or [], {})
+    process["env"] = merge_env(container_env, body.get("Env") or [])
     process["cwd"] = body.get("WorkingDir") or base.get("cwd") or "/"
     process["terminal"] = bool(body.get("Tty"))
     process["user"] = {"uid": user.uid, "gid": user.gid}

@@ -138,6 +138,8 @@ class Container:
 class LxcExecutor:
     name = "lxc"
     makes_network_links = True  # LXC makes the namespace and veths (lxc_config.network)
+    containers_outlive_daemon = False  # lxc-start is the daemon's child, its pipes ours
+    containers_outlive_containerd = False
 
     def __init__(self, state_root: str, api: str = "tools") -> None:
         if api not in APIS:

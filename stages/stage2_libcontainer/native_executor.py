@@ -51,6 +51,9 @@ def set_winsize(fd: int, height: int, width: int) -> None:
 
 class NativeExecutor:
     name = "libcontainer"
+    makes_network_links = False
+    containers_outlive_daemon = False  # the daemon is their parent and holds their pipes
+    containers_outlive_containerd = False
 
     def __init__(self, state_root: str) -> None:
         self.state_root = state_root

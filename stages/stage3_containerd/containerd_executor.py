@@ -14,7 +14,13 @@ from typing import Any
 import grpc
 
 from shared import trace
-from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
+from shared.daemon.executor import (
+    ExecutorError,
+    ExitStatus,
+    IOConfig,
+    NotFoundError,
+    start_error,
+)
 from stages.stage3_containerd.proto import containerd_pb2 as pb
 from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
 
@@ -36,6 +42,7 @@ class Unavailable(ExecutorError):
 
 class ContainerdExecutor:
     name = "containerd"
+    makes_network_links = False
     # containerd, not the daemon, is the containers' parent and holds their FIFOs open.
     containers_outlive_daemon = True
     containers_outlive_containerd = False  # stage 4's shims change that
@@ -85,7 +92,7 @@ class ContainerdExecutor:
                 raise NotFoundError(details) from None
             if code == grpc.StatusCode.UNAVAILABLE:
                 raise Unavailable(f"{what}: containerd at {self.address} is unavailable") from None
-            raise ExecutorError(details or f"{what}: {code.name}") from None
+            raise start_error(details or f"{what}: {code.name}") from None
 
     def create(self, cid: str, spec: dict, io: IOConfig) -> int:
         self._call(

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from shared.daemon.errors import EngineError
+from shared.errors import EngineError
 from shared.images.registry import progress
 from shared.images.registry.auth import Credentials
 from shared.images.registry.pull import Pull

@@ -18,6 +18,9 @@ from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFound
 
 class FakeExecutor:
     name = "fake-chroot"
+    makes_network_links = False
+    containers_outlive_daemon = False
+    containers_outlive_containerd = False
 
     def __init__(self) -> None:
         self._procs: dict[tuple[str, str | None], subprocess.Popen] = {}

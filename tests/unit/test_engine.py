@@ -14,8 +14,10 @@ import threading
 
 import pytest
 
-from shared.daemon import errors, logs
-from shared.daemon.engine import Engine, parse_signal
+from shared import errors
+from shared.daemon import logs
+from shared.daemon.engine import Engine
+from shared.daemon.lifecycle import parse_signal
 from shared.images.busybox import build_busybox
 from shared.images.store import ImageStore
 from tests.unit.fake_executor import FakeExecutor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.daemon.errors import InvalidParameter
+from shared.errors import InvalidParameter
 from shared.images.reference import parse, parse_named
 
 DIGEST = "sha256:" + "ab" * 32

@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from shared.daemon.errors import EngineError, InvalidParameter
+from shared.errors import EngineError, InvalidParameter
 from shared.network import dns, ipam
 from shared.network.names import Names
 from shared.network.portmap import Binding, parse_bindings

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 from shared.api import streams, views
 from shared.api.params import current_engine, json_body, qbool, qint, query_filters
 from shared.daemon import logs
-from shared.daemon.errors import Conflict, InvalidParameter
+from shared.errors import Conflict, InvalidParameter
 
 bp = Blueprint("containers", __name__)
 
@@ -148,7 +148,7 @@ def container_logs(ref: str) -> Response:
             wanted,
             tail=tail,
             follow=follow,
-            still_running=lambda: c.state.running and c.id not in engine._removed,
+            still_running=lambda: c.state.running and not engine.is_removed(c),
         ):
             data = entry.data
             if stamps:

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from shared.api import streams, views
 from shared.api.params import current_engine, json_body, qint
-from shared.daemon.errors import Conflict, EngineError
+from shared.errors import Conflict, EngineError
 
 bp = Blueprint("execs", __name__)
 
@@ -14,7 +14,7 @@ bp = Blueprint("execs", __name__)
 @bp.post("/containers/<ref>/exec")
 def exec_create(ref: str) -> Response:
     engine = current_engine()
-    ex = engine.exec_create(ref, json_body())
+    ex = engine.execs.create(ref, json_body())
     resp = jsonify(Id=ex.id)
     resp.status_code = 201
     return resp
@@ -24,10 +24,10 @@ def exec_create(ref: str) -> Response:
 def exec_start(exec_id: str) -> Response:
     engine = current_engine()
     body = json_body()
-    ex = engine.get_exec(exec_id)
+    ex = engine.execs.get(exec_id)
     tty = bool(body.get("Tty", ex.body.get("Tty")))
     if body.get("Detach"):
-        engine.exec_start(exec_id, tty)
+        engine.execs.start(exec_id, tty)
         return Response(status=200)
     if ex.running or ex.exit_code is not None:
         raise Conflict(f"Error: Exec command {ex.id} has already run")
@@ -41,13 +41,13 @@ def exec_start(exec_id: str) -> Response:
         q = ex.output.subscribe()
         try:
             try:
-                engine.exec_start(exec_id, tty)
+                engine.execs.start(exec_id, tty)
             except EngineError as e:
                 sock.sendall(streams.encode(tty, "stdout", f"{e.message}\r\n".encode()))
                 return
             if tty and size and size[0] and size[1]:
                 try:
-                    engine.exec_resize(exec_id, int(size[0]), int(size[1]))
+                    engine.execs.resize(exec_id, int(size[0]), int(size[1]))
                 except EngineError:
                     pass
             if ex.body.get("AttachStdin") and ex.io is not None:
@@ -66,11 +66,11 @@ def exec_start(exec_id: str) -> Response:
 @bp.post("/exec/<exec_id>/resize")
 def exec_resize(exec_id: str) -> Response:
     engine = current_engine()
-    engine.exec_resize(exec_id, qint("h", 0) or 0, qint("w", 0) or 0)
+    engine.execs.resize(exec_id, qint("h", 0) or 0, qint("w", 0) or 0)
     return Response(status=200)
 
 
 @bp.get("/exec/<exec_id>/json")
 def exec_inspect(exec_id: str) -> Response:
     engine = current_engine()
-    return jsonify(views.exec_inspect(engine.get_exec(exec_id)))
+    return jsonify(views.exec_inspect(engine.execs.get(exec_id)))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Response, jsonify, request
 
 from shared.api.params import current_engine, json_body, qbool
-from shared.daemon.errors import EngineError, InvalidParameter
+from shared.errors import EngineError, InvalidParameter
 from shared.images import archive, reference
 from shared.images import store as image_store
 from shared.images.registry import progress

@@ -6,8 +6,8 @@ from flask import Blueprint, Response, jsonify
 
 from shared.api.params import current_engine, json_body, query_filters
 from shared.daemon.engine import Engine
-from shared.daemon.errors import NotFound
 from shared.daemon.state import rfc3339
+from shared.errors import NotFound
 from shared.network.manager import NetworkManager
 from shared.network.store import Network
 
@@ -100,7 +100,7 @@ def network_delete(ref: str) -> Response:
 @bp.post("/networks/<ref>/connect")
 def network_connect(ref: str) -> Response:
     body = json_body()
-    current_engine().network_connect(ref, str(body.get("Container") or ""),
+    current_engine().networking.connect(ref, str(body.get("Container") or ""),
                                      body.get("EndpointConfig") or {})
     return Response(status=200)
 
@@ -108,7 +108,7 @@ def network_connect(ref: str) -> Response:
 @bp.post("/networks/<ref>/disconnect")
 def network_disconnect(ref: str) -> Response:
     body = json_body()
-    current_engine().network_disconnect(ref, str(body.get("Container") or ""))
+    current_engine().networking.disconnect(ref, str(body.get("Container") or ""))
     return Response(status=200)
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import requests
 
-from shared.daemon.errors import EngineError, InvalidParameter
+from shared.errors import EngineError, InvalidParameter
 
 TOKEN_TIMEOUT = 30  # seconds
 

@@ -26,7 +26,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from shared.daemon.errors import EngineError, NotFound
+from shared.errors import EngineError, NotFound
 from shared.images.reference import DEFAULT_REGISTRY
 from shared.images.registry.auth import Authenticator, Credentials, Unauthorized
 

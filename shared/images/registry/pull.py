@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import requests
 import urllib3
 
-from shared.daemon.errors import InvalidParameter, NotFound
+from shared.errors import InvalidParameter, NotFound
 from shared.images import reference
 from shared.images.reference import Reference
 from shared.images.registry import progress

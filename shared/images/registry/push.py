@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from shared.daemon.errors import NotFound
+from shared.errors import NotFound
 from shared.images import reference
 from shared.images.reference import Reference
 from shared.images.registry import progress

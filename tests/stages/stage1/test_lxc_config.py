@@ -12,12 +12,13 @@ PATHS = lxc_config.Paths(state_dir="/s", log="/s/lxc.log", rootfs_mount="/s/root
                          hook="/s/hooks.sh")
 CID = "c" * 64
 ROOT = User(0, 0, (), "/root")
+BOX = {"Hostname": "box"}
 
 
 def spec(host_config: dict | None = None, config: dict | None = None,
          user: User = ROOT) -> dict:
-    return runtime_spec.build(CID, {"Cmd": ["true"], **(config or {})}, host_config or {}, {},
-                              "/r/rootfs", user, "box")
+    return runtime_spec.build(CID, ["true"], {"Hostname": "box", **(config or {})},
+                              host_config or {}, "/r/rootfs", user)
 
 
 def test_docker_run_m_u_w() -> None:
@@ -73,7 +74,7 @@ def test_host_network_shares_the_daemons_namespace() -> None:
 def test_mounts_use_lxc_own_for_proc_sys_dev() -> None:
     extra = [{"destination": "/etc/hosts", "type": "bind", "source": "/x/my hosts",
               "options": ["rbind", "rprivate"]}]
-    s = runtime_spec.build(CID, {"Cmd": ["true"]}, {}, {}, "/r", User(0, 0), "box",
+    s = runtime_spec.build(CID, ["true"], BOX, {}, "/r", User(0, 0),
                            extra_mounts=extra)
     lines = lxc_config.mounts(s)
     assert lines[0] == "lxc.mount.auto = proc:mixed sys:ro cgroup:ro"
@@ -123,7 +124,7 @@ def test_the_daemons_plan_becomes_lxc_net_keys() -> None:
     second = {**PLAN, "bridge": "wb-abc", "host_end": "wbvfedcba987654", "ifname": "eth1",
               "mac": "02:42:0a:00:00:05", "address": "10.0.0.5", "prefixlen": 24,
               "gateway": "10.0.0.1", "default_route": False}
-    s = runtime_spec.build(CID, {"Cmd": ["true"]}, {}, {}, "/r", ROOT, "box",
+    s = runtime_spec.build(CID, ["true"], BOX, {}, "/r", ROOT,
                            interfaces=[PLAN, second])
     assert lxc_config.namespaces(s) == [
         "lxc.net.0.type = veth",
@@ -146,13 +147,13 @@ def test_the_daemons_plan_becomes_lxc_net_keys() -> None:
 
 def test_a_host_end_name_lxc_would_replace_is_refused() -> None:
     """LXC 5.0 logs a name over IFNAMSIZ and makes a vethXXXXXX of its own instead."""
-    s = runtime_spec.build(CID, {"Cmd": ["true"]}, {}, {}, "/r", ROOT, "box",
+    s = runtime_spec.build(CID, ["true"], BOX, {}, "/r", ROOT,
                            interfaces=[{**PLAN, "host_end": "wbv0123456789abc"}])
     with pytest.raises(ValueError, match="wbv0123456789abc"):
         lxc_config.namespaces(s)
 
 
 def test_host_network_ignores_a_plan() -> None:
-    s = runtime_spec.build(CID, {"Cmd": ["true"]}, {"NetworkMode": "host"}, {}, "/r", ROOT,
-                           "box", interfaces=[PLAN])
+    s = runtime_spec.build(CID, ["true"], BOX, {"NetworkMode": "host"}, "/r", ROOT,
+                           interfaces=[PLAN])
     assert lxc_config.namespaces(s) == ["lxc.namespace.share.net = /proc/self/ns/net"]

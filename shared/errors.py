@@ -1,5 +1,8 @@
 """The daemon's errors, each carrying the HTTP status Docker answers with.
 
+They live below everything that raises them (the image store, the network, the
+engine), so none of those needs to import the daemon to say what went wrong.
+
 The wording is Docker's, because users (and the docker CLI) read it: the CLI prints
 `Error response from daemon: <message>` and chooses its own exit code from the status.
 """

@@ -1,0 +1,167 @@
+"""From `docker create`'s request to a container's config: Docker's merge rules.
+
+A create request (the Engine API's Config, HostConfig and NetworkingConfig) says only
+what the user typed; the image's config says the rest. This module merges the two,
+once, into what the container record keeps and `docker inspect` shows, and refuses
+what cannot be a container, before anything exists. It is pure: no root, no files, no
+daemon; the network names are resolved by a function the caller passes in.
+
+The rules are dockerd's (daemon/create.go, runconfig, container merge). Later, at each
+start, the runtime spec is built from the merged config as it stands (runtime_spec.py):
+nothing is merged twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from shared.errors import InvalidParameter, NotFound
+from shared.network import portmap
+from shared.oci import runtime_spec
+from shared.oci.runtime_spec import DEFAULT_PATH, SpecError, merge_env
+
+RESTART_POLICIES = ("", "no", "always", "unless-stopped", "on-failure")
+BUILTIN_NETWORKS = ("default", "bridge", "none", "host")
+
+
+@dataclass
+class ContainerConfig:
+    """What a container record keeps of its create request, merged with its image.
+
+    config / host_config: Docker's Config and HostConfig, as `docker inspect` shows them.
+    networks: the networks to join at each start, name -> endpoint settings.
+    path, args: the process to run (Entrypoint + Cmd, merged).
+    """
+
+    config: dict
+    host_config: dict
+    path: str
+    args: list[str]
+    networks: dict[str, dict] = field(default_factory=dict)
+
+
+def command(config: dict, image_config: dict) -> list[str]:
+    """Entrypoint + Cmd as Docker merges them.
+
+    An entrypoint given at create replaces the image's and, with it, the image's Cmd:
+    `docker run --entrypoint ls busybox` runs `ls`, not `ls sh`. Without one, the image's
+    entrypoint stays and the create's Cmd, if any, replaces the image's.
+    """
+    entrypoint = config.get("Entrypoint")
+    cmd = config.get("Cmd") or []
+    if entrypoint is not None and entrypoint != [""]:
+        return list(entrypoint) + list(cmd)
+    if entrypoint == [""]:  # `--entrypoint ""` clears the image's entrypoint
+        return list(cmd or image_config.get("Cmd") or [])
+    image_entrypoint = image_config.get("Entrypoint") or []
+    return list(image_entrypoint) + list(cmd or image_config.get("Cmd") or [])
+
+
+def with_path(env: list[str]) -> list[str]:
+    """A container whose image sets no PATH gets the usual one."""
+    if any(e.startswith("PATH=") for e in env):
+        return env
+    return [*env, f"PATH={DEFAULT_PATH}"]
+
+
+def stop_signal(config: dict, image_config: dict) -> str:
+    return config.get("StopSignal") or image_config.get("StopSignal") or "SIGTERM"
+
+
+def merge(
+    body: object,
+    image_ref: str,
+    image_config: dict,
+    network_mode: Callable[[str], str] | None,
+) -> ContainerConfig:
+    """The create request `body` merged with the image's config; 400 if it cannot run.
+
+    `network_mode` resolves a network name or id to the name the record keeps (404 for
+    an unknown one); None where the daemon has no bridge networking (unit tests), which
+    knows only the built-in modes.
+    """
+    if not isinstance(body, dict):
+        raise InvalidParameter("invalid JSON: the body must be an object")
+    host_config = dict(body.get("HostConfig") or {})
+    try:
+        runtime_spec.resources(host_config)
+        runtime_spec.no_new_privileges(host_config.get("SecurityOpt") or [])
+    except SpecError as e:
+        raise InvalidParameter(str(e)) from None
+    args = command(body, image_config)
+    if not args:
+        raise InvalidParameter("No command specified")
+    policy = (host_config.get("RestartPolicy") or {}).get("Name") or ""
+    if policy not in RESTART_POLICIES:
+        raise InvalidParameter(f"invalid restart policy '{policy}'")
+    mode, networks = _networks(body, host_config, network_mode)
+    if mode in ("none", "host") and host_config.get("PortBindings"):
+        host_config["PortBindings"] = {}  # Docker ignores them too
+    portmap.parse_bindings(host_config.get("PortBindings"))  # 400 if malformed
+    host_config["NetworkMode"] = mode
+    if not (host_config.get("LogConfig") or {}).get("Type"):
+        host_config["LogConfig"] = {"Type": "json-file", "Config": {}}
+
+    config = {
+        "Hostname": body.get("Hostname") or "",
+        "Domainname": body.get("Domainname") or "",
+        "User": body.get("User") or image_config.get("User") or "",
+        "AttachStdin": bool(body.get("AttachStdin")),
+        "AttachStdout": bool(body.get("AttachStdout")),
+        "AttachStderr": bool(body.get("AttachStderr")),
+        "Tty": bool(body.get("Tty")),
+        "OpenStdin": bool(body.get("OpenStdin")),
+        "StdinOnce": bool(body.get("StdinOnce")),
+        "Env": with_path(merge_env(image_config.get("Env") or [], body.get("Env") or [])),
+        "Cmd": body.get("Cmd") or (None if body.get("Entrypoint") else image_config.get("Cmd")),
+        "Image": image_ref,
+        "WorkingDir": body.get("WorkingDir") or image_config.get("WorkingDir") or "",
+        "Entrypoint": body.get("Entrypoint") or image_config.get("Entrypoint"),
+        "Labels": {**(image_config.get("Labels") or {}), **(body.get("Labels") or {})},
+        "StopSignal": stop_signal(body, image_config),
+    }
+    if body.get("StopTimeout") is not None:
+        config["StopTimeout"] = body["StopTimeout"]
+    exposed = {**(image_config.get("ExposedPorts") or {}), **(body.get("ExposedPorts") or {})}
+    for key in host_config.get("PortBindings") or {}:
+        exposed.setdefault(key, {})
+    if exposed:
+        config["ExposedPorts"] = exposed
+    return ContainerConfig(config=config, host_config=host_config, path=args[0],
+                           args=args[1:], networks=networks)
+
+
+def _networks(
+    body: dict, host_config: dict, network_mode: Callable[[str], str] | None
+) -> tuple[str, dict[str, dict]]:
+    """The NetworkMode the record keeps, and the networks to join with their settings."""
+    mode = host_config.get("NetworkMode") or "default"
+    if mode.startswith("container:"):
+        check_container_mode(body, host_config)
+        return mode, {}
+    if network_mode is None:
+        if mode not in BUILTIN_NETWORKS:
+            raise NotFound(f"network {mode} not found")
+        return mode, {}
+    mode = network_mode(mode)
+    if mode in ("none", "host"):
+        return mode, {}
+    endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
+    settings: dict = {}
+    for key, value in endpoints.items():
+        if network_mode(key) == mode:
+            settings = value or {}
+    return mode, {mode: settings}
+
+
+def check_container_mode(body: dict, host_config: dict) -> None:
+    """`--network container:NAME` shares NAME's network namespace (Kubernetes' pods are
+    made this way: one namespace, held by a "pause" container, joined by the others).
+    NAME is looked up at each start, as dockerd does; what cannot go with a borrowed
+    network is refused now, with dockerd's words."""
+    if host_config.get("PortBindings") or host_config.get("PublishAllPorts"):
+        raise InvalidParameter(
+            "conflicting options: port publishing and the container type network mode")
+    if body.get("Hostname"):
+        raise InvalidParameter("conflicting options: hostname and the network mode")

@@ -1,0 +1,196 @@
+"""The verbs that act on a running container: kill, stop, restart, pause, top, resize.
+
+Each is a request to the executor plus Docker's rules around it: which signal ends a
+container, how long `stop` waits before SIGKILL, that a paused container is thawed to
+die, that a kill sent during a start waits for it. They are the Engine's methods
+(`class Engine(Lifecycle)`, engine.py), kept apart from the run path they act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal as signals
+import threading
+import time
+
+from shared.daemon import top
+from shared.daemon.executor import Executor, ExecutorError
+from shared.daemon.state import Container, ContainerStore
+from shared.errors import Conflict, EngineError, InvalidParameter, NotModified, NotRunning
+
+DEFAULT_STOP_TIMEOUT = 10
+KILL_TIMEOUT = 30.0  # how long stop waits for the exit after SIGKILL
+START_SETTLE = 60.0  # how long kill and stop wait for a start in progress to finish
+
+
+def parse_signal(value: str | int | None, default: int = signals.SIGKILL) -> int:
+    """"KILL", "SIGKILL", "9" -> 9, as `docker kill -s` accepts them."""
+    if value is None or value == "":
+        return default
+    text = str(value).strip().upper()
+    if text.isdigit():
+        number = int(text)
+        if 0 < number < signals.NSIG:
+            return number
+    else:
+        name = text if text.startswith("SIG") else "SIG" + text
+        sig = getattr(signals.Signals, name, None) if name.isidentifier() else None
+        if sig is not None:
+            return int(sig)
+    raise InvalidParameter(f"Invalid signal: {value}")
+
+
+class Lifecycle:
+    # What the Engine provides (engine.py).
+    containers: ContainerStore
+    executor: Executor
+    lock: threading.RLock
+    changed: threading.Condition
+    _live: dict
+    _restarting: set[str]
+
+    def start(self, ref: str) -> None: ...
+
+    # ---------------------------------------------------------------- waiting
+
+    def _start_settled(self, c: Container) -> None:
+        """Wait out a start that is in progress. dockerd holds a container's lock for
+        the whole of a start, so a kill sent meanwhile waits for it rather than fail
+        with "not running". It matters: `docker run`'s signal proxy may send Ctrl-C
+        the moment the program has printed, before the runtime's `start` (on stages
+        3 and 4 a gRPC call and a runc process away) has returned to us."""
+        with self.lock:
+            self.changed.wait_for(lambda: c.state.status != "starting", timeout=START_SETTLE)
+
+    def _wait_stopped(self, c: Container, timeout: float | None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.lock:
+            while c.state.running or c.id in self._live:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self.changed.wait(remaining)
+        return True
+
+    # ---------------------------------------------------------------- signals
+
+    def kill(self, ref: str, sig: str | int | None = None) -> None:
+        c = self.containers.get(ref)
+        number = parse_signal(sig)
+        self._start_settled(c)
+        if not c.state.running:
+            raise NotRunning(c.id)
+        try:
+            self.executor.kill(c.id, number)
+        except ExecutorError as e:
+            raise EngineError(f"Cannot kill container: {c.id}: {e}") from None
+        if number in (signals.SIGKILL, self._stop_signal(c)):
+            self._thaw_to_exit(c)
+        if number == signals.SIGKILL:
+            self._wait_stopped(c, None)
+
+    def _stop_signal(self, c: Container) -> int:
+        return parse_signal(c.config.get("StopSignal"), signals.SIGTERM)
+
+    def _thaw_to_exit(self, c: Container) -> None:
+        """A paused container sent a signal meant to end it is thawed, as dockerd does:
+        a frozen process cannot act on a signal (on cgroup v1, not even die of
+        SIGKILL), so the signal waits, pending, until the thaw."""
+        if c.state.status == "paused":
+            with contextlib.suppress(EngineError):  # it exited meanwhile: nothing to thaw
+                self._freeze(c, False)
+
+    def _kill_all(self, c: Container) -> None:
+        """SIGKILL to every process of the container; thawed, so that they can die."""
+        with contextlib.suppress(ExecutorError):
+            self.executor.kill(c.id, signals.SIGKILL, all=True)
+        self._thaw_to_exit(c)
+
+    def stop(self, ref: str, timeout: int | None = None) -> None:
+        """The stop signal, then SIGKILL when the grace period is over."""
+        c = self.containers.get(ref)
+        self._start_settled(c)
+        if not c.state.running:
+            raise NotModified("container already stopped")
+        if timeout is None:
+            timeout = c.config.get("StopTimeout", DEFAULT_STOP_TIMEOUT)
+        with contextlib.suppress(ExecutorError):
+            self.executor.kill(c.id, self._stop_signal(c))
+        self._thaw_to_exit(c)
+        if timeout is not None and timeout < 0:
+            self._wait_stopped(c, None)
+            return
+        if not self._wait_stopped(c, float(timeout)):
+            self._kill_all(c)
+            if not self._wait_stopped(c, KILL_TIMEOUT):
+                # SIGKILL cannot be ignored: the executor did not deliver it (say,
+                # containerd is down). Say so rather than hang the client (or shutdown).
+                raise EngineError(f"cannot stop container {c.id[:12]}: no exit "
+                                  f"{KILL_TIMEOUT:.0f} s after SIGKILL")
+
+    def restart(self, ref: str, timeout: int | None = None) -> None:
+        c = self.containers.get(ref)
+        if c.state.running:
+            self._restarting.add(c.id)  # its exit is not an end: --rm keeps it
+            try:
+                self.stop(c.id, timeout)
+            finally:
+                self._restarting.discard(c.id)
+        c.restart_count += 1
+        self.start(c.id)
+
+    # ---------------------------------------------------------------- pause
+
+    def pause(self, ref: str) -> None:
+        """`docker pause`: freeze every process of the container in the freezer
+        cgroup. Unlike SIGSTOP, which a process's parent can see and which reaches one
+        process at a time, the whole group stops at once and cannot tell."""
+        c = self.containers.get(ref)
+        self._start_settled(c)
+        with self.lock:
+            if not c.state.running:
+                raise NotRunning(c.id)
+            if c.state.status == "paused":
+                raise Conflict(f"Container {c.id} is already paused")
+        self._freeze(c, True)
+
+    def unpause(self, ref: str) -> None:
+        c = self.containers.get(ref)
+        with self.lock:
+            if c.state.status != "paused":
+                raise Conflict(f"Container {c.id} is not paused")
+        self._freeze(c, False)
+
+    def _freeze(self, c: Container, paused: bool) -> None:
+        try:
+            (self.executor.pause if paused else self.executor.resume)(c.id)
+        except ExecutorError as e:
+            verb = "pause" if paused else "unpause"
+            raise EngineError(f"Cannot {verb} container {c.id}: {e}") from None
+        with self.lock:
+            if c.state.running:  # not if it exited meanwhile: its exit is the news
+                c.state.status = "paused" if paused else "running"
+                self.containers.save(c)
+                self.changed.notify_all()
+
+    # ---------------------------------------------------------------- looking in
+
+    def top(self, ref: str, ps_args: str = "") -> dict:
+        """`docker top`: the container's processes, as the host's ps shows them."""
+        c = self.containers.get(ref)
+        if not c.state.running:
+            raise NotRunning(c.id)
+        try:
+            pids = self.executor.pids(c.id)
+        except ExecutorError as e:
+            raise EngineError(str(e)) from None
+        return top.processes(pids, ps_args)
+
+    def resize(self, ref: str, height: int, width: int) -> None:
+        c = self.containers.get(ref)
+        if not c.state.running:
+            raise NotRunning(c.id)
+        try:
+            self.executor.resize(c.id, None, height, width)
+        except ExecutorError as e:
+            raise EngineError(str(e)) from None

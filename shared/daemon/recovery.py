@@ -1,0 +1,63 @@
+"""After a daemon restart: find the containers that ran, adopt them or end them.
+
+With live restore (stage 3 on, where containerd, not the daemon, is the containers'
+parent and keeps their FIFOs open), a container the executor still knows is adopted:
+the daemon reopens its FIFOs, appends to its log and waits for its exit again.
+Otherwise, as in the eras before live restore, the new daemon cleans up whatever is
+left (the executor kills the cgroup) and records the container as exited.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import TYPE_CHECKING
+
+from shared.daemon.executor import ExecutorError, IOConfig
+from shared.daemon.state import Container
+
+if TYPE_CHECKING:
+    from shared.daemon.engine import Engine
+
+
+def recover(engine: Engine) -> None:
+    for c in engine.containers.all():
+        if c.state.status in ("running", "paused", "restarting"):
+            if engine.live_restore and adopt(engine, c):
+                continue
+            engine.release(c)
+            c.state.status = "exited"
+            c.state.exit_code = c.state.exit_code or 137
+            c.state.pid = 0
+            c.state.finished_at = time.time()
+            c.state.error = "the daemon restarted"
+            engine.containers.save(c)
+    if engine.network is not None:
+        engine.network.recover({c.id for c in engine.containers.all() if c.state.running})
+
+
+def adopt(engine: Engine, c: Container) -> bool:
+    """Reattach to a container that outlived the daemon; False if it did not."""
+    directory = engine.exec_dir(c)
+    try:
+        with open(os.path.join(directory, "spec.json")) as f:
+            spec = json.load(f)
+        pid = engine.executor.restore(c.id)
+    except (OSError, ValueError, ExecutorError):
+        return False
+    paths = {s: os.path.join(directory, f"init-{s}") for s in ("stdin", "stdout", "stderr")}
+    io = IOConfig(
+        stdin=paths["stdin"] if os.path.exists(paths["stdin"]) else None,
+        stdout=paths["stdout"],
+        stderr=paths["stderr"] if os.path.exists(paths["stderr"]) else None,
+        terminal=c.config["Tty"],
+    )
+    try:
+        pio, log = engine.open_streams(c, io)
+    except OSError:
+        return False
+    pio.start_copying()
+    c.state.pid = pid
+    engine.watch(c, pio, log, spec)
+    return True
