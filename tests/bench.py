@@ -139,8 +139,8 @@ def main() -> int:
                     args.runs,
                 )
             if shutil.which("crun") and wanted("crun"):
-                # crun refuses this host's hybrid cgroups (CONTRACTS.md): run it in a
-                # mount namespace where the empty cgroup2 mount is gone.
+                # crun refuses this host's hybrid cgroups (docs/reference/contracts.md#crun):
+                # run it in a mount namespace where the empty cgroup2 mount is gone.
                 script = (
                     f"umount /sys/fs/cgroup/unified && exec crun --root {workdir / 'crun'} "
                     f"run --bundle {bundle} wb-bench-$0"

@@ -3,8 +3,9 @@
 Only the HTTP lives in shared/api: parsing query strings and bodies, status codes,
 streaming. Every decision about containers is the engine's. The routes, one module
 per kind of object under routes/, follow Docker's API reference (v1.45) and what the
-real docker CLI and docker-py send (CONTRACTS.md). This module assembles them: error
-mapping, the headers every answer carries, and the versioned paths.
+real docker CLI and docker-py send (docs/reference/contracts.md#engine-api). This
+module assembles them: error mapping, the headers every answer carries, and the
+versioned paths.
 """
 
 from __future__ import annotations

@@ -99,8 +99,9 @@ def api_page() -> Page:
            "accepted ([`VersionPrefix`](" + link(uri, source_uri("shared/api/app.py")) +
            ")). The *query parameters* column lists what each view reads from the query "
            "string, found in its source; bodies are read by the engine. What the real "
-           "docker CLI and docker-py send, in order, is in the project's notes on "
-           "contracts; Docker's own reference is the authority for each field.\n"]
+           "docker CLI and docker-py send, in order, and what they need back is on "
+           "[What real peers expect](contracts.md#engine-api); Docker's own reference "
+           "is the authority for each field.\n"]
     for group, lines in rows.items():
         out += [f"## {group}\n", "| method | path | query parameters | view |",
                 "|---|---|---|---|", *lines, ""]
@@ -292,6 +293,9 @@ def index_page() -> Page:
         "- [containerd's gRPC API](grpc.md): from the `.proto`, with its comments.",
         "- [The runtime contract](runc.md): what containerd expects of `runc` (written), "
         "and `whalebones-runc --help` (generated).",
+        "- [What real peers expect](contracts.md): what the docker CLI, docker-py, "
+        "containerd, runc and LXC need of us, or do, beside the code that relies on it "
+        "(written).",
         "- [Benchmarks](benchmarks.md): what `make bench` last measured.",
         ""]))
 

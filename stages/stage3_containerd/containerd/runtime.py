@@ -1,9 +1,10 @@
 """Calling an OCI runtime (`runc`, ours or the real one) the way containerd does.
 
 containerd never makes a container itself: it writes a bundle and runs the runtime
-binary with the contract every OCI runtime CLI honours (CONTRACTS.md): global
-`--root --log --log-format json`, then the verb. Errors come back as JSON lines in
-the log file, which is how the runtime's own words reach the user.
+binary with the contract every OCI runtime CLI honours
+(docs/reference/contracts.md#runc): global `--root --log --log-format json`, then the
+verb. Errors come back as JSON lines in the log file, which is how the runtime's own
+words reach the user.
 """
 
 from __future__ import annotations
