@@ -7,10 +7,12 @@ real containers on every stage.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
 import threading
+import time
 
 import pytest
 
@@ -20,6 +22,7 @@ from shared.daemon.engine import Engine
 from shared.daemon.lifecycle import parse_signal
 from shared.images.busybox import build_busybox
 from shared.images.store import ImageStore
+from tests.images import tarballs
 from tests.unit.fake_executor import FakeExecutor
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="overlay mounts need root")
@@ -125,3 +128,40 @@ def test_restart_keeps_the_id_and_the_log(engine) -> None:
     entries = list(logs.read(engine.log_path(c), {"stdout"}))
     assert [e.data for e in entries] == [b"again\n", b"again\n"]
     assert c.restart_count == 1
+
+
+def _blocked_on(lock_file: str) -> bool:
+    """Whether some thread waits for a flock on this file (/proc/locks shows waiters
+    with "->" and the file as major:minor:inode)."""
+    inode = os.stat(lock_file).st_ino
+    with open("/proc/locks") as f:
+        return any("->" in line and line.split()[-3].endswith(f":{inode}") for line in f)
+
+
+def test_a_kill_is_answered_while_an_image_unpacks(engine, images) -> None:
+    """Unpacking a big image's layers is done outside the engine's lock: while one
+    create waits for its layers, another container can still be killed. The test holds
+    the layer's own lock (the store's flock) to keep the unpack from finishing."""
+    manifest, config, blobs = tarballs.image(tarballs.layer(tarballs.Entry("big", data=b"x")))
+    slow = images.add_image(manifest, config, blobs, ["slow:latest"])
+    lock_file = os.path.join(images.locks, f"layer-{slow.layers[0].removeprefix('sha256:')}.lock")
+    sleeper = engine.create(None, {"Image": "busybox", "Cmd": ["sleep", "30"]})
+    engine.start(sleeper.id)
+    created: dict = {}
+    with open(lock_file, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        creating = threading.Thread(
+            target=lambda: created.update(c=engine.create("slow", {"Image": "slow"})))
+        creating.start()
+        deadline = time.monotonic() + 10
+        while not _blocked_on(lock_file):
+            assert time.monotonic() < deadline, "create never reached the layer's lock"
+            time.sleep(0.01)
+        killing = threading.Thread(target=engine.kill, args=(sleeper.id, "KILL"))
+        killing.start()
+        killing.join(10)
+        assert not killing.is_alive(), "kill waited for another container's unpack"
+        assert sleeper.state.status == "exited"
+        assert creating.is_alive() and not created
+    creating.join(10)  # the lock is released: the unpack and the create finish
+    assert created["c"].name == "slow"
