@@ -190,7 +190,6 @@ class Client:
         self.host = host
         self.path = socket_path(host)
         self.version: str | None = None  # set by ping()
-        self.ping_headers: dict[str, str] = {}
 
     # -- the three ways to call -------------------------------------------------
 
@@ -247,7 +246,6 @@ class Client:
         if response.status >= 400:  # very old daemons know only GET /_ping
             response = Response(self._send("GET", "/_ping", None, None, None), "GET")
             response.read()
-        self.ping_headers = response.headers
         theirs = response.headers.get("api-version", FALLBACK_VERSION)
         self.version = min(API_VERSION, theirs, key=_version_key)
 

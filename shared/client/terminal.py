@@ -23,10 +23,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
-def is_terminal(fd: int) -> bool:
-    return os.isatty(fd)
-
-
 def window_size(fd: int) -> tuple[int, int] | None:
     """(rows, columns) of the terminal on `fd`, or None if it is not one."""
     try:

@@ -168,7 +168,7 @@ class Engine(Lifecycle):
         with self.lock:
             if c.state.running:
                 raise NotModified("container already started")
-            if c.id in self._removed or c.state.status == "removing":
+            if c.id in self._removed:
                 raise Conflict(f"Container {c.id} is marked for removal and cannot be started")
             c.state.status = "starting"  # in memory only: keeps a second start out
         try:

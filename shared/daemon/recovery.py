@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def recover(engine: Engine) -> None:
     for c in engine.containers.all():
-        if c.state.status in ("running", "paused", "restarting"):
+        if c.state.running:
             if engine.live_restore and adopt(engine, c):
                 continue
             engine.release(c)

@@ -36,7 +36,9 @@ def rfc3339(ts: float | None) -> str:
 
 @dataclass
 class State:
-    status: str = "created"  # created | running | paused | restarting | exited | dead
+    # created | running | paused | exited; "starting" too, in memory only, while a start
+    # is on its way. (Docker also has restarting, removing and dead: no era sets them yet.)
+    status: str = "created"
     pid: int = 0
     exit_code: int = 0
     oom_killed: bool = False

@@ -43,11 +43,6 @@ def _kind(link: Any) -> str | None:
     return info.get_attr("IFLA_INFO_KIND") if info is not None else None
 
 
-def link_names() -> set[str]:
-    with _lock:
-        return {link.get_attr("IFLA_IFNAME") for link in host().get_links()}
-
-
 def host_routes() -> list[str]:
     """The destination subnets of the host's IPv4 routes (what a new subnet must avoid)."""
     with _lock:
@@ -146,15 +141,3 @@ def plug(names: Names, netns_path: str, host_end: str, bridge: str, ifname: str,
         delete_link(names, host_end)
         raise
     return mac
-
-
-def unplug_inside(netns_path: str, ifname: str) -> None:
-    """Delete the container's end of a veth (from inside its namespace)."""
-
-    def inside() -> None:
-        with IPRoute() as ipr:
-            found = ipr.link_lookup(ifname=ifname)
-            if found:
-                ipr.link("del", index=found[0])
-
-    netns.run_in(netns_path, inside)
