@@ -168,7 +168,7 @@ class Container:
         self.paused = False
 
     @classmethod
-    def _of(cls, cid: str, state_dir: str, spec: dict, config: Config) -> Container:
+    def _from_config(cls, cid: str, state_dir: str, spec: dict, config: Config) -> Container:
         return cls(cid, state_dir, spec, config.cgroups_path or f"/whalebones/{cid}",
                    config.rootfs, config.oci_version, config.annotations)
 
@@ -242,7 +242,7 @@ class Container:
         except OSError as e:
             raise ContainerError(f"create state directory {state_dir}: {describe(e)}") from None
 
-        c = cls._of(cid, state_dir, spec, config)
+        c = cls._from_config(cid, state_dir, spec, config)
         try:
             os.mkfifo(c.fifo, 0o622)
             cg = c.cgroup
