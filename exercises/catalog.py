@@ -57,8 +57,8 @@ EXERCISES: tuple[Exercise, ...] = (
             "unmounted and nothing of the host is left to escape to.",
         targets=(Target(f"{LIBCONTAINER}/rootfs.py", "pivot", stub="raise"),),
         hints=(
-            "The calls you need are already wrapped in syscalls.py: pivot_root, mount, "
-            "umount2 (and the flags MS_SLAVE, MS_REC, MNT_DETACH).",
+            "The calls you need are methods of `kernel` (kernel.py): chdir, pivot_root, "
+            "mount, umount2 (and the flags MS_SLAVE, MS_REC, MNT_DETACH).",
             "The trick runc uses: chdir into the new root, then pivot_root('.', '.'). "
             "The old root is now stacked on top of the new one, at '.'.",
             "Before unmounting the old root, make it a slave mount (MS_SLAVE | MS_REC) "
@@ -80,11 +80,11 @@ EXERCISES: tuple[Exercise, ...] = (
             "into a new one, which starts as a copy of the host's: set it there and "
             "the host's hostname does not change.",
         targets=(Target(f"{LIBCONTAINER}/init.py", "container_init",
-                        statement='if "uts" in spec_ns', stub="pass"),),
+                        statement='if "uts" in new_ns', stub="pass"),),
         hints=(
-            "The spec has it at spec['hostname']; the namespaces asked for are in "
-            "spec_ns, a set of names such as 'uts'.",
-            "Python's socket module can set the hostname: socket.sethostname(name).",
+            "The config has it at config.hostname; the namespaces made for the "
+            "container are in new_ns, a set of names such as 'uts'.",
+            "The kernel object sets the hostname: kernel.sethostname(name).",
             "Wrap the call in `with step(f'sethostname {name}'):` so that a failure "
             "names the operation, like every other step of init.",
         ),
@@ -106,7 +106,7 @@ EXERCISES: tuple[Exercise, ...] = (
             "Capabilities are numbered from 0 to last_cap(); `keep` is a bit mask: "
             "capability n is kept when keep & (1 << n).",
             "prctl(PR_CAPBSET_DROP, n) drops one from the bounding set: "
-            "syscalls.prctl(syscalls.PR_CAPBSET_DROP, n, what=...).",
+            "kernel.prctl(syscalls.PR_CAPBSET_DROP, n, what=...).",
             "Give each call a `what=` that names the capability (NAMES[n]) so that an "
             "error says which one could not be dropped.",
         ),
@@ -129,11 +129,11 @@ EXERCISES += (
             "of a cgroup and makes fork() fail past its limit, inside that cgroup only. "
             "`docker run --pids-limit` is this file.",
         targets=(Target(f"{LIBCONTAINER}/cgroups/v1.py", "V1Manager.create",
-                        statement="if pids.get(", stub="pass"),
+                        statement="if resources.pids_limit", stub="pass"),
                  Target(f"{LIBCONTAINER}/cgroups/v2.py", "V2Manager.create",
-                        statement="if pids.get(", stub="pass")),
+                        statement="if resources.pids_limit", stub="pass")),
         hints=(
-            "The limit is in `pids`, taken from resources just above your TODO.",
+            "The limit is resources.pids_limit (configs.py: 0 when none is set).",
             "The file is pids.max, in both cgroup versions; `self._file(...)` finds "
             "it (v1 wants the controller's name too: self._file('pids', 'pids.max')).",
             "`write(path, text)` from cgroups/__init__.py writes a cgroup file and "

@@ -1,7 +1,10 @@
 """libcontainer, in Python: containers made with the kernel's own calls.
 
     container.py   the Container API (create, start, exec, signal, destroy)
+    configs.py     what a container is to be, as typed objects
+    specconv.py    the OCI spec -> a Config, checked field by field before any fork
     init.py        what runs in the forked children (nsexec + init)
+    kernel.py      every kernel call init makes, behind one object (fake in tests)
     namespaces.py  unshare and setns
     rootfs.py      mounts, /dev, pivot_root, masked and read-only paths
     cgroups/       limits, v1 and v2 behind one Manager

@@ -14,7 +14,11 @@ shared/oci/defaults.py; here they are applied, in the kernel's terms:
 from __future__ import annotations
 
 from stages.stage2_libcontainer.libcontainer import syscalls
-from stages.stage2_libcontainer.libcontainer.errors import ContainerError
+
+TYPE_CHECKING = False  # init's modules are loaded in a forked child; see init.py
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer.configs import Capabilities
+    from stages.stage2_libcontainer.libcontainer.kernel import Kernel
 
 NAMES = [
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
@@ -38,26 +42,23 @@ def last_cap() -> int:
         return len(NAMES) - 1
 
 
-def mask(names: list[str] | None) -> int:
-    """["CAP_KILL", "CAP_CHOWN"] -> a bit mask. Unknown names are an error."""
+def mask(names: list[str]) -> int:
+    """["CAP_KILL", "CAP_CHOWN"] -> a bit mask (specconv has checked the names)."""
     bits = 0
-    for name in names or []:
-        key = name.upper() if name.upper().startswith("CAP_") else "CAP_" + name.upper()
-        if key not in NUMBERS:
-            raise ContainerError(f"unknown capability {name!r}")
-        bits |= 1 << NUMBERS[key]
+    for name in names:
+        bits |= 1 << NUMBERS[name]
     return bits
 
 
-def drop_bounding(keep: int) -> None:
+def drop_bounding(kernel: Kernel, keep: int) -> None:
     """Remove every capability not in `keep` from the bounding set, for good."""
     for cap in range(last_cap() + 1):
         if not keep & (1 << cap):
-            syscalls.prctl(syscalls.PR_CAPBSET_DROP, cap, what=f"drop {NAMES[cap]}")
+            kernel.prctl(syscalls.PR_CAPBSET_DROP, cap, what=f"drop {NAMES[cap]}")
 
 
-def apply(caps: dict) -> None:
-    """Set the process's sets from an OCI `process.capabilities` object, after setuid().
+def apply(kernel: Kernel, caps: Capabilities) -> None:
+    """Set the process's sets from its config, after setuid().
 
     For a non-root user the sets survive setuid only because PR_SET_KEEPCAPS was on
     (see process.become); they still do not survive execve: the kernel recomputes
@@ -65,14 +66,14 @@ def apply(caps: dict) -> None:
     binaries have none of, plus the ambient set. That is why `-u 1000` shows CapEff 0
     in Docker, and why ambient capabilities exist at all.
     """
-    effective, permitted = mask(caps.get("effective")), mask(caps.get("permitted"))
-    inheritable = mask(caps.get("inheritable"))
-    syscalls.capset(effective, permitted, inheritable)
+    effective, permitted = mask(caps.effective), mask(caps.permitted)
+    inheritable = mask(caps.inheritable)
+    kernel.capset(effective, permitted, inheritable)
     # The kernel refuses an ambient capability that is not both permitted and
     # inheritable; `runc spec` asks for some anyway, and runc only warns. So do we
     # (silently): raise what the kernel allows.
-    ambient = mask(caps.get("ambient")) & permitted & inheritable
+    ambient = mask(caps.ambient) & permitted & inheritable
     for cap in range(last_cap() + 1):
         if ambient & (1 << cap):
-            syscalls.prctl(syscalls.PR_CAP_AMBIENT, syscalls.PR_CAP_AMBIENT_RAISE, cap,
-                           what=f"raise ambient {NAMES[cap]}")
+            kernel.prctl(syscalls.PR_CAP_AMBIENT, syscalls.PR_CAP_AMBIENT_RAISE, cap,
+                         what=f"raise ambient {NAMES[cap]}")

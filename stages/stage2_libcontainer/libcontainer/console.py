@@ -21,12 +21,13 @@ def set_size(fd: int, height: int, width: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
 
-def setup(console_socket: socket.socket, size: dict | None) -> int:
-    """Open a pty, send its master, make the slave our controlling tty; return it."""
+def setup(console_socket: socket.socket, size: tuple[int, int] | None) -> int:
+    """Open a pty, send its master, make the slave our controlling tty; return it.
+    `size`: (height, width), or None to leave the kernel's default."""
     master, slave = os.openpty()  # /dev/ptmx -> pts/ptmx: the container's devpts
     name = os.ttyname(slave)
-    if size and size.get("height") and size.get("width"):
-        set_size(master, size["height"], size["width"])
+    if size is not None:
+        set_size(master, *size)
     socket.send_fds(console_socket, [name.encode()], [master])
     os.close(master)
     console_socket.close()

@@ -4,8 +4,14 @@ The state of a container lives in its state directory, not in this object, so th
 short-lived program (stage 3's `runc`) can create a container, exit, and have another
 invocation load it to start, kill or delete it:
 
-    <state_dir>/state.json   id, init pid and its start time, the spec, created
+    <state_dir>/state.json   id, init pid and its start time, created, paused, the
+                             spec, and what create read from it that the other
+                             verbs need (the cgroup path, the rootfs...)
     <state_dir>/exec.fifo    exists from create until start; init blocks opening it
+
+create() reads the spec once, with specconv, into a Config (configs.py) before it
+forks; what it keeps in state.json is enough for `state`, `kill` and `delete`, which
+so never load specconv (nor `dataclasses`, ~5 ms of each such runc call).
 
 Reaping: this library never waits for the container's init, nor for an exec'ed
 process. Both are orphaned on purpose (their real parent, an intermediate process,
@@ -31,16 +37,21 @@ import time
 from stages.stage2_libcontainer.libcontainer import cgroups
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe
 
-TYPE_CHECKING = False  # `typing` is not imported: runc loads this module on every call
+# Not `typing`: runc loads this module on every call, and `typing` would add ~2 ms
+# (python -X importtime) to `runc state`, `kill` and `delete`, each ~17 ms in all.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import socket
 
     from stages.stage2_libcontainer.libcontainer import init
+    from stages.stage2_libcontainer.libcontainer.configs import Config
 
 
 def remove_state_dir(state_dir: str) -> None:
-    """rm -rf, without importing shutil (and the compression modules it pulls in)
-    into every runc call: a state directory holds a few files and no subdirectory.
+    """rm -rf of a state directory, which holds a few files and no subdirectory.
+
+    Not shutil.rmtree: importing shutil adds ~1.6 ms (python -X importtime, beside
+    what runc loads anyway) to each `runc delete`, ~17 ms in all.
 
     Never raises, as the `shutil.rmtree(ignore_errors=True)` it replaces: it runs on
     the way out of a container, and another thread of a daemon may still be writing
@@ -62,27 +73,17 @@ def remove_state_dir(state_dir: str) -> None:
         except OSError:
             continue  # written into meanwhile: once more
 
-class Stdio(tuple[int, int, int]):
+class Stdio:
     """File descriptors in the caller's process that become the process's 0, 1 and 2.
 
     They are duplicated into the child; the caller still owns (and closes) its own.
-    (A tuple, not a dataclass: runc imports this on every call, and `dataclasses`
-    alone costs a few milliseconds of each one.)"""
+    (A plain class, not a dataclass: every runc call loads this module, and
+    `dataclasses` would add ~5 ms to each.)"""
 
-    def __new__(cls, stdin: int, stdout: int, stderr: int) -> Stdio:
-        return super().__new__(cls, (stdin, stdout, stderr))
-
-    @property
-    def stdin(self) -> int:
-        return self[0]
-
-    @property
-    def stdout(self) -> int:
-        return self[1]
-
-    @property
-    def stderr(self) -> int:
-        return self[2]
+    def __init__(self, stdin: int, stdout: int, stderr: int) -> None:
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
 
 
 def _start_time(pid: int) -> int | None:
@@ -152,16 +153,31 @@ def _spawn(intermediate) -> tuple[int, init.Sync]:  # type: ignore[no-untyped-de
 
 
 class Container:
-    def __init__(self, cid: str, state_dir: str, spec: dict, pid: int = 0,
-                 start_time: int | None = None, created: float = 0.0,
-                 paused: bool = False) -> None:
+    def __init__(self, cid: str, state_dir: str, spec: dict, cgroup_path: str, rootfs: str,
+                 oci_version: str, annotations: dict[str, str]) -> None:
         self.id = cid
         self.state_dir = state_dir
-        self.spec = spec
-        self.pid = pid
-        self.start_time = start_time
-        self.created = created or time.time()
-        self.paused = paused
+        self.spec = spec  # as create was given it: `runc exec` starts from its process
+        self.cgroup_path = cgroup_path
+        self.rootfs = rootfs
+        self.oci_version = oci_version
+        self.annotations = annotations
+        self.pid = 0
+        self.start_time: int | None = None
+        self.created = time.time()
+        self.paused = False
+
+    @classmethod
+    def _from_config(cls, cid: str, state_dir: str, spec: dict, config: Config) -> Container:
+        return cls(cid, state_dir, spec, config.cgroups_path or f"/whalebones/{cid}",
+                   config.rootfs, config.oci_version, config.annotations)
+
+    @property
+    def config(self) -> Config:
+        """The spec, read again by specconv: for exec, which needs the namespaces."""
+        from stages.stage2_libcontainer.libcontainer import specconv
+
+        return specconv.to_config(self.spec)
 
     # ------------------------------------------------------------ persistence
 
@@ -171,12 +187,14 @@ class Container:
 
     @property
     def cgroup(self) -> cgroups.Manager:
-        path = (self.spec.get("linux") or {}).get("cgroupsPath") or f"/whalebones/{self.id}"
-        return cgroups.manager(path)
+        return cgroups.manager(self.cgroup_path)
 
     def _save(self) -> None:
         data = {"id": self.id, "pid": self.pid, "start_time": self.start_time,
-                "created": self.created, "paused": self.paused, "spec": self.spec}
+                "created": self.created, "paused": self.paused,
+                "cgroup_path": self.cgroup_path, "rootfs": self.rootfs,
+                "oci_version": self.oci_version, "annotations": self.annotations,
+                "spec": self.spec}
         tmp = os.path.join(self.state_dir, ".state.json")
         with open(tmp, "w") as f:
             json.dump(data, f)
@@ -190,8 +208,11 @@ class Container:
                 data = json.load(f)
         except FileNotFoundError:
             raise ContainerError(f"container {cid} does not exist") from None
-        return cls(cid, state_dir, data["spec"], data["pid"], data["start_time"],
-                   data["created"], data.get("paused", False))
+        c = cls(cid, state_dir, data["spec"], data["cgroup_path"], data["rootfs"],
+                data["oci_version"], data["annotations"])
+        c.pid, c.start_time = data["pid"], data["start_time"]
+        c.created, c.paused = data["created"], data["paused"]
+        return c
 
     # ------------------------------------------------------------ lifecycle
 
@@ -208,22 +229,26 @@ class Container:
         Returns once init is set up and about to block on exec.fifo; raises
         ContainerError with init's own message otherwise, leaving no process, cgroup
         or state directory behind. The caller reaps init (see the module docstring).
+        A spec that specconv cannot read fails first, with the field's name, before
+        anything is made.
         """
+        from stages.stage2_libcontainer.libcontainer import init, specconv
+
+        config = specconv.to_config(spec)
         try:
             os.makedirs(state_dir, mode=0o711)
         except FileExistsError:
             raise ContainerError(f"container with id exists: {cid}") from None
         except OSError as e:
             raise ContainerError(f"create state directory {state_dir}: {describe(e)}") from None
-        from stages.stage2_libcontainer.libcontainer import init
 
-        c = cls(cid, state_dir, spec)
+        c = cls._from_config(cid, state_dir, spec, config)
         try:
             os.mkfifo(c.fifo, 0o622)
             cg = c.cgroup
-            cg.create((spec.get("linux") or {}).get("resources") or {})
+            cg.create(config.resources)
             c.pid, sync = _spawn(
-                lambda mid, child: init.intermediate(spec, cg.procs_files(), mid, child,
+                lambda mid, child: init.intermediate(config, cg.procs_files(), mid, child,
                                                      _stdio_tuple(stdio), console_socket,
                                                      c.fifo))
             try:
@@ -290,14 +315,14 @@ class Container:
         """The OCI runtime spec's state object."""
         status = self.status()
         return {
-            "ociVersion": self.spec.get("ociVersion", "1.0.2"),
+            "ociVersion": self.oci_version,
             "id": self.id,
             "status": status,
             "pid": self.pid if status != "stopped" else 0,
-            "bundle": os.path.dirname(self.spec.get("root", {}).get("path", "")),
-            "rootfs": self.spec.get("root", {}).get("path", ""),
+            "bundle": os.path.dirname(self.rootfs),
+            "rootfs": self.rootfs,
             "created": _rfc3339(self.created),
-            "annotations": self.spec.get("annotations") or {},
+            "annotations": self.annotations,
         }
 
     def signal(self, sig: int, all: bool = False) -> None:
@@ -322,17 +347,18 @@ class Container:
         cgroup and namespaces, and is set up as init was (user, capabilities, cwd...).
 
         Returns its host pid once execve has succeeded, or raises ContainerError with
-        the reason (`exec: "x": executable file not found in $PATH`). Like init, the
-        process is the caller's to reap (see the module docstring)."""
+        the reason (`exec: "x": executable file not found in $PATH`, or specconv's
+        for a bad field). Like init, the process is the caller's to reap (see the
+        module docstring)."""
+        from stages.stage2_libcontainer.libcontainer import init, namespaces, specconv
+
+        proc = specconv.to_process(process, "process")
         if self.status() not in ("running", "created"):
             raise ContainerError(f"exec {self.id}: container not running")
-        from stages.stage2_libcontainer.libcontainer import init, namespaces
-
-        types = [n["type"] for n in (self.spec.get("linux") or {}).get("namespaces") or []]
-        join = namespaces.of_process(self.pid, types)
+        join = namespaces.of_process(self.pid, [ns.type for ns in self.config.namespaces])
         procs_files = self.cgroup.procs_files()
         pid, sync = _spawn(
-            lambda mid, child: init.exec_intermediate(procs_files, join, process, mid, child,
+            lambda mid, child: init.exec_intermediate(procs_files, join, proc, mid, child,
                                                       _stdio_tuple(stdio), console_socket))
         try:
             message = sync.recv()  # EOF: execve succeeded and closed the socket

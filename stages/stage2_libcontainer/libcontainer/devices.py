@@ -12,16 +12,21 @@ import stat
 
 from shared.securejoin import secure_join
 from stages.stage2_libcontainer.libcontainer import syscalls
+from stages.stage2_libcontainer.libcontainer.configs import Device
 from stages.stage2_libcontainer.libcontainer.errors import step
 
-# Docker's default set: path, major, minor.
+TYPE_CHECKING = False  # init's modules are loaded by `runc create`; see init.py
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer.kernel import Kernel
+
+# Docker's default set.
 DEFAULT_DEVICES = [
-    ("/dev/null", 1, 3),
-    ("/dev/zero", 1, 5),
-    ("/dev/full", 1, 7),
-    ("/dev/random", 1, 8),
-    ("/dev/urandom", 1, 9),
-    ("/dev/tty", 5, 0),
+    Device("/dev/null", "c", 1, 3),
+    Device("/dev/zero", "c", 1, 5),
+    Device("/dev/full", "c", 1, 7),
+    Device("/dev/random", "c", 1, 8),
+    Device("/dev/urandom", "c", 1, 9),
+    Device("/dev/tty", "c", 5, 0),
 ]
 
 SYMLINKS = [
@@ -34,26 +39,22 @@ SYMLINKS = [
 ]
 
 
-def create(rootfs: str, extra: list[dict]) -> None:
-    devices = [{"path": p, "type": "c", "major": ma, "minor": mi, "fileMode": 0o666}
-               for p, ma, mi in DEFAULT_DEVICES]
-    devices += extra
-    for dev in devices:
-        path = secure_join(rootfs, dev["path"])
+def create(kernel: Kernel, rootfs: str, extra: list[Device]) -> None:
+    for dev in DEFAULT_DEVICES + extra:
+        path = secure_join(rootfs, dev.path)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        kind = stat.S_IFBLK if dev.get("type") == "b" else stat.S_IFCHR
-        mode = dev.get("fileMode", 0o666)
+        kind = stat.S_IFBLK if dev.type == "b" else stat.S_IFCHR
         with step(f"create device {path}"):
             if os.path.lexists(path):
                 os.unlink(path)
             try:
-                os.mknod(path, kind | mode, os.makedev(dev["major"], dev["minor"]))
+                kernel.mknod(path, kind | dev.file_mode, os.makedev(dev.major, dev.minor))
             except PermissionError:
                 # Where mknod is not allowed (a user namespace), bind the host's node.
                 open(path, "a").close()
-                syscalls.mount(dev["path"], path, None, syscalls.MS_BIND)
-            os.chmod(path, mode)
-            os.chown(path, dev.get("uid", 0), dev.get("gid", 0))
+                kernel.mount(dev.path, path, None, syscalls.MS_BIND)
+            kernel.chmod(path, dev.file_mode)
+            kernel.chown(path, dev.uid, dev.gid)
     for target, link in SYMLINKS:
         path = secure_join(rootfs, link)
         if not os.path.lexists(path):

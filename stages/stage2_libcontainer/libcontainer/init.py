@@ -24,6 +24,11 @@ JSON message per send): the intermediate sends {"type": "pid"}, init then sends
 {"type": "ready"}; either may send {"type": "error", "message": ...} instead. The
 sockets are close-on-exec, so for exec, where there is no "ready", EOF on the child's
 socket is the news that execve succeeded.
+
+What they are given is a Config (configs.py), read from the spec by specconv in the
+caller before the first fork: a bad field never gets this far. Every kernel call that
+sets init up goes through a Kernel (kernel.py), so that a unit test can run
+container_init against a recording fake and check the order of its steps.
 """
 
 from __future__ import annotations
@@ -31,21 +36,26 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Callable
 
 from shared import trace
 from stages.stage2_libcontainer.libcontainer import (
     console,
     namespaces,
-    network,
     process,
     rootfs,
     syscalls,
 )
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe, step
+from stages.stage2_libcontainer.libcontainer.kernel import LINUX, Kernel
 
-TYPE_CHECKING = False  # `typing` is not imported at run time: a few ms of every runc call
+# Not `typing`, which nothing else `runc create` and `exec` load imports: it would add
+# ~2 ms (python -X importtime) to each. The same line is in every module init loads.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
+
+    from stages.stage2_libcontainer.libcontainer.configs import Config, Process
 
 
 class Sync:
@@ -99,13 +109,13 @@ def _join_cgroup(procs_files: list[str]) -> None:
             f.write(str(os.getpid()))
 
 
-def _attach_stdio(proc: dict, stdio: tuple[int, int, int] | None,
+def _attach_stdio(proc: Process, stdio: tuple[int, int, int] | None,
                   console_socket: socket.socket | None) -> None:
     """Fds 0, 1 and 2: the pty's slave with a terminal, else the caller's fds."""
-    if proc.get("terminal"):
+    if proc.terminal:
         if console_socket is None:
             raise ContainerError("process.terminal is set but there is no console socket")
-        slave = console.setup(console_socket, proc.get("consoleSize"))
+        slave = console.setup(console_socket, proc.console_size)
         _stdio_to_012((slave, slave, slave))
         os.close(slave)
     elif stdio is not None:
@@ -126,24 +136,32 @@ def _fail(sync: Sync, error: BaseException) -> NoReturn:
     os._exit(127)
 
 
-def _prepare_process(proc: dict, stdio: tuple[int, int, int] | None,
+def _as_child(sync: Sync, steps: Callable[[], None]) -> NoReturn:
+    """Run a forked child's steps, which end in execve; any error goes to `sync`."""
+    try:
+        steps()
+    except BaseException as e:
+        _fail(sync, e)
+    os._exit(127)  # not reached: execve has replaced this program
+
+
+def _prepare_process(kernel: Kernel, proc: Process, stdio: tuple[int, int, int] | None,
                      console_socket: socket.socket | None) -> tuple[str, dict[str, str]]:
     """What init and exec share, in runc's order: stdio (the pty is made while still
     root), cwd, rlimits (raising a hard limit needs CAP_SYS_RESOURCE), then user,
     capabilities and no_new_privs, and last the PATH lookup, done as the final user,
     as execve will be. Returns (path to execute, environment)."""
     _attach_stdio(proc, stdio, console_socket)
-    cwd = proc.get("cwd") or "/"
-    with step(f"chdir to cwd {cwd}"):
-        os.chdir(cwd)
-    process.set_rlimits(proc)
-    process.become(proc)
+    with step(f"chdir to cwd {proc.cwd}"):
+        kernel.chdir(proc.cwd)
+    process.set_rlimits(kernel, proc.rlimits)
+    process.become(kernel, proc)
     env = process.environment(proc)
-    return process.look_path(proc["args"][0], env), env
+    return process.look_path(proc.args[0], env), env
 
 
 def intermediate(
-    spec: dict,
+    config: Config,
     procs_files: list[str],
     sync: Sync,
     child_sync: Sync,
@@ -156,15 +174,14 @@ def intermediate(
         close_other_fds(_keep([sync, child_sync], stdio, console_socket) | trace.fds())
         _join_cgroup(procs_files)  # before the cgroup namespace: init sees its cgroup as /
         trace.step("init", "joined the cgroup")
-        spec_ns = (spec.get("linux") or {}).get("namespaces") or []
-        namespaces.join(namespaces.join_paths(spec_ns))
-        syscalls.unshare(namespaces.new_flags(spec_ns))
-        trace.step("init", "unshare(" + ", ".join(sorted(n["type"] for n in spec_ns
-                                                         if not n.get("path"))) + ")")
+        namespaces.join(namespaces.join_paths(config.namespaces))
+        syscalls.unshare(namespaces.new_flags(config.namespaces))
+        trace.step("init", "unshare(" + ", ".join(sorted(config.new_namespaces())) + ")")
         pid = os.fork()
         if pid == 0:
             sync.sock.close()
-            container_init(spec, child_sync, stdio, console_socket, fifo)
+            _as_child(child_sync, lambda: container_init(LINUX, config, child_sync, stdio,
+                                                         console_socket, fifo))
         child_sync.sock.close()
         sync.send(type="pid", pid=pid)
         os._exit(0)
@@ -173,57 +190,55 @@ def intermediate(
 
 
 def container_init(
-    spec: dict,
+    kernel: Kernel,
+    config: Config,
     sync: Sync,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
     fifo: str,
-) -> NoReturn:
-    try:
-        os.setsid()  # a session of its own: it may then take a controlling terminal
-        spec_ns = {n["type"] for n in (spec.get("linux") or {}).get("namespaces") or []
-                   if not n.get("path")}
-        if "network" in spec_ns:
-            network.loopback_up()
-        # The FIFO lives on the host; after pivot_root it is out of sight. Keep a
-        # handle on it (O_PATH: no open for writing yet, that would block).
-        fifo_fd = os.open(fifo, os.O_PATH | os.O_CLOEXEC)
-        root = spec["root"]["path"]
-        if "mount" in spec_ns:
-            rootfs.prepare(spec, root)
-            trace.step("init", "mounts ready: proc, dev, sys, masked paths")
-            rootfs.pivot(root)
-            trace.step("init", "pivot_root: the image's rootfs is now /")
-        else:
-            os.chroot(root)  # no mount namespace asked for: the best that can be done
-            os.chdir("/")
-        if "uts" in spec_ns and spec.get("hostname"):
-            with step(f"sethostname {spec['hostname']}"):
-                socket.sethostname(spec["hostname"])
-        rootfs.finish(spec)
-        path, env = _prepare_process(spec["process"], stdio, console_socket)
+) -> None:
+    """Init's steps, in their order; the last, execve, does not return (with the real
+    kernel). An error is raised, for intermediate() to report over `sync`."""
+    kernel.setsid()  # a session of its own: it may then take a controlling terminal
+    new_ns = config.new_namespaces()
+    if "network" in new_ns:
+        kernel.loopback_up()
+    # The FIFO lives on the host; after pivot_root it is out of sight. Keep a
+    # handle on it (O_PATH: no open for writing yet, that would block).
+    fifo_fd = os.open(fifo, os.O_PATH | os.O_CLOEXEC)
+    if "mount" in new_ns:
+        rootfs.prepare(kernel, config)
+        trace.step("init", "mounts ready: proc, dev, sys, masked paths")
+        rootfs.pivot(kernel, config.rootfs)
+        trace.step("init", "pivot_root: the image's rootfs is now /")
+    else:
+        kernel.chroot(config.rootfs)  # no mount namespace asked for: the best that can be done
+        kernel.chdir("/")
+    if "uts" in new_ns and config.hostname:
+        with step(f"sethostname {config.hostname}"):
+            kernel.sethostname(config.hostname)
+    rootfs.finish(kernel, config)
+    path, env = _prepare_process(kernel, config.process, stdio, console_socket)
 
-        trace.step("init", "created: waiting on exec.fifo for `start`")
-        sync.send(type="ready")
-        # Block here until `start` opens the FIFO for reading: this is the line
-        # between "created" and "running" in the OCI runtime's lifecycle. The FIFO is
-        # reopened through our O_PATH handle: its path is on the host, out of sight.
-        with step("open exec.fifo"):
-            fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
-            os.write(fd, b"0")
-        os.close(fd)
-        os.close(fifo_fd)
-        trace.step("init", f"started: execve {path}")
-        with step(f"exec {path}"):
-            os.execve(path, spec["process"]["args"], env)
-    except BaseException as e:
-        _fail(sync, e)
+    trace.step("init", "created: waiting on exec.fifo for `start`")
+    sync.send(type="ready")
+    # Block here until `start` opens the FIFO for reading: this is the line
+    # between "created" and "running" in the OCI runtime's lifecycle. The FIFO is
+    # reopened through our O_PATH handle: its path is on the host, out of sight.
+    with step("open exec.fifo"):
+        fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
+        os.write(fd, b"0")
+    os.close(fd)
+    os.close(fifo_fd)
+    trace.step("init", f"started: execve {path}")
+    with step(f"exec {path}"):
+        kernel.execve(path, config.process.args, env)
 
 
 def exec_intermediate(
     procs_files: list[str],
     join: list[tuple[str, str]],
-    proc: dict,
+    proc: Process,
     sync: Sync,
     child_sync: Sync,
     stdio: tuple[int, int, int] | None,
@@ -237,7 +252,7 @@ def exec_intermediate(
         pid = os.fork()  # the child lands in the container's pid namespace
         if pid == 0:
             sync.sock.close()
-            exec_process(proc, child_sync, stdio, console_socket)
+            _as_child(child_sync, lambda: exec_process(LINUX, proc, stdio, console_socket))
         child_sync.sock.close()
         sync.send(type="pid", pid=pid)
         os._exit(0)
@@ -246,17 +261,15 @@ def exec_intermediate(
 
 
 def exec_process(
-    proc: dict,
-    sync: Sync,
+    kernel: Kernel,
+    proc: Process,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
-) -> NoReturn:
-    try:
-        os.setsid()
-        path, env = _prepare_process(proc, stdio, console_socket)
-        # Success is silence: the sync socket is close-on-exec, so the caller reads
-        # EOF the moment execve succeeds, and an error message if it did not.
-        with step(f"exec {path}"):
-            os.execve(path, proc["args"], env)
-    except BaseException as e:
-        _fail(sync, e)
+) -> None:
+    """An exec'd process's steps. Success is silence: the sync socket is
+    close-on-exec, so the caller reads EOF the moment execve succeeds, and an error
+    message (from exec_intermediate) if it did not."""
+    kernel.setsid()
+    path, env = _prepare_process(kernel, proc, stdio, console_socket)
+    with step(f"exec {path}"):
+        kernel.execve(path, proc.args, env)

@@ -17,6 +17,10 @@ import os
 from stages.stage2_libcontainer.libcontainer import syscalls
 from stages.stage2_libcontainer.libcontainer.errors import step
 
+TYPE_CHECKING = False  # init's modules are loaded by `runc create`; see init.py
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer.configs import Namespace
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWUTS = 0x04000000
@@ -49,18 +53,18 @@ PROC_NAMES = {
 JOIN_ORDER = ["user", "ipc", "uts", "network", "pid", "cgroup", "mount"]
 
 
-def new_flags(spec_namespaces: list[dict]) -> int:
+def new_flags(namespaces: list[Namespace]) -> int:
     """The flags for every namespace the spec wants new (no `path` given)."""
     flags = 0
-    for ns in spec_namespaces:
-        if not ns.get("path"):
-            flags |= FLAGS[ns["type"]]
+    for ns in namespaces:
+        if not ns.path:
+            flags |= FLAGS[ns.type]
     return flags
 
 
-def join_paths(spec_namespaces: list[dict]) -> list[tuple[str, str]]:
+def join_paths(namespaces: list[Namespace]) -> list[tuple[str, str]]:
     """(type, path) for every namespace the spec wants joined, in a safe order."""
-    given = {ns["type"]: ns["path"] for ns in spec_namespaces if ns.get("path")}
+    given = {ns.type: ns.path for ns in namespaces if ns.path}
     return [(t, given[t]) for t in JOIN_ORDER if t in given]
 
 

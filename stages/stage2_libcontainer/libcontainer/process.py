@@ -17,12 +17,17 @@ import resource
 from stages.stage2_libcontainer.libcontainer import capabilities, syscalls
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, step
 
+TYPE_CHECKING = False  # init's modules are loaded by `runc create`; see init.py
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer.configs import Process, Rlimit
+    from stages.stage2_libcontainer.libcontainer.kernel import Kernel
+
 RLIMITS = {name: getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")}
 
 
-def environment(process: dict) -> dict[str, str]:
+def environment(process: Process) -> dict[str, str]:
     env = {}
-    for entry in process.get("env") or []:
+    for entry in process.env:
         key, _, value = entry.partition("=")
         env[key] = value
     return env
@@ -47,34 +52,30 @@ def look_path(name: str, env: dict[str, str]) -> str:
     raise ContainerError(f'exec: "{name}": executable file not found in $PATH')
 
 
-def set_rlimits(process: dict) -> None:
-    for limit in process.get("rlimits") or []:
-        if limit["type"] not in RLIMITS:
-            raise ContainerError(f"unknown rlimit type {limit['type']!r}")
-        with step(f"setrlimit {limit['type']}"):
-            resource.setrlimit(RLIMITS[limit["type"]], (limit["soft"], limit["hard"]))
+def set_rlimits(kernel: Kernel, rlimits: list[Rlimit]) -> None:
+    for limit in rlimits:
+        with step(f"setrlimit {limit.type}"):
+            kernel.setrlimit(RLIMITS[limit.type], limit.soft, limit.hard)
 
 
-def become(process: dict) -> None:
+def become(kernel: Kernel, process: Process) -> None:
     """Steps 1 to 4 above."""
-    if process.get("oomScoreAdj") is not None:  # lowering it needs root: before setuid
-        with step("write /proc/self/oom_score_adj"), open("/proc/self/oom_score_adj", "w") as f:
-            f.write(str(process["oomScoreAdj"]))
-    caps = process.get("capabilities")
+    if process.oom_score_adj is not None:  # lowering it needs root: before setuid
+        with step("write /proc/self/oom_score_adj"):
+            kernel.write_file("/proc/self/oom_score_adj", str(process.oom_score_adj))
+    caps = process.capabilities
     if caps is not None:
-        capabilities.drop_bounding(capabilities.mask(caps.get("bounding")))
-    user = process.get("user") or {}
-    uid, gid = int(user.get("uid", 0)), int(user.get("gid", 0))
-    groups = [int(g) for g in user.get("additionalGids") or []]
+        capabilities.drop_bounding(kernel, capabilities.mask(caps.bounding))
+    user = process.user
     if caps is not None:
         # Leaving uid 0 clears every capability set, unless we ask to keep them.
-        syscalls.prctl(syscalls.PR_SET_KEEPCAPS, 1, what="keep capabilities")
-    with step(f"set user {uid}:{gid} (groups {groups})"):
-        os.setgroups(groups)
-        os.setgid(gid)
-        os.setuid(uid)
+        kernel.prctl(syscalls.PR_SET_KEEPCAPS, 1, what="keep capabilities")
+    with step(f"set user {user.uid}:{user.gid} (groups {user.additional_gids})"):
+        kernel.setgroups(user.additional_gids)
+        kernel.setgid(user.gid)
+        kernel.setuid(user.uid)
     if caps is not None:
-        syscalls.prctl(syscalls.PR_SET_KEEPCAPS, 0, what="keep capabilities")
-        capabilities.apply(caps)
-    if process.get("noNewPrivileges"):
-        syscalls.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1, what="no_new_privs")
+        kernel.prctl(syscalls.PR_SET_KEEPCAPS, 0, what="keep capabilities")
+        capabilities.apply(kernel, caps)
+    if process.no_new_privileges:
+        kernel.prctl(syscalls.PR_SET_NO_NEW_PRIVS, 1, what="no_new_privs")

@@ -21,6 +21,7 @@ from stages.stage2_libcontainer.libcontainer import devices, syscalls
 from stages.stage2_libcontainer.libcontainer.cgroups import is_unified, v1
 from stages.stage2_libcontainer.libcontainer.errors import step
 from stages.stage2_libcontainer.libcontainer.syscalls import (
+    MNT_DETACH,
     MS_BIND,
     MS_NODEV,
     MS_NOEXEC,
@@ -33,6 +34,11 @@ from stages.stage2_libcontainer.libcontainer.syscalls import (
     MS_SLAVE,
     MS_UNBINDABLE,
 )
+
+TYPE_CHECKING = False  # init's modules are loaded by `runc create`; see init.py
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer.configs import Config, Mount
+    from stages.stage2_libcontainer.libcontainer.kernel import Kernel
 
 # option -> (set?, flag), as runc's parseMountOptions
 FLAGS = {
@@ -94,32 +100,30 @@ def _kept_flags(path: str) -> int:
     return sum(flag for bit, flag in _ST_FLAGS.items() if f_flag & bit)
 
 
-def prepare(spec: dict, rootfs: str) -> None:
+def prepare(kernel: Kernel, config: Config) -> None:
     """Everything before pivot_root: propagation, the rootfs bind, the spec's mounts."""
-    linux = spec.get("linux") or {}
+    rootfs = config.rootfs
     # Our mounts must not propagate back to the host (its / is usually "shared").
-    propagation = PROPAGATION.get(linux.get("rootfsPropagation") or "rprivate", MS_PRIVATE | MS_REC)
-    syscalls.mount(None, "/", None, propagation | MS_REC)
+    kernel.mount(None, "/", None, PROPAGATION[config.rootfs_propagation] | MS_REC)
     # pivot_root needs the new root to be a mount point: bind it onto itself.
-    syscalls.mount(rootfs, rootfs, None, MS_BIND | MS_REC)
+    kernel.mount(rootfs, rootfs, None, MS_BIND | MS_REC)
     destinations = set()
-    for m in spec.get("mounts") or []:
-        mount_one(rootfs, m)
-        destinations.add(os.path.normpath(m["destination"]))
+    for m in config.mounts:
+        mount_one(kernel, rootfs, m)
+        destinations.add(os.path.normpath(m.destination))
     if "/dev" in destinations:
-        devices.create(rootfs, linux.get("devices") or [])
+        devices.create(kernel, rootfs, config.devices)
 
 
-def mount_one(rootfs: str, m: dict) -> None:
-    dest = secure_join(rootfs, m["destination"])
-    flags, propagation, data = parse_options(m.get("options") or [])
-    kind = m.get("type") or ("bind" if flags & MS_BIND else "")
+def mount_one(kernel: Kernel, rootfs: str, m: Mount) -> None:
+    dest = secure_join(rootfs, m.destination)
+    flags, propagation, data = parse_options(m.options)
+    kind = m.type or ("bind" if flags & MS_BIND else "")
     if kind == "cgroup" or kind == "cgroup2":
-        mount_cgroups(dest, flags)
+        mount_cgroups(kernel, dest, flags)
     elif flags & MS_BIND or kind == "bind":
-        source = m["source"]
-        with step(f"stat bind mount source {source}"):
-            is_dir = stat.S_ISDIR(os.stat(source).st_mode)
+        with step(f"stat bind mount source {m.source}"):
+            is_dir = stat.S_ISDIR(os.stat(m.source).st_mode)
         # The mount point must be of the source's kind: a directory or a file.
         with step(f"create mount point {dest}"):
             if is_dir:
@@ -128,19 +132,19 @@ def mount_one(rootfs: str, m: dict) -> None:
                 os.makedirs(os.path.dirname(dest), exist_ok=True)
                 if not os.path.exists(dest):
                     open(dest, "a").close()
-        syscalls.mount(source, dest, None, MS_BIND | (flags & MS_REC))
+        kernel.mount(m.source, dest, None, MS_BIND | (flags & MS_REC))
         extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
         if extra:  # a bind mount takes its flags only on a remount
-            syscalls.mount(None, dest, None, MS_BIND | MS_REMOUNT | extra | _kept_flags(dest))
+            kernel.mount(None, dest, None, MS_BIND | MS_REMOUNT | extra | _kept_flags(dest))
     else:
         with step(f"create mount point {dest}"):
             os.makedirs(dest, exist_ok=True)
-        syscalls.mount(m.get("source") or kind, dest, kind, flags, data)
+        kernel.mount(m.source or kind, dest, kind, flags, data)
     if propagation:
-        syscalls.mount(None, dest, None, propagation)
+        kernel.mount(None, dest, None, propagation)
 
 
-def mount_cgroups(dest: str, flags: int) -> None:
+def mount_cgroups(kernel: Kernel, dest: str, flags: int) -> None:
     """/sys/fs/cgroup inside: the container's own cgroup, as its root.
 
     Mounted after the cgroup namespace was entered, a cgroup filesystem shows the
@@ -148,60 +152,58 @@ def mount_cgroups(dest: str, flags: int) -> None:
     """
     os.makedirs(dest, exist_ok=True)
     if is_unified():
-        syscalls.mount("cgroup2", dest, "cgroup2", flags)
+        kernel.mount("cgroup2", dest, "cgroup2", flags)
         return
-    syscalls.mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
+    kernel.mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
     for mnt in sorted(set(v1.mounted_hierarchies().values())):
         name = os.path.basename(mnt)
         controllers = ",".join(c for c in name.split(",") if c in v1.WANTED) or name
         target = os.path.join(dest, name)
         os.makedirs(target, exist_ok=True)
-        syscalls.mount("cgroup", target, "cgroup", flags, controllers)
-    syscalls.mount(None, dest, None, MS_BIND | MS_REMOUNT | MS_RDONLY | _kept_flags(dest))
+        kernel.mount("cgroup", target, "cgroup", flags, controllers)
+    kernel.mount(None, dest, None, MS_BIND | MS_REMOUNT | MS_RDONLY | _kept_flags(dest))
 
 
-def pivot(rootfs: str) -> None:
+def pivot(kernel: Kernel, rootfs: str) -> None:
     """Make rootfs the root of this mount namespace and drop the old root entirely.
 
     pivot_root(".", ".") stacks the old root on top of the new one at "/"; unmounting
     "." (lazily: the host's mounts below are busy) then takes the old root away.
     """
-    os.chdir(rootfs)
-    syscalls.pivot_root(".", ".")
-    syscalls.mount(None, ".", None, MS_SLAVE | MS_REC)  # never propagate the unmount
-    syscalls.umount2(".", syscalls.MNT_DETACH)
-    os.chdir("/")
+    kernel.chdir(rootfs)
+    kernel.pivot_root(".", ".")
+    kernel.mount(None, ".", None, MS_SLAVE | MS_REC)  # never propagate the unmount
+    kernel.umount2(".", MNT_DETACH)
+    kernel.chdir("/")
 
 
-def finish(spec: dict) -> None:
+def finish(kernel: Kernel, config: Config) -> None:
     """After pivot_root: hide and freeze the kernel's sensitive files, sysctls, ro root."""
-    linux = spec.get("linux") or {}
-    for key, value in (linux.get("sysctl") or {}).items():
-        with step(f"set sysctl {key}={value}"), \
-                open("/proc/sys/" + key.replace(".", "/"), "w") as f:
-            f.write(str(value))
-    for path in linux.get("readonlyPaths") or []:
-        readonly(path)
-    for path in linux.get("maskedPaths") or []:
-        mask(path)
-    if (spec.get("root") or {}).get("readonly"):
-        syscalls.mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | _kept_flags("/"))
+    for key, value in config.sysctl.items():
+        with step(f"set sysctl {key}={value}"):
+            kernel.write_file("/proc/sys/" + key.replace(".", "/"), value)
+    for path in config.readonly_paths:
+        readonly(kernel, path)
+    for path in config.masked_paths:
+        mask(kernel, path)
+    if config.readonly_rootfs:
+        kernel.mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | _kept_flags("/"))
 
 
-def readonly(path: str) -> None:
+def readonly(kernel: Kernel, path: str) -> None:
     """Bind a path over itself, then remount that bind read-only (/proc/sys...)."""
     if not os.path.exists(path):
         return
-    syscalls.mount(path, path, None, MS_BIND | MS_REC)
-    syscalls.mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | _kept_flags(path))
+    kernel.mount(path, path, None, MS_BIND | MS_REC)
+    kernel.mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | _kept_flags(path))
 
 
-def mask(path: str) -> None:
+def mask(kernel: Kernel, path: str) -> None:
     """Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory
     (/proc/kcore is the kernel's memory, /proc/keys the host's keyrings...)."""
     if not os.path.lexists(path):
         return
     if os.path.isdir(path):
-        syscalls.mount("tmpfs", path, "tmpfs", MS_RDONLY)
+        kernel.mount("tmpfs", path, "tmpfs", MS_RDONLY)
     else:
-        syscalls.mount("/dev/null", path, None, MS_BIND)
+        kernel.mount("/dev/null", path, None, MS_BIND)

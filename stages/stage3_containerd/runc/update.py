@@ -15,7 +15,7 @@ import json
 import sys
 
 from shared.flags import Command, Flag
-from stages.stage2_libcontainer.libcontainer import Container
+from stages.stage2_libcontainer.libcontainer import Container, specconv
 from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
 
 SUPPORTED = ("memory", "pids", "cpu")
@@ -68,5 +68,6 @@ def main(argv: list[str], rt: Runtime) -> int:
     if container.status() == "stopped":
         raise RuncError(f"update {cid}: container not running")
     # The cgroup manager's create() makes what is missing and writes every limit given.
-    container.cgroup.create({k: v for k, v in resources.items() if k in SUPPORTED})
+    container.cgroup.create(specconv.to_resources(
+        {k: v for k, v in resources.items() if k in SUPPORTED}, "resources"))
     return 0

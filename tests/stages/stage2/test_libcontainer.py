@@ -308,7 +308,7 @@ def test_missing_command_fails_create_and_leaves_nothing(make: Maker, cgroup_ver
                                    "source": "/nonexistent", "options": ["rbind"]}),
      "stat bind mount source /nonexistent: ENOENT"),
     (lambda s: s["process"]["capabilities"]["bounding"].append("CAP_NOPE"),
-     "unknown capability 'CAP_NOPE'"),
+     'specconv: process.capabilities.bounding[14]: unknown capability "CAP_NOPE"'),
 ], ids=["cwd", "bind-source", "capability"])
 def test_create_errors_name_the_operation_and_path(make: Maker, change, message: str) -> None:  # type: ignore[no-untyped-def]
     cid, spec, state = make(["true"])
@@ -526,13 +526,14 @@ def test_v2_manager_writes_the_v2_files(tmp_path: Path) -> None:
     writes and how limits translate, not that the kernel enforces them. Enforcement on
     v2 needs a pure-v2 host, where the tests above run as [cgroup-v2]."""
     from stages.stage2_libcontainer.libcontainer.cgroups.v2 import V2Manager, shares_to_weight
+    from stages.stage2_libcontainer.libcontainer.configs import Resources
 
     (tmp_path / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
     assert cgroups.is_unified(str(tmp_path))
     m = cgroups.manager("/whalebones/abc", str(tmp_path))
     assert isinstance(m, V2Manager)
-    m.create({"memory": {"limit": 64 << 20, "swap": 96 << 20}, "pids": {"limit": 10},
-              "cpu": {"quota": 50000, "period": 100000, "shares": 512, "cpus": "0-1"}})
+    m.create(Resources(memory=64 << 20, memory_swap=96 << 20, pids_limit=10,
+                       cpu_quota=50000, cpu_period=100000, cpu_shares=512, cpuset_cpus="0-1"))
     d = tmp_path / "whalebones" / "abc"
     assert (tmp_path / "cgroup.subtree_control").read_text() == "+cpu +cpuset +memory +pids +io"
     assert (tmp_path / "whalebones" / "cgroup.subtree_control").exists()

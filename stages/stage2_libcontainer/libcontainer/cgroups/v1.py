@@ -14,6 +14,10 @@ import time
 from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, remove, write
 from stages.stage2_libcontainer.libcontainer.errors import os_error
 
+TYPE_CHECKING = False  # not `typing`: runc loads this module on every call (~2 ms)
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer.configs import DeviceRule, Resources
+
 # Controllers we set limits in or need (freezer for pause, devices for the allow-list).
 WANTED = ("memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio")
 
@@ -50,35 +54,31 @@ class V1Manager:
             seen.setdefault(mnt, self._dir(controller))
         return list(seen.items())
 
-    def create(self, resources: dict) -> None:
+    def create(self, resources: Resources) -> None:
         for _, directory in self.hierarchies():
             os.makedirs(directory, exist_ok=True)
         if "cpuset" in self.mounts:
             self._inherit_cpuset()
-        memory = resources.get("memory") or {}
-        if memory.get("limit"):
-            write(self._file("memory", "memory.limit_in_bytes"), str(memory["limit"]))
+        if resources.memory:
+            write(self._file("memory", "memory.limit_in_bytes"), str(resources.memory))
             swap = self._file("memory", "memory.memsw.limit_in_bytes")
-            if memory.get("swap") and os.path.exists(swap):
-                write(swap, str(memory["swap"]))
-        pids = resources.get("pids") or {}
-        if pids.get("limit"):
-            limit = pids["limit"]
+            if resources.memory_swap and os.path.exists(swap):
+                write(swap, str(resources.memory_swap))
+        if resources.pids_limit:
+            limit = resources.pids_limit
             write(self._file("pids", "pids.max"), "max" if limit < 0 else str(limit))
-        cpu = resources.get("cpu") or {}
-        if cpu.get("shares"):
-            write(self._file("cpu", "cpu.shares"), str(cpu["shares"]))
-        if cpu.get("period"):
-            write(self._file("cpu", "cpu.cfs_period_us"), str(cpu["period"]))
-        if cpu.get("quota"):
-            write(self._file("cpu", "cpu.cfs_quota_us"), str(cpu["quota"]))
-        if cpu.get("cpus"):
-            write(self._file("cpuset", "cpuset.cpus"), cpu["cpus"])
-        if cpu.get("mems"):
-            write(self._file("cpuset", "cpuset.mems"), cpu["mems"])
-        devices = resources.get("devices")
-        if devices and "devices" in self.mounts:
-            self._devices(devices)
+        if resources.cpu_shares:
+            write(self._file("cpu", "cpu.shares"), str(resources.cpu_shares))
+        if resources.cpu_period:
+            write(self._file("cpu", "cpu.cfs_period_us"), str(resources.cpu_period))
+        if resources.cpu_quota:
+            write(self._file("cpu", "cpu.cfs_quota_us"), str(resources.cpu_quota))
+        if resources.cpuset_cpus:
+            write(self._file("cpuset", "cpuset.cpus"), resources.cpuset_cpus)
+        if resources.cpuset_mems:
+            write(self._file("cpuset", "cpuset.mems"), resources.cpuset_mems)
+        if resources.devices and "devices" in self.mounts:
+            self._devices(resources.devices)
 
     def _file(self, controller: str, name: str) -> str:
         if controller not in self.mounts:
@@ -100,14 +100,13 @@ class V1Manager:
                 with open(os.path.join(parent, name)) as f:
                     write(target, f.read().strip())
 
-    def _devices(self, rules: list[dict]) -> None:
+    def _devices(self, rules: list[DeviceRule]) -> None:
         """The device allow-list: which device nodes the container may open at all."""
         for rule in rules:
-            kind = rule.get("type") or "a"
-            major = "*" if rule.get("major") in (None, -1) else rule["major"]
-            minor = "*" if rule.get("minor") in (None, -1) else rule["minor"]
-            line = "a" if kind == "a" else f"{kind} {major}:{minor} {rule.get('access', 'rwm')}"
-            name = "devices.allow" if rule.get("allow") else "devices.deny"
+            major = "*" if rule.major == -1 else rule.major
+            minor = "*" if rule.minor == -1 else rule.minor
+            line = "a" if rule.type == "a" else f"{rule.type} {major}:{minor} {rule.access}"
+            name = "devices.allow" if rule.allow else "devices.deny"
             write(self._file("devices", name), line)
 
     def join(self, pid: int) -> None:

@@ -16,6 +16,10 @@ import time
 
 from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, remove, write
 
+TYPE_CHECKING = False  # not `typing`: runc loads this module on every call (~2 ms)
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer.configs import Resources
+
 CONTROLLERS = ("cpu", "cpuset", "memory", "pids", "io")
 
 
@@ -48,27 +52,26 @@ class V2Manager:
             current = os.path.join(current, part)
             os.makedirs(current, exist_ok=True)
 
-    def create(self, resources: dict) -> None:
+    def create(self, resources: Resources) -> None:
         self._enable_controllers()
-        memory = resources.get("memory") or {}
-        if memory.get("limit"):
-            write(self._file("memory.max"), str(memory["limit"]))
-            if memory.get("swap") and os.path.exists(self._file("memory.swap.max")):
+        if resources.memory:
+            write(self._file("memory.max"), str(resources.memory))
+            if resources.memory_swap and os.path.exists(self._file("memory.swap.max")):
                 # v1's memsw counts memory + swap; v2's swap.max counts swap alone.
-                write(self._file("memory.swap.max"), str(max(0, memory["swap"] - memory["limit"])))
-        pids = resources.get("pids") or {}
-        if pids.get("limit"):
-            write(self._file("pids.max"), "max" if pids["limit"] < 0 else str(pids["limit"]))
-        cpu = resources.get("cpu") or {}
-        if cpu.get("quota") or cpu.get("period"):
-            quota = cpu.get("quota") or "max"
-            write(self._file("cpu.max"), f"{quota} {cpu.get('period') or 100000}")
-        if cpu.get("shares"):
-            write(self._file("cpu.weight"), str(shares_to_weight(cpu["shares"])))
-        if cpu.get("cpus"):
-            write(self._file("cpuset.cpus"), cpu["cpus"])
-        if cpu.get("mems"):
-            write(self._file("cpuset.mems"), cpu["mems"])
+                swap = max(0, resources.memory_swap - resources.memory)
+                write(self._file("memory.swap.max"), str(swap))
+        if resources.pids_limit:
+            limit = resources.pids_limit
+            write(self._file("pids.max"), "max" if limit < 0 else str(limit))
+        if resources.cpu_quota or resources.cpu_period:
+            quota = resources.cpu_quota or "max"
+            write(self._file("cpu.max"), f"{quota} {resources.cpu_period or 100000}")
+        if resources.cpu_shares:
+            write(self._file("cpu.weight"), str(shares_to_weight(resources.cpu_shares)))
+        if resources.cpuset_cpus:
+            write(self._file("cpuset.cpus"), resources.cpuset_cpus)
+        if resources.cpuset_mems:
+            write(self._file("cpuset.mems"), resources.cpuset_mems)
 
     def _file(self, name: str) -> str:
         return os.path.join(self.dir, name)

@@ -1,0 +1,134 @@
+"""What a container is to be, as plain typed objects: runc's libcontainer/configs.
+
+The OCI spec (config.json) is a document for people and tools: optional keys, nested
+objects, strings where the kernel wants numbers. specconv.py reads it once, in the
+caller's process before any fork, checks every field it uses and fills in the defaults,
+and hands the rest of libcontainer one of these. From then on nothing looks a key up:
+init, the rootfs and the cgroup code read fields, and a bad spec has already failed
+with the name of its field instead of half-way through a container's set-up.
+
+Numbers that are 0 (and strings that are "") mean "not set", as in runc's configs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Namespace:
+    type: str  # "pid", "network", "mount", "ipc", "uts", "cgroup" or "user"
+    path: str = ""  # join this namespace (setns) instead of making a new one
+
+
+@dataclass
+class Mount:
+    destination: str  # inside the container
+    type: str = ""  # "proc", "tmpfs", "bind"...; "" with a bind option: a bind mount
+    source: str = ""
+    options: list[str] = field(default_factory=list)  # flags and data, see rootfs.py
+
+
+@dataclass
+class Device:
+    """A node to make in the container's /dev."""
+
+    path: str
+    type: str = "c"  # c (character), b (block), u (unbuffered character), p (FIFO)
+    major: int = 0
+    minor: int = 0
+    file_mode: int = 0o666
+    uid: int = 0
+    gid: int = 0
+
+
+@dataclass
+class DeviceRule:
+    """One line of the devices cgroup's list: which nodes may be opened at all."""
+
+    allow: bool
+    type: str = "a"  # a (all), c or b
+    major: int = -1  # -1: any
+    minor: int = -1
+    access: str = "rwm"  # read, write, mknod
+
+
+@dataclass
+class Resources:
+    """linux.resources: the limits written into the container's cgroup."""
+
+    memory: int = 0  # bytes
+    memory_swap: int = 0  # bytes of memory + swap, as cgroup v1's memsw counts it
+    pids_limit: int = 0  # -1: no limit
+    cpu_shares: int = 0
+    cpu_quota: int = 0  # microseconds of CPU time in each period
+    cpu_period: int = 0  # microseconds
+    cpuset_cpus: str = ""  # "0-1"
+    cpuset_mems: str = ""
+    devices: list[DeviceRule] = field(default_factory=list)
+
+
+@dataclass
+class Capabilities:
+    """The five sets, as capability names ("CAP_KILL")."""
+
+    bounding: list[str] = field(default_factory=list)
+    effective: list[str] = field(default_factory=list)
+    inheritable: list[str] = field(default_factory=list)
+    permitted: list[str] = field(default_factory=list)
+    ambient: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Rlimit:
+    type: str  # "RLIMIT_NOFILE"
+    soft: int
+    hard: int
+
+
+@dataclass
+class User:
+    uid: int = 0
+    gid: int = 0
+    additional_gids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Process:
+    """The program to run and who it runs as: init's, or one for exec."""
+
+    args: list[str]
+    env: list[str] = field(default_factory=list)  # "KEY=value"
+    cwd: str = "/"
+    user: User = field(default_factory=User)
+    terminal: bool = False
+    console_size: tuple[int, int] | None = None  # (height, width)
+    capabilities: Capabilities | None = None  # None: leave them as they are
+    rlimits: list[Rlimit] = field(default_factory=list)
+    no_new_privileges: bool = False
+    oom_score_adj: int | None = None
+
+
+@dataclass
+class Config:
+    """One container: its root filesystem, namespaces, mounts, cgroup and init."""
+
+    rootfs: str  # absolute
+    process: Process
+    readonly_rootfs: bool = False
+    hostname: str = ""
+    namespaces: list[Namespace] = field(default_factory=list)
+    mounts: list[Mount] = field(default_factory=list)
+    devices: list[Device] = field(default_factory=list)  # beyond the default ones
+    cgroups_path: str = ""  # "": /whalebones/<id>
+    resources: Resources = field(default_factory=Resources)
+    rootfs_propagation: str = "rprivate"
+    sysctl: dict[str, str] = field(default_factory=dict)
+    masked_paths: list[str] = field(default_factory=list)
+    readonly_paths: list[str] = field(default_factory=list)
+    oci_version: str = "1.0.2"
+    annotations: dict[str, str] = field(default_factory=dict)
+
+    def new_namespaces(self) -> set[str]:
+        """The types of the namespaces made for this container (not joined)."""
+        return {ns.type for ns in self.namespaces if not ns.path}

@@ -1,0 +1,88 @@
+"""Every call into the kernel that sets a container's process up, behind one object.
+
+Init's work is an ordered list of kernel calls: mounts, pivot_root, the hostname,
+groups and user, capabilities, no_new_privs, execve. The order is the point (a
+capability dropped too early makes setuid fail; no_new_privs after execve is too
+late), and it can only be watched from outside with root and a real container. So
+init, rootfs.py, devices.py, process.py and capabilities.py make these calls through
+a Kernel they are handed; the real one (LINUX, below) passes each straight on, and a
+unit test hands in a recording fake and checks the order without root
+(tests/unit/test_init_order.py). This is youki's `Syscall` trait, in Python.
+
+Reading and making plain files and directories inside the rootfs (mount points,
+/dev's symlinks) is not here: it needs no privilege, and a test can watch it in a
+temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+
+from stages.stage2_libcontainer.libcontainer import network, syscalls
+
+
+class Kernel:
+    def setsid(self) -> None:
+        os.setsid()
+
+    def loopback_up(self) -> None:
+        network.loopback_up()
+
+    def mount(self, source: str | None, target: str, fstype: str | None, flags: int,
+              data: str = "") -> None:
+        syscalls.mount(source, target, fstype, flags, data)
+
+    def umount2(self, target: str, flags: int) -> None:
+        syscalls.umount2(target, flags)
+
+    def pivot_root(self, new_root: str, put_old: str) -> None:
+        syscalls.pivot_root(new_root, put_old)
+
+    def chroot(self, path: str) -> None:
+        os.chroot(path)
+
+    def chdir(self, path: str) -> None:
+        os.chdir(path)
+
+    def sethostname(self, name: str) -> None:
+        socket.sethostname(name)
+
+    def write_file(self, path: str, text: str) -> None:
+        """A kernel knob: /proc/sys/..., /proc/self/oom_score_adj."""
+        with open(path, "w") as f:
+            f.write(text)
+
+    def mknod(self, path: str, mode: int, device: int) -> None:
+        os.mknod(path, mode, device)
+
+    def chmod(self, path: str, mode: int) -> None:
+        os.chmod(path, mode)
+
+    def chown(self, path: str, uid: int, gid: int) -> None:
+        os.chown(path, uid, gid)
+
+    def setrlimit(self, limit: int, soft: int, hard: int) -> None:
+        resource.setrlimit(limit, (soft, hard))
+
+    def setgroups(self, gids: list[int]) -> None:
+        os.setgroups(gids)
+
+    def setgid(self, gid: int) -> None:
+        os.setgid(gid)
+
+    def setuid(self, uid: int) -> None:
+        os.setuid(uid)
+
+    def prctl(self, option: int, arg2: int = 0, arg3: int = 0, what: str = "") -> None:
+        syscalls.prctl(option, arg2, arg3, what=what)
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        syscalls.capset(effective, permitted, inheritable)
+
+    def execve(self, path: str, args: list[str], env: dict[str, str]) -> None:
+        os.execve(path, args, env)
+
+
+LINUX = Kernel()

@@ -1,0 +1,282 @@
+"""From an OCI spec (config.json, as a dict) to a Config: runc's libcontainer/specconv.
+
+It runs once, in the caller's process, before anything is forked or made: a spec
+with a wrong field fails here, as an InvalidSpec that names the field
+
+    specconv: linux.namespaces[2].type: unknown namespace type "foo"
+
+rather than from inside a half-made container, over the sync socket. Keys this
+library does not use are ignored, as runc ignores what it does not implement.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from stages.stage2_libcontainer.libcontainer import (
+    capabilities,
+    configs,
+    namespaces,
+    process,
+    rootfs,
+)
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError
+
+DEVICE_TYPES = ("c", "b", "u", "p")
+
+
+class InvalidSpec(ContainerError):
+    """A field of the spec that cannot be used; the message names the field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"specconv: {field}: {problem}")
+        self.field = field
+
+
+# ------------------------------------------------------------ reading one field
+# Each reader takes the object, the key and where the object is in the spec, so that
+# an error can say `process.user.uid` and not just `uid`.
+
+
+def _where(parent: str, key: str) -> str:
+    return f"{parent}.{key}" if parent else key
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value)  # as it is written in config.json
+
+
+def _object(value: object, field: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidSpec(field, f"must be an object, not {_shown(value)}")
+    return value
+
+
+def _list(value: object, field: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidSpec(field, f"must be a list, not {_shown(value)}")
+    return value
+
+
+def _str(obj: dict, key: str, parent: str, default: str = "") -> str:
+    value = obj.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise InvalidSpec(_where(parent, key), f"must be a string, not {_shown(value)}")
+    return value
+
+
+def _int(obj: dict, key: str, parent: str, default: int = 0) -> int:
+    value = obj.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidSpec(_where(parent, key), f"must be an integer, not {_shown(value)}")
+    return value
+
+
+def _required_int(obj: dict, key: str, parent: str) -> int:
+    if obj.get(key) is None:
+        raise InvalidSpec(_where(parent, key), "is missing")
+    return _int(obj, key, parent)
+
+
+def _bool(obj: dict, key: str, parent: str) -> bool:
+    value = obj.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidSpec(_where(parent, key), f"must be true or false, not {_shown(value)}")
+    return value
+
+
+def _strings(value: object, field: str) -> list[str]:
+    items = _list(value, field)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise InvalidSpec(f"{field}[{i}]", f"must be a string, not {_shown(item)}")
+    return list(items)
+
+
+def _ints(value: object, field: str) -> list[int]:
+    items = _list(value, field)
+    for i, item in enumerate(items):
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise InvalidSpec(f"{field}[{i}]", f"must be an integer, not {_shown(item)}")
+    return list(items)
+
+
+def _string_map(value: object, field: str) -> dict[str, str]:
+    obj = _object(value, field)
+    for key, item in obj.items():
+        if not isinstance(item, str):
+            raise InvalidSpec(f"{field}.{key}", f"must be a string, not {_shown(item)}")
+    return dict(obj)
+
+
+# ------------------------------------------------------------ the spec's parts
+
+
+def to_config(spec: dict) -> configs.Config:
+    """The whole spec: root, process, hostname, mounts, linux.*, annotations."""
+    if not isinstance(spec, dict):
+        raise InvalidSpec("spec", f"must be an object, not {_shown(spec)}")
+    root = _object(spec.get("root"), "root")
+    path = _str(root, "path", "root")
+    if not os.path.isabs(path):
+        raise InvalidSpec("root.path", f"must be an absolute path, not {_shown(path)}")
+    if spec.get("process") is None:
+        raise InvalidSpec("process", "is missing")
+    linux = _object(spec.get("linux"), "linux")
+    propagation = _str(linux, "rootfsPropagation", "linux", "rprivate")
+    if propagation not in rootfs.PROPAGATION:
+        raise InvalidSpec("linux.rootfsPropagation",
+                          f"unknown propagation {_shown(propagation)}")
+    return configs.Config(
+        rootfs=path,
+        readonly_rootfs=_bool(root, "readonly", "root"),
+        process=to_process(spec["process"], "process"),
+        hostname=_str(spec, "hostname", ""),
+        namespaces=to_namespaces(linux.get("namespaces"), "linux.namespaces"),
+        mounts=[to_mount(m, f"mounts[{i}]")
+                for i, m in enumerate(_list(spec.get("mounts"), "mounts"))],
+        devices=[to_device(d, f"linux.devices[{i}]")
+                 for i, d in enumerate(_list(linux.get("devices"), "linux.devices"))],
+        cgroups_path=_str(linux, "cgroupsPath", "linux"),
+        resources=to_resources(linux.get("resources"), "linux.resources"),
+        rootfs_propagation=propagation,
+        sysctl=_string_map(linux.get("sysctl"), "linux.sysctl"),
+        masked_paths=_strings(linux.get("maskedPaths"), "linux.maskedPaths"),
+        readonly_paths=_strings(linux.get("readonlyPaths"), "linux.readonlyPaths"),
+        oci_version=_str(spec, "ociVersion", "", "1.0.2"),
+        annotations=_string_map(spec.get("annotations"), "annotations"),
+    )
+
+
+def to_namespaces(value: object, field: str) -> list[configs.Namespace]:
+    result: list[configs.Namespace] = []
+    for i, item in enumerate(_list(value, field)):
+        where = f"{field}[{i}]"
+        ns = _object(item, where)
+        kind = _str(ns, "type", where)
+        if kind not in namespaces.FLAGS:
+            raise InvalidSpec(f"{where}.type", f"unknown namespace type {_shown(kind)}")
+        if any(n.type == kind for n in result):
+            raise InvalidSpec(f"{where}.type", f"duplicated namespace {_shown(kind)}")
+        result.append(configs.Namespace(kind, _str(ns, "path", where)))
+    return result
+
+
+def to_mount(value: object, field: str) -> configs.Mount:
+    m = _object(value, field)
+    destination = _str(m, "destination", field)
+    if not destination:
+        raise InvalidSpec(f"{field}.destination", "is missing")
+    return configs.Mount(destination, _str(m, "type", field), _str(m, "source", field),
+                         _strings(m.get("options"), f"{field}.options"))
+
+
+def to_device(value: object, field: str) -> configs.Device:
+    d = _object(value, field)
+    path = _str(d, "path", field)
+    if not path:
+        raise InvalidSpec(f"{field}.path", "is missing")
+    kind = _str(d, "type", field, "c")
+    if kind not in DEVICE_TYPES:
+        raise InvalidSpec(f"{field}.type", f"unknown device type {_shown(kind)}")
+    return configs.Device(path, kind, _required_int(d, "major", field),
+                          _required_int(d, "minor", field),
+                          _int(d, "fileMode", field, 0o666),
+                          _int(d, "uid", field), _int(d, "gid", field))
+
+
+def to_resources(value: object, field: str) -> configs.Resources:
+    """linux.resources (also what `runc update` is given)."""
+    r = _object(value, field)
+    memory = _object(r.get("memory"), f"{field}.memory")
+    pids = _object(r.get("pids"), f"{field}.pids")
+    cpu = _object(r.get("cpu"), f"{field}.cpu")
+    rules = []
+    for i, item in enumerate(_list(r.get("devices"), f"{field}.devices")):
+        where = f"{field}.devices[{i}]"
+        rule = _object(item, where)
+        kind = _str(rule, "type", where, "a")
+        if kind not in ("a", "c", "b"):
+            raise InvalidSpec(f"{where}.type", f"unknown device type {_shown(kind)}")
+        rules.append(configs.DeviceRule(_bool(rule, "allow", where), kind,
+                                        _int(rule, "major", where, -1),
+                                        _int(rule, "minor", where, -1),
+                                        _str(rule, "access", where, "rwm")))
+    return configs.Resources(
+        memory=_int(memory, "limit", f"{field}.memory"),
+        memory_swap=_int(memory, "swap", f"{field}.memory"),
+        pids_limit=_int(pids, "limit", f"{field}.pids"),
+        cpu_shares=_int(cpu, "shares", f"{field}.cpu"),
+        cpu_quota=_int(cpu, "quota", f"{field}.cpu"),
+        cpu_period=_int(cpu, "period", f"{field}.cpu"),
+        cpuset_cpus=_str(cpu, "cpus", f"{field}.cpu"),
+        cpuset_mems=_str(cpu, "mems", f"{field}.cpu"),
+        devices=rules,
+    )
+
+
+def to_process(value: object, field: str) -> configs.Process:
+    """A `process` object: the spec's, or the one `exec` is given."""
+    p = _object(value, field)
+    args = _strings(p.get("args"), f"{field}.args")
+    if not args:
+        raise InvalidSpec(f"{field}.args", "must not be empty")
+    user = _object(p.get("user"), f"{field}.user")
+    size = _object(p.get("consoleSize"), f"{field}.consoleSize")
+    height = _int(size, "height", f"{field}.consoleSize")
+    width = _int(size, "width", f"{field}.consoleSize")
+    oom = p.get("oomScoreAdj")
+    return configs.Process(
+        args=args,
+        env=_strings(p.get("env"), f"{field}.env"),
+        cwd=_str(p, "cwd", field) or "/",
+        user=configs.User(
+            _int(user, "uid", f"{field}.user"), _int(user, "gid", f"{field}.user"),
+            _ints(user.get("additionalGids"), f"{field}.user.additionalGids")),
+        terminal=_bool(p, "terminal", field),
+        console_size=(height, width) if height and width else None,
+        capabilities=(None if p.get("capabilities") is None
+                      else to_capabilities(p["capabilities"], f"{field}.capabilities")),
+        rlimits=[to_rlimit(r, f"{field}.rlimits[{i}]")
+                 for i, r in enumerate(_list(p.get("rlimits"), f"{field}.rlimits"))],
+        no_new_privileges=_bool(p, "noNewPrivileges", field),
+        oom_score_adj=None if oom is None else _int(p, "oomScoreAdj", field),
+    )
+
+
+def to_capabilities(value: object, field: str) -> configs.Capabilities:
+    caps = _object(value, field)
+    sets = {}
+    for name in ("bounding", "effective", "inheritable", "permitted", "ambient"):
+        where = f"{field}.{name}"
+        sets[name] = [capability_name(c, f"{where}[{i}]")
+                      for i, c in enumerate(_strings(caps.get(name), where))]
+    return configs.Capabilities(**sets)
+
+
+def capability_name(name: str, field: str) -> str:
+    """"CAP_KILL", "cap_kill" or "kill" -> "CAP_KILL", a capability this kernel knows."""
+    key = name.upper() if name.upper().startswith("CAP_") else "CAP_" + name.upper()
+    if key not in capabilities.NUMBERS:
+        raise InvalidSpec(field, f"unknown capability {_shown(name)}")
+    return key
+
+
+def to_rlimit(value: object, field: str) -> configs.Rlimit:
+    r = _object(value, field)
+    kind = _str(r, "type", field)
+    if kind not in process.RLIMITS:
+        raise InvalidSpec(f"{field}.type", f"unknown rlimit type {_shown(kind)}")
+    return configs.Rlimit(kind, _required_int(r, "soft", field),
+                          _required_int(r, "hard", field))
