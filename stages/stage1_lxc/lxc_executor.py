@@ -65,13 +65,12 @@ from dataclasses import dataclass, field
 
 from shared import trace
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
-from shared.securejoin import secure_join
+from shared.oci.lookpath import DEFAULT_PATH, LookPathError, look_path
 from shared.terminal import copy_terminal
 from stages.stage1_lxc import lxc_bindings, lxc_config, lxc_leftovers
 from stages.stage1_lxc.lxc_leftovers import CGROUP_ROOT, cgroup_version, hierarchies
 from stages.stage1_lxc.lxc_terminal import open_pty, set_winsize
 
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CREATE_TIMEOUT = 30.0
 # The static busybox of the host, bound into each container read-only, like Docker
 # 0.1's /.dockerinit: lxc-attach has no --cwd (it keeps its caller's directory), so
@@ -90,25 +89,16 @@ def oom_files(cgroup: str) -> list[str]:
     return [os.path.join(CGROUP_ROOT, cgroup, "memory.events")]
 
 
-def look_path(rootfs: str, name: str, env: list[str]) -> None:
+def check_command(rootfs: str, name: str, env: list[str]) -> None:
     """Fail as Docker does if the command cannot run: LXC would only log it.
 
-    Looked up from the host in the container's root (secure_join follows the image's
-    symlinks as if that root were /), with the container's own PATH.
+    Looked up from the host in the container's root, with the container's own PATH.
     """
     path = next((e[5:] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
-    candidates = [name] if "/" in name else [f"{d or '.'}/{name}" for d in path.split(":")]
-    for candidate in candidates:
-        host = secure_join(rootfs, candidate if candidate.startswith("/") else "/" + candidate)
-        if os.path.isfile(host):
-            if not os.stat(host).st_mode & 0o111:
-                raise ExecutorError(f'exec: "{name}": permission denied')
-            return
-        if "/" in name:
-            if os.path.isdir(host):
-                raise ExecutorError(f'exec: "{name}": is a directory: permission denied')
-            raise ExecutorError(f'exec: "{name}": stat {name}: no such file or directory')
-    raise ExecutorError(f'exec: "{name}": executable file not found in $PATH')
+    try:
+        look_path(name, path, root=rootfs)
+    except LookPathError as e:
+        raise ExecutorError(str(e)) from None
 
 
 @dataclass
@@ -259,7 +249,7 @@ class LxcExecutor:
     def _create(self, cid: str, spec: dict, io: IOConfig) -> int:
         process = spec["process"]
         rootfs = spec["root"]["path"]
-        look_path(rootfs, process["args"][0], process.get("env", []))
+        check_command(rootfs, process["args"][0], process.get("env", []))
         state_dir = os.path.join(self.state_root, cid)
         os.makedirs(state_dir, mode=0o700, exist_ok=True)
         cgroup = spec.get("linux", {}).get("cgroupsPath", f"/whalebones/{cid}").strip("/")
@@ -405,7 +395,7 @@ class LxcExecutor:
         c = self._container(cid)
         env = process.get("env", [])
         args = list(process["args"])
-        look_path(c.rootfs, args[0], env)
+        check_command(c.rootfs, args[0], env)
         cwd = process.get("cwd") or "/"
         uid, gid = str(process.get("user", {}).get("uid", 0)), str(
             process.get("user", {}).get("gid", 0))
