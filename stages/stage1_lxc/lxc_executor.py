@@ -58,18 +58,17 @@ import re
 import shutil
 import signal
 import subprocess
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from shared import trace
-from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
+from shared.daemon.children import ParentExecutor, Process, open_fifos
+from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig
 from shared.oci.lookpath import DEFAULT_PATH, LookPathError, look_path
 from shared.terminal import copy_terminal
 from stages.stage1_lxc import lxc_bindings, lxc_config, lxc_leftovers
 from stages.stage1_lxc.lxc_leftovers import CGROUP_ROOT, cgroup_version, hierarchies
-from stages.stage1_lxc.lxc_terminal import open_pty, set_winsize
+from stages.stage1_lxc.lxc_terminal import open_pty
 
 CREATE_TIMEOUT = 30.0
 # The static busybox of the host, bound into each container read-only, like Docker
@@ -101,15 +100,19 @@ def check_command(rootfs: str, name: str, env: list[str]) -> None:
         raise ExecutorError(str(e)) from None
 
 
-@dataclass
-class Process:
+@dataclass(kw_only=True)
+class Tool(Process):
     """An LXC tool we started: lxc-start (a container) or lxc-attach (an exec)."""
 
     popen: subprocess.Popen[bytes]
-    master: int | None = None  # pty master, when the process has a terminal
-    exited: threading.Event = field(default_factory=threading.Event)
-    status: ExitStatus | None = None
-    threads: list[threading.Thread] = field(default_factory=list)
+
+    def wait_exit(self) -> int:
+        # Through subprocess, not waitpid: create, start and delete poll() it meanwhile.
+        return self.popen.wait()
+
+    def send_signal(self, signal: int) -> None:
+        # Popen sends nothing once it has reaped the tool: by then the pid may be another's.
+        self.popen.send_signal(signal)
 
 
 @dataclass
@@ -125,7 +128,7 @@ class Container:
         return os.path.join(self.state_dir, name)
 
 
-class LxcExecutor:
+class LxcExecutor(ParentExecutor[Container, Tool]):
     name = "lxc"
     makes_network_links = True  # LXC makes the namespace and veths (lxc_config.network)
     containers_outlive_daemon = False  # lxc-start is the daemon's child, its pipes ours
@@ -136,31 +139,15 @@ class LxcExecutor:
             raise ValueError(f"LXC API {api!r}: one of {', '.join(APIS)}")
         if api == "python":
             lxc_bindings.load()  # ImportError now, not at the first container
+        super().__init__()
         self.api = api
         # lxc-start's -P: LXC keeps a container's files in <state_root>/<id>/, ours too.
         self.state_root = os.path.abspath(state_root)
         os.makedirs(self.state_root, mode=0o700, exist_ok=True)
-        self._lock = threading.Lock()
-        self._containers: dict[str, Container] = {}
-        self._procs: dict[tuple[str, str | None], Process] = {}
 
     # ------------------------------------------------------------ helpers
 
-    def _container(self, cid: str) -> Container:
-        with self._lock:
-            c = self._containers.get(cid)
-        if c is None:
-            raise NotFoundError(f"container {cid} does not exist")
-        return c
-
-    def _proc(self, cid: str, exec_id: str | None) -> Process:
-        with self._lock:
-            p = self._procs.get((cid, exec_id))
-        if p is None:
-            raise NotFoundError(f"process {exec_id or 'init'} of {cid} does not exist")
-        return p
-
-    def _spawn(self, argv: list[str], io: IOConfig, size: dict | None = None) -> Process:
+    def _spawn(self, argv: list[str], io: IOConfig, size: dict | None = None) -> Tool:
         """Run an LXC tool with the container's stdio: the FIFOs, or a pty of ours."""
         if io.terminal:
             master, slave = open_pty(size)
@@ -176,12 +163,10 @@ class LxcExecutor:
                 raise
             finally:
                 os.close(slave)
-            proc = Process(popen=popen, master=master)
+            proc = Tool(pid=popen.pid, popen=popen, master=master)
             proc.threads = copy_terminal(master, io.stdin, io.stdout)
             return proc
-        stdin = os.open(io.stdin or os.devnull, os.O_RDONLY)
-        stdout = os.open(io.stdout, os.O_WRONLY)
-        stderr = os.open(io.stderr, os.O_WRONLY) if io.stderr else os.dup(stdout)
+        stdin, stdout, stderr = open_fifos(io)
         try:
             # cwd "/": lxc-attach enters the container in its caller's directory.
             popen = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr,
@@ -189,23 +174,7 @@ class LxcExecutor:
         finally:
             for fd in {stdin, stdout, stderr}:
                 os.close(fd)
-        return Process(popen=popen)
-
-    def _reap(self, proc: Process, status: Callable[[int], ExitStatus]) -> None:
-        """Wait for the tool in a thread of its own; `status(returncode)` says how
-        the container's process ended."""
-
-        def wait() -> None:
-            returncode = proc.popen.wait()
-            if proc.threads:
-                proc.threads[0].join(5)  # the terminal's last output reaches the FIFO
-            if proc.master is not None:
-                os.close(proc.master)
-                proc.master = None
-            proc.status = status(returncode)
-            proc.exited.set()
-
-        threading.Thread(target=wait, name=f"reap-{proc.popen.pid}", daemon=True).start()
+        return Tool(pid=popen.pid, popen=popen)
 
     def _init_status(self, c: Container, returncode: int) -> ExitStatus:
         """How the init ended, from LXC's log (see the module docstring)."""
@@ -287,13 +256,11 @@ class LxcExecutor:
             except BaseException:
                 self._stop_monitor(c, proc)
                 raise
-        with self._lock:
-            self._containers[cid] = c
-            self._procs[(cid, None)] = proc
+        self._keep(cid, None, proc, container=c)
         self._reap(proc, lambda rc: self._init_status(c, rc))
         return c.pid
 
-    def _wait_for_pid(self, c: Container, proc: Process) -> int:
+    def _wait_for_pid(self, c: Container, proc: Tool) -> int:
         """Until the start-host hook has written the init's pid (or lxc-start failed)."""
         deadline = time.monotonic() + CREATE_TIMEOUT
         delay = 0.0005
@@ -309,7 +276,7 @@ class LxcExecutor:
             delay = min(delay * 2, 0.02)
         raise ExecutorError(f"lxc-start {c.cid}: no init after {CREATE_TIMEOUT:.0f} s")
 
-    def _release_hook(self, c: Container, proc: Process) -> None:
+    def _release_hook(self, c: Container, proc: Tool) -> None:
         """Write to the start FIFO: the hook blocked in `read` returns, LXC goes on."""
         while proc.popen.poll() is None:
             try:
@@ -325,7 +292,7 @@ class LxcExecutor:
                 os.close(fd)
             return
 
-    def _stop_monitor(self, c: Container, proc: Process) -> None:
+    def _stop_monitor(self, c: Container, proc: Tool) -> None:
         """Kill the init of a container that never ran, and let lxc-start finish."""
         if proc.popen.poll() is None:
             if c.pid:
@@ -363,17 +330,9 @@ class LxcExecutor:
             raise ExecutorError(f"start {cid}: {e}") from None
         c.started = True
 
-    def wait(self, cid: str, exec_id: str | None = None) -> ExitStatus:
-        proc = self._proc(cid, exec_id)
-        proc.exited.wait()
-        assert proc.status is not None
-        return proc.status
-
     def kill(self, cid: str, signal_: int, all: bool = False, exec_id: str | None = None) -> None:
         if exec_id is not None:
-            proc = self._proc(cid, exec_id)
-            if not proc.exited.is_set():
-                proc.popen.send_signal(signal_)
+            self._signal_exec(cid, exec_id, signal_)
             return
         c = self._container(cid)
         if self._proc(cid, None).exited.is_set():
@@ -416,22 +375,9 @@ class LxcExecutor:
             proc = self._spawn(argv, io, process.get("consoleSize"))
         except OSError as e:
             raise ExecutorError(f"exec in {cid}: {e}") from None
-        with self._lock:
-            self._procs[(cid, exec_id)] = proc
-
-        def status(returncode: int) -> ExitStatus:
-            code = 128 - returncode if returncode < 0 else returncode
-            return ExitStatus(code=code, exited_at=time.time())
-
-        self._reap(proc, status)
-        return proc.popen.pid
-
-    def resize(self, cid: str, exec_id: str | None, height: int, width: int) -> None:
-        proc = self._proc(cid, exec_id)
-        if proc.master is None:
-            raise ExecutorError(f"resize {cid}: the process has no terminal")
-        # The kernel sends the tool SIGWINCH; it passes the size on to the container's.
-        set_winsize(proc.master, height, width)
+        self._keep(cid, exec_id, proc)
+        self._reap(proc)
+        return proc.pid
 
     def pids(self, cid: str) -> list[int]:
         c = self._container(cid)
@@ -464,11 +410,7 @@ class LxcExecutor:
             raise ExecutorError(f"lxc-{what} {cid}: {result.stderr.strip()}")
 
     def delete(self, cid: str) -> None:
-        with self._lock:
-            c = self._containers.pop(cid, None)
-            proc = self._procs.pop((cid, None), None)
-            for key in [k for k in self._procs if k[0] == cid]:
-                del self._procs[key]
+        c, proc = self._forget(cid)
         cgroup = f"whalebones/{cid}" if c is None else c.cgroup
         cgroups = lxc_leftovers.container_cgroups(cgroup)
         failed = []
@@ -494,12 +436,6 @@ class LxcExecutor:
         shutil.rmtree(os.path.join(self.state_root, cid), ignore_errors=True)
         if failed:
             raise ExecutorError(f"delete {cid}: " + "; ".join(failed[:3]))
-
-    def close_io(self, cid: str, exec_id: str | None = None) -> None:
-        pass  # the daemon's end of the FIFO was the only writer: closing it was the EOF
-
-    def restore(self, cid: str) -> int:
-        raise NotFoundError(f"container {cid}: the daemon was its parent, it did not survive")
 
     def close(self) -> None:
         # The daemon is going: no lxc-start of ours will need the lock directories.
