@@ -21,6 +21,14 @@ class LookPathError(Exception):
     """The program cannot be run; the message says why, as runc says it."""
 
 
+class NotFound(LookPathError):
+    """No such program: what a shell calls "command not found" (exit status 127)."""
+
+
+class NotExecutable(LookPathError):
+    """The program is there but cannot run (no x bit, a directory): a shell's 126."""
+
+
 def look_path(name: str, path: str = DEFAULT_PATH, root: str = "/") -> str:
     """The program `name` (a path if it has a "/", else looked up in `path`, the
     container's $PATH), as the container sees it.
@@ -34,10 +42,10 @@ def look_path(name: str, path: str = DEFAULT_PATH, root: str = "/") -> str:
         here = candidate if root == "/" else secure_join(root, os.path.join("/", candidate))
         if os.path.isfile(here):
             if not os.stat(here).st_mode & 0o111:
-                raise LookPathError(f'exec: "{name}": permission denied')
+                raise NotExecutable(f'exec: "{name}": permission denied')
             return candidate
         if "/" in name:
             if os.path.isdir(here):
-                raise LookPathError(f'exec: "{name}": is a directory: permission denied')
-            raise LookPathError(f'exec: "{name}": stat {name}: no such file or directory')
-    raise LookPathError(f'exec: "{name}": executable file not found in $PATH')
+                raise NotExecutable(f'exec: "{name}": is a directory: permission denied')
+            raise NotFound(f'exec: "{name}": stat {name}: no such file or directory')
+    raise NotFound(f'exec: "{name}": executable file not found in $PATH')

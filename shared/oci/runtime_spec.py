@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 
 from shared.oci.defaults import default_spec
-from shared.oci.lookpath import DEFAULT_PATH
 
 CPU_PERIOD_US = 100_000  # the period Docker uses to turn --cpus into a CFS quota
 # The network plan for an executor that makes the container's interfaces itself (stage

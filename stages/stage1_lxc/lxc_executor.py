@@ -63,8 +63,14 @@ from dataclasses import dataclass
 
 from shared import trace
 from shared.daemon.children import ParentExecutor, Process, open_fifos
-from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig
-from shared.oci.lookpath import DEFAULT_PATH, LookPathError, look_path
+from shared.daemon.executor import (
+    CommandNotExecutable,
+    CommandNotFound,
+    ExecutorError,
+    ExitStatus,
+    IOConfig,
+)
+from shared.oci import lookpath
 from shared.terminal import copy_terminal
 from stages.stage1_lxc import lxc_bindings, lxc_config, lxc_leftovers
 from stages.stage1_lxc.lxc_leftovers import CGROUP_ROOT, cgroup_version, hierarchies
@@ -93,11 +99,13 @@ def check_command(rootfs: str, name: str, env: list[str]) -> None:
 
     Looked up from the host in the container's root, with the container's own PATH.
     """
-    path = next((e[5:] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
+    path = next((e[5:] for e in env if e.startswith("PATH=")), lookpath.DEFAULT_PATH)
     try:
-        look_path(name, path, root=rootfs)
-    except LookPathError as e:
-        raise ExecutorError(str(e)) from None
+        lookpath.look_path(name, path, root=rootfs)
+    except lookpath.NotFound as e:
+        raise CommandNotFound(str(e)) from None
+    except lookpath.NotExecutable as e:
+        raise CommandNotExecutable(str(e)) from None
 
 
 @dataclass(kw_only=True)

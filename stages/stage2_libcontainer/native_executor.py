@@ -20,7 +20,7 @@ import socket
 
 from shared import trace
 from shared.daemon.children import ParentExecutor, Process, exit_status, open_fifos
-from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig
+from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, start_error
 from shared.terminal import copy_terminal, set_winsize
 from stages.stage2_libcontainer.libcontainer import (
     Container,
@@ -94,7 +94,8 @@ class NativeExecutor(ParentExecutor[Container, Process]):
         try:
             proc = self._launch(cid, io, spawn)
         except ContainerError as e:
-            raise ExecutorError(str(e)) from None
+            # The init's words, over its sync socket ("executable file not found"...)
+            raise start_error(str(e)) from None
         container = holder["c"]
         size = spec.get("process", {}).get("consoleSize")
         if proc.master is not None and size:
@@ -108,7 +109,7 @@ class NativeExecutor(ParentExecutor[Container, Process]):
             with trace.span("daemon", "call", "Container.start", "libcontainer"):
                 self._container(cid).start()
         except ContainerError as e:
-            raise ExecutorError(str(e)) from None
+            raise start_error(str(e)) from None
 
     def kill(self, cid: str, signal: int, all: bool = False, exec_id: str | None = None) -> None:
         if exec_id is not None:
@@ -129,7 +130,7 @@ class NativeExecutor(ParentExecutor[Container, Process]):
         try:
             proc = self._launch(cid, io, spawn)
         except ContainerError as e:
-            raise ExecutorError(str(e)) from None
+            raise start_error(str(e)) from None
         self._keep(cid, exec_id, proc)
         self._reap(proc)
         return proc.pid

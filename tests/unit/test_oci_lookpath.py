@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.oci.lookpath import DEFAULT_PATH, LookPathError, look_path
+from shared.oci.lookpath import DEFAULT_PATH, LookPathError, NotExecutable, NotFound, look_path
 
 
 @pytest.fixture
@@ -31,17 +31,19 @@ def test_found_in_path_as_the_container_sees_it(rootfs: Path) -> None:
     assert look_path("/bin/sh", root=str(rootfs)) == "/bin/sh"
 
 
-@pytest.mark.parametrize("name, path, message", [
-    ("nosuch", DEFAULT_PATH, 'exec: "nosuch": executable file not found in $PATH'),
-    ("busybox", "/usr/bin", 'exec: "busybox": executable file not found in $PATH'),
-    ("/nosuch", DEFAULT_PATH, 'exec: "/nosuch": stat /nosuch: no such file or directory'),
-    ("/usr/bin/data", DEFAULT_PATH, 'exec: "/usr/bin/data": permission denied'),
-    ("data", DEFAULT_PATH, 'exec: "data": permission denied'),
-    ("/usr/bin/tools", DEFAULT_PATH,
+@pytest.mark.parametrize("name, path, error, message", [
+    ("nosuch", DEFAULT_PATH, NotFound, 'exec: "nosuch": executable file not found in $PATH'),
+    ("busybox", "/usr/bin", NotFound, 'exec: "busybox": executable file not found in $PATH'),
+    ("/nosuch", DEFAULT_PATH, NotFound,
+     'exec: "/nosuch": stat /nosuch: no such file or directory'),
+    ("/usr/bin/data", DEFAULT_PATH, NotExecutable, 'exec: "/usr/bin/data": permission denied'),
+    ("data", DEFAULT_PATH, NotExecutable, 'exec: "data": permission denied'),
+    ("/usr/bin/tools", DEFAULT_PATH, NotExecutable,
      'exec: "/usr/bin/tools": is a directory: permission denied'),
 ])
-def test_runcs_words(rootfs: Path, name: str, path: str, message: str) -> None:
-    with pytest.raises(LookPathError) as info:
+def test_runcs_words(rootfs: Path, name: str, path: str, error: type[LookPathError],
+                     message: str) -> None:
+    with pytest.raises(error) as info:
         look_path(name, path, root=str(rootfs))
     assert str(info.value) == message
 
