@@ -8,8 +8,17 @@ master. Reading the master fails with EIO once no slave is open: the process is 
 
 from __future__ import annotations
 
+import fcntl
 import os
+import struct
+import termios
 import threading
+
+
+def set_winsize(fd: int, height: int, width: int) -> None:
+    """Set a pty's window size. The kernel sends SIGWINCH to its foreground process
+    group: the container's process (or stage 1's LXC tool, which passes the size on)."""
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
 
 def copy_terminal(master: int, stdin: str | None, stdout: str) -> list[threading.Thread]:

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from shared.errors import InvalidParameter, NotFound
 from shared.network import portmap
 from shared.oci import runtime_spec
-from shared.oci.runtime_spec import DEFAULT_PATH, SpecError, merge_env
+from shared.oci.lookpath import DEFAULT_PATH
+from shared.oci.runtime_spec import SpecError, merge_env
 
 RESTART_POLICIES = ("", "no", "always", "unless-stopped", "on-failure")
 BUILTIN_NETWORKS = ("default", "bridge", "none", "host")

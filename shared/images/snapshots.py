@@ -11,13 +11,12 @@ list of mounts, which is what `prepare` returns, for whichever era mounts it.
 
 from __future__ import annotations
 
-import ctypes
-import errno
 import os
 import shutil
 from dataclasses import dataclass
 
 from shared.images.store import Image, ImageStore
+from shared.libc import check, libc
 
 # mount(2) flags for the options that are flags rather than filesystem data.
 MOUNT_FLAGS = {
@@ -28,8 +27,6 @@ MOUNT_FLAGS = {
     "bind": 0x1000,  # MS_BIND
     "rbind": 0x1000 | 0x4000,  # MS_BIND | MS_REC
 }
-
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 @dataclass(frozen=True)
@@ -77,8 +74,8 @@ def mount_all(mounts: list[Mount], target: str) -> None:
                 flags |= MOUNT_FLAGS[option]
             else:
                 data.append(option)
-        _check(
-            _libc.mount(
+        check(
+            libc.mount(
                 m.source.encode(), target.encode(), m.type.encode(), flags, ",".join(data).encode()
             ),
             f"mount {m.type} on {target}",
@@ -87,7 +84,7 @@ def mount_all(mounts: list[Mount], target: str) -> None:
 
 def unmount(target: str, lazy: bool = False) -> None:
     """Unmount target; lazy detaches it even while busy (MNT_DETACH)."""
-    _check(_libc.umount2(target.encode(), 2 if lazy else 0), f"umount {target}")
+    check(libc.umount2(target.encode(), 2 if lazy else 0), f"umount {target}")
 
 
 def remove(container_dir: str) -> None:
@@ -96,9 +93,3 @@ def remove(container_dir: str) -> None:
         path = os.path.join(container_dir, name)
         if os.path.lexists(path):
             shutil.rmtree(path)
-
-
-def _check(result: int, operation: str) -> None:
-    if result != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{operation}: {errno.errorcode.get(err, err)} ({os.strerror(err)})")

@@ -25,18 +25,13 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from shared.libc import check, libc
+
 CLONE_NEWNET = 0x40000000
 MS_BIND = 0x1000
 MNT_DETACH = 0x2
 
-_libc = ctypes.CDLL(None, use_errno=True)
 T = TypeVar("T")
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
 def in_thread(fn: Callable[[], T]) -> T:
@@ -60,8 +55,8 @@ def in_thread(fn: Callable[[], T]) -> T:
 
 def _bind(source: str, path: str) -> None:
     """Bind-mount a namespace file (/proc/.../ns/net) on `path`: the pin."""
-    _check(_libc.mount(source.encode(), path.encode(), None, MS_BIND, None),
-           f"bind mount the network namespace of {source} on {path}")
+    check(libc.mount(source.encode(), path.encode(), None, MS_BIND, None),
+          f"bind mount the network namespace of {source} on {path}")
 
 
 def _pin_file(path: str, bind: Callable[[], None]) -> None:
@@ -80,7 +75,7 @@ def create(path: str) -> None:
     """A new, empty network namespace (only `lo`, down), pinned at `path`."""
 
     def make() -> None:
-        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        check(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
         _bind("/proc/thread-self/ns/net", path)
 
     _pin_file(path, lambda: in_thread(make))
@@ -102,9 +97,9 @@ def pin(pid: int, path: str) -> None:
 def remove(path: str) -> None:
     """Unpin the namespace; the kernel frees it (and the interfaces in it, a veth's
     peer too) once no process is left in it. A missing path is not an error."""
-    result = _libc.umount2(path.encode(), MNT_DETACH)
+    result = libc.umount2(path.encode(), MNT_DETACH)
     if result != 0 and ctypes.get_errno() not in (errno.EINVAL, errno.ENOENT):
-        _check(result, f"umount {path}")
+        check(result, f"umount {path}")
     try:
         os.unlink(path)
     except FileNotFoundError:
@@ -118,7 +113,7 @@ def run_in(path: str, fn: Callable[[], T]) -> T:
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
 
     def inside() -> T:
-        _check(_libc.setns(fd, CLONE_NEWNET), f"setns into {path}")
+        check(libc.setns(fd, CLONE_NEWNET), f"setns into {path}")
         if os.stat("/proc/thread-self/ns/net").st_ino != os.fstat(fd).st_ino:
             raise OSError(errno.EINVAL, f"setns into {path} did not take")
         return fn()

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from shared.oci.defaults import default_spec
 
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CPU_PERIOD_US = 100_000  # the period Docker uses to turn --cpus into a CFS quota
 # The network plan for an executor that makes the container's interfaces itself (stage
 # 1: LXC). The OCI spec has no field for "a veth on this bridge, with this address";

@@ -58,20 +58,24 @@ import re
 import shutil
 import signal
 import subprocess
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from shared import trace
-from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, NotFoundError
-from shared.securejoin import secure_join
+from shared.daemon.children import ParentExecutor, Process, open_fifos
+from shared.daemon.executor import (
+    CommandNotExecutable,
+    CommandNotFound,
+    ExecutorError,
+    ExitStatus,
+    IOConfig,
+)
+from shared.oci import lookpath
 from shared.terminal import copy_terminal
 from stages.stage1_lxc import lxc_bindings, lxc_config, lxc_leftovers
 from stages.stage1_lxc.lxc_leftovers import CGROUP_ROOT, cgroup_version, hierarchies
-from stages.stage1_lxc.lxc_terminal import open_pty, set_winsize
+from stages.stage1_lxc.lxc_terminal import open_pty
 
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CREATE_TIMEOUT = 30.0
 # The static busybox of the host, bound into each container read-only, like Docker
 # 0.1's /.dockerinit: lxc-attach has no --cwd (it keeps its caller's directory), so
@@ -90,36 +94,33 @@ def oom_files(cgroup: str) -> list[str]:
     return [os.path.join(CGROUP_ROOT, cgroup, "memory.events")]
 
 
-def look_path(rootfs: str, name: str, env: list[str]) -> None:
+def check_command(rootfs: str, name: str, env: list[str]) -> None:
     """Fail as Docker does if the command cannot run: LXC would only log it.
 
-    Looked up from the host in the container's root (secure_join follows the image's
-    symlinks as if that root were /), with the container's own PATH.
+    Looked up from the host in the container's root, with the container's own PATH.
     """
-    path = next((e[5:] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
-    candidates = [name] if "/" in name else [f"{d or '.'}/{name}" for d in path.split(":")]
-    for candidate in candidates:
-        host = secure_join(rootfs, candidate if candidate.startswith("/") else "/" + candidate)
-        if os.path.isfile(host):
-            if not os.stat(host).st_mode & 0o111:
-                raise ExecutorError(f'exec: "{name}": permission denied')
-            return
-        if "/" in name:
-            if os.path.isdir(host):
-                raise ExecutorError(f'exec: "{name}": is a directory: permission denied')
-            raise ExecutorError(f'exec: "{name}": stat {name}: no such file or directory')
-    raise ExecutorError(f'exec: "{name}": executable file not found in $PATH')
+    path = next((e[5:] for e in env if e.startswith("PATH=")), lookpath.DEFAULT_PATH)
+    try:
+        lookpath.look_path(name, path, root=rootfs)
+    except lookpath.NotFound as e:
+        raise CommandNotFound(str(e)) from None
+    except lookpath.NotExecutable as e:
+        raise CommandNotExecutable(str(e)) from None
 
 
-@dataclass
-class Process:
+@dataclass(kw_only=True)
+class Tool(Process):
     """An LXC tool we started: lxc-start (a container) or lxc-attach (an exec)."""
 
     popen: subprocess.Popen[bytes]
-    master: int | None = None  # pty master, when the process has a terminal
-    exited: threading.Event = field(default_factory=threading.Event)
-    status: ExitStatus | None = None
-    threads: list[threading.Thread] = field(default_factory=list)
+
+    def wait_exit(self) -> int:
+        # Through subprocess, not waitpid: create, start and delete poll() it meanwhile.
+        return self.popen.wait()
+
+    def send_signal(self, signal: int) -> None:
+        # Popen sends nothing once it has reaped the tool: by then the pid may be another's.
+        self.popen.send_signal(signal)
 
 
 @dataclass
@@ -135,7 +136,7 @@ class Container:
         return os.path.join(self.state_dir, name)
 
 
-class LxcExecutor:
+class LxcExecutor(ParentExecutor[Container, Tool]):
     name = "lxc"
     makes_network_links = True  # LXC makes the namespace and veths (lxc_config.network)
     containers_outlive_daemon = False  # lxc-start is the daemon's child, its pipes ours
@@ -146,31 +147,15 @@ class LxcExecutor:
             raise ValueError(f"LXC API {api!r}: one of {', '.join(APIS)}")
         if api == "python":
             lxc_bindings.load()  # ImportError now, not at the first container
+        super().__init__()
         self.api = api
         # lxc-start's -P: LXC keeps a container's files in <state_root>/<id>/, ours too.
         self.state_root = os.path.abspath(state_root)
         os.makedirs(self.state_root, mode=0o700, exist_ok=True)
-        self._lock = threading.Lock()
-        self._containers: dict[str, Container] = {}
-        self._procs: dict[tuple[str, str | None], Process] = {}
 
     # ------------------------------------------------------------ helpers
 
-    def _container(self, cid: str) -> Container:
-        with self._lock:
-            c = self._containers.get(cid)
-        if c is None:
-            raise NotFoundError(f"container {cid} does not exist")
-        return c
-
-    def _proc(self, cid: str, exec_id: str | None) -> Process:
-        with self._lock:
-            p = self._procs.get((cid, exec_id))
-        if p is None:
-            raise NotFoundError(f"process {exec_id or 'init'} of {cid} does not exist")
-        return p
-
-    def _spawn(self, argv: list[str], io: IOConfig, size: dict | None = None) -> Process:
+    def _spawn(self, argv: list[str], io: IOConfig, size: dict | None = None) -> Tool:
         """Run an LXC tool with the container's stdio: the FIFOs, or a pty of ours."""
         if io.terminal:
             master, slave = open_pty(size)
@@ -186,12 +171,10 @@ class LxcExecutor:
                 raise
             finally:
                 os.close(slave)
-            proc = Process(popen=popen, master=master)
+            proc = Tool(pid=popen.pid, popen=popen, master=master)
             proc.threads = copy_terminal(master, io.stdin, io.stdout)
             return proc
-        stdin = os.open(io.stdin or os.devnull, os.O_RDONLY)
-        stdout = os.open(io.stdout, os.O_WRONLY)
-        stderr = os.open(io.stderr, os.O_WRONLY) if io.stderr else os.dup(stdout)
+        stdin, stdout, stderr = open_fifos(io)
         try:
             # cwd "/": lxc-attach enters the container in its caller's directory.
             popen = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr,
@@ -199,23 +182,7 @@ class LxcExecutor:
         finally:
             for fd in {stdin, stdout, stderr}:
                 os.close(fd)
-        return Process(popen=popen)
-
-    def _reap(self, proc: Process, status: Callable[[int], ExitStatus]) -> None:
-        """Wait for the tool in a thread of its own; `status(returncode)` says how
-        the container's process ended."""
-
-        def wait() -> None:
-            returncode = proc.popen.wait()
-            if proc.threads:
-                proc.threads[0].join(5)  # the terminal's last output reaches the FIFO
-            if proc.master is not None:
-                os.close(proc.master)
-                proc.master = None
-            proc.status = status(returncode)
-            proc.exited.set()
-
-        threading.Thread(target=wait, name=f"reap-{proc.popen.pid}", daemon=True).start()
+        return Tool(pid=popen.pid, popen=popen)
 
     def _init_status(self, c: Container, returncode: int) -> ExitStatus:
         """How the init ended, from LXC's log (see the module docstring)."""
@@ -259,7 +226,7 @@ class LxcExecutor:
     def _create(self, cid: str, spec: dict, io: IOConfig) -> int:
         process = spec["process"]
         rootfs = spec["root"]["path"]
-        look_path(rootfs, process["args"][0], process.get("env", []))
+        check_command(rootfs, process["args"][0], process.get("env", []))
         state_dir = os.path.join(self.state_root, cid)
         os.makedirs(state_dir, mode=0o700, exist_ok=True)
         cgroup = spec.get("linux", {}).get("cgroupsPath", f"/whalebones/{cid}").strip("/")
@@ -297,13 +264,11 @@ class LxcExecutor:
             except BaseException:
                 self._stop_monitor(c, proc)
                 raise
-        with self._lock:
-            self._containers[cid] = c
-            self._procs[(cid, None)] = proc
+        self._keep(cid, None, proc, container=c)
         self._reap(proc, lambda rc: self._init_status(c, rc))
         return c.pid
 
-    def _wait_for_pid(self, c: Container, proc: Process) -> int:
+    def _wait_for_pid(self, c: Container, proc: Tool) -> int:
         """Until the start-host hook has written the init's pid (or lxc-start failed)."""
         deadline = time.monotonic() + CREATE_TIMEOUT
         delay = 0.0005
@@ -319,7 +284,7 @@ class LxcExecutor:
             delay = min(delay * 2, 0.02)
         raise ExecutorError(f"lxc-start {c.cid}: no init after {CREATE_TIMEOUT:.0f} s")
 
-    def _release_hook(self, c: Container, proc: Process) -> None:
+    def _release_hook(self, c: Container, proc: Tool) -> None:
         """Write to the start FIFO: the hook blocked in `read` returns, LXC goes on."""
         while proc.popen.poll() is None:
             try:
@@ -335,7 +300,7 @@ class LxcExecutor:
                 os.close(fd)
             return
 
-    def _stop_monitor(self, c: Container, proc: Process) -> None:
+    def _stop_monitor(self, c: Container, proc: Tool) -> None:
         """Kill the init of a container that never ran, and let lxc-start finish."""
         if proc.popen.poll() is None:
             if c.pid:
@@ -373,17 +338,9 @@ class LxcExecutor:
             raise ExecutorError(f"start {cid}: {e}") from None
         c.started = True
 
-    def wait(self, cid: str, exec_id: str | None = None) -> ExitStatus:
-        proc = self._proc(cid, exec_id)
-        proc.exited.wait()
-        assert proc.status is not None
-        return proc.status
-
     def kill(self, cid: str, signal_: int, all: bool = False, exec_id: str | None = None) -> None:
         if exec_id is not None:
-            proc = self._proc(cid, exec_id)
-            if not proc.exited.is_set():
-                proc.popen.send_signal(signal_)
+            self._signal_exec(cid, exec_id, signal_)
             return
         c = self._container(cid)
         if self._proc(cid, None).exited.is_set():
@@ -405,7 +362,7 @@ class LxcExecutor:
         c = self._container(cid)
         env = process.get("env", [])
         args = list(process["args"])
-        look_path(c.rootfs, args[0], env)
+        check_command(c.rootfs, args[0], env)
         cwd = process.get("cwd") or "/"
         uid, gid = str(process.get("user", {}).get("uid", 0)), str(
             process.get("user", {}).get("gid", 0))
@@ -426,22 +383,9 @@ class LxcExecutor:
             proc = self._spawn(argv, io, process.get("consoleSize"))
         except OSError as e:
             raise ExecutorError(f"exec in {cid}: {e}") from None
-        with self._lock:
-            self._procs[(cid, exec_id)] = proc
-
-        def status(returncode: int) -> ExitStatus:
-            code = 128 - returncode if returncode < 0 else returncode
-            return ExitStatus(code=code, exited_at=time.time())
-
-        self._reap(proc, status)
-        return proc.popen.pid
-
-    def resize(self, cid: str, exec_id: str | None, height: int, width: int) -> None:
-        proc = self._proc(cid, exec_id)
-        if proc.master is None:
-            raise ExecutorError(f"resize {cid}: the process has no terminal")
-        # The kernel sends the tool SIGWINCH; it passes the size on to the container's.
-        set_winsize(proc.master, height, width)
+        self._keep(cid, exec_id, proc)
+        self._reap(proc)
+        return proc.pid
 
     def pids(self, cid: str) -> list[int]:
         c = self._container(cid)
@@ -474,11 +418,7 @@ class LxcExecutor:
             raise ExecutorError(f"lxc-{what} {cid}: {result.stderr.strip()}")
 
     def delete(self, cid: str) -> None:
-        with self._lock:
-            c = self._containers.pop(cid, None)
-            proc = self._procs.pop((cid, None), None)
-            for key in [k for k in self._procs if k[0] == cid]:
-                del self._procs[key]
+        c, proc = self._forget(cid)
         cgroup = f"whalebones/{cid}" if c is None else c.cgroup
         cgroups = lxc_leftovers.container_cgroups(cgroup)
         failed = []
@@ -504,12 +444,6 @@ class LxcExecutor:
         shutil.rmtree(os.path.join(self.state_root, cid), ignore_errors=True)
         if failed:
             raise ExecutorError(f"delete {cid}: " + "; ".join(failed[:3]))
-
-    def close_io(self, cid: str, exec_id: str | None = None) -> None:
-        pass  # the daemon's end of the FIFO was the only writer: closing it was the EOF
-
-    def restore(self, cid: str) -> int:
-        raise NotFoundError(f"container {cid}: the daemon was its parent, it did not survive")
 
     def close(self) -> None:
         # The daemon is going: no lxc-start of ours will need the lock directories.

@@ -30,17 +30,13 @@ import struct
 import termios
 import tty
 
+from shared.terminal import set_winsize
+
 # The kernel's `struct termios` (what TCGETS/TIOCSLCKTRMIOS copy), not glibc's: four
 # flag words, c_line, then NCCS=19 control characters. In the lock, a set bit (or a
 # non-zero c_cc entry) means "keep the current value".
 KERNEL_TERMIOS = struct.Struct("4IB19s")
 ALL_BITS = 0xFFFFFFFF
-
-
-def set_winsize(fd: int, height: int, width: int) -> None:
-    """The pty's window size; the kernel sends SIGWINCH to the slave's foreground
-    process group (lxc-start, which passes the size on to the container's pty)."""
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
 
 def lock_output_flags(fd: int) -> None:

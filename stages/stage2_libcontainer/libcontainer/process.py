@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import resource
 
+from shared.oci import lookpath
 from stages.stage2_libcontainer.libcontainer import capabilities, syscalls
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, step
 
@@ -34,22 +35,11 @@ def environment(process: Process) -> dict[str, str]:
 
 
 def look_path(name: str, env: dict[str, str]) -> str:
-    """Find the program as execvp would, with the messages runc gives."""
-    if "/" in name:
-        candidates = [name]
-    else:
-        path = env.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-        candidates = [os.path.join(d or ".", name) for d in path.split(":")]
-    for candidate in candidates:
-        if os.path.isfile(candidate):
-            if not os.stat(candidate).st_mode & 0o111:
-                raise ContainerError(f'exec: "{name}": permission denied')
-            return candidate
-        if "/" in name:
-            if os.path.isdir(candidate):
-                raise ContainerError(f'exec: "{name}": is a directory: permission denied')
-            raise ContainerError(f'exec: "{name}": stat {name}: no such file or directory')
-    raise ContainerError(f'exec: "{name}": executable file not found in $PATH')
+    """Find the program as execvp would (shared/oci/lookpath.py), with runc's messages."""
+    try:
+        return lookpath.look_path(name, env.get("PATH", lookpath.DEFAULT_PATH))
+    except lookpath.LookPathError as e:
+        raise ContainerError(str(e)) from None
 
 
 def set_rlimits(kernel: Kernel, rlimits: list[Rlimit]) -> None:

@@ -11,9 +11,8 @@ import ctypes
 import os
 import struct
 
+from shared.libc import libc
 from stages.stage2_libcontainer.libcontainer.errors import os_error
-
-libc = ctypes.CDLL(None, use_errno=True)
 
 # glibc has no wrappers for these two; the numbers differ by architecture.
 _SYSCALLS = {
@@ -49,7 +48,6 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 PR_SET_KEEPCAPS = 8
 PR_CAPBSET_DROP = 24
-PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_RAISE = 2

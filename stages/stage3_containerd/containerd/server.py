@@ -80,7 +80,7 @@ def main(
         level=logging.INFO, format="%(asctime)s containerd %(levelname)s %(message)s"
     )
 
-    from stages.stage2_libcontainer.libcontainer import set_child_subreaper
+    from shared.libc import set_child_subreaper
     from stages.stage3_containerd.containerd.containers import ContainersService, ContainerStore
     from stages.stage3_containerd.containerd.events import EventsService, Exchange
     from stages.stage3_containerd.containerd.tasks import TasksService

@@ -12,12 +12,12 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import grpc
 
-from stages.stage2_libcontainer.libcontainer import cgroups
+from stages.stage3_containerd.containerd import cgroups
 from stages.stage3_containerd.containerd.containers import ContainerStore
 from stages.stage3_containerd.containerd.events import Exchange
 from stages.stage3_containerd.containerd.process import Exit, Reaper
@@ -34,13 +34,13 @@ from stages.stage3_containerd.proto import containerd_pb2 as pb
 from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
 
 
-def oom_check(spec: dict):  # type: ignore[no-untyped-def]
+def oom_check(spec: dict) -> Callable[[], bool]:
     """Whether the kernel's OOM killer fired in the container's cgroup."""
     path = (spec.get("linux") or {}).get("cgroupsPath")
 
     def oom_killed() -> bool:
         try:
-            return bool(path) and cgroups.manager(path).oom_killed()
+            return bool(path) and cgroups.oom_killed(path)
         except OSError:
             return False
 

@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     if os.fork() > 0:
         return 0  # containerd's child is done; the shim below it is now an orphan
     # Only now the rest of the shim: containerd waited for none of it.
-    from stages.stage4_shim.shim.server import Shim, set_child_subreaper
+    from shared.libc import set_child_subreaper
+    from stages.stage4_shim.shim.server import Shim
 
     os.chdir(args.bundle)
     set_child_subreaper()

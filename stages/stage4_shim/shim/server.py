@@ -7,7 +7,6 @@ until the process exits; any number of them can wait at once, one thread each.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import socket
@@ -30,14 +29,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from stages.stage4_shim.shim.main import Args
 
-PR_SET_CHILD_SUBREAPER = 36
 EXIT_FILE = "exit.json"
-
-
-def set_child_subreaper() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
 
 
 def write_exit(bundle: str, e: Exit) -> None:
