@@ -38,6 +38,19 @@ def test_command_not_found_exits_127(cli) -> None:
     assert "nosuchcommand" in result.stderr
 
 
+@pytest.mark.parametrize(("cmd", "code"), [(["nosuchcommand"], 127), (["/etc/passwd"], 126)])
+def test_a_command_that_cannot_run_is_recorded_as_127_or_126(clients, cmd, code) -> None:
+    """The daemon, not only the CLI, says why: the failed start leaves the shell's exit
+    code in the container's state (the docker CLI works out its own from the message)."""
+    name = clients.name()
+    reply = clients.api("POST", f"/containers/create?name={name}",
+                        {"Image": "busybox", "Cmd": cmd})
+    assert reply.status == 201, reply.body
+    reply = clients.api("POST", f"/containers/{name}/start")
+    assert reply.status >= 400 and cmd[0] in reply.message
+    assert clients.inspect(name)["State"]["ExitCode"] == code
+
+
 def test_command_not_executable_exits_126(cli) -> None:
     result = cli("run", "--rm", "busybox", "/etc/passwd")
     assert result.returncode == 126

@@ -11,7 +11,6 @@ Order matters, and it is the kernel's order, not a style choice:
 
 from __future__ import annotations
 
-import os
 import resource
 
 from shared.oci import lookpath
