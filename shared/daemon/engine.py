@@ -10,7 +10,7 @@ The run path, in the order `docker run` walks it:
     start    rootfs -> network -> spec -> stdio -> executor.create / executor.start
     watch    executor.wait() in a thread; the exit is recorded, everything released
 
-Beside it: lifecycle.py (kill, stop, pause, ...), execs.py, networking.py (the
+Beside it: lifecycle.py (wait, kill, stop, pause, ...), execs.py, networking.py (the
 network manager's glue), recovery.py (after a daemon restart).
 
 Threads: each running container has one thread blocked in `executor.wait()` (as
@@ -324,32 +324,6 @@ class Engine(Lifecycle):
         unmount_rootfs(self._rootfs_path(c))
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
         self.networking.detach(c.id)
-
-    # ---------------------------------------------------------------- wait
-
-    def wait(self, ref: str, condition: str = "not-running") -> Container:
-        """Block until the condition holds; returns the container (its State tells)."""
-        return self.wait_for(self.containers.get(ref), condition)
-
-    def wait_for(self, c: Container, condition: str = "not-running") -> Container:
-        """As wait(), for a container already looked up: it may be removed meanwhile
-        (that is what condition=removed waits for)."""
-        if condition not in ("not-running", "next-exit", "removed"):
-            raise InvalidParameter(f"invalid condition: {condition!r}")
-        with self.lock:
-            exits = self._exits.get(c.id, 0)
-            while True:
-                if condition == "removed":
-                    if c.id in self._removed:
-                        return c
-                elif condition == "next-exit":
-                    if self._exits.get(c.id, 0) > exits:
-                        return c
-                elif not c.state.running and c.state.status != "starting":
-                    return c
-                if c.id in self._removed:
-                    return c
-                self.changed.wait()
 
     # ---------------------------------------------------------------- attach
 

@@ -1,4 +1,4 @@
-"""The verbs that act on a running container: kill, stop, restart, pause, top, resize.
+"""The verbs that act on a running container: wait, kill, stop, restart, pause, top.
 
 Each is a request to the executor plus Docker's rules around it: which signal ends a
 container, how long `stop` waits before SIGKILL, that a paused container is thawed to
@@ -47,11 +47,38 @@ class Lifecycle:
     lock: threading.RLock
     changed: threading.Condition
     _live: dict
+    _exits: dict[str, int]
+    _removed: set[str]
     _restarting: set[str]
 
     def start(self, ref: str) -> None: ...
 
     # ---------------------------------------------------------------- waiting
+
+    def wait(self, ref: str, condition: str = "not-running") -> Container:
+        """Block until the condition holds; returns the container (its State tells)."""
+        return self.wait_for(self.containers.get(ref), condition)
+
+    def wait_for(self, c: Container, condition: str = "not-running") -> Container:
+        """As wait(), for a container already looked up: it may be removed meanwhile
+        (that is what condition=removed waits for)."""
+        if condition not in ("not-running", "next-exit", "removed"):
+            raise InvalidParameter(f"invalid condition: {condition!r}")
+        with self.lock:
+            exits = self._exits.get(c.id, 0)
+            while True:
+                if condition == "removed":
+                    if c.id in self._removed:
+                        return c
+                elif condition == "next-exit":
+                    if self._exits.get(c.id, 0) > exits:
+                        return c
+                elif not c.state.running and c.state.status != "starting":
+                    return c
+                if c.id in self._removed:
+                    return c
+                self.changed.wait()
+
 
     def _start_settled(self, c: Container) -> None:
         """Wait out a start that is in progress. dockerd holds a container's lock for
