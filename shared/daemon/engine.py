@@ -136,9 +136,10 @@ class Engine(Lifecycle):
             raise InvalidParameter(str(e)) from None
         merged = merge(body, image_ref, image.config.get("config") or {},
                        self.networking.resolver())
-        # Unpacking an image's layers can take a while: done before the engine's lock,
-        # it stalls no other container's start, kill or wait (each layer has a lock of
-        # its own in the store). containerd unpacks at pull; dockerd at create too.
+        # The store unpacks a layer when a container first needs it (containerd and
+        # dockerd unpack at pull), and a big one takes a while: done before the engine's
+        # lock, it stalls no other container's start, kill or wait (each layer has a
+        # lock of its own in the store).
         self.images.layer_dirs(image)
         with self.lock:
             cid = self.containers.new_id()
@@ -176,15 +177,17 @@ class Engine(Lifecycle):
         except BaseException as e:
             with self.lock:
                 c.state.status = "created" if not c.state.started_at else "exited"
-                if isinstance(e, EngineError):
-                    c.state.error = e.message
-                if isinstance(e.__cause__, ExecutorError) and e.__cause__.exit_code:
-                    c.state.exit_code = e.__cause__.exit_code  # 127: no such command
+                if isinstance(e, EngineError | ExecutorError):
+                    c.state.error = str(e)
+                if isinstance(e, ExecutorError) and e.exit_code:
+                    c.state.exit_code = e.exit_code  # 127: no such command, as a shell says
                 self.containers.save(c)
                 self.changed.notify_all()
             self.output(c).publish("exit", None)  # an attach waiting for this start ends
             if c.host_config.get("AutoRemove"):
                 self._remove_stopped(c)
+            if isinstance(e, ExecutorError):
+                raise InvalidParameter(str(e)) from None  # dockerd answers 400 too
             raise
 
     def _start(self, c: Container) -> None:
@@ -214,13 +217,10 @@ class Engine(Lifecycle):
             # Whatever goes wrong from here, and however: what the executor made goes
             # (an executor's own bug must not leave a half-made container behind).
             undo.callback(self._delete_quietly, c.id)
-            try:
-                pid = self.executor.create(c.id, spec, io)
-                self.networking.pin(c.id, pid, sandbox)
-                pio.start_copying()
-                self.executor.start(c.id)
-            except ExecutorError as e:
-                raise InvalidParameter(str(e)) from e
+            pid = self.executor.create(c.id, spec, io)
+            self.networking.pin(c.id, pid, sandbox)
+            pio.start_copying()
+            self.executor.start(c.id)
             undo.pop_all()  # it runs: from now on its exit undoes it all
         with self.lock:
             c.state.status = "running"
