@@ -20,7 +20,7 @@ from shared.daemon import names
 from shared.errors import Conflict, InvalidParameter, NoSuchContainer
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
-VALID_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+VALID_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+\Z")
 
 
 def rfc3339(ts: float | None) -> str:
