@@ -21,7 +21,7 @@ from shared.api.version import API_VERSION, MIN_API_VERSION, VERSION
 from shared.daemon.engine import Engine
 from shared.errors import EngineError
 
-_VERSIONED = re.compile(r"^/v(\d+)\.(\d+)(/.*)$")
+_VERSIONED = re.compile(r"^/v(\d+)\.(\d+)(/.*)\Z")
 
 
 class VersionPrefix:

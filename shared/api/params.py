@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, request
+from flask import current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.daemon.engine import Engine
 from shared.errors import InvalidParameter
@@ -33,8 +34,28 @@ def qint(name: str, default: int | None = None) -> int | None:
         raise InvalidParameter(f"invalid value for {name}: {value!r}") from None
 
 
+# The largest JSON body a client sends is a create request: an env and labels of some
+# kilobytes. dockerd sets no limit, but a daemon that buffers a body whole (ours does:
+# get_data) must, or one request of gigabytes takes its memory. 4 MiB is a thousand
+# times a large create. Not for tar bodies (/images/load, /images/create's import,
+# /build), which are streamed and may be gigabytes.
+MAX_JSON_BODY = 4 << 20
+
+
+def _body_bytes() -> bytes:
+    """The request's body, read once (a route may parse it twice), at most MAX_JSON_BODY."""
+    if "_json_raw" not in g:
+        if (request.content_length or 0) > MAX_JSON_BODY:
+            raise RequestEntityTooLarge(f"request body exceeds {MAX_JSON_BODY} bytes")
+        raw = request.stream.read(MAX_JSON_BODY + 1)  # a chunked body has no length
+        if len(raw) > MAX_JSON_BODY:
+            raise RequestEntityTooLarge(f"request body exceeds {MAX_JSON_BODY} bytes")
+        g._json_raw = raw
+    return g._json_raw
+
+
 def json_body() -> dict:
-    raw = request.get_data(cache=True)
+    raw = _body_bytes()
     if not raw.strip():
         return {}
     try:

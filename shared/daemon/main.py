@@ -67,9 +67,10 @@ def run(
     from shared.api.server import serve
     from shared.daemon.engine import Engine
     from shared.images.store import ImageStore
+    from shared.privatedirs import DATA_ROOT, EXEC_ROOT, make_private_dir
 
-    for d in (args.root, args.exec_root):
-        os.makedirs(d, mode=0o711, exist_ok=True)
+    make_private_dir(args.root, DATA_ROOT)
+    make_private_dir(args.exec_root, EXEC_ROOT)
     if args.pidfile:
         with open(args.pidfile, "w") as f:
             f.write(str(os.getpid()))

@@ -18,9 +18,10 @@ from dataclasses import asdict, dataclass, field
 
 from shared.daemon import names
 from shared.errors import Conflict, InvalidParameter, NoSuchContainer
+from shared.privatedirs import make_private_dir
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
-VALID_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+VALID_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+\Z")
 
 
 def rfc3339(ts: float | None) -> str:
@@ -90,7 +91,7 @@ class ContainerStore:
 
     def __init__(self, root: str) -> None:
         self.root = root
-        os.makedirs(root, mode=0o700, exist_ok=True)
+        make_private_dir(root)  # each container's env is in its record: privatedirs.py
         self._lock = threading.RLock()
         self._by_id: dict[str, Container] = {}
         for cid in os.listdir(root):
@@ -112,7 +113,7 @@ class ContainerStore:
 
     def save(self, c: Container) -> None:
         d = self.dir(c.id)
-        os.makedirs(d, mode=0o700, exist_ok=True)
+        make_private_dir(d)
         tmp = os.path.join(d, f".{self.RECORD}.{threading.get_ident()}")
         with open(tmp, "w") as f:
             json.dump(c.to_json(), f)

@@ -36,8 +36,11 @@ _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 
-REFERENCE = re.compile(rf"^({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?$")
-IMAGE_ID = re.compile(r"^(?:sha256:)?([a-f0-9]{64})$")
+# \Z, not $: Python's $ also matches before a final newline, so "busybox\n" would pass.
+# ASCII: Go's \w (Docker's grammar) is [0-9A-Za-z_], Python's also matches "é".
+REFERENCE = re.compile(rf"^({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?\Z", re.ASCII)
+TAG = re.compile(rf"{_TAG}\Z", re.ASCII)
+IMAGE_ID = re.compile(r"^(?:sha256:)?([a-f0-9]{64})\Z")
 
 
 class InvalidReference(InvalidParameter, ValueError):

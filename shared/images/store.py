@@ -36,6 +36,7 @@ from typing import BinaryIO
 from shared.errors import Conflict, InvalidParameter, NotFound
 from shared.images import reference, unpack
 from shared.images.reference import IMAGE_ID, InvalidReference, Reference
+from shared.privatedirs import LAYERS, make_private_dir
 
 DEFAULT_ROOT = "/var/lib/whalebones/images"
 
@@ -122,8 +123,10 @@ class ImageStore:
         self.tmp = os.path.join(root, "tmp")
         self.locks = os.path.join(root, "locks")
         self.index_path = os.path.join(root, "images.json")
-        for path in (self.blobs, self.layers, self.tmp, self.locks):
-            os.makedirs(path, exist_ok=True)
+        make_private_dir(root)  # modes: shared/privatedirs.py
+        for path in (self.blobs, self.tmp, self.locks):
+            make_private_dir(path)
+        make_private_dir(self.layers, LAYERS)
         self._json_cache: dict[str, dict] = {}  # blobs never change: parse each once
 
     # ---- blobs -------------------------------------------------------------------

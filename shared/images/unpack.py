@@ -24,6 +24,14 @@ the layers below) and `.wh..wh..opq` (hide everything below in this directory). 
 are the AUFS conventions the image format kept. Overlayfs has its own: a character
 device 0:0 named NAME, and the xattr `trusted.overlay.opaque=y` on the directory. The
 unpacker converts one into the other, so the layer dir can be a lowerdir as it is.
+
+That makes `trusted.overlay.*` overlayfs's own metadata, read from the layer dirs by the
+kernel: a layer that carried it (as `SCHILY.xattr.trusted.overlay.opaque` in a PAX
+header) could hide the layers below without a whiteout, or with `...redirect` make a
+directory show another one's contents. Only CAP_SYS_ADMIN may write the `trusted.`
+namespace; an image is no administrator. So, as containerd's archive package (Docker's
+unpacker with the containerd image store), every `trusted.*` xattr of a layer is
+skipped; the others (`security.capability`, `user.*`) are kept as the image has them.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ WHITEOUT_META_PREFIX = ".wh..wh."  # AUFS bookkeeping such as .wh..wh.plnk: skip
 WHITEOUT_OPAQUE = ".wh..wh..opq"
 OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque"
 PAX_XATTR_PREFIX = "SCHILY.xattr."
+ADMIN_XATTR_PREFIX = "trusted."  # the administrator's namespace: never from a layer
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -227,6 +236,8 @@ def _set_attributes(path: str, member: tarfile.TarInfo) -> None:
         # After chown, which clears the setuid and setgid bits.
         os.chmod(path, member.mode & 0o7777)
     for key, value in member.pax_headers.items():
+        if key.startswith(PAX_XATTR_PREFIX + ADMIN_XATTR_PREFIX):
+            continue
         if key.startswith(PAX_XATTR_PREFIX):
             try:
                 os.setxattr(

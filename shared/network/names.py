@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 IFNAMSIZ = 15  # the kernel's limit on an interface name (16 bytes with the NUL)
-VALID_PREFIX = re.compile(r"^[a-z][a-z0-9]{1,5}$")
+VALID_PREFIX = re.compile(r"^[a-z][a-z0-9]{1,5}\Z")
 # Families of names the host's own interfaces use: a prefix of ours must never be able
 # to name one of them (a prefix "eth" would make our default bridge "eth0").
 HOST_FAMILIES = ("eth", "en", "wl", "ww", "lo", "br", "docker", "veth", "vir", "tap", "tun",

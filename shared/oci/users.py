@@ -3,20 +3,50 @@
 The kernel knows only numbers. Names mean whatever the *image* says they mean, so
 they are looked up in the container's root filesystem, never the host's: `nobody`
 may be 65534 in busybox and 99 elsewhere.
+
+A number is always an id, never a name: `-u 1000` is uid 1000 even when the image's
+passwd names a user "1000" with uid 0 (CVE-2016-3697, fixed in runc's GetExecUser by
+this rule: a numeric user matches passwd entries by uid only, a name by name only; the
+same for groups).
+
+The files are the container's, so they are read as hostile (see securejoin's
+read_regular_file): resolved inside the rootfs, only a regular file, at most
+MAX_USER_FILE bytes. Anything else (a FIFO, a device, a directory) counts as no file,
+as moby/sys/user's openUserFile does: the image gets the ids it asked for by number,
+and root when it named none.
 """
 
 from __future__ import annotations
 
 from shared.oci.runtime_spec import SpecError, User
-from shared.securejoin import secure_join
+from shared.securejoin import FileTooLarge, read_regular_file
+
+# moby/sys/user's cap (10 MiB): a real passwd of 100,000 users is about 6 MB, and the
+# daemon holds the whole file in memory at every start and exec.
+MAX_USER_FILE = 10 << 20
 
 
 def _read(rootfs: str, path: str) -> list[list[str]]:
     try:
-        with open(secure_join(rootfs, path), encoding="utf-8", errors="replace") as f:
-            return [line.rstrip("\n").split(":") for line in f if line.strip() and line[0] != "#"]
-    except OSError:  # missing, a directory, a symlink loop: no entries
+        data = read_regular_file(rootfs, path, MAX_USER_FILE)
+    except FileTooLarge as e:
+        raise SpecError(f"read {path} in the container: {e.strerror}") from None
+    except OSError:  # missing, not a regular file, a symlink loop: no entries
         return []
+    text = data.decode("utf-8", errors="replace")
+    return [line.split(":") for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+def _id(text: str) -> int | None:
+    """The id a user or group part means, or None when it is a name."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _matches(fields: list[str], part: str, number: int | None) -> bool:
+    """A passwd or group entry is the one asked for: by id if a number, else by name."""
+    if number is None:
+        return fields[0] == part
+    return fields[2].isdigit() and int(fields[2]) == number
 
 
 def resolve(rootfs: str, spec: str) -> User:
@@ -26,29 +56,25 @@ def resolve(rootfs: str, spec: str) -> User:
     passwd = _read(rootfs, "/etc/passwd")
     groups = _read(rootfs, "/etc/group")
 
-    entry = None
-    for fields in passwd:
-        if len(fields) >= 6 and (fields[0] == user_part or fields[2] == user_part):
-            entry = fields
-            break
+    uid_arg, gid_arg = _id(user_part), _id(group_part)
+    entry = next((f for f in passwd if len(f) >= 6 and f[2].isdigit() and f[3].isdigit()
+                  and _matches(f, user_part, uid_arg)), None)
     if entry is not None:
         uid, gid, home = int(entry[2]), int(entry[3]), entry[5] or "/"
-    elif user_part.isdigit():
-        uid, gid, home = int(user_part), 0, "/"
+    elif uid_arg is not None:
+        uid, gid, home = uid_arg, 0, "/"
     else:
         raise SpecError(
             f"unable to find user {user_part}: no matching entries in passwd file"
         )
 
     if group_part:
-        match = next(
-            (g for g in groups if len(g) >= 3 and (g[0] == group_part or g[2] == group_part)),
-            None,
-        )
+        match = next((g for g in groups if len(g) >= 3 and g[2].isdigit()
+                      and _matches(g, group_part, gid_arg)), None)
         if match is not None:
             gid = int(match[2])
-        elif group_part.isdigit():
-            gid = int(group_part)
+        elif gid_arg is not None:
+            gid = gid_arg
         else:
             raise SpecError(
                 f"unable to find group {group_part}: no matching entries in group file"

@@ -94,3 +94,32 @@ def test_without_bridge_networking_only_the_builtin_modes_exist() -> None:
     assert merge({}, "x", IMAGE, None).host_config["NetworkMode"] == "default"
     with pytest.raises(NotFound, match="network shop not found"):
         merge({"HostConfig": {"NetworkMode": "shop"}}, "x", IMAGE, None)
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"Env": "A=1"}, "Env"),
+        ({"Env": ["A=1", 2]}, "Env"),
+        ({"Labels": ["a"]}, "Labels"),
+        ({"Labels": {"a": 1}}, "Labels[a]"),
+        ({"HostConfig": "x"}, "HostConfig"),
+        ({"Tty": "yes"}, "Tty"),
+        ({"User": 0}, "User"),
+        ({"StopTimeout": "10"}, "StopTimeout"),
+        ({"StopTimeout": float("nan")}, "StopTimeout"),
+        ({"StopTimeout": True}, "StopTimeout"),
+        ({"StopSignal": "SIGNOPE"}, "Invalid signal: SIGNOPE"),
+        ({"Cmd": {"a": 1}}, "Cmd"),
+    ],
+)
+def test_wrong_types_are_refused_with_a_400(body, words) -> None:
+    with pytest.raises(InvalidParameter, match=words.replace("[", r"\[").replace("]", r"\]")):
+        merge(body, "x", IMAGE, None)
+
+
+def test_a_cmd_string_is_one_word_as_dockers_strslice() -> None:
+    m = merge({"Cmd": "echo hi"}, "x", IMAGE, None)
+    assert (m.path, m.args) == ("echo hi", [])
+    assert m.config["Cmd"] == ["echo hi"]
+    assert merge({"StopSignal": "9", "StopTimeout": 3}, "x", IMAGE, None).config["StopTimeout"] == 3

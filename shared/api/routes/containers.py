@@ -4,10 +4,10 @@ attach, rm."""
 from __future__ import annotations
 
 import json
-import re
 
 from flask import Blueprint, Response, jsonify, request
 
+from shared import patterns
 from shared.api import streams, views
 from shared.api.params import current_engine, json_body, qbool, qint, query_filters
 from shared.daemon import logs
@@ -203,7 +203,7 @@ def _matches(c, filters: dict[str, list[str]]) -> bool:  # type: ignore[no-untyp
     for key, values in filters.items():
         if key == "id" and not any(c.id.startswith(v) for v in values):
             return False
-        if key == "name" and not any(re.search(v.lstrip("/"), c.name) for v in values):
+        if key == "name" and not any(patterns.search(v.lstrip("/"), c.name) for v in values):
             return False
         if key == "status" and views.public_status(c) not in values:
             return False

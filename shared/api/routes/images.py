@@ -205,6 +205,8 @@ def image_tag(ref: str) -> Response:
     repo, tag = request.args.get("repo", ""), request.args.get("tag") or "latest"
     if not repo:
         raise InvalidParameter("repository name must have at least one component")
+    if not reference.TAG.match(tag):
+        raise InvalidParameter("invalid tag format")  # dockerd's words (reference.WithTag)
     engine.images.tag(engine.images.resolve(ref), f"{repo}:{tag}")
     return Response(status=201)
 
