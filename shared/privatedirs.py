@@ -20,6 +20,7 @@ masked by the umask and not applied to a directory that is there.
 
 from __future__ import annotations
 
+import io
 import os
 
 DATA_ROOT = 0o710
@@ -32,3 +33,12 @@ def make_private_dir(path: str, mode: int = PRIVATE) -> None:
     """mkdir -p path, then chmod it to exactly `mode` (its parents keep theirs)."""
     os.makedirs(path, mode=mode, exist_ok=True)
     os.chmod(path, mode)
+
+
+def private_file(path: str) -> io.TextIOWrapper:
+    """Open `path` for writing as root's alone (0600), for a file that holds a
+    container's env: its record, its spec, its bundle. (An existing file's mode is
+    set too: open(2) applies the mode only to a file it creates.)"""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return open(fd, "w")

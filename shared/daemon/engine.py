@@ -45,6 +45,7 @@ from shared.images.store import ImageStore
 from shared.network.manager import NetworkManager, Sandbox
 from shared.oci import runtime_spec, users
 from shared.oci.runtime_spec import SpecError
+from shared.privatedirs import private_file
 from shared.securejoin import secure_join
 
 
@@ -208,8 +209,10 @@ class Engine(Lifecycle):
 
             io = make_fifos(self.exec_dir(c), "init", stdin=c.config["OpenStdin"],
                             terminal=c.config["Tty"])
-            with open(os.path.join(self.exec_dir(c), "spec.json"), "w") as f:
-                json.dump(spec, f)  # for a daemon that restarts while it runs
+            # For a daemon that restarts while it runs; root's alone (it holds the env).
+            spec_path = os.path.join(self.exec_dir(c), "spec.json")
+            with private_file(spec_path) as f:
+                json.dump(spec, f)
             pio, log = self.open_streams(c, io)
             undo.callback(log.close)
             undo.callback(pio.close)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 from shared.daemon import names
 from shared.errors import Conflict, InvalidParameter, NoSuchContainer
-from shared.privatedirs import make_private_dir
+from shared.privatedirs import make_private_dir, private_file
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 VALID_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+\Z")
@@ -115,7 +115,7 @@ class ContainerStore:
         d = self.dir(c.id)
         make_private_dir(d)
         tmp = os.path.join(d, f".{self.RECORD}.{threading.get_ident()}")
-        with open(tmp, "w") as f:
+        with private_file(tmp) as f:  # root's alone: it holds the env
             json.dump(c.to_json(), f)
         os.rename(tmp, os.path.join(d, self.RECORD))
 

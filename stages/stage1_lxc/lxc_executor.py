@@ -71,6 +71,7 @@ from shared.daemon.executor import (
     IOConfig,
 )
 from shared.oci import lookpath
+from shared.privatedirs import private_file
 from shared.terminal import copy_terminal
 from stages.stage1_lxc import lxc_bindings, lxc_config, lxc_leftovers
 from stages.stage1_lxc.lxc_leftovers import CGROUP_ROOT, cgroup_version, hierarchies
@@ -249,7 +250,7 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
                 "lxc.mount.entry",
                 f"{EXEC_HELPER_SOURCE} {EXEC_HELPER[1:]} none bind,ro,create=file,optional 0 0",
             ) + "\n"
-        with open(c.path("config"), "w") as f:
+        with private_file(c.path("config")) as f:  # root's alone: it holds the env
             f.write(config)
 
         if self.api == "python":  # <state_root>/<id>/config: where liblxc looks for it

@@ -73,3 +73,23 @@ def test_a_local_user_reaches_no_layer_env_or_setuid_file(hostile: Clients) -> N
     assert listed.returncode != 0 and "Permission denied" in listed.stderr
     assert as_nobody("ls", str(engine.root)).returncode != 0
     assert as_nobody("ls", str(engine.exec_root)).returncode != 0
+
+
+def test_no_file_holding_a_containers_env_is_readable_by_others(hostile: Clients) -> None:
+    """Each file that holds the env (the record, the daemon's spec.json, containerd's
+    bundle config.json in stages 3-4) is root's alone, whatever dirs it sits in: a
+    containerd given its own --root/--state must not rely on the daemon's modes."""
+    engine = hostile.engine
+    if not engine.ours:
+        return  # dockerd's own containerd writes bundles 0644 behind 0711 dirs
+    name, secret = hostile.name(), os.urandom(8).hex()
+    done = hostile.docker("run", "-d", "--name", name, "-e", f"TOKEN={secret}", "busybox",
+                          "sleep", "60", timeout=60)
+    assert done.returncode == 0, done.stderr
+    device = engine.workdir.stat().st_dev  # not into mounts: the rootfs, the netns files
+    holding = found(engine.workdir, lambda p, st: stat.S_ISREG(st.st_mode)
+                    and st.st_dev == device and 0 < st.st_size < 1 << 20
+                    and secret.encode() in p.read_bytes())
+    assert holding, "some file holds the env"
+    for path in holding:
+        assert path.stat().st_mode & 0o077 == 0, f"{path} is {oct(path.stat().st_mode)}"

@@ -34,6 +34,7 @@ import select
 import signal as signals
 import time
 
+from shared.privatedirs import private_file
 from stages.stage2_libcontainer.libcontainer import cgroups
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe
 
@@ -196,7 +197,8 @@ class Container:
                 "oci_version": self.oci_version, "annotations": self.annotations,
                 "spec": self.spec}
         tmp = os.path.join(self.state_dir, ".state.json")
-        with open(tmp, "w") as f:
+        # Root's alone, as runc's: the spec in it holds the container's env.
+        with private_file(tmp) as f:
             json.dump(data, f)
         os.rename(tmp, os.path.join(self.state_dir, "state.json"))
 

@@ -11,6 +11,7 @@ import threading
 
 import grpc
 
+from shared.privatedirs import private_file
 from stages.stage3_containerd.containerd.events import Exchange
 from stages.stage3_containerd.containerd.server import namespace
 from stages.stage3_containerd.proto import containerd_pb2 as pb
@@ -28,7 +29,7 @@ class ContainerStore:
     def put(self, ns: str, c: pb.Container) -> None:
         path = self._path(ns, c.id)
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with open(path + ".tmp", "w") as f:
+        with private_file(path + ".tmp") as f:  # root's alone: the spec holds the env
             json.dump({"id": c.id, "spec": c.spec.decode(), "labels": dict(c.labels)}, f)
         os.rename(path + ".tmp", path)
 

@@ -22,6 +22,7 @@ from concurrent import futures
 import grpc
 
 from shared import trace
+from shared.privatedirs import make_private_dir
 
 DEFAULT_NAMESPACE = "whalebones"
 MAX_WORKERS = 1024
@@ -89,7 +90,8 @@ def main(
     if subreaper:
         set_child_subreaper()
     for d in (args.root, args.state):
-        os.makedirs(d, mode=0o711, exist_ok=True)
+        # Root's alone: each bundle's config.json holds its container's env.
+        make_private_dir(d)
     path = args.address.removeprefix("unix://")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     if os.path.exists(path):

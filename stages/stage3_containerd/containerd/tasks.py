@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 import grpc
 
+from shared.privatedirs import make_private_dir, private_file
 from stages.stage3_containerd.containerd import cgroups
 from stages.stage3_containerd.containerd.containers import ContainerStore
 from stages.stage3_containerd.containerd.events import Exchange
@@ -73,8 +74,9 @@ def publish_exit(events: Exchange, ns: str, cid: str, exec_id: str, e: Exit) -> 
 
 
 def write_bundle(bundle: str, spec: dict) -> None:
-    os.makedirs(bundle, mode=0o711, exist_ok=True)
-    with open(os.path.join(bundle, "config.json"), "w") as f:
+    """The OCI bundle runc reads: config.json (the container's env among it) is root's."""
+    make_private_dir(bundle)
+    with private_file(os.path.join(bundle, "config.json")) as f:
         json.dump(spec, f)
 
 
