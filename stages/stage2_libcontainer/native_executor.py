@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 
 from shared import trace
 from shared.daemon.children import ParentExecutor, Process, exit_status, open_fifos
@@ -53,7 +54,8 @@ class NativeExecutor(ParentExecutor[Container, Process]):
 
     # ------------------------------------------------------------ helpers
 
-    def _launch(self, cid: str, io: IOConfig, spawn) -> Process:  # type: ignore[no-untyped-def]
+    def _launch(self, cid: str, io: IOConfig,
+                spawn: Callable[[Stdio | None, socket.socket | None], int]) -> Process:
         """Run `spawn(stdio, console_socket) -> pid` with the right stdio, then watch it."""
         if io.terminal:
             # The terminal is made inside the container, from its own devpts instance,
@@ -69,8 +71,9 @@ class NativeExecutor(ParentExecutor[Container, Process]):
                 ours.close()
             if not fds:
                 raise ExecutorError("create: the container sent no terminal")
-            proc = Process(pid=pid, master=fds[0])
-            proc.threads = copy_terminal(proc.master, io.stdin, io.stdout)
+            master = fds[0]
+            proc = Process(pid=pid, master=master)
+            proc.threads = copy_terminal(master, io.stdin, io.stdout)
             return proc
         stdio = Stdio(*open_fifos(io))
         try:

@@ -46,7 +46,7 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         try:
             source = open(args[0], "rb")  # noqa: SIM115 - closed below
         except OSError as error:
-            print(f"open {args[0]}: {error.strerror.lower()}", file=sys.stderr)
+            print(f"open {args[0]}: {(error.strerror or str(error)).lower()}", file=sys.stderr)
             return 1
     with source:
         response = send_file(client, "POST", "/images/create", source, query=query)

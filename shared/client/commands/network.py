@@ -203,8 +203,8 @@ def inspect(client: Client, options: dict[str, Any], args: list[str]) -> int:
     else:
         print(json.dumps(found, indent=4, ensure_ascii=False))
     # As docker: what was found first, then every failure.
-    for error in errors:
-        print(error, file=sys.stderr)
+    for message in errors:
+        print(message, file=sys.stderr)
     return 1 if errors else 0
 
 

@@ -42,6 +42,8 @@ from stages.stage2_libcontainer.libcontainer.errors import ContainerError, descr
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import socket
+    from collections.abc import Callable
+    from typing import NoReturn
 
     from stages.stage2_libcontainer.libcontainer import init
     from stages.stage2_libcontainer.libcontainer.configs import Config
@@ -119,7 +121,7 @@ def _stdio_tuple(stdio: Stdio | None) -> tuple[int, int, int] | None:
     return None if stdio is None else (stdio.stdin, stdio.stdout, stdio.stderr)
 
 
-def _spawn(intermediate) -> tuple[int, init.Sync]:  # type: ignore[no-untyped-def]
+def _spawn(intermediate: Callable[[init.Sync, init.Sync], NoReturn]) -> tuple[int, init.Sync]:
     """Fork `intermediate(its_sync, child_sync)`, collect the pid it reports for the
     child it forks, reap it. Returns that pid and our end of the child's own socket.
 

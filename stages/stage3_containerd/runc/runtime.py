@@ -46,6 +46,13 @@ class Args:
         self.__dict__.update(values)
         self.arguments = arguments
 
+    def __getattr__(self, name: str) -> Any:
+        """Called only for a name that is none of the verb's flags. Declared so that
+        `args.detach` type-checks: which flags a verb has is its Command's, at run time
+        (argparse.Namespace is typed the same way)."""
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}",
+                             name=name, obj=self)
+
 
 def parse(command: Command, argv: list[str]) -> Args:
     """Read a verb's flags and check its number of arguments; --help prints the
