@@ -22,13 +22,9 @@ from collections.abc import Callable
 from shared import trace
 from shared.daemon.children import ParentExecutor, Process, exit_status, open_fifos
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, start_error
+from shared.libc import set_child_subreaper
 from shared.terminal import copy_terminal, set_winsize
-from stages.stage2_libcontainer.libcontainer import (
-    Container,
-    ContainerError,
-    Stdio,
-    set_child_subreaper,
-)
+from stages.stage2_libcontainer.libcontainer import Container, ContainerError, Stdio
 
 
 def init_status(container: Container, returncode: int) -> ExitStatus:
