@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 
-TYPE_CHECKING = False
+from shared.client.api import Client, Response
+
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any, BinaryIO, TextIO
-
-    from shared.client.api import Client, Response
 
 
 class StreamError(Exception):

@@ -15,16 +15,14 @@ import ipaddress
 import json
 import sys
 
-from shared.client.api import APIError
+from shared.client.api import APIError, Client
 from shared.client.tables import natural_key, short_id, table
 from shared.flags import Command, Flag
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
-
-    from shared.client.api import Client
 
 
 class NetworkError(Exception):

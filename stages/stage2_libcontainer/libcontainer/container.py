@@ -16,7 +16,7 @@ so never load specconv (nor `dataclasses`, ~5 ms of each such runc call).
 Reaping: this library never waits for the container's init, nor for an exec'ed
 process. Both are orphaned on purpose (their real parent, an intermediate process,
 exits at once) and so become children of the caller's nearest child subreaper: the
-caller itself once it has called `set_child_subreaper()`. Whoever is their parent then
+caller itself once it has called shared.libc's `set_child_subreaper()`. Whoever is their parent then
 reaps them with waitpid() and learns the exit status that way; a daemon typically has
 one thread per process doing so.
 
@@ -37,9 +37,7 @@ import time
 from stages.stage2_libcontainer.libcontainer import cgroups
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe
 
-# Not `typing`: runc loads this module on every call, and `typing` would add ~2 ms
-# (python -X importtime) to `runc state`, `kill` and `delete`, each ~17 ms in all.
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     import socket
     from collections.abc import Callable

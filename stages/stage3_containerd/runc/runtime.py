@@ -23,8 +23,8 @@ import sys
 from shared.flags import Command, UsageError
 from stages.stage3_containerd.runc.log import Log
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # not imported at run time: `typing` alone costs a few ms a call
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:
     import socket
     from typing import Any
 
