@@ -53,12 +53,14 @@ deps-cgroup-v2:
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
-# The gRPC code is generated from the .proto (never committed), again when it changes.
+# The gRPC code is generated from the .proto (never committed), again when it changes,
+# with the messages' type stubs (.pyi) that mypy reads in `make lint`.
 PROTO := stages/stage3_containerd/proto/containerd.proto
-$(PROTO:.proto=_pb2.py): $(PROTO) .venv/.installed
+PROTO_OUT := $(PROTO:.proto=_pb2.py) $(PROTO:.proto=_pb2.pyi) $(PROTO:.proto=_pb2_grpc.py)
+$(PROTO_OUT) &: $(PROTO) .venv/.installed
 	$(PY) -m stages.stage3_containerd.proto.build
 
-venv: deps-run .venv/.installed $(PROTO:.proto=_pb2.py)
+venv: deps-run .venv/.installed $(PROTO_OUT)
 
 images: venv
 	@PYTHONPATH=$(CURDIR) $(PY) -m shared.images.busybox --root $(IMAGES_ROOT)
@@ -73,8 +75,10 @@ stop:
 status:
 	@scripts/stage status
 
+# ruff, then mypy over shared/ and stages/ ([tool.mypy] in pyproject.toml says what it checks)
 lint: venv
 	$(PY) -m ruff check shared stages tests scripts exercises
+	PYTHONPATH=$(CURDIR) $(PY) -m mypy
 
 test: deps-test venv lint
 	WB_ENGINES=$(ENGINES) PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests

@@ -26,11 +26,8 @@ import os
 import select
 import socket
 
+from shared.client.api import Hijacked
 from shared.client.streams import STDERR, Demuxer
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from shared.client.api import Hijacked
 
 
 def write_all(fd: int, data: bytes) -> None:

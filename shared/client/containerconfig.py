@@ -11,13 +11,12 @@ import os
 import sys
 
 from shared.client import portspecs
+from shared.client.api import APIError, Client
 from shared.flags import Flag, integer, nano_cpus, ram_in_bytes
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import APIError, Client
 
 FLAGS = [
     Flag("-i, --interactive", "Keep STDIN open even if not attached"),

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 
-TYPE_CHECKING = False
+from shared.client.api import Client, Response
+
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any, BinaryIO, TextIO
-
-    from shared.client.api import Client, Response
 
 
 class StreamError(Exception):
@@ -28,9 +28,10 @@ class StreamError(Exception):
 
 
 class Display:
-    def __init__(self, out: TextIO, terminal: bool) -> None:
+    def __init__(self, out: TextIO, terminal: bool, quiet: bool = False) -> None:
         self.out = out
         self.terminal = terminal
+        self.quiet = quiet  # show nothing but errors
         self.lines: dict[str, int] = {}  # id -> its line number, from the first
         self.count = 0  # lines written so far (terminal mode)
 
@@ -38,6 +39,8 @@ class Display:
         if "error" in message or "errorDetail" in message:
             detail = message.get("errorDetail") or {}
             raise StreamError(detail.get("message") or message.get("error") or "unknown error")
+        if self.quiet:
+            return
         if "stream" in message:
             self.out.write(message["stream"])
             return

@@ -19,14 +19,12 @@ from __future__ import annotations
 import os
 import sys
 
-from shared.client.api import APIError
+from shared.client.api import APIError, Client, Hijacked, Response
 from shared.client.attach import copy_streams
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from shared.client.api import Client, Hijacked, Response
 
 PROXIED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import struct
 
-# Typing-only imports: `typing` alone costs ~13 ms of start-up, which every CLI
-# call would pay. The stdlib's own idiom keeps them out of the running program.
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Protocol

@@ -18,7 +18,7 @@ import termios
 import tty
 from contextlib import contextmanager
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from collections.abc import Iterator
 

@@ -52,7 +52,8 @@ def save(store: ImageStore, refs: list[str], out: BinaryIO) -> None:
             if tag is not None and tag not in tags:
                 tags.append(tag)
 
-    docker_manifest, oci_manifests, repositories, blobs = [], [], {}, []
+    docker_manifest, oci_manifests, blobs = [], [], []
+    repositories: dict[str, dict[str | None, str]] = {}  # {repo: {tag: id}}
     for image, tags in chosen.values():
         manifest = store.manifest(image)
         layers = [layer["digest"] for layer in manifest["layers"]]
@@ -102,7 +103,7 @@ def _select(store: ImageStore, ref: str) -> list[tuple[Image, reference.Referenc
         return [(store.resolve(ref), None)]
     named = reference.parse_named(ref)
     if named.tag is None and named.digest is None:
-        found = []
+        found: list[tuple[Image, reference.Reference | None]] = []
         for image in store.list():
             for tag in image.repo_tags:
                 parsed = reference.parse(tag)
@@ -229,6 +230,8 @@ def _open(tar: tarfile.TarFile, members: dict, name: str) -> BinaryIO:
     stream = tar.extractfile(member) if member is not None else None
     if stream is None:
         raise InvalidImage(f"invalid archive: {name} is missing")
+    # typeshed types extractfile() as IO[bytes]; what it returns is an io.BufferedReader,
+    # a BinaryIO, which is what the ImageStore takes.
     return stream  # type: ignore[return-value]
 
 

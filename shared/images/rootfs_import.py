@@ -14,6 +14,7 @@ import json
 import os
 import shlex
 import time
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from shared.errors import InvalidParameter
@@ -42,7 +43,7 @@ def import_rootfs(
     store: ImageStore,
     tar: BinaryIO,
     tag: str | None = None,
-    changes: list[str] = (),  # type: ignore[assignment]
+    changes: Sequence[str] = (),
     message: str = "",
     source: str = "-",
 ) -> Image:
@@ -122,6 +123,8 @@ def _pairs(text: str) -> list[tuple[str, str]]:
     words = shlex.split(text)
     if words and "=" not in words[0]:
         return [(words[0], " ".join(words[1:]))]
+    # A later word without "=" (`A=1 B`) makes a 1-tuple, which the callers' unpacking
+    # refuses with a ValueError: mypy is right that this is not always a pair.
     return [tuple(w.split("=", 1)) for w in words]  # type: ignore[misc]
 
 

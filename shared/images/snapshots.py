@@ -51,7 +51,8 @@ def prepare(store: ImageStore, container_dir: str, image: Image) -> list[Mount]:
 def mounts(store: ImageStore, container_dir: str, image: Image) -> list[Mount]:
     """The overlay mount of a prepared container's rootfs (containerd's Snapshots.Mounts):
     the image's layers read-only, the container's upper dir on top."""
-    lowers = list(reversed(store.layer_dirs(image)))  # overlayfs lists the top layer first
+    # overlayfs lists the top layer first
+    lowers: list[str] = list(reversed(store.layer_dirs(image)))
     if not lowers:
         lowers = [os.path.join(container_dir, "empty")]
     upper = os.path.join(container_dir, "upper")

@@ -18,6 +18,7 @@ calls `pin_namespace`, and from then on the sandbox is what it is in every other
 
 from __future__ import annotations
 
+import builtins  # builtins.list: below NetworkManager.list, `list` is that method
 import contextlib
 import ipaddress
 import json
@@ -127,7 +128,8 @@ class NetworkManager:
         """bridge, host and none exist from the start, as in Docker; the default
         bridge's subnet is picked once and kept."""
         for name, driver in (("bridge", "bridge"), ("host", "host"), ("none", "null")):
-            if self.store.find(name) is None or self.store.find(name).name != name:
+            found = self.store.find(name)
+            if found is None or found.name != name:
                 net = Network(id=secrets.token_hex(32), name=name, driver=driver,
                               created=time.time())
                 if driver == "bridge":
@@ -164,8 +166,7 @@ class NetworkManager:
         self.firewall.add_network(net.bridge, net.subnet, net.internal)
         if net.user_defined and net.id not in self._dns:
             try:
-                self._dns[net.id] = dns.Server(
-                    net.gateway, lambda name, n=net: self._resolve(n, name))
+                self._dns[net.id] = dns.Server(net.gateway, lambda name: self._resolve(net, name))
             except OSError as e:
                 log.warning("network %s: no DNS on %s:53 (%s)", net.name, net.gateway, e)
 
@@ -240,12 +241,12 @@ class NetworkManager:
             self._bring_down(net)
             self.store.delete(net)
 
-    def containers_on(self, net: Network) -> list[tuple[Sandbox, Endpoint]]:
+    def containers_on(self, net: Network) -> builtins.list[tuple[Sandbox, Endpoint]]:
         with self._lock:
             return [(sb, ep) for sb in self._sandboxes.values() for ep in sb.endpoints
                     if ep.network_id == net.id]
 
-    def _resolve(self, net: Network, name: str) -> list[str] | None:
+    def _resolve(self, net: Network, name: str) -> builtins.list[str] | None:
         found = []
         for sb, ep in self.containers_on(net):
             names = {sb.name.lower(), sb.hostname.lower(), sb.cid[:12],
@@ -346,7 +347,7 @@ class NetworkManager:
         if sb is not None:
             netns.pin(pid, sb.path)
 
-    def _publish(self, sb: Sandbox, bindings: list[Binding]) -> None:
+    def _publish(self, sb: Sandbox, bindings: builtins.list[Binding]) -> None:
         ep = sb.endpoints[0]
         bridge = self.get(ep.network_id).bridge
         proxies = self._proxies.setdefault(sb.cid, [])

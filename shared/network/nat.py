@@ -132,12 +132,16 @@ class Firewall:
                                          "-p", proto, "--dport", str(port), "-j", "ACCEPT")),
         ]
 
-    def add_port(self, *args: object) -> None:
-        for table, chain, rule in self.port_rules(*args):  # type: ignore[arg-type]
+    def add_port(self, bridge: str, proto: str, host_ip: str, host_port: int,
+                   address: str, port: int) -> None:
+        for table, chain, rule in self.port_rules(bridge, proto, host_ip, host_port, address,
+                                                  port):
             ensure_rule(table, chain, *rule)
 
-    def remove_port(self, *args: object) -> None:
-        for table, chain, rule in self.port_rules(*args):  # type: ignore[arg-type]
+    def remove_port(self, bridge: str, proto: str, host_ip: str, host_port: int,
+                   address: str, port: int) -> None:
+        for table, chain, rule in self.port_rules(bridge, proto, host_ip, host_port, address,
+                                                  port):
             delete_rule(table, chain, *rule)
 
     def rules(self) -> list[str]:

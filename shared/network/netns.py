@@ -37,20 +37,21 @@ T = TypeVar("T")
 def in_thread(fn: Callable[[], T]) -> T:
     """Run fn in a new thread (which may then change its namespaces) and return its
     result or raise its exception."""
-    box: dict[str, object] = {}
+    values: list[T] = []
+    errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            box["value"] = fn()
+            values.append(fn())
         except BaseException as e:  # handed to the caller
-            box["error"] = e
+            errors.append(e)
 
     t = threading.Thread(target=run, name="netns")
     t.start()
     t.join()
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box.get("value")  # type: ignore[return-value]
+    if errors:
+        raise errors[0]
+    return values[0]
 
 
 def _bind(source: str, path: str) -> None:

@@ -73,8 +73,8 @@ def resources(host_config: dict) -> dict:
     if nano:
         import os
 
-        if nano < 0 or nano > os.cpu_count() * 1_000_000_000:  # type: ignore[operator]
-            n = os.cpu_count()
+        n = os.cpu_count() or 1  # (None if it cannot be told: never on Linux)
+        if nano < 0 or nano > n * 1_000_000_000:
             raise SpecError(
                 f"Range of CPUs is from 0.01 to {n}.00, as there are only {n} CPUs available"
             )

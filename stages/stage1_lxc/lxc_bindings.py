@@ -37,6 +37,7 @@ import importlib.util
 import os
 import sys
 from types import ModuleType
+from typing import Any
 
 DIST_PACKAGES = "/usr/lib/python3/dist-packages"
 
@@ -76,7 +77,7 @@ def unavailable() -> str | None:
     return None
 
 
-def container(lxcpath: str, name: str) -> object:
+def container(lxcpath: str, name: str) -> Any:  # an lxc.Container (the bindings are untyped)
     lxc = load()
     c = lxc.Container(name, lxcpath)
     if not c.defined:
@@ -86,13 +87,13 @@ def container(lxcpath: str, name: str) -> object:
 
 def stop(lxcpath: str, name: str) -> bool:
     """`lxc-stop -k`: the monitor SIGKILLs the init (the pid namespace dies with it)."""
-    return bool(container(lxcpath, name).stop())  # type: ignore[attr-defined]
+    return bool(container(lxcpath, name).stop())
 
 
 def freeze(lxcpath: str, name: str, frozen: bool) -> bool:
     """`lxc-freeze` / `lxc-unfreeze`: the monitor (un)freezes the container's cgroup."""
     c = container(lxcpath, name)
-    return bool(c.freeze() if frozen else c.unfreeze())  # type: ignore[attr-defined]
+    return bool(c.freeze() if frozen else c.unfreeze())
 
 
 def argv(*args: str) -> list[str]:
@@ -107,7 +108,7 @@ def argv(*args: str) -> list[str]:
 def start_main(lxcpath: str, name: str, command: list[str]) -> int:
     """Be the container's monitor until it ends, as `lxc-start -F`. The exit code
     says only whether LXC could run it; the init's status is in LXC's log."""
-    ok = container(lxcpath, name).start(  # type: ignore[attr-defined]
+    ok = container(lxcpath, name).start(
         useinit=False, daemonize=False, close_fds=False, cmd=tuple(command))
     return 0 if ok else 1
 
@@ -117,7 +118,7 @@ def attach_main(lxcpath: str, name: str, command: list[str], env: list[str], uid
     """Run a command in the container, as `lxc-attach --clear-env`; its exit code is
     ours (128 + N when signal N ended it, as a shell says)."""
     lxc = load()
-    status = container(lxcpath, name).attach_wait(  # type: ignore[attr-defined]
+    status = container(lxcpath, name).attach_wait(
         lxc.attach_run_command, command, env_policy=lxc.LXC_ATTACH_CLEAR_ENV,
         extra_env_vars=env, uid=uid, gid=gid, initial_cwd=cwd)
     if status < 0:

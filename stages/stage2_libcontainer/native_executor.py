@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 
 from shared import trace
 from shared.daemon.children import ParentExecutor, Process, exit_status, open_fifos
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, start_error
+from shared.libc import set_child_subreaper
 from shared.terminal import copy_terminal, set_winsize
-from stages.stage2_libcontainer.libcontainer import (
-    Container,
-    ContainerError,
-    Stdio,
-    set_child_subreaper,
-)
+from stages.stage2_libcontainer.libcontainer import Container, ContainerError, Stdio
 
 
 def init_status(container: Container, returncode: int) -> ExitStatus:
@@ -53,7 +50,8 @@ class NativeExecutor(ParentExecutor[Container, Process]):
 
     # ------------------------------------------------------------ helpers
 
-    def _launch(self, cid: str, io: IOConfig, spawn) -> Process:  # type: ignore[no-untyped-def]
+    def _launch(self, cid: str, io: IOConfig,
+                spawn: Callable[[Stdio | None, socket.socket | None], int]) -> Process:
         """Run `spawn(stdio, console_socket) -> pid` with the right stdio, then watch it."""
         if io.terminal:
             # The terminal is made inside the container, from its own devpts instance,
@@ -69,8 +67,9 @@ class NativeExecutor(ParentExecutor[Container, Process]):
                 ours.close()
             if not fds:
                 raise ExecutorError("create: the container sent no terminal")
-            proc = Process(pid=pid, master=fds[0])
-            proc.threads = copy_terminal(proc.master, io.stdin, io.stdout)
+            master = fds[0]
+            proc = Process(pid=pid, master=master)
+            proc.threads = copy_terminal(master, io.stdin, io.stdout)
             return proc
         stdio = Stdio(*open_fifos(io))
         try:

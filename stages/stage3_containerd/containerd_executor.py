@@ -187,7 +187,7 @@ class ContainerdExecutor:
         self._quiet(self.tasks.Delete, pb.TaskRequest(id=cid))
         self._quiet(self.containers.Delete, pb.ContainerRequest(id=cid))
 
-    def _quiet(self, method, request) -> None:  # type: ignore[no-untyped-def]
+    def _quiet(self, method: Any, request: Any) -> None:  # as _call's
         try:
             self._call(method, request, "delete")
         except NotFoundError:

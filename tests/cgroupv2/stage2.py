@@ -27,8 +27,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from shared.libc import set_child_subreaper
 from shared.oci.defaults import default_spec
-from stages.stage2_libcontainer.libcontainer import Container, Stdio, set_child_subreaper
+from stages.stage2_libcontainer.libcontainer import Container, Stdio
 from tests import engines
 from tests.cgroupv2 import cgroupfs
 from tests.cgroupv2.harness import Skip

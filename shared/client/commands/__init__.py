@@ -6,7 +6,7 @@ import sys
 
 from shared.client.api import APIError
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from collections.abc import Callable
 

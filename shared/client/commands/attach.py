@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 
+from shared.client.api import Client
 from shared.flags import Command, Flag
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command(
     "attach",

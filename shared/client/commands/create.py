@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from shared.client import containerconfig
-from shared.client.api import APIError
+from shared.client.api import APIError, Client
 from shared.client.portspecs import PortSpecError
 from shared.flags import Command
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command(
     "create",

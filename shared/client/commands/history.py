@@ -5,15 +5,14 @@ from __future__ import annotations
 import sys
 import time
 
+from shared.client.api import Client
 from shared.client.tables import ellipsis, short_id, table
 from shared.flags import Command, Flag
 from shared.humanize import human_duration, human_size
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command(
     "history",

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import sys
 
+from shared.client.api import Client
 from shared.client.commands.pull import split_name
 from shared.flags import Command, Flag
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command(
     "import",
@@ -46,7 +45,7 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         try:
             source = open(args[0], "rb")  # noqa: SIM115 - closed below
         except OSError as error:
-            print(f"open {args[0]}: {error.strerror.lower()}", file=sys.stderr)
+            print(f"open {args[0]}: {(error.strerror or str(error)).lower()}", file=sys.stderr)
             return 1
     with source:
         response = send_file(client, "POST", "/images/create", source, query=query)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from shared.client.api import Client
 from shared.flags import Command
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command("info", "[OPTIONS]", "Display system-wide information", [], max_args=0)
 

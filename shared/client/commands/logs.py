@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from shared.client.api import Client
 from shared.client.attach import write_all
 from shared.client.streams import STDERR, Demuxer
 from shared.flags import Command, Flag
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command(
     "logs",

@@ -15,16 +15,14 @@ import ipaddress
 import json
 import sys
 
-from shared.client.api import APIError
+from shared.client.api import APIError, Client
 from shared.client.tables import natural_key, short_id, table
 from shared.flags import Command, Flag
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
-
-    from shared.client.api import Client
 
 
 class NetworkError(Exception):
@@ -203,8 +201,8 @@ def inspect(client: Client, options: dict[str, Any], args: list[str]) -> int:
     else:
         print(json.dumps(found, indent=4, ensure_ascii=False))
     # As docker: what was found first, then every failure.
-    for error in errors:
-        print(error, file=sys.stderr)
+    for message in errors:
+        print(message, file=sys.stderr)
     return 1 if errors else 0
 
 

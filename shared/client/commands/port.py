@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import sys
 
+from shared.client.api import Client
 from shared.client.tables import natural_key
 from shared.flags import Command
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command(
     "port",

@@ -6,15 +6,14 @@ import json
 import sys
 import time
 
+from shared.client.api import Client
 from shared.client.tables import ellipsis, short_id, table
 from shared.flags import Command, Flag
 from shared.humanize import human_duration
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command(
     "ps",

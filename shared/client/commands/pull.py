@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 
+from shared.client.api import Client
 from shared.flags import Command, Flag
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any, TextIO
-
-    from shared.client.api import Client
 
 COMMAND = Command(
     "pull",
@@ -73,9 +72,7 @@ def pull_image(client: Client, name: str, *, platform: str | None = None,
     query = {"fromImage": repository, "tag": ref or "latest", "platform": platform}
     response = client.stream("POST", "/images/create", query=query,
                              headers=registry_auth(registry))
-    display = Display(out, terminal=out.isatty() and not quiet)
-    if quiet:
-        display.show = _errors_only(display.show)  # type: ignore[method-assign]
+    display = Display(out, terminal=out.isatty() and not quiet, quiet=quiet)
     try:
         display.follow(response)
     except StreamError as error:
@@ -83,14 +80,6 @@ def pull_image(client: Client, name: str, *, platform: str | None = None,
         return 1
     print(normalized(name), file=out)
     return 0
-
-
-def _errors_only(show: Any) -> Any:
-    def quiet(message: dict) -> None:
-        if "error" in message or "errorDetail" in message:
-            show(message)
-
-    return quiet
 
 
 def run(client: Client, options: dict[str, Any], args: list[str]) -> int:

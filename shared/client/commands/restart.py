@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from shared.client.api import Client
 from shared.client.commands import for_each
 from shared.flags import Command, Flag, integer
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command(
     "restart",

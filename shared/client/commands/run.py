@@ -6,15 +6,13 @@ import os
 import sys
 
 from shared.client import containerconfig
-from shared.client.api import APIError
+from shared.client.api import APIError, Client
 from shared.client.portspecs import PortSpecError
 from shared.flags import Command, Flag
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 PROGRAM = "whalebones"
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from shared.client.api import Client
 from shared.client.commands.pull import split_name
 from shared.flags import Command
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command(
     "tag",

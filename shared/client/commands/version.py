@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import sys
 
-from shared.client.api import API_VERSION
+from shared.client.api import API_VERSION, Client
 from shared.flags import Command
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command("version", "[OPTIONS]", "Show the Docker version information", [],
                   max_args=0)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from shared.client.api import APIError
+from shared.client.api import APIError, Client
 from shared.flags import Command
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Any
-
-    from shared.client.api import Client
 
 COMMAND = Command(
     "wait",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Protocol
 from urllib.parse import urljoin
 
 import requests
@@ -34,6 +34,12 @@ DOCKER_HUB_API = "registry-1.docker.io"  # where docker.io's API really lives
 MAX_REDIRECTS = 10
 TIMEOUT = (10, 60)  # seconds: to connect, and between two reads of one answer
 USER_AGENT = "whalebones (docker-compatible; python-requests)"
+
+
+class Reader(Protocol):
+    """A request body that is read as it is sent (a file, or one that counts what is read)."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 class RegistryError(EngineError):
@@ -125,7 +131,7 @@ class Repository:
         path: str,
         *,
         headers: dict[str, str] | None = None,
-        data: object = None,
+        data: bytes | Reader | None = None,
         stream: bool = False,
     ) -> requests.Response:
         """A request with our credentials; redirects followed without them."""
@@ -143,7 +149,7 @@ class Repository:
         raise RegistryError(f"{method} {url}: more than {MAX_REDIRECTS} redirects")
 
     def _raw(self, method: str, url: str, *, headers: dict[str, str] | None = None,
-             data: object = None, stream: bool = False) -> requests.Response:
+             data: bytes | Reader | None = None, stream: bool = False) -> requests.Response:
         try:
             return self.session.request(method, url, headers=headers, data=data,
                                         stream=stream, allow_redirects=False, timeout=TIMEOUT)
@@ -184,7 +190,7 @@ class Repository:
 
     # ---- writing --------------------------------------------------------------------
 
-    def upload_blob(self, digest: str, body: BinaryIO) -> None:
+    def upload_blob(self, digest: str, body: Reader) -> None:
         """POST, PATCH, PUT: the three steps of a blob upload. The registry computes
         the digest itself on the PUT and refuses the blob if it is not `digest`."""
         reply = self.request("POST", self.path("blobs", "uploads/"))

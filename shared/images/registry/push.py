@@ -27,7 +27,7 @@ from shared.images import reference
 from shared.images.reference import Reference
 from shared.images.registry import progress
 from shared.images.registry.auth import Credentials
-from shared.images.registry.client import Repository
+from shared.images.registry.client import Reader, Repository
 from shared.images.store import Image, ImageNotFound, ImageStore
 
 MAX_CONCURRENT_UPLOADS = 5  # dockerd's default --max-concurrent-uploads
@@ -109,7 +109,7 @@ class Push:
         with open(path, "rb") as f:
             body = _Reporting(f, size, (lambda n: report.progress("Pushing", short, n, size))
                               if visible else (lambda n: None))
-            self.repo.upload_blob(digest, body)  # type: ignore[arg-type]
+            self.repo.upload_blob(digest, body)
         say("Pushed")
 
 
@@ -117,14 +117,14 @@ class _Reporting:
     """A file that reports how much of it has been read. `__len__` lets requests send
     a Content-Length instead of chunked encoding."""
 
-    def __init__(self, f: object, size: int, on_read: Callable[[int], None]) -> None:
+    def __init__(self, f: Reader, size: int, on_read: Callable[[int], None]) -> None:
         self.f, self.size, self.on_read, self.done = f, size, on_read, 0
 
     def __len__(self) -> int:
         return self.size
 
     def read(self, n: int = -1) -> bytes:
-        piece = self.f.read(n)  # type: ignore[attr-defined]
+        piece = self.f.read(n)
         if piece:
             self.done += len(piece)
             self.on_read(self.done)

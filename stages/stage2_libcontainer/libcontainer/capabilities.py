@@ -14,10 +14,10 @@ shared/oci/defaults.py; here they are applied, in the kernel's terms:
 from __future__ import annotations
 
 from stages.stage2_libcontainer.libcontainer import syscalls
+from stages.stage2_libcontainer.libcontainer.configs import Capabilities
 
-TYPE_CHECKING = False  # init's modules are loaded in a forked child; see init.py
-if TYPE_CHECKING:
-    from stages.stage2_libcontainer.libcontainer.configs import Capabilities
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:  # (`runc update` loads this module, and not kernel's socket)
     from stages.stage2_libcontainer.libcontainer.kernel import Kernel
 
 NAMES = [

@@ -16,7 +16,7 @@ so never load specconv (nor `dataclasses`, ~5 ms of each such runc call).
 Reaping: this library never waits for the container's init, nor for an exec'ed
 process. Both are orphaned on purpose (their real parent, an intermediate process,
 exits at once) and so become children of the caller's nearest child subreaper: the
-caller itself once it has called `set_child_subreaper()`. Whoever is their parent then
+caller itself once it has called shared.libc's `set_child_subreaper()`. Whoever is their parent then
 reaps them with waitpid() and learns the exit status that way; a daemon typically has
 one thread per process doing so.
 
@@ -38,11 +38,11 @@ from shared.privatedirs import private_file
 from stages.stage2_libcontainer.libcontainer import cgroups
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe
 
-# Not `typing`: runc loads this module on every call, and `typing` would add ~2 ms
-# (python -X importtime) to `runc state`, `kill` and `delete`, each ~17 ms in all.
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     import socket
+    from collections.abc import Callable
+    from typing import NoReturn
 
     from stages.stage2_libcontainer.libcontainer import init
     from stages.stage2_libcontainer.libcontainer.configs import Config
@@ -120,7 +120,7 @@ def _stdio_tuple(stdio: Stdio | None) -> tuple[int, int, int] | None:
     return None if stdio is None else (stdio.stdin, stdio.stdout, stdio.stderr)
 
 
-def _spawn(intermediate) -> tuple[int, init.Sync]:  # type: ignore[no-untyped-def]
+def _spawn(intermediate: Callable[[init.Sync, init.Sync], NoReturn]) -> tuple[int, init.Sync]:
     """Fork `intermediate(its_sync, child_sync)`, collect the pid it reports for the
     child it forks, reap it. Returns that pid and our end of the child's own socket.
 

@@ -15,8 +15,8 @@ from stages.stage2_libcontainer.libcontainer import syscalls
 from stages.stage2_libcontainer.libcontainer.configs import Device
 from stages.stage2_libcontainer.libcontainer.errors import step
 
-TYPE_CHECKING = False  # init's modules are loaded by `runc create`; see init.py
-if TYPE_CHECKING:
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:  # (`runc update` loads this module, and not kernel's socket)
     from stages.stage2_libcontainer.libcontainer.kernel import Kernel
 
 # Docker's default set.

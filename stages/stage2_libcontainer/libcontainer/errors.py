@@ -30,7 +30,7 @@ def _name(err: int | None) -> str:
     return f"{errno.errorcode.get(err, str(err))} ({os.strerror(err)})"
 
 
-def os_error(operation: str, err: int) -> SyscallError:
+def os_error(operation: str, err: int | None) -> SyscallError:
     """`mount proc on /x/proc: EPERM (Operation not permitted)`."""
     return SyscallError(err, f"{operation}: {_name(err)}")
 

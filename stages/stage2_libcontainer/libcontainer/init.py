@@ -46,16 +46,13 @@ from stages.stage2_libcontainer.libcontainer import (
     rootfs,
     syscalls,
 )
+from stages.stage2_libcontainer.libcontainer.configs import Config, Process
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe, step
 from stages.stage2_libcontainer.libcontainer.kernel import LINUX, Kernel
 
-# Not `typing`, which nothing else `runc create` and `exec` load imports: it would add
-# ~2 ms (python -X importtime) to each. The same line is in every module init loads.
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import NoReturn
-
-    from stages.stage2_libcontainer.libcontainer.configs import Config, Process
 
 
 class Sync:

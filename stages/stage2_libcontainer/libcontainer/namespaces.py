@@ -15,11 +15,8 @@ from __future__ import annotations
 import os
 
 from stages.stage2_libcontainer.libcontainer import syscalls
+from stages.stage2_libcontainer.libcontainer.configs import Namespace
 from stages.stage2_libcontainer.libcontainer.errors import step
-
-TYPE_CHECKING = False  # init's modules are loaded by `runc create`; see init.py
-if TYPE_CHECKING:
-    from stages.stage2_libcontainer.libcontainer.configs import Namespace
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000

@@ -15,11 +15,11 @@ import resource
 
 from shared.oci import lookpath
 from stages.stage2_libcontainer.libcontainer import capabilities, syscalls
+from stages.stage2_libcontainer.libcontainer.configs import Process, Rlimit
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, step
 
-TYPE_CHECKING = False  # init's modules are loaded by `runc create`; see init.py
-if TYPE_CHECKING:
-    from stages.stage2_libcontainer.libcontainer.configs import Process, Rlimit
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:  # (`runc update` loads this module, and not kernel's socket)
     from stages.stage2_libcontainer.libcontainer.kernel import Kernel
 
 RLIMITS = {name: getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")}

@@ -19,6 +19,7 @@ import stat
 from shared.securejoin import secure_join
 from stages.stage2_libcontainer.libcontainer import devices, syscalls
 from stages.stage2_libcontainer.libcontainer.cgroups import is_unified, v1
+from stages.stage2_libcontainer.libcontainer.configs import Config, Mount
 from stages.stage2_libcontainer.libcontainer.errors import step
 from stages.stage2_libcontainer.libcontainer.syscalls import (
     MNT_DETACH,
@@ -35,9 +36,8 @@ from stages.stage2_libcontainer.libcontainer.syscalls import (
     MS_UNBINDABLE,
 )
 
-TYPE_CHECKING = False  # init's modules are loaded by `runc create`; see init.py
-if TYPE_CHECKING:
-    from stages.stage2_libcontainer.libcontainer.configs import Config, Mount
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:  # (`runc update` loads this module, and not kernel's socket)
     from stages.stage2_libcontainer.libcontainer.kernel import Kernel
 
 # option -> (set?, flag), as runc's parseMountOptions

@@ -17,21 +17,39 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from concurrent import futures
+from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc
 
 from shared import trace
 from shared.privatedirs import make_private_dir
 
+if TYPE_CHECKING:
+    from stages.stage3_containerd.containerd.containers import ContainerStore
+    from stages.stage3_containerd.containerd.events import Exchange
+
+
 DEFAULT_NAMESPACE = "whalebones"
 MAX_WORKERS = 1024
+
+
+class Tasks(Protocol):
+    """A Tasks service (a TasksServicer: stage 3's, or stage 4's over shims)."""
+
+    def shutdown(self) -> None:
+        """containerd is stopping."""
 
 
 class TraceInterceptor(grpc.ServerInterceptor):
     """Trace mode: every unary call containerd serves is an event (shared/trace.py)."""
 
-    def intercept_service(self, continuation, details):  # type: ignore[no-untyped-def]
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
         handler = continuation(details)
         if handler is None or handler.unary_unary is None:
             return handler  # streams (Events.Subscribe) are not timed
@@ -39,7 +57,7 @@ class TraceInterceptor(grpc.ServerInterceptor):
         what = f"{service.rpartition('.')[2]}.{name}"
         inner = handler.unary_unary
 
-        def unary(request, context):  # type: ignore[no-untyped-def]
+        def unary(request: Any, context: grpc.ServicerContext) -> Any:
             with trace.span("containerd", "serve", what):
                 return inner(request, context)
 
@@ -53,14 +71,14 @@ class TraceInterceptor(grpc.ServerInterceptor):
 def namespace(context: grpc.ServicerContext) -> str:
     """The `containerd-namespace` metadata every call carries, as in the real one."""
     for key, value in context.invocation_metadata():
-        if key == "containerd-namespace":
+        if key == "containerd-namespace" and isinstance(value, str):  # (bytes: -bin keys)
             return value
     return DEFAULT_NAMESPACE
 
 
 def main(
     argv: list[str] | None = None,
-    make_tasks=None,  # type: ignore[no-untyped-def]
+    make_tasks: Callable[[ContainerStore, str, str, Exchange], Tasks] | None = None,
     subreaper: bool = True,
     prog: str = "python -m stages.stage3_containerd.containerd",
 ) -> None:
@@ -99,7 +117,7 @@ def main(
     store = ContainerStore(args.root)
     events = Exchange()
     tasks = (make_tasks or TasksService)(store, args.state, args.runtime, events)
-    interceptors = [TraceInterceptor()] if trace.PATH else []
+    interceptors: list[grpc.ServerInterceptor] = [TraceInterceptor()] if trace.PATH else []
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=MAX_WORKERS), interceptors=interceptors
     )

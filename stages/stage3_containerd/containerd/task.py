@@ -108,7 +108,8 @@ class Task:
             raise NotFound(f"process {exec_id or 'init'} of {self.id}: not found")
         return proc
 
-    def _launch(self, exec_id: str, io: Stdio, run: Callable) -> Process:  # type: ignore[type-arg]
+    def _launch(self, exec_id: str, io: Stdio,
+                run: Callable[[tuple[int, int, int], str | None], None]) -> Process:
         """Run `run(stdio, console_socket_path)`, read the pid file, start watching."""
         name = exec_id[:16] or "init"
         proc = Process()

@@ -41,7 +41,7 @@ def oom_check(spec: dict) -> Callable[[], bool]:
 
     def oom_killed() -> bool:
         try:
-            return bool(path) and cgroups.oom_killed(path)
+            return cgroups.oom_killed(path) if path else False
         except OSError:
             return False
 

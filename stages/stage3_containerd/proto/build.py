@@ -21,6 +21,7 @@ def main() -> int:
             "protoc",
             f"-I{ROOT}",
             f"--python_out={ROOT}",
+            f"--pyi_out={ROOT}",
             f"--grpc_python_out={ROOT}",
             os.path.join(ROOT, PROTO),
         ]

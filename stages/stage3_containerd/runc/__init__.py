@@ -23,4 +23,10 @@ happened, and the diff between the two stages is exactly "a CLI appeared".
     bundle.py     <bundle>/config.json -> the spec libcontainer is handed
     foreground.py `run` and `exec` without --detach: wait, forward signals, a terminal
     log.py        logrus-style lines in the --log file, read back by containerd
+
+`TYPE_CHECKING = False`, not `from typing import TYPE_CHECKING`: the standard
+library's own idiom, so that the imports only type checkers need cost nothing.
+Every verb is a new process, and nothing else it loads imports `typing`: it would
+add ~2 ms to each (1.7-2.1 ms with python3 -I -S -X importtime, beside what the verb
+imports anyway; a `runc state` takes ~17 ms in all).
 """

@@ -31,7 +31,7 @@ from stages.stage3_containerd.runc.runtime import (
     write_pid_file,
 )
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     import socket
 

@@ -20,7 +20,8 @@ import json
 import socket
 
 from shared.flags import Command, Flag
-from stages.stage2_libcontainer.libcontainer import Container, Stdio, set_child_subreaper
+from shared.libc import set_child_subreaper
+from stages.stage2_libcontainer.libcontainer import Container, Stdio
 from stages.stage2_libcontainer.libcontainer.console import receive
 from stages.stage3_containerd.runc import foreground
 from stages.stage3_containerd.runc.runtime import (

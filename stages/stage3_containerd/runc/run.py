@@ -14,7 +14,7 @@ from __future__ import annotations
 import socket
 
 from shared.flags import Command, Flag
-from stages.stage2_libcontainer.libcontainer import set_child_subreaper
+from shared.libc import set_child_subreaper
 from stages.stage2_libcontainer.libcontainer.console import receive
 from stages.stage3_containerd.runc import foreground
 from stages.stage3_containerd.runc.create import CREATE_FLAGS, create

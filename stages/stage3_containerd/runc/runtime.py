@@ -23,8 +23,8 @@ import sys
 from shared.flags import Command, UsageError
 from stages.stage3_containerd.runc.log import Log
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # not imported at run time: `typing` alone costs a few ms a call
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:
     import socket
     from typing import Any
 
@@ -45,6 +45,13 @@ class Args:
     def __init__(self, values: dict[str, Any], arguments: list[str]) -> None:
         self.__dict__.update(values)
         self.arguments = arguments
+
+    def __getattr__(self, name: str) -> Any:
+        """Called only for a name that is none of the verb's flags. Declared so that
+        `args.detach` type-checks: which flags a verb has is its Command's, at run time
+        (argparse.Namespace is typed the same way)."""
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}",
+                             name=name, obj=self)
 
 
 def parse(command: Command, argv: list[str]) -> Args:

@@ -84,7 +84,7 @@ class TasksService(rpc.TasksServicer):
         self.runtime = Runtime(runtime, self.runtime_root)  # only to clean up after a dead shim
         self.sockets = os.path.join(state, "s")  # short paths: sockets have 108 bytes
         os.makedirs(self.sockets, mode=0o700, exist_ok=True)
-        self._tasks: dict[tuple[str, str], ShimTask] = {}
+        self._tasks: dict[tuple[str, str], ShimTask | None] = {}  # None: its shim is starting
         self._lock = threading.Lock()
         self._restore()
 
@@ -181,7 +181,7 @@ class TasksService(rpc.TasksServicer):
         with self._lock:
             if (ns, cid) in self._tasks:
                 context.abort(grpc.StatusCode.ALREADY_EXISTS, f"task {cid}: already exists")
-            self._tasks[(ns, cid)] = None  # type: ignore[assignment]  # reserved
+            self._tasks[(ns, cid)] = None  # reserved: a second Create is refused
         shim = None
         try:
             write_bundle(bundle, spec)
@@ -207,7 +207,8 @@ class TasksService(rpc.TasksServicer):
         with self._lock:
             self._tasks[(ns, cid)] = ShimTask(ns, cid, bundle, spec, shim)
         self.events.publish(ns, "/tasks/create", id=cid, pid=pid)
-        return pb.TaskResponse(pid=int(pid))  # type: ignore[call-overload]
+        assert isinstance(pid, int)
+        return pb.TaskResponse(pid=pid)
 
     def Start(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.Empty:
         task = self._task(context, request.id)
@@ -271,7 +272,8 @@ class TasksService(rpc.TasksServicer):
         self.events.publish(
             task.ns, "/tasks/exec-added", id=task.id, exec_id=request.exec_id, pid=pid
         )
-        return pb.TaskResponse(pid=int(pid))  # type: ignore[call-overload]
+        assert isinstance(pid, int)
+        return pb.TaskResponse(pid=pid)
 
     def ResizePty(self, request: pb.ResizeRequest, context: grpc.ServicerContext) -> pb.Empty:
         task = self._task(context, request.id)
@@ -290,7 +292,9 @@ class TasksService(rpc.TasksServicer):
     def Pids(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.PidsResponse:
         task = self._task(context, request.id)
         with self._shim_errors(context, task):
-            return pb.PidsResponse(pids=task.shim.call("pids"))  # type: ignore[arg-type]
+            pids = task.shim.call("pids")
+            assert isinstance(pids, list)
+            return pb.PidsResponse(pids=pids)
 
     def State(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.StateResponse:
         task = self._task(context, request.id)
@@ -309,6 +313,7 @@ class TasksService(rpc.TasksServicer):
             with self._shim_errors(context, task):
                 result = task.shim.call("delete_process", exec_id=request.exec_id)
             return exit_status(to_exit(result))
+        e: Exit | None
         if task.dead is not None:
             e = task.dead
         else:

@@ -63,6 +63,7 @@ def read_request(conn: socket.socket) -> dict:
 
 
 def reply(conn: socket.socket, result: object = None, error: ShimError | None = None) -> None:
+    message: dict[str, object]
     if error is not None:
         message = {"error": str(error), "code": error.code}
     else:

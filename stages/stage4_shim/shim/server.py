@@ -25,8 +25,8 @@ from stages.stage3_containerd.containerd.task import (
 from stages.stage4_shim.shim import protocol
 from stages.stage4_shim.shim.protocol import ShimError
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:  # (main imports this module: a cycle at run time)
     from stages.stage4_shim.shim.main import Args
 
 EXIT_FILE = "exit.json"

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from shared.libc import set_child_subreaper
 from shared.oci.defaults import default_spec
-from stages.stage2_libcontainer.libcontainer import Container, cgroups, set_child_subreaper
+from stages.stage2_libcontainer.libcontainer import Container, cgroups
 
 BUSYBOX = shutil.which("busybox") or "/usr/bin/busybox"
 CGROUP_VERSION = 2 if cgroups.is_unified() else 1

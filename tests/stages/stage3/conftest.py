@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from stages.stage2_libcontainer.libcontainer import set_child_subreaper
+from shared.libc import set_child_subreaper
 from tests.engines import REPO
 
 RUNC = str(Path(REPO) / "bin" / "whalebones-runc")

@@ -23,9 +23,9 @@ from stages.stage2_libcontainer.libcontainer.errors import os_error
 
 UNIFIED_ROOT = "/sys/fs/cgroup"
 
-# The interface V1Manager and V2Manager both have. Declared for type checkers (and
-# readers) only: runc loads this module on every call, and `typing` costs a few ms.
-TYPE_CHECKING = False
+# The interface V1Manager and V2Manager both have, declared for type checkers (and
+# readers) only: runc loads this module on every call.
+TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import Protocol
 

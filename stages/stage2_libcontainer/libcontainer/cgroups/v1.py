@@ -14,8 +14,8 @@ import time
 from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, remove, write
 from stages.stage2_libcontainer.libcontainer.errors import os_error
 
-TYPE_CHECKING = False  # not `typing`: runc loads this module on every call (~2 ms)
-if TYPE_CHECKING:
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:  # (`runc delete` loads this module, and not configs' dataclasses)
     from stages.stage2_libcontainer.libcontainer.configs import DeviceRule, Resources
 
 # Controllers we set limits in or need (freezer for pause, devices for the allow-list).

@@ -16,8 +16,8 @@ import time
 
 from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, remove, write
 
-TYPE_CHECKING = False  # not `typing`: runc loads this module on every call (~2 ms)
-if TYPE_CHECKING:
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:  # (`runc delete` loads this module, and not configs' dataclasses)
     from stages.stage2_libcontainer.libcontainer.configs import Resources
 
 CONTROLLERS = ("cpu", "cpuset", "memory", "pids", "io")
