@@ -7,6 +7,7 @@ memory, CPU, pids, network, auto-remove) and NetworkingConfig.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -39,6 +40,7 @@ FLAGS = [
     Flag("-P, --publish-all", "Publish all exposed ports to random ports"),
     Flag("--expose", "Expose a port or a range of ports", metavar="list", many=True),
     Flag("--entrypoint", "Overwrite the default ENTRYPOINT of the image", metavar="string"),
+    Flag("--security-opt", "Security Options", metavar="list", many=True),
     Flag("--rm", "Automatically remove the container and its associated anonymous volumes "
          "when it exits"),
 ]
@@ -55,11 +57,43 @@ def environment(entries: list[str]) -> list[str]:
     return result
 
 
+class BadOption(ValueError):
+    """A flag value docker's CLI itself refuses (the text is docker's)."""
+
+
+def security_options(entries: list[str]) -> list[str]:
+    """`--security-opt` as docker's CLI sends it: `seccomp=FILE` becomes the file's
+    content (compact JSON), read here, on the client's machine, since the daemon may
+    run on another; `seccomp=unconfined` and `=builtin` name the daemon's own."""
+    result = []
+    for entry in entries:
+        key, sep, value = entry.partition("=")
+        if not sep and key != "no-new-privileges":
+            key, sep, value = entry.partition(":")
+        if (not sep or not value) and key != "no-new-privileges":
+            raise BadOption(f'Invalid --security-opt: "{entry}"')
+        if key == "seccomp" and value not in ("builtin", "unconfined"):
+            try:
+                with open(value, "rb") as f:
+                    text = f.read()
+            except OSError as e:
+                raise BadOption(f"opening seccomp profile ({value}) failed: {e}") from None
+            try:
+                profile = json.loads(text)
+            except ValueError as e:
+                raise BadOption(
+                    f"compacting json for seccomp profile ({value}) failed: {e}") from None
+            entry = "seccomp=" + json.dumps(profile, separators=(",", ":"))
+        result.append(entry)
+    return result
+
+
 def build(options: dict[str, Any], image: str, command: list[str], *, attach: bool) -> dict:
     """The create body. `attach` is false for `run -d` and `create`: nobody will read
     the output live, and a daemon knows not to keep stdin open for a reader.
 
-    Raises PortSpecError for a -p or --expose value docker would refuse."""
+    Raises PortSpecError for a -p or --expose value docker would refuse, BadOption
+    for a --security-opt."""
     interactive = options["interactive"]
     exposed, bindings = portspecs.ports_config(options["publish"], options["expose"])
     network = options["network"] or "default"
@@ -73,6 +107,8 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
                       ("PidsLimit", "pids_limit")):
         if options[flag] is not None:
             host_config[key] = options[flag]
+    if options["security_opt"]:
+        host_config["SecurityOpt"] = security_options(options["security_opt"])
     entrypoint = options["entrypoint"]
     return {
         "Hostname": options["hostname"] or "",

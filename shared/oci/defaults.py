@@ -15,6 +15,10 @@ DEFAULT_CAPABILITIES = [
     "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 ]
 
+# Docker's default seccomp profile (the system calls a container may make) is data,
+# too long to keep here: seccomp_default.json, resolved for each container by
+# runtime_spec.seccomp_policy into the spec's linux.seccomp.
+
 # Files in /proc and /sys that leak the host's secrets or state (the kernel's memory,
 # its keyrings, timers that time other tenants): hidden behind /dev/null or a tmpfs.
 MASKED_PATHS = [

@@ -13,6 +13,7 @@ import copy
 import json
 from dataclasses import dataclass
 
+from shared.oci import seccomp
 from shared.oci.defaults import default_spec
 
 CPU_PERIOD_US = 100_000  # the period Docker uses to turn --cpus into a CFS quota
@@ -159,6 +160,12 @@ def build(
         "org.opencontainers.image.stopSignal": config.get("StopSignal") or "SIGTERM"}
     if interfaces and network != "host":
         spec["annotations"][INTERFACES_ANNOTATION] = json.dumps(interfaces)
+    # Last: which of the profile's rules apply depends on the capabilities the
+    # container ends up with (its bounding set), once everything above has set them.
+    policy = seccomp_policy(host_config.get("SecurityOpt") or [],
+                            process["capabilities"]["bounding"])
+    if policy is not None:
+        linux["seccomp"] = policy
     return spec
 
 
@@ -170,9 +177,10 @@ def planned_interfaces(spec: dict) -> list[dict]:
 def no_new_privileges(options: list[str]) -> bool:
     """`--security-opt no-new-privileges[:true|false]`; on unless turned off.
 
-    (Docker's default is off; this project's security baseline is on.) Options for
-    mechanisms this project does not implement (seccomp, apparmor, SELinux labels) are
-    accepted and have no effect, as on a Docker host without those modules.
+    (Docker's default is off; this project's security baseline is on.) `seccomp=` is
+    read by `seccomp_policy`. Options for mechanisms this project does not implement
+    (apparmor, SELinux labels) are accepted and have no effect, as on a Docker host
+    without those modules.
     """
     value = True
     for option in options:
@@ -184,6 +192,31 @@ def no_new_privileges(options: list[str]) -> bool:
         elif key not in ("seccomp", "apparmor", "label", "systempaths"):
             raise SpecError(f'invalid --security-opt 1: "{option}"')
     return value
+
+
+def seccomp_policy(options: list[str], bounding: list[str]) -> dict | None:
+    """`--security-opt seccomp=...` -> the spec's `linux.seccomp`, or None for none.
+
+    Docker's rules (moby's daemon/seccomp_linux.go): no option, or `seccomp=builtin`,
+    is the default profile; `seccomp=unconfined` is no filter at all; anything else
+    is a profile's JSON text, which the CLI read from the file named on its command
+    line. The last `seccomp=` given wins. The rules that apply are those the
+    container's bounding set and this host's kernel allow (shared/oci/seccomp.py).
+    (`--privileged`, unconfined unless a profile is given, is not applied yet.)
+    """
+    chosen = "builtin"
+    for option in options:
+        # `=` first, as dockerd splits: a profile's JSON has colons of its own.
+        key, sep, arg = option.partition("=") if "=" in option else option.partition(":")
+        if key == "seccomp" and sep:
+            chosen = arg
+    if chosen == "unconfined":
+        return None
+    try:
+        profile = seccomp.load_default() if chosen == "builtin" else seccomp.parse(chosen)
+        return seccomp.to_oci(profile, bounding)
+    except seccomp.ProfileError as e:
+        raise SpecError(str(e)) from None
 
 
 def exec_process(base: dict, body: dict, user: User, container_env: list[str]) -> dict:

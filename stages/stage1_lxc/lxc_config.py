@@ -15,6 +15,7 @@ can be read beside the LXC key it becomes:
     linux.cgroupsPath            lxc.cgroup.dir.container / .monitor      cgroup_dirs()
     process.capabilities         lxc.cap.keep                              capabilities()
     process.noNewPrivileges      lxc.no_new_privs                          security()
+    linux.seccomp                lxc.seccomp.profile (LXC's own format)    seccomp()
     process.env, cwd, user       lxc.environment, lxc.init.cwd/uid/gid     process()
     process.terminal             lxc.console.path, lxc.pty.max             console()
 
@@ -321,6 +322,72 @@ def security(spec: dict) -> list[str]:
     return lines
 
 
+# OCI seccomp actions -> LXC's words for them. LXC's parser knows no others (no LOG,
+# KILL_PROCESS or TRACE): a profile using them is refused, not loaded without them.
+SECCOMP_ACTIONS = {"SCMP_ACT_ALLOW": "allow", "SCMP_ACT_KILL": "kill",
+                   "SCMP_ACT_KILL_THREAD": "kill", "SCMP_ACT_TRAP": "trap",
+                   "SCMP_ACT_ERRNO": "errno"}
+
+
+class UnsupportedSpec(ValueError):
+    """A field of the spec that LXC has no way to apply; the message names it."""
+
+
+def seccomp_path(paths: Paths) -> str:
+    return os.path.join(paths.state_dir, "seccomp")
+
+
+def seccomp(spec: dict, paths: Paths) -> list[str]:
+    """The system-call filter: LXC loads it from a file of its own (`seccomp_profile`)."""
+    if spec.get("linux", {}).get("seccomp") is None:
+        return []
+    return [line("lxc.seccomp.profile", seccomp_path(paths))]
+
+
+def _seccomp_action(action: str, errno_ret: int | None) -> str:
+    word = SECCOMP_ACTIONS.get(action)
+    if word is None:
+        raise UnsupportedSpec(f"linux.seccomp: action {action} is not supported by LXC")
+    return f"errno {1 if errno_ret is None else errno_ret}" if word == "errno" else word
+
+
+def seccomp_profile(spec: dict) -> str | None:
+    """linux.seccomp in LXC's seccomp format, version 2 (lxc.container.conf(5)):
+
+        2
+        allowlist errno 1            every call not listed fails with EPERM
+        read allow                   one line per call: its action...
+        socket allow [0,40,SCMP_CMP_GT]     ...and conditions on its arguments
+
+    LXC adds the rules for each architecture the CPU runs (x86_64, x86, x32), as the
+    OCI `architectures` list asks. An argument condition is `[index,value,op]`; for
+    SCMP_CMP_MASKED_EQ, `[index,value,op,mask]`, where OCI's `value` is the mask and
+    `valueTwo` the value. Rules whose action is the default are left out (libseccomp
+    refuses them); conditions on the same argument become rules of their own (runc's
+    rule: either may allow the call)."""
+    policy = spec.get("linux", {}).get("seccomp")
+    if policy is None:
+        return None
+    default = _seccomp_action(policy.get("defaultAction", ""), policy.get("defaultErrnoRet"))
+    out = ["2", "denylist" if default == "allow" else f"allowlist {default}"]
+    for rule in policy.get("syscalls") or []:
+        action = _seccomp_action(rule.get("action", ""), rule.get("errnoRet"))
+        if action == default:
+            continue
+        conds = []
+        for arg in rule.get("args") or []:
+            index, op = arg["index"], arg["op"]
+            if op == "SCMP_CMP_MASKED_EQ":
+                conds.append(f"[{index},{arg.get('valueTwo', 0)},{op},{arg.get('value', 0)}]")
+            else:
+                conds.append(f"[{index},{arg.get('value', 0)},{op}]")
+        indexes = [arg["index"] for arg in rule.get("args") or []]
+        groups = [[c] for c in conds] if len(set(indexes)) < len(indexes) else [conds]
+        for name in rule.get("names") or []:
+            out += [" ".join([name, action, "".join(group)]).rstrip() for group in groups]
+    return "\n".join(out) + "\n"
+
+
 def process(spec: dict) -> list[str]:
     """Who the init is: environment, working directory, user and groups.
 
@@ -406,6 +473,7 @@ def render(spec: dict, paths: Paths, cgroup_version: int,
         ("cgroups", cgroup_dirs(spec) + cgroups(spec, cgroup_version)),
         ("capabilities", capabilities(spec)),
         ("security", security(spec)),
+        ("system calls", seccomp(spec, paths)),
         ("the init process", process(spec)),
         ("terminal", console(spec)),
         ("log", logging(paths)),

@@ -244,6 +244,10 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
             f.write(lxc_config.hook_script(paths, c.path("start"), c.path("pid"),
                                            oom_files(cgroup), c.path("oom")))
         config = lxc_config.render(spec, paths, cgroup_version())
+        profile = lxc_config.seccomp_profile(spec)
+        if profile is not None:
+            with open(lxc_config.seccomp_path(paths), "w") as f:
+                f.write(profile)
         if os.path.exists(EXEC_HELPER_SOURCE):
             config += "\n# for exec with a working directory (see lxc_executor)\n"
             config += lxc_config.line(

@@ -5,7 +5,8 @@ process, handed a RecordingKernel (a fake: nothing is mounted, no uid changes, n
 execve happens) instead of kernel.LINUX. What they prove is the order in which the
 real code asks for things: mounts before pivot_root, the hostname after it, the
 bounding set dropped before setuid, the other capability sets after it, no_new_privs
-after those, "ready" before the wait for `start`, execve last. That the kernel then
+after those, the seccomp filter after no_new_privs (or, without it, before the
+capabilities go), "ready" before the wait for `start`, execve last. That the kernel then
 does what is asked is tests/stages/stage2's business (real containers, as root).
 
 Plain files and directories the rootfs code makes (mount points, /dev's symlinks)
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.oci.defaults import default_spec
+from shared.oci import seccomp
+from shared.oci.defaults import DEFAULT_CAPABILITIES, default_spec
 from stages.stage2_libcontainer.libcontainer import init, specconv, syscalls
 from stages.stage2_libcontainer.libcontainer.configs import Config
 from stages.stage2_libcontainer.libcontainer.errors import os_error
@@ -77,6 +79,7 @@ def container_config(rootfs: Path, seen: Path) -> Config:
     (seen / "masked-file").touch()
     spec["linux"]["readonlyPaths"] = [str(seen / "ro")]
     spec["linux"]["maskedPaths"] = [str(seen / "masked-dir"), str(seen / "masked-file")]
+    spec["linux"]["seccomp"] = seccomp.to_oci(seccomp.load_default(), DEFAULT_CAPABILITIES)
     return specconv.to_config(spec)
 
 
@@ -102,10 +105,12 @@ def fifo(tmp_path: Path) -> tuple[str, int]:
     os.close(reader)
 
 
-def run_init(tmp_path: Path, fifo: tuple[str, int], kernel: RecordingKernel) -> list[Call]:
+def run_init(tmp_path: Path, fifo: tuple[str, int], kernel: RecordingKernel,
+             no_new_privileges: bool = True) -> list[Call]:
     rootfs = tmp_path / "rootfs"
     rootfs.mkdir()
     config = container_config(rootfs, tmp_path)
+    config.process.no_new_privileges = no_new_privileges
     init.container_init(kernel, config, RecordingSync(kernel.calls),  # type: ignore[arg-type]
                         None, None, fifo[0])
     return kernel.calls
@@ -143,10 +148,15 @@ def test_init_steps_come_in_the_kernels_order(tmp_path: Path, fifo: tuple[str, i
         index(calls, "prctl", syscalls.PR_SET_KEEPCAPS, 0),
         index(calls, "capset"),
         index(calls, "prctl", syscalls.PR_SET_NO_NEW_PRIVS, 1),
+        index(calls, "load_seccomp"),
         index(calls, "sync.send", {"type": "ready"}),
         index(calls, "execve"),
     ]
     assert milestones == sorted(milestones), [names[i] for i in milestones]
+    # The filter is the last thing the kernel is asked before execve: only the wait
+    # for `start` (plain file calls, not the Kernel's) comes between, as in runc.
+    assert names[index(calls, "load_seccomp"):] == ["load_seccomp", "sync.send", "execve"]
+    assert names.count("load_seccomp") == 1
 
     pivot = index(calls, "pivot_root")
     # Every mount into the rootfs (by its host path) is made before pivot_root...
@@ -163,6 +173,34 @@ def test_init_steps_come_in_the_kernels_order(tmp_path: Path, fifo: tuple[str, i
     assert os.read(fifo[1], 1) == b"0"  # init said it was past the wait for `start`
 
 
+def test_without_no_new_privs_the_filter_loads_before_the_capabilities_go(
+        tmp_path: Path, fifo: tuple[str, int]) -> None:
+    """Loading a filter takes no_new_privs or CAP_SYS_ADMIN: without the first, init
+    loads it while it still holds every capability (runc's order)."""
+    calls = run_init(tmp_path, fifo, RecordingKernel(), no_new_privileges=False)
+    names = [n for n, _ in calls]
+    assert names.count("load_seccomp") == 1
+    assert not prctl_indexes(calls, syscalls.PR_SET_NO_NEW_PRIVS)
+    milestones = [
+        index(calls, "pivot_root"),
+        index(calls, "setrlimit"),
+        index(calls, "load_seccomp"),
+        index(calls, "prctl", syscalls.PR_CAPBSET_DROP),
+        index(calls, "setuid", 1000),
+        index(calls, "capset"),
+        index(calls, "sync.send", {"type": "ready"}),
+        index(calls, "execve"),
+    ]
+    assert milestones == sorted(milestones), [names[i] for i in milestones]
+
+
+def test_a_failed_filter_fails_create(tmp_path: Path, fifo: tuple[str, int]) -> None:
+    kernel = RecordingKernel(fail="load_seccomp")
+    with pytest.raises(OSError, match="load_seccomp"):
+        run_init(tmp_path, fifo, kernel)
+    assert "sync.send" not in [n for n, _ in kernel.calls]  # never "ready"
+
+
 def test_a_failed_step_is_the_last(tmp_path: Path, fifo: tuple[str, int]) -> None:
     kernel = RecordingKernel(fail="pivot_root")
     with pytest.raises(OSError, match="pivot_root"):
@@ -175,8 +213,10 @@ def test_a_failed_step_is_the_last(tmp_path: Path, fifo: tuple[str, int]) -> Non
 def test_exec_sets_up_the_process_as_init_does(tmp_path: Path) -> None:
     proc = specconv.to_process(dict(default_spec()["process"], args=["ls"], cwd="/srv",
                                     user={"uid": 1000, "gid": 1000}), "process")
+    policy = specconv.to_seccomp(
+        seccomp.to_oci(seccomp.load_default(), DEFAULT_CAPABILITIES), "linux.seccomp")
     kernel = RecordingKernel()
-    init.exec_process(kernel, proc, None, None)
+    init.exec_process(kernel, proc, policy, None, None)
     calls = kernel.calls
     names = [n for n, _ in calls]
     assert "mount" not in names and "pivot_root" not in names  # init did all that
@@ -187,7 +227,8 @@ def test_exec_sets_up_the_process_as_init_does(tmp_path: Path) -> None:
         index(calls, "setuid", 1000),
         index(calls, "capset"),
         index(calls, "prctl", syscalls.PR_SET_NO_NEW_PRIVS, 1),
+        index(calls, "load_seccomp"),  # the container's filter: exec is not init's child
         index(calls, "execve"),
     ]
     assert milestones == sorted(milestones), [names[i] for i in milestones]
-    assert names[-1] == "execve"
+    assert names[-2:] == ["load_seccomp", "execve"]

@@ -26,7 +26,7 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
     # As docker create: the streams are set up for a later `start -a`.
     try:
         body = containerconfig.build(options, image, command, attach=True)
-    except PortSpecError as error:
+    except (PortSpecError, containerconfig.BadOption) as error:
         return containerconfig.report_bad_config("whalebones", "create", error)
     try:
         print(containerconfig.create_or_pull(client, options["name"], body, image))

@@ -36,7 +36,7 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
 
     try:
         body = containerconfig.build(options, image, command, attach=not detach)
-    except PortSpecError as error:
+    except (PortSpecError, containerconfig.BadOption) as error:
         return containerconfig.report_bad_config(PROGRAM, "run", error)
     if tty and not detach and os.isatty(1):
         size = os.get_terminal_size(1)

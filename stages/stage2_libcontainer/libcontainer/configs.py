@@ -110,6 +110,38 @@ class Process:
 
 
 @dataclass
+class SeccompArg:
+    """A condition on one argument: `args[index] op value` (with MASKED_EQ,
+    `args[index] & value == value_two`)."""
+
+    index: int
+    value: int
+    op: str  # "SCMP_CMP_EQ"...
+    value_two: int = 0
+
+
+@dataclass
+class SeccompRule:
+    """What happens when any of `names` is called (and every arg condition holds)."""
+
+    names: list[str]
+    action: str  # "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO"...
+    errno_ret: int | None = None  # for ERRNO and TRACE; None: EPERM
+    args: list[SeccompArg] = field(default_factory=list)
+
+
+@dataclass
+class Seccomp:
+    """linux.seccomp: the system-call filter init loads last (seccomp.py)."""
+
+    default_action: str
+    default_errno_ret: int | None = None
+    architectures: list[str] = field(default_factory=list)  # "SCMP_ARCH_X86"...
+    flags: list[str] = field(default_factory=list)  # "SECCOMP_FILTER_FLAG_LOG"...
+    syscalls: list[SeccompRule] = field(default_factory=list)
+
+
+@dataclass
 class Config:
     """One container: its root filesystem, namespaces, mounts, cgroup and init."""
 
@@ -126,6 +158,7 @@ class Config:
     sysctl: dict[str, str] = field(default_factory=dict)
     masked_paths: list[str] = field(default_factory=list)
     readonly_paths: list[str] = field(default_factory=list)
+    seccomp: Seccomp | None = None  # None: no filter
     oci_version: str = "1.0.2"
     annotations: dict[str, str] = field(default_factory=dict)
 

@@ -234,9 +234,11 @@ class Container:
         A spec that specconv cannot read fails first, with the field's name, before
         anything is made.
         """
-        from stages.stage2_libcontainer.libcontainer import init, specconv
+        from stages.stage2_libcontainer.libcontainer import init, seccomp, specconv
 
         config = specconv.to_config(spec)
+        if config.seccomp is not None:
+            seccomp.bindings()  # now: init imports nothing after the fork
         try:
             os.makedirs(state_dir, mode=0o711)
         except FileExistsError:
@@ -352,16 +354,25 @@ class Container:
         the reason (`exec: "x": executable file not found in $PATH`, or specconv's
         for a bad field). Like init, the process is the caller's to reap (see the
         module docstring)."""
-        from stages.stage2_libcontainer.libcontainer import init, namespaces, specconv
+        from stages.stage2_libcontainer.libcontainer import (
+            init,
+            namespaces,
+            seccomp,
+            specconv,
+        )
 
         proc = specconv.to_process(process, "process")
+        config = self.config
+        if config.seccomp is not None:
+            seccomp.bindings()
         if self.status() not in ("running", "created"):
             raise ContainerError(f"exec {self.id}: container not running")
-        join = namespaces.of_process(self.pid, [ns.type for ns in self.config.namespaces])
+        join = namespaces.of_process(self.pid, [ns.type for ns in config.namespaces])
         procs_files = self.cgroup.procs_files()
         pid, sync = _spawn(
-            lambda mid, child: init.exec_intermediate(procs_files, join, proc, mid, child,
-                                                      _stdio_tuple(stdio), console_socket))
+            lambda mid, child: init.exec_intermediate(procs_files, join, proc, config.seccomp, mid,
+                                                      child, _stdio_tuple(stdio),
+                                                      console_socket))
         try:
             message = sync.recv()  # EOF: execve succeeded and closed the socket
         finally:

@@ -46,7 +46,7 @@ from stages.stage2_libcontainer.libcontainer import (
     rootfs,
     syscalls,
 )
-from stages.stage2_libcontainer.libcontainer.configs import Config, Process
+from stages.stage2_libcontainer.libcontainer.configs import Config, Process, Seccomp
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe, step
 from stages.stage2_libcontainer.libcontainer.kernel import LINUX, Kernel
 
@@ -142,19 +142,33 @@ def _as_child(sync: Sync, steps: Callable[[], None]) -> NoReturn:
     os._exit(127)  # not reached: execve has replaced this program
 
 
-def _prepare_process(kernel: Kernel, proc: Process, stdio: tuple[int, int, int] | None,
+def _prepare_process(kernel: Kernel, proc: Process, policy: Seccomp | None,
+                     stdio: tuple[int, int, int] | None,
                      console_socket: socket.socket | None) -> tuple[str, dict[str, str]]:
     """What init and exec share, in runc's order: stdio (the pty is made while still
     root), cwd, rlimits (raising a hard limit needs CAP_SYS_RESOURCE), then user,
-    capabilities and no_new_privs, and last the PATH lookup, done as the final user,
-    as execve will be. Returns (path to execute, environment)."""
+    capabilities and no_new_privs, the PATH lookup, done as the final user, as execve
+    will be, and the seccomp filter. Returns (path to execute, environment).
+
+    The filter comes as late as it can, so that it need not allow init's own calls,
+    and where runc loads it (standard_init_linux.go): loading one takes either
+    no_new_privs or CAP_SYS_ADMIN. With no_new_privs, after it and everything else;
+    the only calls left are init's "ready", the wait for `start` (open and write
+    exec.fifo) and execve, so a filter that cannot load fails `create`, not `start`.
+    Without it, before the capabilities are dropped, while init still has CAP_SYS_ADMIN:
+    the filter must then allow setuid, capset and prctl, as Docker's does."""
     _attach_stdio(proc, stdio, console_socket)
     with step(f"chdir to cwd {proc.cwd}"):
         kernel.chdir(proc.cwd)
     process.set_rlimits(kernel, proc.rlimits)
+    if policy is not None and not proc.no_new_privileges:
+        kernel.load_seccomp(policy)
     process.become(kernel, proc)
     env = process.environment(proc)
-    return process.look_path(proc.args[0], env), env
+    path = process.look_path(proc.args[0], env)
+    if policy is not None and proc.no_new_privileges:
+        kernel.load_seccomp(policy)
+    return path, env
 
 
 def intermediate(
@@ -215,7 +229,8 @@ def container_init(
         with step(f"sethostname {config.hostname}"):
             kernel.sethostname(config.hostname)
     rootfs.finish(kernel, config)
-    path, env = _prepare_process(kernel, config.process, stdio, console_socket)
+    path, env = _prepare_process(kernel, config.process, config.seccomp, stdio,
+                                 console_socket)
 
     trace.step("init", "created: waiting on exec.fifo for `start`")
     sync.send(type="ready")
@@ -236,6 +251,7 @@ def exec_intermediate(
     procs_files: list[str],
     join: list[tuple[str, str]],
     proc: Process,
+    policy: Seccomp | None,
     sync: Sync,
     child_sync: Sync,
     stdio: tuple[int, int, int] | None,
@@ -249,7 +265,8 @@ def exec_intermediate(
         pid = os.fork()  # the child lands in the container's pid namespace
         if pid == 0:
             sync.sock.close()
-            _as_child(child_sync, lambda: exec_process(LINUX, proc, stdio, console_socket))
+            _as_child(child_sync,
+                      lambda: exec_process(LINUX, proc, policy, stdio, console_socket))
         child_sync.sock.close()
         sync.send(type="pid", pid=pid)
         os._exit(0)
@@ -260,13 +277,16 @@ def exec_intermediate(
 def exec_process(
     kernel: Kernel,
     proc: Process,
+    policy: Seccomp | None,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
 ) -> None:
     """An exec'd process's steps. Success is silence: the sync socket is
     close-on-exec, so the caller reads EOF the moment execve succeeds, and an error
-    message (from exec_intermediate) if it did not."""
+    message (from exec_intermediate) if it did not. `policy`: the container's seccomp
+    filter, which every process in it runs under (a process joining the container is
+    not a child of its init, so it does not inherit it: it loads its own copy)."""
     kernel.setsid()
-    path, env = _prepare_process(kernel, proc, stdio, console_socket)
+    path, env = _prepare_process(kernel, proc, policy, stdio, console_socket)
     with step(f"exec {path}"):
         kernel.execve(path, proc.args, env)

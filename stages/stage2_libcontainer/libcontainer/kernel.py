@@ -1,9 +1,10 @@
 """Every call into the kernel that sets a container's process up, behind one object.
 
 Init's work is an ordered list of kernel calls: mounts, pivot_root, the hostname,
-groups and user, capabilities, no_new_privs, execve. The order is the point (a
-capability dropped too early makes setuid fail; no_new_privs after execve is too
-late), and it can only be watched from outside with root and a real container. So
+groups and user, capabilities, no_new_privs, the seccomp filter, execve. The order is
+the point (a capability dropped too early makes setuid fail; no_new_privs after execve
+is too late; a filter loaded early would have to allow init's own calls), and it
+can only be watched from outside with root and a real container. So
 init, rootfs.py, devices.py, process.py and capabilities.py make these calls through
 a Kernel they are handed; the real one (LINUX, below) passes each straight on, and a
 unit test hands in a recording fake and checks the order without root
@@ -20,7 +21,11 @@ import os
 import resource
 import socket
 
-from stages.stage2_libcontainer.libcontainer import network, syscalls
+from stages.stage2_libcontainer.libcontainer import network, seccomp, syscalls
+
+TYPE_CHECKING = False  # init's modules are loaded by `runc create`; see init.py
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer.configs import Seccomp
 
 
 class Kernel:
@@ -80,6 +85,9 @@ class Kernel:
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
         syscalls.capset(effective, permitted, inheritable)
+
+    def load_seccomp(self, config: Seccomp) -> None:
+        seccomp.load(config)
 
     def execve(self, path: str, args: list[str], env: dict[str, str]) -> None:
         os.execve(path, args, env)

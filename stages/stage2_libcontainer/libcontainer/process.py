@@ -7,6 +7,8 @@ Order matters, and it is the kernel's order, not a style choice:
 3. set the remaining capability sets (effective, permitted, inheritable, ambient);
 4. no_new_privs, so no setuid binary can ever give back what was taken;
 5. execve, with the path looked up in the container's own PATH.
+Init loads the seccomp filter around these steps, at runc's moment (see
+init._prepare_process): after 4, or before 1 when there is no no_new_privs.
 """
 
 from __future__ import annotations

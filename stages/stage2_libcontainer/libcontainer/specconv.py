@@ -20,6 +20,7 @@ from stages.stage2_libcontainer.libcontainer import (
     namespaces,
     process,
     rootfs,
+    seccomp,
 )
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError
 
@@ -154,6 +155,8 @@ def to_config(spec: dict) -> configs.Config:
         sysctl=_string_map(linux.get("sysctl"), "linux.sysctl"),
         masked_paths=_strings(linux.get("maskedPaths"), "linux.maskedPaths"),
         readonly_paths=_strings(linux.get("readonlyPaths"), "linux.readonlyPaths"),
+        seccomp=(None if linux.get("seccomp") is None
+                 else to_seccomp(linux["seccomp"], "linux.seccomp")),
         oci_version=_str(spec, "ociVersion", "", "1.0.2"),
         annotations=_string_map(spec.get("annotations"), "annotations"),
     )
@@ -280,3 +283,52 @@ def to_rlimit(value: object, field: str) -> configs.Rlimit:
         raise InvalidSpec(f"{field}.type", f"unknown rlimit type {_shown(kind)}")
     return configs.Rlimit(kind, _required_int(r, "soft", field),
                           _required_int(r, "hard", field))
+
+
+def _choice(obj: dict, key: str, parent: str, known: object) -> str:
+    value = _str(obj, key, parent)
+    if value not in known:  # type: ignore[operator]
+        raise InvalidSpec(_where(parent, key), f"unknown value {_shown(value)}")
+    return value
+
+
+def _errno(obj: dict, key: str, parent: str) -> int | None:
+    return None if obj.get(key) is None else _int(obj, key, parent)
+
+
+def to_seccomp(value: object, field: str) -> configs.Seccomp:
+    """linux.seccomp: actions, operators, architectures and flags libseccomp knows.
+    (SCMP_ACT_NOTIFY, which hands calls to a listener process, is not implemented.)"""
+    s = _object(value, field)
+    arches = _strings(s.get("architectures"), f"{field}.architectures")
+    for i, arch in enumerate(arches):
+        if arch.removeprefix("SCMP_ARCH_") not in seccomp.ARCHITECTURES:
+            raise InvalidSpec(f"{field}.architectures[{i}]",
+                              f"unknown architecture {_shown(arch)}")
+    flags = _strings(s.get("flags"), f"{field}.flags")
+    for i, flag in enumerate(flags):
+        if flag not in seccomp.FLAGS:
+            raise InvalidSpec(f"{field}.flags[{i}]", f"unknown flag {_shown(flag)}")
+    rules = []
+    for i, item in enumerate(_list(s.get("syscalls"), f"{field}.syscalls")):
+        where = f"{field}.syscalls[{i}]"
+        rule = _object(item, where)
+        names = _strings(rule.get("names"), f"{where}.names")
+        if not names or not all(names):
+            raise InvalidSpec(f"{where}.names", "must be a list of syscall names")
+        args = []
+        for j, arg in enumerate(_list(rule.get("args"), f"{where}.args")):
+            at = f"{where}.args[{j}]"
+            a = _object(arg, at)
+            index = _required_int(a, "index", at)
+            if not 0 <= index < seccomp.MAX_ARGS:
+                raise InvalidSpec(f"{at}.index", f"must be 0 to 5, not {index}")
+            args.append(configs.SeccompArg(index, _int(a, "value", at),
+                                           _choice(a, "op", at, seccomp.OPERATORS),
+                                           _int(a, "valueTwo", at)))
+        rules.append(configs.SeccompRule(names, _choice(rule, "action", where, seccomp.ACTIONS),
+                                         _errno(rule, "errnoRet", where), args))
+    return configs.Seccomp(
+        default_action=_choice(s, "defaultAction", field, seccomp.ACTIONS),
+        default_errno_ret=_errno(s, "defaultErrnoRet", field),
+        architectures=arches, flags=flags, syscalls=rules)
