@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
@@ -31,10 +33,11 @@ class VersionPrefix:
     for is checked against what this daemon speaks.
     """
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ: dict, start_response):  # type: ignore[no-untyped-def]
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         m = _VERSIONED.match(environ.get("PATH_INFO", ""))
         if m:
             asked = (int(m.group(1)), int(m.group(2)))
@@ -102,5 +105,7 @@ def create_app(engine: Engine) -> Flask:
         resp.headers["Ostype"] = "linux"
         return resp
 
+    # Flask's documented way to add WSGI middleware replaces this method, which mypy
+    # cannot know is meant to be replaced.
     app.wsgi_app = VersionPrefix(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -12,6 +12,8 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Iterable
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -48,11 +50,11 @@ def claim_socket(path: str) -> None:
             probe.close()
 
 
-def traced(wsgi_app):  # type: ignore[no-untyped-def]
+def traced(wsgi_app: WSGIApplication) -> WSGIApplication:
     """In trace mode, each request the daemon serves is an event (see shared/trace.py);
     a streamed reply counts until its headers are out."""
 
-    def app(environ, start_response):  # type: ignore[no-untyped-def]
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         what = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
         with trace.span("daemon", "serve", what):
             return wsgi_app(environ, start_response)
@@ -63,7 +65,8 @@ def traced(wsgi_app):  # type: ignore[no-untyped-def]
 def serve(app: Flask, host: str, on_shutdown: list) -> None:
     path = socket_path(host)
     if trace.PATH:
-        app.wsgi_app = traced(app.wsgi_app)  # type: ignore[method-assign]
+        # Flask's way to add WSGI middleware replaces this method (mypy cannot know).
+        app.wsgi_app = traced(app.wsgi_app)  # type: ignore[method-assign,assignment]
     claim_socket(path)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     old_umask = os.umask(0o117)  # the socket is born 0660: no window where others may connect

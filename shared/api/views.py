@@ -8,6 +8,7 @@ from shared.daemon.engine import Engine
 from shared.daemon.execs import Exec
 from shared.daemon.state import Container, rfc3339
 from shared.humanize import human_duration
+from shared.network.manager import Sandbox
 
 
 def status_text(c: Container) -> str:
@@ -27,7 +28,7 @@ def public_status(c: Container) -> str:
     return "created" if c.state.status == "starting" else c.state.status
 
 
-def _sandbox(engine: Engine, c: Container):  # type: ignore[no-untyped-def]
+def _sandbox(engine: Engine, c: Container) -> Sandbox | None:
     if engine.network is None or not c.state.running:
         return None
     return engine.network.sandbox(c.id)

@@ -96,5 +96,11 @@ def run(
     )
     hooks = [engine.shutdown]
     if args.pidfile:
-        hooks.append(lambda: os.path.exists(args.pidfile) and os.unlink(args.pidfile))
+        pidfile: str = args.pidfile
+
+        def remove_pidfile() -> None:
+            if os.path.exists(pidfile):
+                os.unlink(pidfile)
+
+        hooks.append(remove_pidfile)
     serve(create_app(engine), args.host, hooks)

@@ -20,7 +20,7 @@ import os
 import shutil
 import tarfile
 import tempfile
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from shared.images import reference
 from shared.images.reference import IMAGE_ID
@@ -124,7 +124,7 @@ def _is_id_prefix(store: ImageStore, ref: str) -> bool:
     return image.id.removeprefix("sha256:").startswith(ref.removeprefix("sha256:"))
 
 
-def load(store: ImageStore, archive: BinaryIO) -> list[str]:
+def load(store: ImageStore, archive: IO[bytes]) -> list[str]:
     """Add every image in a docker-archive or OCI-layout tar (plain or compressed) to the
     store. Returns what `docker load` prints: each tag loaded ("busybox:latest"), or
     the image ID ("sha256:...") of an image that came without a name."""

@@ -15,7 +15,7 @@ import os
 import shlex
 import time
 from collections.abc import Sequence
-from typing import BinaryIO
+from typing import IO
 
 from shared.errors import InvalidParameter
 from shared.images import unpack
@@ -41,7 +41,7 @@ def rfc3339(seconds: float) -> str:
 
 def import_rootfs(
     store: ImageStore,
-    tar: BinaryIO,
+    tar: IO[bytes],
     tag: str | None = None,
     changes: Sequence[str] = (),
     message: str = "",

@@ -18,6 +18,7 @@ file (flock) so two daemons, or two threads, never interleave their updates.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fcntl
 import hashlib
@@ -31,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from shared.errors import Conflict, InvalidParameter, NotFound
 from shared.images import reference, unpack
@@ -79,6 +80,13 @@ DOCKER_CONFIG_DEFAULTS: dict = {
     "OnBuild": None,
     "Labels": None,
 }
+
+
+class Reader(Protocol):
+    """What a blob is read from as it arrives: a file, or a stream that counts what is
+    read (a pull's progress) or checks it (its size)."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 class ImageNotFound(NotFound, LookupError):
@@ -140,7 +148,7 @@ class ImageStore:
     def has_blob(self, digest: str) -> bool:
         return os.path.exists(self.blob_path(digest))
 
-    def put_blob(self, data: bytes | str | BinaryIO, expected: str | None = None) -> str:
+    def put_blob(self, data: bytes | str | Reader, expected: str | None = None) -> str:
         """Store bytes, a file (by path) or a stream; return its digest.
 
         With `expected`, a blob already present is not read again, and content whose
@@ -255,6 +263,8 @@ class ImageStore:
             raise ImageNotFound(ref)
         return self._image(index, image_id)
 
+    # (Below this method, the class's own `list` hides the builtin: annotations say
+    # builtins.list.)
     def list(self) -> list[Image]:
         """Every image, newest first, as `GET /images/json` orders them."""
         index = self._read_index()
@@ -281,7 +291,8 @@ class ImageStore:
     def _image(self, index: dict, image_id: str) -> Image:
         record = index["images"][image_id]
         manifests = {m for m, i in index["manifests"].items() if i == image_id}
-        tags, digests = [], []
+        tags: builtins.list[str] = []
+        digests: builtins.list[str] = []
         for key, manifest in index["refs"].items():
             if manifest in manifests:
                 ref = reference.parse(key)
@@ -336,7 +347,7 @@ class ImageStore:
         ref: str,
         force: bool = False,
         in_use: Callable[[str], str | None] | None = None,
-    ) -> list[dict[str, str]]:
+    ) -> builtins.list[dict[str, str]]:
         """`docker rmi`: untag, and delete the image when no name is left.
 
         in_use(image_id) returns the ID of a container using the image, or None.
@@ -344,7 +355,7 @@ class ImageStore:
         The rules are those of Docker 20.10's daemon/images/image_delete.go."""
         image = self.resolve(ref)
         user = in_use(image.id) if in_use else None
-        records: list[dict[str, str]] = []
+        records: builtins.list[dict[str, str]] = []
         refs = self._refs_of(image.id)
         by_id = not _is_name(ref, image.id)
 
@@ -392,7 +403,7 @@ class ImageStore:
         records.extend({"Deleted": chain} for chain in self._remove_image(image.id))
         return records
 
-    def _refs_of(self, image_id: str) -> list[Reference]:
+    def _refs_of(self, image_id: str) -> builtins.list[Reference]:
         index = self._read_index()
         return [
             reference.parse(key)
@@ -400,7 +411,7 @@ class ImageStore:
             if index["manifests"].get(manifest) == image_id
         ]
 
-    def _remove_image(self, image_id: str) -> list[str]:
+    def _remove_image(self, image_id: str) -> builtins.list[str]:
         """Forget an image, then delete the blobs and layer dirs no other image uses.
 
         The index is written first: a crash in between leaves unused files (garbage),
@@ -430,13 +441,13 @@ class ImageStore:
             self._remove_layer_dir(chain)
         return released
 
-    def _blobs_of(self, manifest_digest: str) -> list[str]:
+    def _blobs_of(self, manifest_digest: str) -> builtins.list[str]:
         manifest = self._json_blob(manifest_digest)
         return [manifest["config"]["digest"]] + [layer["digest"] for layer in manifest["layers"]]
 
     # ---- unpacked layers -------------------------------------------------------------
 
-    def layer_dirs(self, image: Image) -> list[str]:
+    def layer_dirs(self, image: Image) -> builtins.list[str]:
         """The image's layers unpacked, lowest first, unpacking any not done yet.
 
         Safe to call from many threads and daemons at once: each layer is unpacked

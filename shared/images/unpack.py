@@ -173,8 +173,8 @@ def _unpack_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: str) -> s
         source = tar.extractfile(member)
         assert source is not None
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        with os.fdopen(os.open(path, flags, 0o600), "wb") as target:
-            shutil.copyfileobj(source, target, 1 << 20)
+        with os.fdopen(os.open(path, flags, 0o600), "wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
     elif member.issym():
         os.symlink(member.linkname, path)
     elif member.islnk():

@@ -4,6 +4,8 @@ attach, rm."""
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -11,6 +13,7 @@ from shared import patterns
 from shared.api import streams, views
 from shared.api.params import current_engine, json_body, qbool, qint, query_filters
 from shared.daemon import logs
+from shared.daemon.state import Container
 from shared.errors import Conflict, InvalidParameter
 
 bp = Blueprint("containers", __name__)
@@ -117,7 +120,7 @@ def container_wait(ref: str) -> Response:
     if condition not in ("not-running", "next-exit", "removed"):
         raise InvalidParameter(f"invalid condition: {condition!r}")
 
-    def body():  # type: ignore[no-untyped-def]
+    def body() -> Iterator[bytes]:
         # The headers go out now, before the container even starts: the docker
         # CLI will not call start until it has them.
         yield b""
@@ -141,7 +144,7 @@ def container_logs(ref: str) -> Response:
         tail = None
     follow, stamps, tty = qbool("follow"), qbool("timestamps"), bool(c.config.get("Tty"))
 
-    def body():  # type: ignore[no-untyped-def]
+    def body() -> Iterator[bytes]:
         yield b""
         for entry in logs.read(
             engine.log_path(c),
@@ -172,7 +175,7 @@ def container_attach(ref: str) -> Response:
     out = engine.output(c)
     q = out.subscribe() if stream else None
 
-    def run(sock, read) -> None:  # type: ignore[no-untyped-def]
+    def run(sock: socket.socket, read: Callable[[int], bytes]) -> None:
         try:
             if with_logs:
                 for entry in logs.read(engine.log_path(c), wanted or {"stdout", "stderr"}):
@@ -199,7 +202,7 @@ def container_attach(ref: str) -> Response:
     return streams.hijack(tty, run)
 
 
-def _matches(c, filters: dict[str, list[str]]) -> bool:  # type: ignore[no-untyped-def]
+def _matches(c: Container, filters: dict[str, list[str]]) -> bool:
     for key, values in filters.items():
         if key == "id" and not any(c.id.startswith(v) for v in values):
             return False

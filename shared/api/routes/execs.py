@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
+
 from flask import Blueprint, Response, jsonify
 
 from shared.api import streams, views
@@ -34,7 +37,7 @@ def exec_start(exec_id: str) -> Response:
     size = body.get("ConsoleSize")
     wanted = {s for s in ("stdout", "stderr") if ex.body.get(f"Attach{s.title()}", True)}
 
-    def run(sock, read) -> None:  # type: ignore[no-untyped-def]
+    def run(sock: socket.socket, read: Callable[[int], bytes]) -> None:
         # As dockerd does, the process starts only once the client has the 101:
         # output that raced ahead of the response head could be swallowed by the
         # client's HTTP parser. An error now goes into the stream itself.

@@ -21,7 +21,6 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterator
-from typing import Protocol
 from urllib.parse import urljoin
 
 import requests
@@ -29,17 +28,12 @@ import requests
 from shared.errors import EngineError, NotFound
 from shared.images.reference import DEFAULT_REGISTRY
 from shared.images.registry.auth import Authenticator, Credentials, Unauthorized
+from shared.images.store import Reader
 
 DOCKER_HUB_API = "registry-1.docker.io"  # where docker.io's API really lives
 MAX_REDIRECTS = 10
 TIMEOUT = (10, 60)  # seconds: to connect, and between two reads of one answer
 USER_AGENT = "whalebones (docker-compatible; python-requests)"
-
-
-class Reader(Protocol):
-    """A request body that is read as it is sent (a file, or one that counts what is read)."""
-
-    def read(self, n: int = -1, /) -> bytes: ...
 
 
 class RegistryError(EngineError):

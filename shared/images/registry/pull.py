@@ -217,10 +217,7 @@ class Pull:
             counted = _Counted(iter_raw(reply), size, digest,
                                lambda n: report.progress("Downloading", short, n, size))
             try:
-                # put_blob hashes, checks, renames. It only read()s what it is given:
-                # its BinaryIO is wider than it needs (shared/images/store.py, changed
-                # elsewhere, is to take a reader protocol)
-                self.store.put_blob(counted, digest)  # type: ignore[arg-type]
+                self.store.put_blob(counted, digest)  # hashes, checks, renames
             finally:
                 reply.close()
         report.status("Download complete", short)

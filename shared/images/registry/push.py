@@ -27,8 +27,8 @@ from shared.images import reference
 from shared.images.reference import Reference
 from shared.images.registry import progress
 from shared.images.registry.auth import Credentials
-from shared.images.registry.client import Reader, Repository
-from shared.images.store import Image, ImageNotFound, ImageStore
+from shared.images.registry.client import Repository
+from shared.images.store import Image, ImageNotFound, ImageStore, Reader
 
 MAX_CONCURRENT_UPLOADS = 5  # dockerd's default --max-concurrent-uploads
 
