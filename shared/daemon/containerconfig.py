@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from shared.daemon import gotypes
 from shared.daemon.lifecycle import parse_signal
 from shared.errors import InvalidParameter, NotFound
 from shared.network import portmap
@@ -135,61 +136,18 @@ def merge(
                            args=args[1:], networks=networks)
 
 
-# The create request's fields and the JSON types Go's decoder would accept for them
-# (dockerd answers anything else with a 400 before it looks further).
-_STRINGS = ("Hostname", "Domainname", "User", "WorkingDir", "Image", "StopSignal")
-_BOOLS = ("AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin", "StdinOnce",
-          "NetworkDisabled")
-_OBJECTS = ("HostConfig", "NetworkingConfig", "ExposedPorts", "Labels", "Volumes")
-_STRING_LISTS = ("Env", "Cmd", "Entrypoint")
-_STRSLICES = ("Cmd", "Entrypoint")  # strslice: a string is a list of one
-
-
-def _json_type(value: object) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
-    return names.get(type(value), type(value).__name__)
-
-
 def check_types(body: dict) -> dict:
-    """The body with each key of the type dockerd decodes it into; 400 otherwise.
+    """The body with each field of the Go type dockerd decodes it into (gotypes.py:
+    Config, HostConfig, NetworkingConfig, down to each item); a 400 otherwise.
 
     A string Cmd or Entrypoint is one word, as Docker's strslice reads it: nothing
-    is split. NaN and infinities (which Python's json accepts and Go's refuses) are no
-    number. A StopSignal or StopTimeout that `docker stop` could not use is refused now,
-    not when the container is stopped."""
-    def bad(key: str, want: str) -> InvalidParameter:
-        got = _json_type(body[key])
-        return InvalidParameter(f"invalid JSON: cannot unmarshal {got} into {key} of type {want}")
-
+    is split. A StopSignal that `docker stop` could not use is refused now, not when
+    the container is stopped."""
+    gotypes.check_body(body, gotypes.CREATE_REQUEST)
     checked = dict(body)
-    for key in _STRINGS:
-        if body.get(key) is not None and not isinstance(body[key], str):
-            raise bad(key, "string")
-    for key in _BOOLS:
-        if body.get(key) is not None and not isinstance(body[key], bool):
-            raise bad(key, "bool")
-    for key in _OBJECTS:
-        if body.get(key) is not None and not isinstance(body[key], dict):
-            raise bad(key, "object")
-    for key in _STRING_LISTS:
-        value = body.get(key)
-        if isinstance(value, str) and key in _STRSLICES:
-            checked[key] = [value]
-        elif value is not None and not (isinstance(value, list)
-                                        and all(isinstance(v, str) for v in value)):
-            raise bad(key, "[]string")
-    for label, value in (body.get("Labels") or {}).items():
-        if not isinstance(value, str):
-            raise InvalidParameter(
-                f"invalid JSON: cannot unmarshal {_json_type(value)} into Labels[{label}] "
-                "of type string")
-    timeout = body.get("StopTimeout")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int)):
-        raise bad("StopTimeout", "int")
+    for key in ("Cmd", "Entrypoint"):
+        if isinstance(body.get(key), str):
+            checked[key] = [body[key]]
     if body.get("StopSignal"):
         parse_signal(body["StopSignal"])  # dockerd's "Invalid signal: X"
     return checked

@@ -590,12 +590,20 @@ def to_inspect(image: Image) -> dict:
     return inspect
 
 
-def _unix_time(rfc3339: str | None) -> int:
-    """Go writes nanoseconds (2024-01-02T03:04:05.123456789Z); Python reads microseconds."""
-    if not rfc3339:
+def _unix_time(rfc3339: object) -> int:
+    """An image config's `created`, in unix seconds; 0 (as for no date) when it is no
+    date at all. The config comes from whoever built the image: one unreadable date
+    must not break `docker images` for every image. (dockerd's Go decoder refuses such
+    a config when it is loaded or pulled.)
+
+    Go writes nanoseconds (2024-01-02T03:04:05.123456789Z); Python reads microseconds."""
+    if not isinstance(rfc3339, str) or not rfc3339:
         return 0
     text = re.sub(r"(\.\d{6})\d+", r"\1", rfc3339).replace("Z", "+00:00")
-    return int(datetime.fromisoformat(text).timestamp())
+    try:
+        return int(datetime.fromisoformat(text).timestamp())
+    except (ValueError, OverflowError, OSError):
+        return 0
 
 
 def _display(ref: str) -> str:

@@ -29,14 +29,17 @@ def busybox_layer() -> bytes:
     return path.read_bytes()
 
 
-def docker_archive(tag: str, layers: list[bytes], config: dict | None = None) -> bytes:
-    """What `docker save` writes for one image: manifest.json, the config, layer tars."""
+def docker_archive(tag: str, layers: list[bytes], config: dict | None = None,
+                   image: dict | None = None) -> bytes:
+    """What `docker save` writes for one image: manifest.json, the config, layer tars.
+    `config` goes into the image config's `config`, `image` over its top-level keys."""
     diff_ids = ["sha256:" + hashlib.sha256(t).hexdigest() for t in layers]
     image_config = json.dumps({
         "architecture": "amd64", "os": "linux", "created": "2020-01-02T03:04:05Z",
         "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
                    **(config or {})},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        **(image or {}),
     }).encode()
     config_name = hashlib.sha256(image_config).hexdigest() + ".json"
     layer_names = [f"{d.removeprefix('sha256:')}/layer.tar" for d in diff_ids]

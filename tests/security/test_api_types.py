@@ -42,3 +42,34 @@ def test_bad_filters_are_a_400(clients: Clients) -> None:
     assert reply.message
     if clients.engine.ours:
         assert reply.message.startswith("invalid filter")  # moby's filters.FromJSON
+
+
+@pytest.mark.parametrize("host_config", [
+    {"Memory": "1g"}, {"NanoCpus": 1.5}, {"CpuShares": True}, {"BlkioWeight": 70000},
+    {"Privileged": "yes"}, {"CapAdd": 5}, {"Binds": "/:/host"}, {"RestartPolicy": "always"},
+    {"RestartPolicy": {"MaximumRetryCount": "3"}}, {"PortBindings": ["80/tcp"]},
+    {"PortBindings": {"80/tcp": "8080"}}, {"PortBindings": {"80/tcp": [{"HostPort": 8080}]}},
+    {"PortBindings": {"80/tcp": [["8080"]]}}, {"LogConfig": "json-file"},
+    {"LogConfig": {"Config": {"max-size": 1000}}}, {"Ulimits": [{"Name": "nofile", "Soft": "x"}]},
+    {"Sysctls": {"net.ipv4.ip_forward": 1}}, {"Mounts": [{"Type": 1}]}, {"PidsLimit": 1e3},
+])
+def test_a_wrong_type_inside_host_config_is_a_400(clients: Clients, host_config: dict) -> None:
+    """HostConfig's fields are Go types too (api/types/container/hostconfig.go): dockerd's
+    decoder refuses a string Memory or a float NanoCpus before anything is made."""
+    name = clients.name()
+    reply = clients.api("POST", f"/containers/create?name={name}",
+                        {"Image": "busybox", "Cmd": ["true"], "HostConfig": host_config})
+    assert refused(clients, reply), reply.body
+    assert reply.message
+    assert clients.api("GET", f"/containers/{name}/json").status == 404
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_nan_and_infinity_are_no_number(clients: Clients, number: str) -> None:
+    """Python's json reads NaN and Infinity (and 1e999 as one); Go's refuses them."""
+    name = clients.name()
+    body = '{"Image": "busybox", "Cmd": ["true"], "HostConfig": {"Memory": ' + number + "}}"
+    reply = clients.api("POST", f"/containers/create?name={name}", body)
+    assert refused(clients, reply), reply.body
+    assert reply.message
+    assert clients.api("GET", f"/containers/{name}/json").status == 404

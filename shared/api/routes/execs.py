@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify
 
 from shared.api import streams, views
 from shared.api.params import current_engine, json_body, qint
+from shared.daemon import gotypes
 from shared.errors import Conflict, EngineError
 
 bp = Blueprint("execs", __name__)
@@ -17,7 +18,11 @@ bp = Blueprint("execs", __name__)
 @bp.post("/containers/<ref>/exec")
 def exec_create(ref: str) -> Response:
     engine = current_engine()
-    ex = engine.execs.create(ref, json_body())
+    body = json_body()
+    gotypes.check_body(body, gotypes.EXEC_CONFIG)
+    if isinstance(body.get("Cmd"), str):  # strslice: one word, nothing split
+        body["Cmd"] = [body["Cmd"]]
+    ex = engine.execs.create(ref, body)
     resp = jsonify(Id=ex.id)
     resp.status_code = 201
     return resp
@@ -27,6 +32,7 @@ def exec_create(ref: str) -> Response:
 def exec_start(exec_id: str) -> Response:
     engine = current_engine()
     body = json_body()
+    gotypes.check_body(body, gotypes.EXEC_START)
     ex = engine.execs.get(exec_id)
     tty = bool(body.get("Tty", ex.body.get("Tty")))
     if body.get("Detach"):
@@ -48,7 +54,7 @@ def exec_start(exec_id: str) -> Response:
             except EngineError as e:
                 sock.sendall(streams.encode(tty, "stdout", f"{e.message}\r\n".encode()))
                 return
-            if tty and size and size[0] and size[1]:
+            if tty and size and len(size) >= 2 and size[0] and size[1]:
                 try:
                     engine.execs.resize(exec_id, int(size[0]), int(size[1]))
                 except EngineError:

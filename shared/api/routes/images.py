@@ -8,7 +8,6 @@ after it, the status is already 200, so an error is the stream's last line.
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import threading
@@ -17,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request
 
-from shared.api.params import current_engine, json_body, qbool
+from shared.api.params import current_engine, json_body, qbool, query_filters
+from shared.daemon import gotypes
 from shared.errors import EngineError, InvalidParameter
 from shared.images import archive, reference
 from shared.images import store as image_store
@@ -112,6 +112,7 @@ def auth() -> Response:
     from shared.images.registry.dockerconfig import DOCKER_HUB_KEY
 
     body = json_body()
+    gotypes.check_body(body, gotypes.AUTH_CONFIG)
     server = body.get("serveraddress") or DOCKER_HUB_KEY
     host = server.removeprefix("https://").removeprefix("http://").split("/")[0]
     if host in ("index.docker.io", ""):
@@ -230,11 +231,11 @@ def image_prune() -> Response:
     """`docker image prune`: images without a name (`-a`: every image), unless a
     container uses them."""
     engine = current_engine()
-    filters = json.loads(request.args.get("filters") or "{}")
-    dangling = filters.get("dangling", ["true"])
-    if isinstance(dangling, dict):  # the old form {"dangling": {"true": true}}
-        dangling = [k for k, v in dangling.items() if v]
-    only_dangling = any(str(v).lower() in ("true", "1") for v in dangling)
+    dangling = query_filters().get("dangling", ["true"])
+    is_true, is_false = bool({"1", "true"} & set(dangling)), bool({"0", "false"} & set(dangling))
+    if is_true == is_false:  # moby's GetBoolOrDefault: neither, or both
+        raise InvalidParameter(f"invalid filter 'dangling=[{' '.join(dangling)}]'")
+    only_dangling = is_true
     in_use = _in_use(engine)
     deleted: list[dict[str, str]] = []
     reclaimed = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from shared.api.params import current_engine, json_body, query_filters
+from shared.daemon import gotypes
 from shared.daemon.engine import Engine
 from shared.daemon.state import rfc3339
 from shared.errors import NotFound
@@ -85,7 +86,9 @@ def network_inspect(ref: str) -> Response:
 
 @bp.post("/networks/create")
 def network_create() -> Response:
-    net = manager().create(json_body())
+    body = json_body()
+    gotypes.check_body(body, gotypes.NETWORK_CREATE)
+    net = manager().create(body)
     resp = jsonify(Id=net.id, Warning="")
     resp.status_code = 201
     return resp
@@ -100,6 +103,7 @@ def network_delete(ref: str) -> Response:
 @bp.post("/networks/<ref>/connect")
 def network_connect(ref: str) -> Response:
     body = json_body()
+    gotypes.check_body(body, gotypes.NETWORK_CONNECT)
     current_engine().networking.connect(ref, str(body.get("Container") or ""),
                                      body.get("EndpointConfig") or {})
     return Response(status=200)
@@ -108,6 +112,7 @@ def network_connect(ref: str) -> Response:
 @bp.post("/networks/<ref>/disconnect")
 def network_disconnect(ref: str) -> Response:
     body = json_body()
+    gotypes.check_body(body, gotypes.NETWORK_DISCONNECT)
     current_engine().networking.disconnect(ref, str(body.get("Container") or ""))
     return Response(status=200)
 
