@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.daemon import gotypes
+from shared.daemon import gotypes, logs
 from shared.daemon.lifecycle import parse_signal
 from shared.errors import InvalidParameter, NotFound
 from shared.network import portmap
@@ -142,7 +142,7 @@ def check_types(body: dict) -> dict:
 
     A string Cmd or Entrypoint is one word, as Docker's strslice reads it: nothing
     is split. A StopSignal that `docker stop` could not use is refused now, not when
-    the container is stopped."""
+    the container is stopped; so are log options the json-file driver cannot take."""
     gotypes.check_body(body, gotypes.CREATE_REQUEST)
     checked = dict(body)
     for key in ("Cmd", "Entrypoint"):
@@ -150,6 +150,12 @@ def check_types(body: dict) -> dict:
             checked[key] = [body[key]]
     if body.get("StopSignal"):
         parse_signal(body["StopSignal"])  # dockerd's "Invalid signal: X"
+    log_config = (body.get("HostConfig") or {}).get("LogConfig") or {}
+    if log_config.get("Type") in (None, "", "json-file"):
+        try:
+            logs.options(log_config.get("Config") or {})
+        except ValueError as e:  # dockerd finds a bad value only at start: we, now
+            raise InvalidParameter(str(e)) from None
     return checked
 
 

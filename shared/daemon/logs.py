@@ -5,21 +5,42 @@
 Output is split at newlines so `docker logs --tail 3` means three lines; a line longer
 than 16 KiB is cut into several entries, as Docker does, so one runaway line cannot
 make the daemon hold unbounded memory.
+
+The log is bounded on disk as Docker bounds it, by the driver's options
+(`--log-opt max-size=10m --log-opt max-file=3`): once the file has reached max-size,
+it is renamed `<log>.1` (`.1` to `.2`, and so on, the oldest dropped) and a new one
+begun; readers go through the rotated files, oldest first, then the current one.
+Reading streams from the files: `docker logs` of a gigabyte of output holds a line at a
+time, and `--tail N` seeks back from the end.
+
+A container's output is the container's, the log only a copy: a log that cannot be
+written (a full disk) loses lines, with a word in the daemon's log, and the container
+runs on, as dockerd's copier does.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
-from shared.daemon.state import rfc3339
+from shared.daemon.state import ContainerStore, rfc3339
 
 MAX_LINE = 16 * 1024
+BLOCK = 64 * 1024  # how far back --tail reads at a time
+
+log = logging.getLogger("whalebones")
+
+# The options moby's json-file driver knows (jsonfilelog.ValidateLogOpt); any other is
+# refused when the container is created. Only max-size and max-file change anything here.
+KNOWN_OPTIONS = ("max-file", "max-size", "compress", "labels", "labels-regex", "env",
+                 "env-regex", "tag")
 
 
 @dataclass(frozen=True)
@@ -29,14 +50,83 @@ class Entry:
     time: str
 
 
-class JsonFileLog:
-    """Appends a container's output to `<id>-json.log`; readers follow the same file."""
+@dataclass(frozen=True)
+class Limits:
+    """How big a log may grow: max_size bytes a file (-1: no limit), max_files files."""
 
-    def __init__(self, path: str) -> None:
+    max_size: int = -1
+    max_files: int = 1
+
+
+def options(config: dict[str, str]) -> Limits:
+    """The json-file driver's options, read as moby's jsonfilelog.New reads them;
+    ValueError (with dockerd's words) for what it would refuse."""
+    for key in config:
+        if key not in KNOWN_OPTIONS:
+            raise ValueError(f"unknown log opt '{key}' for json-file log driver")
+    max_size = -1
+    if "max-size" in config:
+        max_size = from_human_size(config["max-size"])
+        if max_size <= 0:
+            raise ValueError("max-size must be a positive number")
+    max_files = 1
+    if "max-file" in config:
+        text = config["max-file"]
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            raise ValueError(f'strconv.Atoi: parsing "{text}": invalid syntax')
+        max_files = int(text)
+        if max_files < 1:
+            raise ValueError("max-file cannot be less than 1")
+    return Limits(max_size, max_files)
+
+
+_DECIMAL = {"k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4, "p": 1000**5}
+
+
+def from_human_size(text: str) -> int:
+    """"10k", "1.5MB", "20 m": bytes, in powers of 1000 (go-units' FromHumanSize)."""
+    sep = max(text.rfind(c) for c in "0123456789. ")
+    if sep == -1:
+        raise ValueError(f"invalid size: '{text}'")
+    number, suffix = (text[:sep], text[sep + 1:]) if text[sep] == " " else \
+        (text[:sep + 1], text[sep + 1:])
+    if not re.fullmatch(r"[0-9]*\.?[0-9]*([eE][+-]?[0-9]+)?", number) or \
+            number.strip(".") == "":
+        raise ValueError(f'strconv.ParseFloat: parsing "{number}": invalid syntax')
+    size = float(number)
+    suffix = suffix.lower()
+    if suffix in ("", "b"):
+        return int(size)
+    if suffix[0] not in _DECIMAL or suffix[1:] not in ("", "b", "ib"):
+        raise ValueError(f"invalid suffix: '{suffix}'")
+    return int(size * _DECIMAL[suffix[0]])
+
+
+def _recorded_limits(path: str) -> Limits:
+    """The limits the container's record (config.v2.json, beside its log) asks for."""
+    try:
+        with open(os.path.join(os.path.dirname(path), ContainerStore.RECORD)) as f:
+            log_config = json.load(f)["host_config"].get("LogConfig") or {}
+        if log_config.get("Type") not in (None, "", "json-file"):
+            return Limits()
+        return options(log_config.get("Config") or {})
+    except (OSError, ValueError, KeyError, AttributeError):
+        return Limits()  # no record, or one older than the checks: no limits
+
+
+class JsonFileLog:
+    """Appends a container's output to `<id>-json.log`, rotating it at `limits`
+    (by default, those the container's record beside the log was created with)."""
+
+    def __init__(self, path: str, limits: Limits | None = None) -> None:
         self.path = path
+        self.limits = limits if limits is not None else _recorded_limits(path)
         self._lock = threading.Lock()
         self._partial: dict[str, bytes] = {"stdout": b"", "stderr": b""}
         self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - lives with the container
+        self._size = os.fstat(self._file.fileno()).st_size
+        self._failing = False  # the last write failed: the next one starts a fresh line
+        self._closed = False
 
     def write(self, stream: str, data: bytes) -> None:
         with self._lock:
@@ -50,15 +140,51 @@ class JsonFileLog:
             self._append(stream, out)
 
     def _append(self, stream: str, chunks: list[bytes]) -> None:
-        if not chunks:
-            return
+        if not chunks or self._closed:
+            return  # closed: a copy that outlived the container's exit (stdio.py)
         now = rfc3339(time.time())
-        text = "".join(
-            json.dumps({"log": c.decode("utf-8", "replace"), "stream": stream, "time": now})
-            + "\n"
-            for c in chunks
-        )
-        self._file.write(text.encode())
+        for chunk in chunks:
+            line = json.dumps({"log": chunk.decode("utf-8", "replace"), "stream": stream,
+                               "time": now}) + "\n"
+            if self._failing:  # after a half-written line, a newline: it stands alone
+                line = "\n" + line
+            try:
+                if self.limits.max_size != -1 and self._size >= self.limits.max_size:
+                    self._rotate()
+                self._write_all(line.encode())
+            except OSError as e:
+                if not self._failing:
+                    log.warning("%s: log write failed, output dropped until it works: %s",
+                                self.path, e)
+                self._failing = True
+            else:
+                if self._failing:
+                    log.warning("%s: log writes work again", self.path)
+                self._failing = False
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = self._file.write(view) or 0
+            self._size += n
+            view = view[n:]
+
+    def _rotate(self) -> None:
+        """As moby's LogFile.rotate: <log>.N-1 dropped, each .i renamed .i+1, the log
+        renamed .1 (or, with max-file 1, removed), and a new log begun. Renamed, never
+        truncated: a reader holding a file reads it to its end."""
+        self._file.close()
+        n = self.limits.max_files
+        if n >= 2:
+            _unlink(f"{self.path}.{n - 1}")
+            for i in range(n - 1, 1, -1):
+                _rename(f"{self.path}.{i - 1}", f"{self.path}.{i}")
+            _rename(self.path, f"{self.path}.1")
+        else:
+            _unlink(self.path)
+        self._file = open(self.path, "wb", buffering=0)  # noqa: SIM115
+        self._size = 0
+        self._failing = False  # a new file: no half line in it
 
     def close(self) -> None:
         """Flush a last line that had no newline, then close."""
@@ -67,15 +193,70 @@ class JsonFileLog:
                 if rest:
                     self._append(stream, [rest])
                 self._partial[stream] = b""
+            self._closed = True
             self._file.close()
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _rename(src: str, dst: str) -> None:
+    try:
+        os.rename(src, dst)
+    except FileNotFoundError:
+        pass
 
 
 def _parse(line: bytes) -> Entry | None:
     try:
         obj = json.loads(line)
-    except ValueError:
-        return None  # a line half-written when the daemon was killed
-    return Entry(obj.get("stream", "stdout"), obj.get("log", "").encode(), obj.get("time", ""))
+        return Entry(obj.get("stream", "stdout"), obj.get("log", "").encode(),
+                     obj.get("time", ""))
+    except (ValueError, AttributeError):
+        return None  # a line half-written when the daemon was killed, or the disk full
+
+
+def log_files(path: str) -> list[str]:
+    """The log's files, oldest first: the rotated ones (<log>.N ... <log>.1), then it."""
+    rotated: list[str] = []
+    while os.path.exists(f"{path}.{len(rotated) + 1}"):
+        rotated.append(f"{path}.{len(rotated) + 1}")
+    return [*reversed(rotated), path]
+
+
+def _lines_from_end(f: BinaryIO, n: int) -> tuple[int, int]:
+    """Where the last `n` lines of `f` begin: (offset, lines found). Found fewer than
+    `n`: the file holds no more, and they begin at 0."""
+    end = f.seek(0, os.SEEK_END)
+    found, pos = 0, end
+    while pos > 0:
+        size = min(BLOCK, pos)
+        pos -= size
+        f.seek(pos)
+        block = f.read(size)
+        i = len(block)
+        while (i := block.rfind(b"\n", 0, i)) >= 0:
+            if pos + i + 1 < end:  # a newline that begins a line (not the file's last byte)
+                found += 1
+                if found == n:
+                    return pos + i + 1, n
+    return 0, found + (1 if end else 0)
+
+
+def _tail_start(files: list[BinaryIO], n: int) -> tuple[int, int]:
+    """Which file the last `n` lines begin in, and where: (index, offset)."""
+    if n == 0:
+        return len(files) - 1, files[-1].seek(0, os.SEEK_END)
+    for index in range(len(files) - 1, -1, -1):
+        offset, found = _lines_from_end(files[index], n)
+        if found >= n:
+            return index, offset
+        n -= found
+    return 0, 0
 
 
 def read(
@@ -86,22 +267,43 @@ def read(
     still_running: Callable[[], bool] = lambda: False,
     stop: threading.Event | None = None,
 ) -> Iterator[Entry]:
-    """Entries of the chosen streams: the last `tail` of them, then (follow) new ones
-    until the container stops."""
+    """Entries of the chosen streams, through the rotated files: the last `tail` of them,
+    then (follow) new ones until the container stops."""
+    files: list[BinaryIO] = []
+    for name in log_files(path):
+        try:
+            files.append(open(name, "rb"))  # noqa: SIM115 - closed in finally
+        except FileNotFoundError:
+            continue  # rotated away meanwhile
     try:
-        f = open(path, "rb")  # noqa: SIM115 - closed in finally
-    except FileNotFoundError:
-        return
+        if not files or files[-1].name != path:
+            return  # no log yet
+        first, offset = _tail_start(files, tail) if tail is not None else (0, 0)
+        for index in range(first, len(files)):
+            f = files[index]
+            f.seek(offset if index == first else 0)
+            for line in f:
+                entry = _parse(line)
+                if entry and entry.stream in streams:
+                    yield entry
+        if follow:
+            yield from _follow(path, files[-1], streams, still_running, stop)
+    finally:
+        for f in files:
+            f.close()
+
+
+def _follow(
+    path: str,
+    f: BinaryIO,
+    streams: set[str],
+    still_running: Callable[[], bool],
+    stop: threading.Event | None,
+) -> Iterator[Entry]:
+    """New entries as they are written, across rotations, until the container stops."""
+    pending = b""
+    opened: list[BinaryIO] = []
     try:
-        lines: deque[bytes] | list[bytes]
-        lines = deque(f, maxlen=tail) if tail is not None else f.readlines()
-        for line in lines:
-            entry = _parse(line)
-            if entry and entry.stream in streams:
-                yield entry
-        if not follow:
-            return
-        pending = b""
         while True:
             chunk = f.readline()
             if chunk:
@@ -112,23 +314,43 @@ def read(
                     if entry and entry.stream in streams:
                         yield entry
                 continue
+            if _rotated(path, f):
+                # The old file is complete (the writer closes it before renaming it):
+                # what is left in it, then on in the new one.
+                for line in (pending + f.read()).splitlines():
+                    entry = _parse(line)
+                    if entry and entry.stream in streams:
+                        yield entry
+                try:
+                    f, pending = open(path, "rb"), b""  # noqa: SIM115 - closed in finally
+                except FileNotFoundError:
+                    return  # the container was removed meanwhile
+                opened.append(f)
+                continue
             if stop is not None and stop.is_set():
                 return
             if not still_running():
                 # One last read: the container may have written just before it exited.
-                rest = f.read()
-                for line in rest.splitlines():
+                for line in (pending + f.read()).splitlines():
                     entry = _parse(line)
                     if entry and entry.stream in streams:
                         yield entry
                 return
             time.sleep(0.05)
     finally:
-        f.close()
+        for g in opened:
+            g.close()
+
+
+def _rotated(path: str, f: BinaryIO) -> bool:
+    """Whether the log at `path` is a newer file than the one `f` reads (a log being
+    rotated has no file at `path` for a moment: not yet)."""
+    try:
+        return os.stat(path).st_ino != os.fstat(f.fileno()).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+    for name in log_files(path):
+        _unlink(name)

@@ -14,12 +14,15 @@ its write ends exist.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
 from collections.abc import Callable
 
 from shared.daemon.executor import IOConfig
+
+log = logging.getLogger("whalebones")
 
 
 def make_fifos(directory: str, prefix: str, stdin: bool, terminal: bool) -> IOConfig:
@@ -121,9 +124,15 @@ class ProcessIO:
             self._threads.append(t)
 
     def _copy(self, stream: str, fd: int) -> None:
+        # The copy outlives whatever fails in a sink (a log on a full disk, a bug): if
+        # it stopped reading, the container would block on a full pipe, or die of
+        # SIGPIPE once the read end closed.
         try:
             while data := os.read(fd, 65536):
-                self._sink(stream, data)
+                try:
+                    self._sink(stream, data)
+                except Exception:
+                    log.exception("copying %s of %s", stream, getattr(self.io, stream))
         finally:
             os.close(fd)
             self._sink(stream, None)
