@@ -16,13 +16,14 @@ so werkzeug treats the connection as dropped and writes nothing more to it.
 
 from __future__ import annotations
 
-import queue
 import socket
 import struct
 import threading
 from collections.abc import Callable, Iterator
 
 from flask import Response, request
+
+from shared.daemon.stdio import Subscription
 
 STREAM_NUMBERS = {"stdin": 0, "stdout": 1, "stderr": 2}
 MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
@@ -80,7 +81,7 @@ def hijack(tty: bool, run: Callable[[socket.socket, Callable[[int], bytes]], Non
 
 def pump_output(
     sock: socket.socket,
-    q: queue.Queue[tuple[str, bytes | None]],
+    q: Subscription,
     tty: bool,
     streams: set[str],
     wanted: set[str],

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 
 from shared.daemon.executor import IOConfig
@@ -53,34 +53,101 @@ def remove_fifos(io: IOConfig) -> None:
                 pass
 
 
+Item = tuple[str, bytes | None]
+
+
+class Subscription:
+    """One attached client's share of the output: a queue of at most LIMIT bytes.
+
+    A client that stops reading (a terminal paused with Ctrl-S, a reader that hangs,
+    or one that does it on purpose) must not make the daemon buffer the container's
+    output without end. Docker's answer, kept here: the output waits for the client.
+    moby copies a container's stdout through a broadcaster that writes to each
+    attached client's BytesPipe in turn, and a BytesPipe blocks its writer once it
+    holds 1 MB (ioutils.blockThreshold); so the copy stops, the pipe from the
+    container fills, and the container's next write blocks until the client reads
+    again. Nothing is lost: `docker run ... | slow-consumer` gets every byte. Dropping
+    a slow client's output (or the client) would bound memory too, but would cut
+    what a slow pipe receives, which Docker never does.
+
+    The ends of streams and of the process (data None) are never held back: they are
+    few, and what waits for them (an exit being recorded) must not wait for a client.
+    """
+
+    LIMIT = 1 << 20  # moby's BytesPipe blockThreshold
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._items: deque[Item] = deque()
+        self._bytes = 0
+        self._closed = False
+
+    def put(self, item: Item) -> None:
+        """Queue `item`; output waits while the queue is full (until the client reads
+        or goes away)."""
+        data = item[1]
+        with self._changed:
+            while data is not None and self._bytes >= self.LIMIT and not self._closed:
+                self._changed.wait()
+            if self._closed:
+                return
+            self._items.append(item)
+            self._bytes += len(data or b"")
+            self._changed.notify_all()
+
+    def get(self) -> Item:
+        """The next item, waiting for one; ("exit", None) once closed."""
+        with self._changed:
+            while not self._items and not self._closed:
+                self._changed.wait()
+            if self._closed:
+                return ("exit", None)
+            item = self._items.popleft()
+            self._bytes -= len(item[1] or b"")
+            self._changed.notify_all()
+            return item
+
+    def close(self) -> None:
+        """The client is gone: what it had not read is dropped, a waiting writer freed."""
+        with self._changed:
+            self._closed = True
+            self._items.clear()
+            self._bytes = 0
+            self._changed.notify_all()
+
+
 class Broadcast:
     """Fan-out of output to whoever is attached right now.
 
     What `docker attach` shows is output from the moment of attaching, not from the
     start: that is the log's job. Listeners get (stream, data) and, when a stream ends,
     (stream, None); when the process has exited and every copy is done, ("exit", None).
+    Each listener's queue is bounded (Subscription): a listener that does not read
+    holds up the output, as in Docker, instead of growing the daemon's memory.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queues: list[queue.Queue[tuple[str, bytes | None]]] = []
+        self._subscriptions: list[Subscription] = []
 
-    def subscribe(self) -> queue.Queue[tuple[str, bytes | None]]:
-        q: queue.Queue[tuple[str, bytes | None]] = queue.Queue()
+    def subscribe(self) -> Subscription:
+        sub = Subscription()
         with self._lock:
-            self._queues.append(q)
-        return q
+            self._subscriptions.append(sub)
+        return sub
 
-    def unsubscribe(self, q: queue.Queue[tuple[str, bytes | None]]) -> None:
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Idempotent: a route may call it from more than one place."""
         with self._lock:
-            if q in self._queues:
-                self._queues.remove(q)
+            if sub in self._subscriptions:
+                self._subscriptions.remove(sub)
+        sub.close()
 
     def publish(self, stream: str, data: bytes | None) -> None:
         with self._lock:
-            queues = list(self._queues)
-        for q in queues:
-            q.put((stream, data))
+            subscriptions = list(self._subscriptions)
+        for sub in subscriptions:
+            sub.put((stream, data))
 
 
 class ProcessIO:

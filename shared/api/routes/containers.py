@@ -199,7 +199,13 @@ def container_attach(ref: str) -> Response:
             if q is not None:
                 out.unsubscribe(q)
 
-    return streams.hijack(tty, run)
+    resp = streams.hijack(tty, run)
+    if q is not None:
+        # Subscribed before the stream starts (docker run attaches before it starts
+        # the container): a client gone before `run` began must not stay subscribed,
+        # holding up the container's output (stdio.Subscription).
+        resp.call_on_close(lambda: out.unsubscribe(q))
+    return resp
 
 
 def _matches(c: Container, filters: dict[str, list[str]]) -> bool:
