@@ -88,6 +88,8 @@ def port_list(engine: Engine, c: Container) -> list[dict]:
     items = []
     for key, bound in ports(engine, c).items():
         port, _, proto = key.partition("/")
+        if not (port.isascii() and port.isdigit()):
+            continue  # an image's ExposedPorts may hold anything: no port, nothing shown
         if not bound:
             items.append({"PrivatePort": int(port), "Type": proto})
         for b in bound or []:

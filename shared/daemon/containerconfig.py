@@ -13,6 +13,7 @@ nothing is merged twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -102,7 +103,10 @@ def merge(
     mode, networks = _networks(body, host_config, network_mode)
     if mode in ("none", "host") and host_config.get("PortBindings"):
         host_config["PortBindings"] = {}  # Docker ignores them too
-    portmap.parse_bindings(host_config.get("PortBindings"))  # 400 if malformed
+    try:
+        portmap.parse_bindings(host_config.get("PortBindings"))  # 400 if malformed
+    except ValueError as e:  # a "digit" int() does not take, such as "²"
+        raise InvalidParameter(f"invalid port specification: {e}") from None
     host_config["NetworkMode"] = mode
     if not (host_config.get("LogConfig") or {}).get("Type"):
         host_config["LogConfig"] = {"Type": "json-file", "Config": {}}
@@ -136,6 +140,22 @@ def merge(
                            args=args[1:], networks=networks)
 
 
+# An exposed port: "80", "80/tcp", "53/udp" (what `docker ps` and inspect can show).
+EXPOSED_PORT = re.compile(r"[0-9]{1,5}(/(tcp|udp|sctp))?\Z")
+
+# The longest stop timeout, in seconds: dockerd multiplies it into a Go time.Duration
+# (int64 nanoseconds), which a longer one overflows; Python's waits stop at the same
+# bound (threading.TIMEOUT_MAX).
+MAX_STOP_TIMEOUT = (2**63 - 1) // 1_000_000_000
+
+
+def check_stop_timeout(timeout: int | None, what: str = "StopTimeout") -> int | None:
+    if timeout is not None and abs(timeout) > MAX_STOP_TIMEOUT:
+        raise InvalidParameter(f"invalid {what}: {timeout} seconds is more than "
+                               f"{MAX_STOP_TIMEOUT} (Go's time.Duration)")
+    return timeout
+
+
 def check_types(body: dict) -> dict:
     """The body with each field of the Go type dockerd decodes it into (gotypes.py:
     Config, HostConfig, NetworkingConfig, down to each item); a 400 otherwise.
@@ -150,6 +170,10 @@ def check_types(body: dict) -> dict:
             checked[key] = [body[key]]
     if body.get("StopSignal"):
         parse_signal(body["StopSignal"])  # dockerd's "Invalid signal: X"
+    check_stop_timeout(body.get("StopTimeout"))
+    for key in body.get("ExposedPorts") or {}:
+        if not EXPOSED_PORT.match(key) or not 0 < int(key.partition("/")[0]) <= 65535:
+            raise InvalidParameter(f"invalid port specification: {key!r}")
     log_config = (body.get("HostConfig") or {}).get("LogConfig") or {}
     if log_config.get("Type") in (None, "", "json-file"):
         try:

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 from shared import patterns
 from shared.api import streams, views
 from shared.api.params import current_engine, json_body, qbool, qint, query_filters
-from shared.daemon import logs
+from shared.daemon import containerconfig, logs
 from shared.daemon.state import Container
 from shared.errors import Conflict, InvalidParameter
 
@@ -63,15 +63,19 @@ def container_start(ref: str) -> Response:
 @bp.post("/containers/<ref>/stop")
 def container_stop(ref: str) -> Response:
     engine = current_engine()
-    engine.stop(ref, qint("t", qint("timeout")))
+    engine.stop(ref, _stop_timeout())
     return Response(status=204)
 
 
 @bp.post("/containers/<ref>/restart")
 def container_restart(ref: str) -> Response:
     engine = current_engine()
-    engine.restart(ref, qint("t", qint("timeout")))
+    engine.restart(ref, _stop_timeout())
     return Response(status=204)
+
+
+def _stop_timeout() -> int | None:
+    return containerconfig.check_stop_timeout(qint("t", qint("timeout")), "t")
 
 
 @bp.post("/containers/<ref>/kill")

@@ -8,9 +8,13 @@ after it, the status is already 200, so an error is the stream's last line.
 
 from __future__ import annotations
 
+import gzip
+import lzma
 import os
 import queue
+import tarfile
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -179,7 +183,17 @@ def _save(names: list[str]) -> Response:
 @bp.post("/images/load")
 def image_load() -> Response:
     engine = current_engine()
-    loaded = archive.load(engine.images, request.stream)
+    try:
+        loaded = archive.load(engine.images, request.stream)
+    except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile,
+            ValueError, KeyError, TypeError, AttributeError) as e:
+        # The client's archive does not hold together: not a tar, cut short, badly
+        # compressed, or a manifest.json or index.json of the wrong shape (a JSON error
+        # is a ValueError, a missing key a KeyError, a list where an object belongs a
+        # TypeError or AttributeError).
+        if isinstance(e, EngineError):
+            raise
+        raise InvalidParameter(f"invalid archive: {type(e).__name__}: {e}") from None
     lines = []
     for name in loaded:
         text = f"Loaded image ID: {name}" if name.startswith("sha256:") else \
