@@ -108,8 +108,9 @@ def merge(
     except ValueError as e:  # a "digit" int() does not take, such as "²"
         raise InvalidParameter(f"invalid port specification: {e}") from None
     host_config["NetworkMode"] = mode
-    if not (host_config.get("LogConfig") or {}).get("Type"):
-        host_config["LogConfig"] = {"Type": "json-file", "Config": {}}
+    log_config = host_config.get("LogConfig") or {}
+    if not log_config.get("Type"):  # the CLI sends --log-opt with no --log-driver so
+        host_config["LogConfig"] = {"Type": "json-file", "Config": log_config.get("Config") or {}}
 
     config = {
         "Hostname": body.get("Hostname") or "",

@@ -76,9 +76,11 @@ def full_disk_under(path: str) -> Iterator[None]:
     try:
         yield
     finally:
-        subprocess.run(["umount", path], check=True)
+        subprocess.run(["umount", path], check=False)  # (an engine may have replaced it)
 
 
+@pytest.mark.ours_only(reason="dockerd replaces the log file the test covers with /dev/full "
+                       "(the mount is gone when the container ends): no full disk to see")
 def test_a_full_disk_does_not_stop_the_container_or_its_output(clients: Clients) -> None:
     name = clients.name()
     # 200 KB: more than a pipe holds, so a copy that stopped reading would block the
@@ -93,5 +95,6 @@ def test_a_full_disk_does_not_stop_the_container_or_its_output(clients: Clients)
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == [str(i) for i in range(1, 30001)]
         assert clients.inspect(name)["State"]["ExitCode"] == 0
+    assert os.path.getsize(log_path) == 0  # every write to the log failed, none got through
     assert clients.api("GET", "/_ping").status == 200
     assert clients.docker("logs", name).returncode == 0
