@@ -13,7 +13,8 @@ executor is the FAKE chroot one of tests/unit/fake_executor.py (labelled: nothin
 is a container; the API and the daemon core are what is tested). The budget is fixed
 and reproducible: WB_FUZZ_EXAMPLES examples per operation and mode (default 50), at
 most WB_FUZZ_SECONDS (default 150) in all, with a derandomized seed (WB_FUZZ_SEED=N
-explores elsewhere).
+explores elsewhere; WB_FUZZ_TRACE=FILE appends each request to FILE as a curl line,
+before it is sent, to find one that hangs).
 
 Left out, each for a reason: pulls, pushes and `docker login` (they reach a registry
 over the network), and attach and exec start (they take over the socket, which an
@@ -169,7 +170,8 @@ def _fuzz(operation, mode, flask_app: Flask, deadline: float) -> None:  # type: 
         if existing and operation.path == "/containers/create" and isinstance(case.body, dict):
             case.body["Image"] = "busybox"
         if os.environ.get("WB_FUZZ_TRACE"):
-            print(case.as_curl_command(), file=open(os.environ["WB_FUZZ_TRACE"], "a"))
+            with open(os.environ["WB_FUZZ_TRACE"], "a") as trace:
+                print(case.as_curl_command(), file=trace)
         response = case.call(app=flask_app)
         assert response.status_code < 500, (
             f"{response.status_code} {response.text[:500]}\n"
