@@ -43,6 +43,10 @@ class RecordingKernel(Kernel):
 
 def _recorder(name: str) -> Callable[..., None]:
     def record(self: RecordingKernel, *args: object, **kwargs: object) -> None:
+        if name == "mount" and str(args[1]).startswith("/proc/self/fd/"):
+            # rootfs.mount_point: a mount point is mounted on through its descriptor;
+            # recorded as the path that descriptor was opened on.
+            args = (args[0], os.readlink(str(args[1])), *args[2:])
         self.calls.append((name, args + tuple(kwargs.values())))
         if name == self.fail:
             raise os_error(f"{name} (fake)", errno.EPERM)
@@ -232,3 +236,4 @@ def test_exec_sets_up_the_process_as_init_does(tmp_path: Path) -> None:
     ]
     assert milestones == sorted(milestones), [names[i] for i in milestones]
     assert names[-2:] == ["load_seccomp", "execve"]
+
