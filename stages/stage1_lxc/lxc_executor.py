@@ -80,7 +80,8 @@ from stages.stage1_lxc.lxc_terminal import open_pty
 CREATE_TIMEOUT = 30.0
 # The static busybox of the host, bound into each container read-only, like Docker
 # 0.1's /.dockerinit: lxc-attach has no --cwd (it keeps its caller's directory), so
-# an exec with a working directory runs `cd DIR && exec CMD` through it.
+# an exec with a working directory runs `cd DIR && exec CMD` through it; and an init
+# whose environment cannot be config lines gets it through it (lxc_config.environment).
 EXEC_HELPER_SOURCE = "/bin/busybox"
 EXEC_HELPER = "/.whalebones/busybox"  # busybox picks its applet by argv[0]: keep the name
 APIS = ("tools", "python")  # LXC's command-line tools, or liblxc through python3-lxc
@@ -107,6 +108,24 @@ def check_command(rootfs: str, name: str, env: list[str]) -> None:
         raise CommandNotFound(str(e)) from None
     except lookpath.NotExecutable as e:
         raise CommandNotExecutable(str(e)) from None
+
+
+def carry_environment(env: list[str]) -> int | None:
+    """A memfd holding the init's environment as lxc_config.carried_script, for an
+    environment that cannot be config lines; None for one that can."""
+    if not lxc_config.needs_carrier(env):
+        return None
+    if not os.path.exists(EXEC_HELPER_SOURCE):
+        raise ExecutorError(f"process.env: an environment that cannot be LXC config lines "
+                            f"needs {EXEC_HELPER_SOURCE} (see lxc_config.environment)")
+    fd = os.memfd_create("whalebones-env")  # close-on-exec: only pass_fds hands it on
+    try:
+        os.write(fd, lxc_config.carried_script(env, EXEC_HELPER, fd))
+        os.lseek(fd, 0, os.SEEK_SET)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 @dataclass(kw_only=True)
@@ -156,8 +175,10 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
 
     # ------------------------------------------------------------ helpers
 
-    def _spawn(self, argv: list[str], io: IOConfig, size: dict | None = None) -> Tool:
-        """Run an LXC tool with the container's stdio: the FIFOs, or a pty of ours."""
+    def _spawn(self, argv: list[str], io: IOConfig, size: dict | None = None,
+               pass_fds: tuple[int, ...] = ()) -> Tool:
+        """Run an LXC tool with the container's stdio: the FIFOs, or a pty of ours;
+        `pass_fds`: descriptors it inherits too (lxc_config.environment)."""
         if io.terminal:
             master, slave = open_pty(size)
             try:
@@ -166,7 +187,8 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
                 # only there with one, and the kernel sends SIGWINCH on a resize only to
                 # a controlling terminal's foreground process group.
                 popen = subprocess.Popen(["setsid", "--ctty", *argv], stdin=slave,
-                                         stdout=slave, stderr=slave, cwd="/")
+                                         stdout=slave, stderr=slave, cwd="/",
+                                         pass_fds=pass_fds)
             except BaseException:
                 os.close(master)
                 raise
@@ -179,7 +201,7 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         try:
             # cwd "/": lxc-attach enters the container in its caller's directory.
             popen = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr,
-                                     start_new_session=True, cwd="/")
+                                     start_new_session=True, cwd="/", pass_fds=pass_fds)
         finally:
             for fd in {stdin, stdout, stderr}:
                 os.close(fd)
@@ -227,7 +249,8 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
     def _create(self, cid: str, spec: dict, io: IOConfig) -> int:
         process = spec["process"]
         rootfs = spec["root"]["path"]
-        check_command(rootfs, process["args"][0], process.get("env", []))
+        env = process.get("env", [])
+        check_command(rootfs, process["args"][0], env)
         state_dir = os.path.join(self.state_root, cid)
         os.makedirs(state_dir, mode=0o700, exist_ok=True)
         cgroup = spec.get("linux", {}).get("cgroupsPath", f"/whalebones/{cid}").strip("/")
@@ -257,18 +280,27 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         with private_file(c.path("config")) as f:  # root's alone: it holds the env
             f.write(config)
 
-        if self.api == "python":  # <state_root>/<id>/config: where liblxc looks for it
-            argv = lxc_bindings.argv("start", self.state_root, cid, "--", *process["args"])
-        else:  # -q: LXC's own messages go to its log, not into the container's stderr
-            argv = ["lxc-start", "-F", "-q", "-P", self.state_root, "-n", cid,
-                    "-f", c.path("config"), "--", *process["args"]]
-        with trace.span("daemon", "call", f"{argv[0]} (until the init is set up)", "lxc"):
-            proc = self._spawn(argv, io, process.get("consoleSize"))
-            try:
-                c.pid = self._wait_for_pid(c, proc)
-            except BaseException:
-                self._stop_monitor(c, proc)
-                raise
+        carrier = carry_environment(env)
+        try:
+            command = process["args"]
+            if carrier is not None:
+                command = lxc_config.init_command(command, env, EXEC_HELPER, carrier)
+            if self.api == "python":  # <state_root>/<id>/config: where liblxc looks for it
+                argv = lxc_bindings.argv("start", self.state_root, cid, "--", *command)
+            else:  # -q: LXC's own messages go to its log, not into the container's stderr
+                argv = ["lxc-start", "-F", "-q", "-P", self.state_root, "-n", cid,
+                        "-f", c.path("config"), "--", *command]
+            with trace.span("daemon", "call", f"{argv[0]} (until the init is set up)", "lxc"):
+                proc = self._spawn(argv, io, process.get("consoleSize"),
+                                   () if carrier is None else (carrier,))
+                try:
+                    c.pid = self._wait_for_pid(c, proc)
+                except BaseException:
+                    self._stop_monitor(c, proc)
+                    raise
+        finally:
+            if carrier is not None:
+                os.close(carrier)  # lxc-start has its copy, the init reads it
         self._keep(cid, None, proc, container=c)
         self._reap(proc, lambda rc: self._init_status(c, rc))
         return c.pid
