@@ -176,9 +176,11 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
     # ------------------------------------------------------------ helpers
 
     def _spawn(self, argv: list[str], io: IOConfig, size: dict | None = None,
-               pass_fds: tuple[int, ...] = ()) -> Tool:
+               pass_fds: tuple[int, ...] = (), env: dict[str, str] | None = None) -> Tool:
         """Run an LXC tool with the container's stdio: the FIFOs, or a pty of ours;
-        `pass_fds`: descriptors it inherits too (lxc_config.environment)."""
+        `pass_fds`: descriptors it inherits too (lxc_config.environment); `env`: its
+        environment (an exec's own, which the tool passes on), else the daemon's."""
+        argv = [shutil.which(argv[0]) or argv[0], *argv[1:]]  # found on the daemon's PATH
         if io.terminal:
             master, slave = open_pty(size)
             try:
@@ -186,9 +188,9 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
                 # terminal. lxc-start talks to its terminal through /dev/tty, which is
                 # only there with one, and the kernel sends SIGWINCH on a resize only to
                 # a controlling terminal's foreground process group.
-                popen = subprocess.Popen(["setsid", "--ctty", *argv], stdin=slave,
-                                         stdout=slave, stderr=slave, cwd="/",
-                                         pass_fds=pass_fds)
+                popen = subprocess.Popen([shutil.which("setsid") or "setsid", "--ctty", *argv],
+                                         stdin=slave, stdout=slave, stderr=slave, cwd="/",
+                                         pass_fds=pass_fds, env=env)
             except BaseException:
                 os.close(master)
                 raise
@@ -201,7 +203,8 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         try:
             # cwd "/": lxc-attach enters the container in its caller's directory.
             popen = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr,
-                                     start_new_session=True, cwd="/", pass_fds=pass_fds)
+                                     start_new_session=True, cwd="/", pass_fds=pass_fds,
+                                     env=env)
         finally:
             for fd in {stdin, stdout, stderr}:
                 os.close(fd)
@@ -403,21 +406,22 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         cwd = process.get("cwd") or "/"
         uid, gid = str(process.get("user", {}).get("uid", 0)), str(
             process.get("user", {}).get("gid", 0))
+        # The exec's env travels as the tool's own environment, which it passes on
+        # (--keep-env): never on its command line, which any user on the host can read
+        # in /proc/PID/cmdline (its environ is root's alone).
         if self.api == "python" and not io.terminal:
             # liblxc's attach takes a working directory; python3-lxc cannot ask it for
             # a terminal, so `exec -t` takes lxc-attach below (see lxc_bindings).
             argv = lxc_bindings.argv("attach", "--uid", uid, "--gid", gid, "--cwd", cwd,
-                                     *[f"--env={e}" for e in env], self.state_root, cid,
-                                     "--", *args)
+                                     self.state_root, cid, "--", *args)
         else:
             if cwd != "/":
                 args = [EXEC_HELPER, "sh", "-c", 'cd "$0" && exec "$@"', cwd, *args]
-            argv = ["lxc-attach", "-P", self.state_root, "-n", cid, "--clear-env"]
-            for entry in env:
-                argv += ["-v", entry]
-            argv += ["-u", uid, "-g", gid, "--", *args]
+            argv = ["lxc-attach", "-P", self.state_root, "-n", cid, "--keep-env",
+                    "-u", uid, "-g", gid, "--", *args]
+        environ = dict(entry.split("=", 1) for entry in env if "=" in entry)
         try:
-            proc = self._spawn(argv, io, process.get("consoleSize"))
+            proc = self._spawn(argv, io, process.get("consoleSize"), env=environ)
         except OSError as e:
             raise ExecutorError(f"exec in {cid}: {e}") from None
         self._keep(cid, exec_id, proc)
