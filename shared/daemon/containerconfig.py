@@ -13,6 +13,7 @@ nothing is merged twice.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -88,6 +89,7 @@ def merge(
     if not isinstance(body, dict):
         raise InvalidParameter("invalid JSON: the body must be an object")
     body = check_types(body)
+    check_hostname(body.get("Hostname") or "")
     host_config = dict(body.get("HostConfig") or {})
     try:
         runtime_spec.resources(host_config)
@@ -205,6 +207,18 @@ def _networks(
         if network_mode(key) == mode:
             settings = value or {}
     return mode, {mode: settings}
+
+
+HOST_NAME_MAX = 64  # bytes: the kernel's limit for sethostname(2) (linux/limits.h)
+
+
+def check_hostname(hostname: str) -> None:
+    """dockerd's one rule for a hostname (29.7, daemon_unix.go verifyPlatformContainerSettings):
+    at most HOST_NAME_MAX bytes, refused at create rather than failing every start. Any
+    other byte is allowed, as there; stage 1's config refuses what it cannot hold."""
+    if len(hostname.encode()) > HOST_NAME_MAX:
+        raise InvalidParameter(f"hostname {json.dumps(hostname)} is too long "
+                               f"(maximum {HOST_NAME_MAX} bytes)")
 
 
 def check_container_mode(body: dict, host_config: dict) -> None:

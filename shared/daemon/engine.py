@@ -31,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from shared.daemon import logs, recovery
+from shared.daemon import crashpoints, logs, recovery
 from shared.daemon.containerconfig import merge
 from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
@@ -200,10 +200,12 @@ class Engine(Lifecycle):
             image = self.images.resolve(c.image_id)
             snapshots.mount_all(snapshots.mounts(self.images, self._dir(c), image), rootfs)
             undo.callback(unmount_rootfs, rootfs)
+            crashpoints.reached("rootfs", self.exec_root)
 
             undo.callback(self.networking.detach, c.id)
             joined = self.networking.joined(c)
             sandbox = self.networking.attach(c) if joined is None else None
+            crashpoints.reached("network", self.exec_root)
 
             spec = self._spec(c, rootfs, sandbox, joined)
 
@@ -216,14 +218,17 @@ class Engine(Lifecycle):
             pio, log = self.open_streams(c, io)
             undo.callback(log.close)
             undo.callback(pio.close)
+            crashpoints.reached("stdio", self.exec_root)
 
             # Whatever goes wrong from here, and however: what the executor made goes
             # (an executor's own bug must not leave a half-made container behind).
             undo.callback(self._delete_quietly, c.id)
             pid = self.executor.create(c.id, spec, io)
             self.networking.pin(c.id, pid, sandbox)
+            crashpoints.reached("create", self.exec_root)
             pio.start_copying()
             self.executor.start(c.id)
+            crashpoints.reached("start", self.exec_root)
             undo.pop_all()  # it runs: from now on its exit undoes it all
         with self.lock:
             c.state.status = "running"
@@ -306,6 +311,9 @@ class Engine(Lifecycle):
         self._delete_quietly(c.id)
         unmount_rootfs(live.rootfs)
         self.networking.detach(c.id)
+        # Its FIFOs and spec go too: what is left in the exec dir after this is the
+        # mark of a daemon that died during a start or an exit (recovery.py).
+        shutil.rmtree(self.exec_dir(c), ignore_errors=True)
         with self.lock:
             del self._live[c.id]
             c.state.status = "exited"
@@ -345,6 +353,7 @@ class Engine(Lifecycle):
 
     def remove(self, ref: str, force: bool = False) -> None:
         c = self.containers.get(ref)
+        self._start_settled(c)  # a start in progress finishes first, as under dockerd's lock
         if c.state.running:
             if not force:
                 raise Conflict(

@@ -23,16 +23,21 @@ if TYPE_CHECKING:
 
 def recover(engine: Engine) -> None:
     for c in engine.containers.all():
-        if c.state.running:
-            if engine.live_restore and adopt(engine, c):
-                continue
-            engine.release(c)
-            c.state.status = "exited"
-            c.state.exit_code = c.state.exit_code or 137
-            c.state.pid = 0
-            c.state.finished_at = time.time()
-            c.state.error = "the daemon restarted"
-            engine.containers.save(c)
+        if not c.state.running:
+            if os.path.isdir(engine.exec_dir(c)):
+                # The last daemon died between the first step of a start and the
+                # record of it (or during an exit): undo what it had done.
+                engine.release(c)
+            continue
+        if engine.live_restore and adopt(engine, c):
+            continue
+        engine.release(c)
+        c.state.status = "exited"
+        c.state.exit_code = c.state.exit_code or 137
+        c.state.pid = 0
+        c.state.finished_at = time.time()
+        c.state.error = "the daemon restarted"
+        engine.containers.save(c)
     if engine.network is not None:
         engine.network.recover({c.id for c in engine.containers.all() if c.state.running})
 

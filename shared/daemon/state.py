@@ -117,6 +117,11 @@ class ContainerStore:
         tmp = os.path.join(d, f".{self.RECORD}.{threading.get_ident()}")
         with private_file(tmp) as f:  # root's alone: it holds the env
             json.dump(c.to_json(), f)
+            # On disk before the rename makes it the record: after a power cut the
+            # record is the old one or the new one, never an empty file (as dockerd's
+            # AtomicWriteFile).
+            f.flush()
+            os.fsync(f.fileno())
         os.rename(tmp, os.path.join(d, self.RECORD))
 
     def new_id(self) -> str:

@@ -9,11 +9,20 @@ container's /etc/resolv.conf names the gateway as its nameserver.
 It answers A queries for the names of the network's containers (name, aliases, short
 id, hostname) itself, and relays every other query to the host's resolvers: the
 daemon is in the host's namespace, so even a loopback resolver (127.0.0.53) works.
+
+The gateway address is the host's, so a container on *another* network could send
+to it too (its packets to a host address are the host's INPUT, which the isolation
+chains between bridges do not see) and read this network's names, or anyone who can
+route to it could use it as a relay. It answers only its own subnet. And a container
+that floods it with names to relay gets no thread per query: at most MAX_RELAYS wait
+on the upstream resolvers at once, the rest are answered SERVFAIL at once (moby's
+resolver has such a bound too).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import socket
 import struct
@@ -24,6 +33,7 @@ log = logging.getLogger("whalebones.network")
 
 TYPE_A, CLASS_IN = 1, 1
 TTL = 600  # as Docker's embedded DNS
+MAX_RELAYS = 64  # queries relayed upstream at once, each waiting up to 3 s a server
 
 
 def parse_question(packet: bytes) -> tuple[str, int, int, int]:
@@ -70,11 +80,17 @@ def upstream_servers() -> list[str]:
 
 
 class Server:
-    def __init__(self, address: str, lookup: Callable[[str], list[str] | None]) -> None:
-        """lookup(name) -> the addresses of a container of the network, or None."""
+    def __init__(self, address: str, subnet: str,
+                 lookup: Callable[[str], list[str] | None], port: int = 53,
+                 upstream: Callable[[], list[str]] = upstream_servers) -> None:
+        """lookup(name) -> the addresses of a container of the network, or None.
+        subnet: the network's; a query from anywhere else is not answered."""
         self.lookup = lookup
+        self.subnet = ipaddress.ip_network(subnet)
+        self.upstream = upstream
+        self._relays = threading.BoundedSemaphore(MAX_RELAYS)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((address, 53))
+        self.sock.bind((address, port))
         self._closed = False
         threading.Thread(target=self._serve, name=f"dns-{address}", daemon=True).start()
 
@@ -90,6 +106,10 @@ class Server:
                 query, client = self.sock.recvfrom(4096)
             except OSError:
                 return
+            if client is None:  # shut down by close()
+                return
+            if ipaddress.ip_address(client[0]) not in self.subnet:
+                continue  # not one of this network's containers
             try:
                 name, qtype, qclass, end = parse_question(query)
             except (ValueError, IndexError, struct.error):
@@ -99,12 +119,21 @@ class Server:
                 reply = answer(query, found if qtype == TYPE_A else [], end)
                 with contextlib.suppress(OSError):
                     self.sock.sendto(reply, client)
-            else:
+            elif self._relays.acquire(blocking=False):
                 threading.Thread(target=self._relay, args=(query, client, end),
                                  daemon=True).start()
+            else:
+                with contextlib.suppress(OSError):
+                    self.sock.sendto(failure(query, 2, end), client)  # SERVFAIL
 
     def _relay(self, query: bytes, client: tuple[str, int], end: int) -> None:
-        for server in upstream_servers():
+        try:
+            self._relay_upstream(query, client, end)
+        finally:
+            self._relays.release()
+
+    def _relay_upstream(self, query: bytes, client: tuple[str, int], end: int) -> None:
+        for server in self.upstream():
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as up:
                 up.settimeout(3)
                 try:

@@ -166,7 +166,8 @@ class NetworkManager:
         self.firewall.add_network(net.bridge, net.subnet, net.internal)
         if net.user_defined and net.id not in self._dns:
             try:
-                self._dns[net.id] = dns.Server(net.gateway, lambda name: self._resolve(net, name))
+                self._dns[net.id] = dns.Server(net.gateway, net.subnet,
+                                               lambda name: self._resolve(net, name))
             except OSError as e:
                 log.warning("network %s: no DNS on %s:53 (%s)", net.name, net.gateway, e)
 

@@ -113,10 +113,12 @@ def start_main(lxcpath: str, name: str, command: list[str]) -> int:
     return 0 if ok else 1
 
 
-def attach_main(lxcpath: str, name: str, command: list[str], env: list[str], uid: int,
-                gid: int, cwd: str) -> int:
-    """Run a command in the container, as `lxc-attach --clear-env`; its exit code is
-    ours (128 + N when signal N ended it, as a shell says)."""
+def attach_main(lxcpath: str, name: str, command: list[str], uid: int, gid: int,
+                cwd: str) -> int:
+    """Run a command in the container with this helper's own environment (the exec's:
+    never on a command line), as `lxc-attach --keep-env`; its exit code is ours (128 + N
+    when signal N ended it, as a shell says)."""
+    env = [f"{key}={value}" for key, value in os.environ.items()]
     lxc = load()
     status = container(lxcpath, name).attach_wait(
         lxc.attach_run_command, command, env_policy=lxc.LXC_ATTACH_CLEAR_ENV,
@@ -132,7 +134,6 @@ def main(args: list[str] | None = None) -> int:
     p.add_argument("action", choices=["start", "attach"])
     p.add_argument("lxcpath")
     p.add_argument("name")
-    p.add_argument("--env", action="append", default=[])
     p.add_argument("--uid", type=int, default=0)
     p.add_argument("--gid", type=int, default=0)
     p.add_argument("--cwd", default="/")
@@ -141,7 +142,7 @@ def main(args: list[str] | None = None) -> int:
     command = ns.command[1:] if ns.command[:1] == ["--"] else ns.command
     if ns.action == "start":
         return start_main(ns.lxcpath, ns.name, command)
-    return attach_main(ns.lxcpath, ns.name, command, ns.env, ns.uid, ns.gid, ns.cwd)
+    return attach_main(ns.lxcpath, ns.name, command, ns.uid, ns.gid, ns.cwd)
 
 
 if __name__ == "__main__":

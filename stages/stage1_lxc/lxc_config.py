@@ -17,16 +17,26 @@ can be read beside the LXC key it becomes:
     process.noNewPrivileges      lxc.no_new_privs                          security()
     linux.seccomp                lxc.seccomp.profile (LXC's own format)    seccomp()
     process.env, cwd, user       lxc.environment, lxc.init.cwd/uid/gid     process()
+                                 (or, when it cannot be lines: carried, environment())
     process.terminal             lxc.console.path, lxc.pty.max             console()
 
 Everything here is pure: a spec in, lines of text out (the unit tests check them
 without LXC). Only `render` puts the sections together.
+
+The file is data a container's creator chose (an image's Env and WorkingDir, a
+request's hostname and volumes), written as text that LXC parses as keys. LXC reads a
+line up to its newline and a value up to a NUL: either inside a value would end it,
+and what followed would be a key of its own: an `lxc.mount.entry` of any host
+directory, an `lxc.hook.*` run as root on the host. So every line is made by `line`,
+which refuses such a value with the key's name; an environment, where Docker allows a
+newline, takes another road (environment()).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -78,8 +88,17 @@ def escape(path: str) -> str:
     return path.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
 
 
+class UnsupportedSpec(ValueError):
+    """A field of the spec that LXC has no way to apply; the message names it."""
+
+
 def line(key: str, value: object) -> str:
-    return f"{key} = {value}"
+    """One `key = value` line of the config; never two (see the module docstring)."""
+    text = str(value)
+    if "\n" in text or "\0" in text:
+        raise UnsupportedSpec(f"{key}: the value {text!r} holds a newline or NUL, which "
+                              "would end its line in the LXC config: refused")
+    return f"{key} = {text}"
 
 
 # --------------------------------------------------------------------- sections
@@ -329,10 +348,6 @@ SECCOMP_ACTIONS = {"SCMP_ACT_ALLOW": "allow", "SCMP_ACT_KILL": "kill",
                    "SCMP_ACT_ERRNO": "errno"}
 
 
-class UnsupportedSpec(ValueError):
-    """A field of the spec that LXC has no way to apply; the message names it."""
-
-
 def seccomp_path(paths: Paths) -> str:
     return os.path.join(paths.state_dir, "seccomp")
 
@@ -391,10 +406,11 @@ def seccomp_profile(spec: dict) -> str | None:
 def process(spec: dict) -> list[str]:
     """Who the init is: environment, working directory, user and groups.
 
-    The command itself is not in the file: it goes on lxc-start's command line.
+    The command itself is not in the file: it goes on lxc-start's command line
+    (init_command).
     """
     proc = spec.get("process", {})
-    lines = [line("lxc.environment", entry) for entry in proc.get("env", [])]
+    lines = environment(proc.get("env", []))
     lines.append(line("lxc.init.cwd", proc.get("cwd") or "/"))
     user = proc.get("user", {})
     lines.append(line("lxc.init.uid", user.get("uid", 0)))
@@ -403,6 +419,62 @@ def process(spec: dict) -> list[str]:
     if groups:
         lines.append(line("lxc.init.groups", ",".join(str(g) for g in groups)))
     return lines
+
+
+def environment(env: list[str]) -> list[str]:
+    """The init's environment: `lxc.environment = NAME=VALUE`, one line each.
+
+    Docker allows any byte but NUL in a value, a newline too, which a line cannot
+    hold; and LXC trims a value's spaces and quotes. An environment that would not
+    come out of the file exactly is carried instead, in a file descriptor lxc-start
+    inherits and passes to the init (LXC keeps inherited descriptors, for socket
+    activation): a memfd holding a line of shell (carried_script), which the init,
+    the static busybox bound into the container, reads and runs:
+
+        busybox sh -c 'eval "$(busybox cat <&N)"' CMD ARGS
+          -> exec busybox env -i -- 'NAME=VALUE' ... "$0" "$@" N<&-
+
+    and the command starts with exactly NAME=VALUE, ... (env -i: nothing else, not
+    even LXC's container=lxc), as pid 1. The values are never in this file nor on a
+    command line, which any host user can read in /proc/PID/cmdline. An entry without
+    "=" is refused as runc refuses it (LXC would copy the daemon's variable of that
+    name into the container).
+    """
+    for entry in env:
+        if "=" not in entry:
+            raise UnsupportedSpec(f"process.env: invalid environment variable {entry!r}: "
+                                  "missing '='")
+        if "\0" in entry:
+            raise UnsupportedSpec(f"process.env: {entry!r} holds a NUL, which no "
+                                  "environment can")
+    if needs_carrier(env):
+        return []  # carried: see init_command
+    return [line("lxc.environment", entry) for entry in env]
+
+
+def needs_carrier(env: list[str]) -> bool:
+    """Whether some entry would not survive a config line: a newline ends it, and
+    LXC trims the value's leading and trailing blanks and a pair of quotes around it."""
+    return any("\n" in e or e != e.strip() or e[:1] in "'\"" for e in env)
+
+
+def carried_script(env: list[str], helper: str, fd: int) -> bytes:
+    """The line of shell the init reads from descriptor `fd` (see environment())."""
+    words = " ".join(shlex.quote(entry) for entry in env)
+    return f'exec {helper} env -i -- {words} "$0" "$@" {fd}<&-\n'.encode()
+
+
+def init_command(args: list[str], env: list[str], helper: str, fd: int) -> list[str]:
+    """What lxc-start runs as the init: the command, or, with a carried environment,
+    the busybox bound at `helper` that reads it from descriptor `fd`, then execs the
+    command with it. env(1) reads any leading NAME=VALUE word as a variable, so a
+    command named so cannot follow it."""
+    if not needs_carrier(env):
+        return list(args)
+    if "=" in args[0]:
+        raise UnsupportedSpec(f"process.args: command {args[0]!r} holds '=' and the "
+                              "environment cannot be config lines: LXC cannot run both")
+    return [helper, "sh", "-c", f'eval "$({helper} cat <&{fd})"', *args]
 
 
 def console(spec: dict) -> list[str]:

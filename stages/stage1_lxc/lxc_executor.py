@@ -80,7 +80,8 @@ from stages.stage1_lxc.lxc_terminal import open_pty
 CREATE_TIMEOUT = 30.0
 # The static busybox of the host, bound into each container read-only, like Docker
 # 0.1's /.dockerinit: lxc-attach has no --cwd (it keeps its caller's directory), so
-# an exec with a working directory runs `cd DIR && exec CMD` through it.
+# an exec with a working directory runs `cd DIR && exec CMD` through it; and an init
+# whose environment cannot be config lines gets it through it (lxc_config.environment).
 EXEC_HELPER_SOURCE = "/bin/busybox"
 EXEC_HELPER = "/.whalebones/busybox"  # busybox picks its applet by argv[0]: keep the name
 APIS = ("tools", "python")  # LXC's command-line tools, or liblxc through python3-lxc
@@ -107,6 +108,24 @@ def check_command(rootfs: str, name: str, env: list[str]) -> None:
         raise CommandNotFound(str(e)) from None
     except lookpath.NotExecutable as e:
         raise CommandNotExecutable(str(e)) from None
+
+
+def carry_environment(env: list[str]) -> int | None:
+    """A memfd holding the init's environment as lxc_config.carried_script, for an
+    environment that cannot be config lines; None for one that can."""
+    if not lxc_config.needs_carrier(env):
+        return None
+    if not os.path.exists(EXEC_HELPER_SOURCE):
+        raise ExecutorError(f"process.env: an environment that cannot be LXC config lines "
+                            f"needs {EXEC_HELPER_SOURCE} (see lxc_config.environment)")
+    fd = os.memfd_create("whalebones-env")  # close-on-exec: only pass_fds hands it on
+    try:
+        os.write(fd, lxc_config.carried_script(env, EXEC_HELPER, fd))
+        os.lseek(fd, 0, os.SEEK_SET)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 @dataclass(kw_only=True)
@@ -156,8 +175,12 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
 
     # ------------------------------------------------------------ helpers
 
-    def _spawn(self, argv: list[str], io: IOConfig, size: dict | None = None) -> Tool:
-        """Run an LXC tool with the container's stdio: the FIFOs, or a pty of ours."""
+    def _spawn(self, argv: list[str], io: IOConfig, size: dict | None = None,
+               pass_fds: tuple[int, ...] = (), env: dict[str, str] | None = None) -> Tool:
+        """Run an LXC tool with the container's stdio: the FIFOs, or a pty of ours;
+        `pass_fds`: descriptors it inherits too (lxc_config.environment); `env`: its
+        environment (an exec's own, which the tool passes on), else the daemon's."""
+        argv = [shutil.which(argv[0]) or argv[0], *argv[1:]]  # found on the daemon's PATH
         if io.terminal:
             master, slave = open_pty(size)
             try:
@@ -165,8 +188,9 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
                 # terminal. lxc-start talks to its terminal through /dev/tty, which is
                 # only there with one, and the kernel sends SIGWINCH on a resize only to
                 # a controlling terminal's foreground process group.
-                popen = subprocess.Popen(["setsid", "--ctty", *argv], stdin=slave,
-                                         stdout=slave, stderr=slave, cwd="/")
+                popen = subprocess.Popen([shutil.which("setsid") or "setsid", "--ctty", *argv],
+                                         stdin=slave, stdout=slave, stderr=slave, cwd="/",
+                                         pass_fds=pass_fds, env=env)
             except BaseException:
                 os.close(master)
                 raise
@@ -179,7 +203,8 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         try:
             # cwd "/": lxc-attach enters the container in its caller's directory.
             popen = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr,
-                                     start_new_session=True, cwd="/")
+                                     start_new_session=True, cwd="/", pass_fds=pass_fds,
+                                     env=env)
         finally:
             for fd in {stdin, stdout, stderr}:
                 os.close(fd)
@@ -227,7 +252,8 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
     def _create(self, cid: str, spec: dict, io: IOConfig) -> int:
         process = spec["process"]
         rootfs = spec["root"]["path"]
-        check_command(rootfs, process["args"][0], process.get("env", []))
+        env = process.get("env", [])
+        check_command(rootfs, process["args"][0], env)
         state_dir = os.path.join(self.state_root, cid)
         os.makedirs(state_dir, mode=0o700, exist_ok=True)
         cgroup = spec.get("linux", {}).get("cgroupsPath", f"/whalebones/{cid}").strip("/")
@@ -257,18 +283,27 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         with private_file(c.path("config")) as f:  # root's alone: it holds the env
             f.write(config)
 
-        if self.api == "python":  # <state_root>/<id>/config: where liblxc looks for it
-            argv = lxc_bindings.argv("start", self.state_root, cid, "--", *process["args"])
-        else:  # -q: LXC's own messages go to its log, not into the container's stderr
-            argv = ["lxc-start", "-F", "-q", "-P", self.state_root, "-n", cid,
-                    "-f", c.path("config"), "--", *process["args"]]
-        with trace.span("daemon", "call", f"{argv[0]} (until the init is set up)", "lxc"):
-            proc = self._spawn(argv, io, process.get("consoleSize"))
-            try:
-                c.pid = self._wait_for_pid(c, proc)
-            except BaseException:
-                self._stop_monitor(c, proc)
-                raise
+        carrier = carry_environment(env)
+        try:
+            command = process["args"]
+            if carrier is not None:
+                command = lxc_config.init_command(command, env, EXEC_HELPER, carrier)
+            if self.api == "python":  # <state_root>/<id>/config: where liblxc looks for it
+                argv = lxc_bindings.argv("start", self.state_root, cid, "--", *command)
+            else:  # -q: LXC's own messages go to its log, not into the container's stderr
+                argv = ["lxc-start", "-F", "-q", "-P", self.state_root, "-n", cid,
+                        "-f", c.path("config"), "--", *command]
+            with trace.span("daemon", "call", f"{argv[0]} (until the init is set up)", "lxc"):
+                proc = self._spawn(argv, io, process.get("consoleSize"),
+                                   () if carrier is None else (carrier,))
+                try:
+                    c.pid = self._wait_for_pid(c, proc)
+                except BaseException:
+                    self._stop_monitor(c, proc)
+                    raise
+        finally:
+            if carrier is not None:
+                os.close(carrier)  # lxc-start has its copy, the init reads it
         self._keep(cid, None, proc, container=c)
         self._reap(proc, lambda rc: self._init_status(c, rc))
         return c.pid
@@ -371,21 +406,22 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         cwd = process.get("cwd") or "/"
         uid, gid = str(process.get("user", {}).get("uid", 0)), str(
             process.get("user", {}).get("gid", 0))
+        # The exec's env travels as the tool's own environment, which it passes on
+        # (--keep-env): never on its command line, which any user on the host can read
+        # in /proc/PID/cmdline (its environ is root's alone).
         if self.api == "python" and not io.terminal:
             # liblxc's attach takes a working directory; python3-lxc cannot ask it for
             # a terminal, so `exec -t` takes lxc-attach below (see lxc_bindings).
             argv = lxc_bindings.argv("attach", "--uid", uid, "--gid", gid, "--cwd", cwd,
-                                     *[f"--env={e}" for e in env], self.state_root, cid,
-                                     "--", *args)
+                                     self.state_root, cid, "--", *args)
         else:
             if cwd != "/":
                 args = [EXEC_HELPER, "sh", "-c", 'cd "$0" && exec "$@"', cwd, *args]
-            argv = ["lxc-attach", "-P", self.state_root, "-n", cid, "--clear-env"]
-            for entry in env:
-                argv += ["-v", entry]
-            argv += ["-u", uid, "-g", gid, "--", *args]
+            argv = ["lxc-attach", "-P", self.state_root, "-n", cid, "--keep-env",
+                    "-u", uid, "-g", gid, "--", *args]
+        environ = dict(entry.split("=", 1) for entry in env if "=" in entry)
         try:
-            proc = self._spawn(argv, io, process.get("consoleSize"))
+            proc = self._spawn(argv, io, process.get("consoleSize"), env=environ)
         except OSError as e:
             raise ExecutorError(f"exec in {cid}: {e}") from None
         self._keep(cid, exec_id, proc)

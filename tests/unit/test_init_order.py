@@ -43,6 +43,10 @@ class RecordingKernel(Kernel):
 
 def _recorder(name: str) -> Callable[..., None]:
     def record(self: RecordingKernel, *args: object, **kwargs: object) -> None:
+        if name == "mount" and str(args[1]).startswith("/proc/self/fd/"):
+            # rootfs.mount_point: a mount point is mounted on through its descriptor;
+            # recorded as the path that descriptor was opened on.
+            args = (args[0], os.readlink(str(args[1])), *args[2:])
         self.calls.append((name, args + tuple(kwargs.values())))
         if name == self.fail:
             raise os_error(f"{name} (fake)", errno.EPERM)
@@ -232,3 +236,19 @@ def test_exec_sets_up_the_process_as_init_does(tmp_path: Path) -> None:
     ]
     assert milestones == sorted(milestones), [names[i] for i in milestones]
     assert names[-2:] == ["load_seccomp", "execve"]
+
+
+def test_exec_is_non_dumpable_before_it_joins_the_container(tmp_path: Path) -> None:
+    """runc's nsexec.c order: PR_SET_DUMPABLE 0 before the first setns, so that no
+    process of the container ever sees a dumpable fork of the daemon (the child
+    inherits it across fork; execve, the last step above, gives it back)."""
+    procs = tmp_path / "cgroup.procs"
+    procs.touch()
+    kernel = RecordingKernel()
+    init.enter_container(kernel, [str(procs)], [("uts", "/proc/self/ns/uts"),
+                                                 ("mount", "/proc/self/ns/mnt")])
+    names = [n for n, _ in kernel.calls]
+    assert kernel.calls[0][0] == "prctl"
+    assert kernel.calls[0][1][:2] == (syscalls.PR_SET_DUMPABLE, 0)
+    assert names == ["prctl", "setns", "setns"]
+    assert procs.read_text() == str(os.getpid())  # the cgroup joined in between

@@ -185,7 +185,7 @@ def intermediate(
         close_other_fds(_keep([sync, child_sync], stdio, console_socket) | trace.fds())
         _join_cgroup(procs_files)  # before the cgroup namespace: init sees its cgroup as /
         trace.step("init", "joined the cgroup")
-        namespaces.join(namespaces.join_paths(config.namespaces))
+        namespaces.join(LINUX, namespaces.join_paths(config.namespaces))
         syscalls.unshare(namespaces.new_flags(config.namespaces))
         trace.step("init", "unshare(" + ", ".join(sorted(config.new_namespaces())) + ")")
         pid = os.fork()
@@ -260,8 +260,7 @@ def exec_intermediate(
     """`exec`: the same dance, but joining the container's namespaces instead."""
     try:
         close_other_fds(_keep([sync, child_sync], stdio, console_socket))
-        _join_cgroup(procs_files)
-        namespaces.join(join)
+        enter_container(LINUX, procs_files, join)
         pid = os.fork()  # the child lands in the container's pid namespace
         if pid == 0:
             sync.sock.close()
@@ -272,6 +271,30 @@ def exec_intermediate(
         os._exit(0)
     except BaseException as e:
         _fail(sync, e)
+
+
+def enter_container(kernel: Kernel, procs_files: list[str],
+                    join: list[tuple[str, str]]) -> None:
+    """exec's way in: non-dumpable first, then the container's cgroup and namespaces.
+
+    This process is a fork of the daemon (of runc, in stages 3 and 4): its memory holds
+    what the daemon held, other containers' environments among it, and its
+    /proc/PID/exe is the host's Python. Its child appears in the container's pid
+    namespace, where the container's processes can see it in /proc; while it is
+    dumpable, one with the same uid and capabilities (as the child has once it has
+    become the exec's user) may read its memory (/proc/PID/mem) or open its exe. A
+    non-dumpable process's /proc files belong to root and ask CAP_SYS_PTRACE of such a
+    reader, which no container has by default. So, as runc's nsexec.c does before its
+    first setns: non-dumpable now, before anything of the container's is joined, and
+    for the child, which inherits it across fork.
+
+    execve gives it back (fs/exec.c, begin_new_exec: dumpable again for a program run
+    with unchanged ids that its user can read). That is safe: execve has replaced the
+    memory with the new program's, nothing of the daemon's is left, and /proc/PID/exe
+    is then the container's own binary, in its own rootfs."""
+    kernel.prctl(syscalls.PR_SET_DUMPABLE, 0, what="PR_SET_DUMPABLE 0 (before joining)")
+    _join_cgroup(procs_files)
+    namespaces.join(kernel, join)
 
 
 def exec_process(

@@ -39,6 +39,9 @@ class Kernel:
               data: str = "") -> None:
         syscalls.mount(source, target, fstype, flags, data)
 
+    def setns(self, fd: int, nstype: int, what: str) -> None:
+        syscalls.setns(fd, nstype, what)
+
     def umount2(self, target: str, flags: int) -> None:
         syscalls.umount2(target, flags)
 

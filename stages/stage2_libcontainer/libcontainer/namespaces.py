@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import os
 
-from stages.stage2_libcontainer.libcontainer import syscalls
 from stages.stage2_libcontainer.libcontainer.configs import Namespace
 from stages.stage2_libcontainer.libcontainer.errors import step
+
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer.kernel import Kernel
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -65,7 +68,7 @@ def join_paths(namespaces: list[Namespace]) -> list[tuple[str, str]]:
     return [(t, given[t]) for t in JOIN_ORDER if t in given]
 
 
-def join(namespaces: list[tuple[str, str]]) -> None:
+def join(kernel: Kernel, namespaces: list[tuple[str, str]]) -> None:
     """setns(2) into each (type, path). All files are opened first: once the mount
     namespace changes, the paths may no longer resolve."""
     fds = []
@@ -74,7 +77,7 @@ def join(namespaces: list[tuple[str, str]]) -> None:
             with step(f"open {t} namespace {path}"):
                 fds.append((t, path, os.open(path, os.O_RDONLY | os.O_CLOEXEC)))
         for t, path, fd in fds:
-            syscalls.setns(fd, FLAGS[t], f"{t} ({path})")
+            kernel.setns(fd, FLAGS[t], f"{t} ({path})")
     finally:
         for _, _, fd in fds:
             os.close(fd)

@@ -9,18 +9,31 @@ the old root stays mounted and reachable (a root process can chroot back out wit
 classic trick, and every host mount stays in the container's mount table). pivot_root
 swaps the root *mount* of the whole mount namespace; after unmounting the old one,
 the host's filesystem is simply not there to escape to.
+
+Mounting where the image says. A mount's destination is a path in a tree the image
+wrote: /proc may be a symlink, a directory on the way may be one, and (once volumes
+share a directory between containers) another container may swap one for a symlink
+between the moment a path is resolved and the moment it is mounted on. So, as runc:
+the destination is resolved inside the rootfs (secure_join), opened once with
+O_PATH|O_NOFOLLOW, checked (the kernel's own name for what was opened must be the
+resolved path: runc's fix of CVE-2021-30465), and mounted on through that descriptor,
+/proc/self/fd/N, never by its path again (mount_point). proc and sysfs go only on an
+ordinary directory, never through a symlink (CVE-2019-19921: an image whose /proc is a
+symlink is refused, as runc refuses it).
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from shared.securejoin import secure_join
 from stages.stage2_libcontainer.libcontainer import devices, syscalls
 from stages.stage2_libcontainer.libcontainer.cgroups import is_unified, v1
 from stages.stage2_libcontainer.libcontainer.configs import Config, Mount
-from stages.stage2_libcontainer.libcontainer.errors import step
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError, SyscallError, step
 from stages.stage2_libcontainer.libcontainer.syscalls import (
     MNT_DETACH,
     MS_BIND,
@@ -116,11 +129,13 @@ def prepare(kernel: Kernel, config: Config) -> None:
 
 
 def mount_one(kernel: Kernel, rootfs: str, m: Mount) -> None:
-    dest = secure_join(rootfs, m.destination)
     flags, propagation, data = parse_options(m.options)
     kind = m.type or ("bind" if flags & MS_BIND else "")
+    if kind in ("proc", "sysfs"):
+        check_ordinary_directory(rootfs, m.destination, kind)
+    dest = secure_join(rootfs, m.destination)
     if kind == "cgroup" or kind == "cgroup2":
-        mount_cgroups(kernel, dest, flags)
+        mount_cgroups(kernel, rootfs, dest, flags)
     elif flags & MS_BIND or kind == "bind":
         with step(f"stat bind mount source {m.source}"):
             is_dir = stat.S_ISDIR(os.stat(m.source).st_mode)
@@ -132,29 +147,77 @@ def mount_one(kernel: Kernel, rootfs: str, m: Mount) -> None:
                 os.makedirs(os.path.dirname(dest), exist_ok=True)
                 if not os.path.exists(dest):
                     open(dest, "a").close()
-        kernel.mount(m.source, dest, None, MS_BIND | (flags & MS_REC))
+        with mount_point(rootfs, dest) as target:
+            kernel.mount(m.source, target, None, MS_BIND | (flags & MS_REC))
         extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
         if extra:  # a bind mount takes its flags only on a remount
-            kernel.mount(None, dest, None, MS_BIND | MS_REMOUNT | extra | _kept_flags(dest))
+            with mount_point(rootfs, dest) as target:  # reopened: now the new mount
+                kernel.mount(None, target, None,
+                             MS_BIND | MS_REMOUNT | extra | _kept_flags(target))
     else:
         with step(f"create mount point {dest}"):
             os.makedirs(dest, exist_ok=True)
-        kernel.mount(m.source or kind, dest, kind, flags, data)
+        with mount_point(rootfs, dest) as target:
+            kernel.mount(m.source or kind, target, kind, flags, data)
     if propagation:
-        kernel.mount(None, dest, None, propagation)
+        with mount_point(rootfs, dest) as target:
+            kernel.mount(None, target, None, propagation)
 
 
-def mount_cgroups(kernel: Kernel, dest: str, flags: int) -> None:
+def check_ordinary_directory(rootfs: str, destination: str, kind: str) -> None:
+    """proc and sysfs only on a directory of the image's, never through a symlink
+    (runc's check since CVE-2019-19921, in its words). Looked at lexically: resolving
+    the symlink, as secure_join would, is the very thing refused."""
+    path = os.path.join(rootfs, os.path.normpath("/" + destination).lstrip("/"))
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return  # made below, as a directory
+    if not stat.S_ISDIR(st.st_mode):
+        raise ContainerError(f'mount {kind} on {destination}: filesystem "{kind}" must be '
+                             "mounted on ordinary directory")
+
+
+@contextmanager
+def mount_point(rootfs: str, dest: str) -> Iterator[str]:
+    """`dest` (resolved inside `rootfs` by secure_join), opened once: yields the
+    /proc/self/fd/N path that mount(2) follows to exactly that inode.
+
+    O_PATH opens nothing (no device, no FIFO) and O_NOFOLLOW keeps a last component
+    swapped for a symlink from being followed; a directory on the way swapped for one
+    would still lead elsewhere, which the kernel's name for the opened file then shows
+    (runc's WithProcfd). Errors name `dest`, not the descriptor."""
+    with step(f"open mount point {dest}"):
+        fd = os.open(dest, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+    target = f"/proc/self/fd/{fd}"
+    try:
+        expected = os.path.normpath(os.path.join(os.path.realpath(rootfs),
+                                                    os.path.relpath(dest, rootfs)))
+        actual = os.readlink(target)
+        if actual != expected or stat.S_ISLNK(os.fstat(fd).st_mode):
+            raise ContainerError(f"mount on {dest}: it resolves to {actual}, not inside the "
+                                 "rootfs as resolved: possibly malicious path, refused")
+        try:
+            yield target
+        except SyscallError as e:
+            raise SyscallError(e.errno, str(e.strerror).replace(target, dest)) from None
+    finally:
+        os.close(fd)
+
+
+def mount_cgroups(kernel: Kernel, rootfs: str, dest: str, flags: int) -> None:
     """/sys/fs/cgroup inside: the container's own cgroup, as its root.
 
     Mounted after the cgroup namespace was entered, a cgroup filesystem shows the
     container's cgroup as its top: the container can read its own limits and no more.
+    On v1, the hierarchies go inside a tmpfs of ours, where the image has no say.
     """
     os.makedirs(dest, exist_ok=True)
-    if is_unified():
-        kernel.mount("cgroup2", dest, "cgroup2", flags)
-        return
-    kernel.mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
+    with mount_point(rootfs, dest) as target:
+        if is_unified():
+            kernel.mount("cgroup2", target, "cgroup2", flags)
+            return
+        kernel.mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
     for mnt in sorted(set(v1.mounted_hierarchies().values())):
         name = os.path.basename(mnt)
         controllers = ",".join(c for c in name.split(",") if c in v1.WANTED) or name
