@@ -296,6 +296,9 @@ def index_page() -> Page:
         "- [What real peers expect](contracts.md): what the docker CLI, docker-py, "
         "containerd, runc and LXC need of us, or do, beside the code that relies on it "
         "(written).",
+        "- [Attacks this engine resists](attacks.md): each attack an image, a container, "
+        "a local user or a client can make, its defence and the test that makes it "
+        "(written).",
         "- [Benchmarks](benchmarks.md): what `make bench` last measured.",
         ""]))
 
