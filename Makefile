@@ -85,9 +85,10 @@ lint: venv
 test: deps-test venv lint
 	WB_ENGINES=$(ENGINES) PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
 
-# The same behaviour and CLI suites against a real Docker engine: proof the tests are honest.
+# The same behaviour, CLI and attack suites against a real Docker engine: proof the tests
+# are honest.
 test-reference: deps-test venv
-	WB_ENGINES=reference PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/behaviour tests/client
+	WB_ENGINES=reference PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/behaviour tests/client tests/security
 
 # The cgroup checks of tests/cgroupv2 in a QEMU VM booted with cgroup_no_v1=all (this
 # machine's controllers are all on v1). On a pure-v2 host they also run natively:
