@@ -59,6 +59,8 @@ class NetworkStore:
             tmp = f"{path}.{threading.get_ident()}.tmp"
             with open(tmp, "w") as f:
                 json.dump(asdict(net), f)
+                f.flush()
+                os.fsync(f.fileno())  # on disk before the rename, as container records
             os.rename(tmp, path)
             self.by_id[net.id] = net
 

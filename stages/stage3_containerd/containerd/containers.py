@@ -31,6 +31,8 @@ class ContainerStore:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         with private_file(path + ".tmp") as f:  # root's alone: the spec holds the env
             json.dump({"id": c.id, "spec": c.spec.decode(), "labels": dict(c.labels)}, f)
+            f.flush()
+            os.fsync(f.fileno())  # on disk before the rename: the metadata outlives a crash
         os.rename(path + ".tmp", path)
 
     def get(self, ns: str, cid: str) -> pb.Container | None:
