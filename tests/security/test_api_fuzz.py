@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +44,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound  # noqa: E402
 
 from shared.api.app import create_app  # noqa: E402
 from shared.daemon.engine import Engine  # noqa: E402
+from shared.errors import EngineError  # noqa: E402
 from shared.images.busybox import build_busybox  # noqa: E402
 from shared.images.store import ImageStore  # noqa: E402
 from tests.unit.fake_executor import FakeExecutor  # noqa: E402
@@ -129,7 +131,7 @@ def test_no_generated_request_is_a_server_error(app: tuple[Flask, Engine]) -> No
                 break
             ran += 1
             try:
-                _fuzz(operation, mode, flask_app, deadline)
+                _fuzz(operation, mode, flask_app, engine, deadline)
             except Unsatisfiable:
                 continue  # nothing to break (GET /_ping has no input to get wrong)
             except Exception as e:  # noqa: BLE001 - every operation's failure is reported
@@ -149,11 +151,24 @@ def test_no_generated_request_is_a_server_error(app: tuple[Flask, Engine]) -> No
 
 # Random names find nothing, and a create request for an image that does not exist is
 # refused before its body is read: half the cases name what exists instead.
+# Any other name must name nothing: a generated id that happens to be a prefix of a
+# container the fuzzer made (ids are random: "0" sometimes is) would make the run
+# depend on luck, and could start one, or wait (rightly) for one that never stops.
 KNOWN = {"/containers/": "fuzz-target", "/images/": "busybox"}
+NOTHING = "fuzz-no-such-container"
 WAITS = ("/containers/{id}/wait",)  # a known container's next exit may never come
 
 
-def _fuzz(operation, mode, flask_app: Flask, deadline: float) -> None:  # type: ignore[no-untyped-def]
+def _names_nothing_by_chance(engine: Engine, ref: str) -> str:
+    try:
+        engine.containers.get(ref)
+    except EngineError:
+        return ref
+    return NOTHING
+
+
+def _fuzz(operation, mode, flask_app: Flask, engine: Engine,  # type: ignore[no-untyped-def]
+          deadline: float) -> None:
     known = next((v for k, v in KNOWN.items() if operation.path.startswith(k)), None)
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=SEED is None,
@@ -163,18 +178,45 @@ def _fuzz(operation, mode, flask_app: Flask, deadline: float) -> None:  # type: 
     def run(case, existing: bool) -> None:  # type: ignore[no-untyped-def]
         if time.monotonic() > deadline:
             return
-        if existing and known and operation.path not in WAITS:
-            for param in ("id", "name"):
-                if param in (case.path_parameters or {}):
-                    case.path_parameters[param] = known
+        for param in ("id", "name"):
+            if param not in (case.path_parameters or {}):
+                continue
+            if existing and known and operation.path not in WAITS:
+                case.path_parameters[param] = known
+            elif operation.path.startswith("/containers/"):
+                case.path_parameters[param] = _names_nothing_by_chance(
+                    engine, str(case.path_parameters[param]))
         if existing and operation.path == "/containers/create" and isinstance(case.body, dict):
             case.body["Image"] = "busybox"
         if os.environ.get("WB_FUZZ_TRACE"):
             with open(os.environ["WB_FUZZ_TRACE"], "a") as trace:
                 print(case.as_curl_command(), file=trace)
-        response = case.call(app=flask_app)
+        response = _answer(case, flask_app)
         assert response.status_code < 500, (
             f"{response.status_code} {response.text[:500]}\n"
             f"    {case.as_curl_command()}")
 
     run()
+
+
+REQUEST_SECONDS = 30  # no request should wait: a hung one fails the run, named
+
+
+def _answer(case, flask_app: Flask):  # type: ignore[no-untyped-def]
+    """case.call in a thread of its own, so that a request that never answers fails
+    the test (naming it) instead of hanging `make test`."""
+    done: list = []
+
+    def call() -> None:
+        try:
+            done.append(case.call(app=flask_app))
+        except BaseException as e:  # re-raised below, in the test's thread
+            done.append(e)
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    worker.join(REQUEST_SECONDS)
+    assert done, f"no answer in {REQUEST_SECONDS} s:\n    {case.as_curl_command()}"
+    if isinstance(done[0], BaseException):
+        raise done[0]
+    return done[0]
