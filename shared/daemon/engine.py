@@ -260,7 +260,8 @@ class Engine(Lifecycle):
     def open_streams(self, c: Container, io: IOConfig) -> tuple[ProcessIO, logs.JsonFileLog]:
         """The daemon's ends of a container's FIFOs, copied to its log and to whoever
         is attached."""
-        log = logs.JsonFileLog(self.log_path(c))
+        log = logs.JsonFileLog(self.log_path(c),
+                               logs.container_limits(c.host_config.get("LogConfig") or {}))
         out = self.output(c)
         log_write = log.write
 

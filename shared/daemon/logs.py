@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from shared.daemon.state import ContainerStore, rfc3339
+from shared.daemon.state import rfc3339
 
 MAX_LINE = 16 * 1024
 BLOCK = 64 * 1024  # how far back --tail reads at a time
@@ -102,25 +102,22 @@ def from_human_size(text: str) -> int:
     return int(size * _DECIMAL[suffix[0]])
 
 
-def _recorded_limits(path: str) -> Limits:
-    """The limits the container's record (config.v2.json, beside its log) asks for."""
+def container_limits(log_config: dict) -> Limits:
+    """The rotation a container's LogConfig asks for (checked at create: options())."""
+    if log_config.get("Type") not in (None, "", "json-file"):
+        return Limits()
     try:
-        with open(os.path.join(os.path.dirname(path), ContainerStore.RECORD)) as f:
-            log_config = json.load(f)["host_config"].get("LogConfig") or {}
-        if log_config.get("Type") not in (None, "", "json-file"):
-            return Limits()
         return options(log_config.get("Config") or {})
-    except (OSError, ValueError, KeyError, AttributeError):
-        return Limits()  # no record, or one older than the checks: no limits
+    except ValueError:
+        return Limits()  # a record older than the checks: no limits
 
 
 class JsonFileLog:
-    """Appends a container's output to `<id>-json.log`, rotating it at `limits`
-    (by default, those the container's record beside the log was created with)."""
+    """Appends a container's output to `<id>-json.log`, rotating it at `limits`."""
 
-    def __init__(self, path: str, limits: Limits | None = None) -> None:
+    def __init__(self, path: str, limits: Limits) -> None:
         self.path = path
-        self.limits = limits if limits is not None else _recorded_limits(path)
+        self.limits = limits
         self._lock = threading.Lock()
         self._partial: dict[str, bytes] = {"stdout": b"", "stderr": b""}
         self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - lives with the container
