@@ -180,7 +180,8 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         """Run an LXC tool with the container's stdio: the FIFOs, or a pty of ours;
         `pass_fds`: descriptors it inherits too (lxc_config.environment); `env`: its
         environment (an exec's own, which the tool passes on), else the daemon's."""
-        argv = [shutil.which(argv[0]) or argv[0], *argv[1:]]  # found on the daemon's PATH
+        if env is not None:  # not the daemon's: the tool is found on the daemon's PATH
+            argv = [shutil.which(argv[0]) or argv[0], *argv[1:]]
         if io.terminal:
             master, slave = open_pty(size)
             try:
