@@ -76,7 +76,48 @@ def parse(text: str) -> dict:
         raise ProfileError(f"Decoding seccomp profile failed: {e}") from None
     if not isinstance(profile, dict):
         raise ProfileError("Decoding seccomp profile failed: not a JSON object")
+    _check_shape(profile)
     return profile
+
+
+# A profile is hostile input (the client sends the file's text): every field the
+# converter reads has the type moby's Go struct decodes it into, or the profile is refused.
+_PROFILE_TYPES = {"defaultAction": str, "defaultErrnoRet": int, "architectures": list,
+                  "archMap": list, "syscalls": list, "flags": list, "listenerPath": str}
+_SYSCALL_TYPES = {"name": str, "names": list, "action": str, "errnoRet": int, "args": list,
+                  "includes": dict, "excludes": dict, "comment": str}
+
+
+def _check_shape(profile: dict) -> None:
+    def bad(where: str, value: object) -> ProfileError:
+        return ProfileError(f"Decoding seccomp profile failed: {where}: unexpected "
+                            f"{type(value).__name__}")
+
+    def check(obj: dict, types: dict[str, type], where: str) -> None:
+        for key, kind in types.items():
+            value = obj.get(key)
+            if value is not None and (not isinstance(value, kind)
+                                      or (kind is int and isinstance(value, bool))):
+                raise bad(f"{where}{key}", value)
+
+    check(profile, _PROFILE_TYPES, "")
+    for key in ("architectures", "flags"):
+        for item in profile.get(key) or []:
+            if not isinstance(item, str):
+                raise bad(key, item)
+    for i, entry in enumerate(profile.get("archMap") or []):
+        if not isinstance(entry, dict):
+            raise bad(f"archMap[{i}]", entry)
+    for i, call in enumerate(profile.get("syscalls") or []):
+        if not isinstance(call, dict):
+            raise bad(f"syscalls[{i}]", call)
+        check(call, _SYSCALL_TYPES, f"syscalls[{i}].")
+        for name in call.get("names") or []:
+            if not isinstance(name, str):
+                raise bad(f"syscalls[{i}].names", name)
+        for j, arg in enumerate(call.get("args") or []):
+            if not isinstance(arg, dict):
+                raise bad(f"syscalls[{i}].args[{j}]", arg)
 
 
 def kernel_version(release: str | None = None) -> tuple[int, int]:

@@ -142,3 +142,18 @@ def test_the_spec_carries_the_policy_for_its_own_capabilities() -> None:
     spec = runtime_spec.build("c1", ["true"], {}, {"SecurityOpt": ["seccomp=unconfined"]},
                               "/rootfs", runtime_spec.User(0, 0))
     assert "seccomp" not in spec["linux"]
+
+
+@pytest.mark.parametrize("profile", [
+    '{"defaultAction": 5}',
+    '{"syscalls": "x"}',
+    '{"syscalls": [1]}',
+    '{"syscalls": [{"names": [1], "action": "SCMP_ACT_ALLOW"}]}',
+    '{"syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": ["x"]}]}',
+    '{"architectures": [7]}',
+])
+def test_a_profile_of_the_wrong_shape_is_refused_not_a_crash(profile: str) -> None:
+    """The profile is the client's text: a wrong type is a clear 400 (ProfileError ->
+    SpecError), never an AttributeError deep in the converter (a 500)."""
+    with pytest.raises(runtime_spec.SpecError, match="Decoding seccomp profile failed"):
+        runtime_spec.seccomp_policy([f"seccomp={profile}"], ["CAP_CHOWN"])
