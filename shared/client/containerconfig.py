@@ -41,6 +41,17 @@ FLAGS = [
     Flag("--expose", "Expose a port or a range of ports", metavar="list", many=True),
     Flag("--entrypoint", "Overwrite the default ENTRYPOINT of the image", metavar="string"),
     Flag("--security-opt", "Security Options", metavar="list", many=True),
+    # Confinement: what root in the container may do (see confinement_flags below).
+    Flag("--cap-add", "Add Linux capabilities", metavar="list", many=True),
+    Flag("--cap-drop", "Drop Linux capabilities", metavar="list", many=True),
+    Flag("--privileged", "Give extended privileges to this container"),
+    Flag("--read-only", "Mount the container's root filesystem as read only"),
+    Flag("--ulimit", "Ulimit options", metavar="ulimit", many=True, convert=lambda t: ulimit(t)),
+    Flag("--group-add", "Add additional groups to join", metavar="list", many=True),
+    Flag("--sysctl", "Sysctl options", metavar="map", many=True, convert=lambda t: sysctl(t)),
+    Flag("--oom-kill-disable", "Disable OOM Killer"),
+    Flag("--oom-score-adj", "Tune host's OOM preferences (-1000 to 1000)", metavar="int",
+         convert=integer),
     Flag("--rm", "Automatically remove the container and its associated anonymous volumes "
          "when it exits"),
 ]
@@ -88,6 +99,69 @@ def security_options(entries: list[str]) -> list[str]:
     return result
 
 
+# --ulimit names, as docker's CLI knows them (go-units' ulimitNameMapping)
+ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",
+                "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack")
+
+
+def ulimit(text: str) -> dict:
+    """`nofile=1024[:2048]` -> {"Name", "Soft", "Hard"} (go-units' ParseUlimit, its
+    words); the hard limit is the soft one when not given; -1 is unlimited."""
+    name, sep, values = text.partition("=")
+    if not sep:
+        raise ValueError(f"invalid ulimit argument: {text}")
+    if name not in ULIMIT_NAMES:
+        raise ValueError(f"invalid ulimit type: {name}")
+    parts = values.split(":")
+    if len(parts) > 2:
+        raise ValueError(f"too many limit value arguments - {values}, can only have up "
+                         "to two, `soft[:hard]`")
+    numbers = []
+    for part in parts:
+        try:
+            numbers.append(int(part))
+        except ValueError:
+            raise ValueError(f'strconv.ParseInt: parsing "{part}": invalid syntax') from None
+    soft, hard = numbers[0], numbers[-1]
+    if hard != -1:
+        if soft == -1:
+            raise ValueError("ulimit soft limit must be less than or equal to hard limit: "
+                             f"soft: -1 (unlimited), hard: {hard}")
+        if soft > hard:
+            raise ValueError("ulimit soft limit must be less than or equal to hard limit: "
+                             f"{soft} > {hard}")
+    return {"Name": name, "Soft": soft, "Hard": hard}
+
+
+# What docker's CLI lets --sysctl name (its opts.ValidateSysctl); the daemon decides
+# the rest (a net.* with --network host, say).
+CLIENT_SYSCTLS = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                  "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced")
+
+
+def sysctl(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not (key in CLIENT_SYSCTLS or key.startswith(("net.", "fs.mqueue."))):
+        raise ValueError(f"sysctl '{text}' is not allowed")
+    return key, value
+
+
+def confinement_flags(options: dict[str, Any], host_config: dict[str, Any]) -> None:
+    """The confinement flags into HostConfig, as docker's CLI sends them."""
+    for key, flag in (("CapAdd", "cap_add"), ("CapDrop", "cap_drop"),
+                      ("GroupAdd", "group_add"), ("Ulimits", "ulimit")):
+        if options[flag]:
+            host_config[key] = list(options[flag])
+    if options["sysctl"]:
+        host_config["Sysctls"] = dict(options["sysctl"])
+    for key, flag in (("Privileged", "privileged"), ("ReadonlyRootfs", "read_only"),
+                      ("OomKillDisable", "oom_kill_disable")):
+        if options[flag]:
+            host_config[key] = True
+    if options["oom_score_adj"]:
+        host_config["OomScoreAdj"] = options["oom_score_adj"]
+
+
 def build(options: dict[str, Any], image: str, command: list[str], *, attach: bool) -> dict:
     """The create body. `attach` is false for `run -d` and `create`: nobody will read
     the output live, and a daemon knows not to keep stdin open for a reader.
@@ -108,7 +182,15 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
         if options[flag] is not None:
             host_config[key] = options[flag]
     if options["security_opt"]:
-        host_config["SecurityOpt"] = security_options(options["security_opt"])
+        opts = security_options(options["security_opt"])
+        if "systempaths=unconfined" in opts:
+            # docker's CLI sends this one as empty lists, not as an option (the
+            # daemon's parseSecurityOpt does not know it)
+            opts = [o for o in opts if o != "systempaths=unconfined"]
+            host_config["MaskedPaths"], host_config["ReadonlyPaths"] = [], []
+        if opts:
+            host_config["SecurityOpt"] = opts
+    confinement_flags(options, host_config)
     entrypoint = options["entrypoint"]
     return {
         "Hostname": options["hostname"] or "",

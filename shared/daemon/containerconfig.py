@@ -22,7 +22,7 @@ from shared.daemon import gotypes, logs
 from shared.daemon.lifecycle import parse_signal
 from shared.errors import InvalidParameter, NotFound
 from shared.network import portmap
-from shared.oci import runtime_spec
+from shared.oci import confinement, runtime_spec
 from shared.oci.lookpath import DEFAULT_PATH
 from shared.oci.runtime_spec import SpecError, merge_env
 
@@ -93,8 +93,8 @@ def merge(
     host_config = dict(body.get("HostConfig") or {})
     try:
         runtime_spec.resources(host_config)
-        runtime_spec.no_new_privileges(host_config.get("SecurityOpt") or [])
-    except SpecError as e:
+        confinement.validate(host_config)
+    except (SpecError, confinement.ConfinementError) as e:
         raise InvalidParameter(str(e)) from None
     args = command(body, image_config)
     if not args:

@@ -246,7 +246,8 @@ class Engine(Lifecycle):
         """The runtime spec of this start: the container's config, translated, with
         what the daemon decides now (the user's ids, /etc files, the namespace)."""
         try:
-            user = users.resolve(rootfs, c.config.get("User") or "")
+            user = users.resolve(rootfs, c.config.get("User") or "",
+                                 c.host_config.get("GroupAdd") or [])
             if c.config.get("WorkingDir"):
                 # Docker makes a missing working directory rather than fail.
                 os.makedirs(secure_join(rootfs, c.config["WorkingDir"]), exist_ok=True)

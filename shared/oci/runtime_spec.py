@@ -13,7 +13,7 @@ import copy
 import json
 from dataclasses import dataclass
 
-from shared.oci import seccomp
+from shared.oci import confinement, seccomp
 from shared.oci.defaults import default_spec
 
 CPU_PERIOD_US = 100_000  # the period Docker uses to turn --cpus into a CFS quota
@@ -140,13 +140,16 @@ def build(
     if tty and size and size[0] and size[1]:
         process["consoleSize"] = {"height": int(size[0]), "width": int(size[1])}
 
-    process["noNewPrivileges"] = no_new_privileges(host_config.get("SecurityOpt") or [])
     spec["mounts"].extend(extra_mounts or [])
     spec["root"] = {"path": rootfs, "readonly": bool(host_config.get("ReadonlyRootfs"))}
     spec["hostname"] = hostname
     linux = spec["linux"]
     linux["cgroupsPath"] = f"{cgroup_parent}/{cid}"
     linux.setdefault("resources", {}).update(resources(host_config))
+    try:
+        confine(spec, host_config)
+    except confinement.ConfinementError as e:
+        raise SpecError(str(e)) from None
 
     network = host_config.get("NetworkMode") or "default"
     if network == "host":
@@ -163,7 +166,8 @@ def build(
     # Last: which of the profile's rules apply depends on the capabilities the
     # container ends up with (its bounding set), once everything above has set them.
     policy = seccomp_policy(host_config.get("SecurityOpt") or [],
-                            process["capabilities"]["bounding"])
+                            process["capabilities"]["bounding"],
+                            privileged=bool(host_config.get("Privileged")))
     if policy is not None:
         linux["seccomp"] = policy
     return spec
@@ -174,27 +178,54 @@ def planned_interfaces(spec: dict) -> list[dict]:
     return json.loads(spec.get("annotations", {}).get(INTERFACES_ANNOTATION) or "[]")
 
 
+def confine(spec: dict, host_config: dict) -> None:
+    """What the container's root may do (shared/oci/confinement.py): capabilities,
+    no_new_privs, rlimits, sysctls, OOM settings, masked and read-only paths, and
+    --privileged's writable /sys and cgroups."""
+    process, linux = spec["process"], spec["linux"]
+    caps = confinement.capabilities(host_config)
+    process["capabilities"].update(
+        bounding=list(caps), effective=list(caps), permitted=list(caps))
+    process["noNewPrivileges"] = confinement.no_new_privileges(
+        host_config.get("SecurityOpt") or [])
+    limits = confinement.rlimits(host_config)
+    if limits:
+        process["rlimits"] = limits
+    score = confinement.oom_score_adj(host_config)
+    if score is not None:
+        process["oomScoreAdj"] = score
+    sysctl = confinement.sysctls(host_config)
+    if sysctl:
+        linux["sysctl"] = sysctl
+    if confinement.oom_kill_disable(host_config, confinement.host_cgroup_version()):
+        linux["resources"].setdefault("memory", {})["disableOOMKiller"] = True
+    linux["maskedPaths"], linux["readonlyPaths"] = confinement.system_paths(host_config)
+    if host_config.get("ReadonlyRootfs"):
+        # --read-only: every mount read-only too (/etc/hosts...), but for those a
+        # program must write to: /dev and its shm, mqueue and ptys, and /proc (moby).
+        for mount in spec["mounts"]:
+            if mount["destination"] not in ("/proc", "/dev", "/dev/pts", "/dev/shm",
+                                            "/dev/mqueue") and "ro" not in mount["options"]:
+                mount["options"] = [*mount["options"], "ro"]
+    if host_config.get("Privileged"):
+        # The host's kernel knobs in /sys, and the container's own cgroups, writable
+        # (moby's clearReadOnly on /sys and on the cgroup mount).
+        for mount in spec["mounts"]:
+            if mount["destination"] == "/sys" or mount.get("type") == "cgroup":
+                mount["options"] = [o for o in mount["options"] if o != "ro"]
+
+
 def no_new_privileges(options: list[str]) -> bool:
-    """`--security-opt no-new-privileges[:true|false]`; on unless turned off.
-
-    (Docker's default is off; this project's security baseline is on.) `seccomp=` is
-    read by `seccomp_policy`. Options for mechanisms this project does not implement
-    (apparmor, SELinux labels) are accepted and have no effect, as on a Docker host
-    without those modules.
-    """
-    value = True
-    for option in options:
-        key, sep, arg = option.replace("=", ":", 1).partition(":")
-        if key == "no-new-privileges":
-            if sep and arg not in ("true", "false"):
-                raise SpecError(f"invalid --security-opt 2: {option!r}")
-            value = arg != "false"
-        elif key not in ("seccomp", "apparmor", "label", "systempaths"):
-            raise SpecError(f'invalid --security-opt 1: "{option}"')
-    return value
+    """`--security-opt no-new-privileges[=true|false]`: off unless asked, as Docker's
+    (confinement.security_options reads every option; `seccomp=` is seccomp_policy's)."""
+    try:
+        return confinement.no_new_privileges(options)
+    except confinement.ConfinementError as e:
+        raise SpecError(str(e)) from None
 
 
-def seccomp_policy(options: list[str], bounding: list[str]) -> dict | None:
+def seccomp_policy(options: list[str], bounding: list[str],
+                   privileged: bool = False) -> dict | None:
     """`--security-opt seccomp=...` -> the spec's `linux.seccomp`, or None for none.
 
     Docker's rules (moby's daemon/seccomp_linux.go): no option, or `seccomp=builtin`,
@@ -202,9 +233,10 @@ def seccomp_policy(options: list[str], bounding: list[str]) -> dict | None:
     is a profile's JSON text, which the CLI read from the file named on its command
     line. The last `seccomp=` given wins. The rules that apply are those the
     container's bounding set and this host's kernel allow (shared/oci/seccomp.py).
-    (`--privileged`, unconfined unless a profile is given, is not applied yet.)
+    `--privileged` is unconfined unless a profile is given (moby's WithSeccomp: a
+    privileged container with no seccomp= option, or `seccomp=builtin`, gets none).
     """
-    chosen = "builtin"
+    chosen = "unconfined" if privileged else "builtin"
     for option in options:
         # `=` first, as dockerd splits: a profile's JSON has colons of its own.
         key, sep, arg = option.partition("=") if "=" in option else option.partition(":")

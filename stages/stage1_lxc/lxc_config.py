@@ -15,6 +15,10 @@ can be read beside the LXC key it becomes:
     linux.cgroupsPath            lxc.cgroup.dir.container / .monitor      cgroup_dirs()
     process.capabilities         lxc.cap.keep                              capabilities()
     process.noNewPrivileges      lxc.no_new_privs                          security()
+    process.rlimits              lxc.prlimit.*                             prlimits()
+    linux.sysctl                 lxc.sysctl.*                              sysctls()
+    process.oomScoreAdj, linux.resources.memory.disableOOMKiller
+                                 lxc.proc.oom_score_adj, lxc.cgroup.memory.oom_control  oom()
     linux.seccomp                lxc.seccomp.profile (LXC's own format)    seccomp()
     process.env, cwd, user       lxc.environment, lxc.init.cwd/uid/gid     process()
                                  (or, when it cannot be lines: carried, environment())
@@ -44,10 +48,12 @@ from shared.oci.runtime_spec import planned_interfaces
 
 # Docker's default spec mounts these itself; LXC has its own way of making each, and
 # its way knows the container's namespaces (proc for its pid ns, sysfs for its net ns).
+# Each is (read-only form, writable form); the spec's options say which (--privileged
+# makes /sys and the cgroups writable, and leaves /proc/sys out of readonlyPaths).
 AUTO_MOUNTS = {
-    "proc": "proc:mixed",  # mixed: /proc/sys and /proc/sysrq-trigger read-only
-    "sysfs": "sys:ro",
-    "cgroup": "cgroup:ro",  # the container's own cgroups, seen through its cgroup ns
+    "proc": ("proc:mixed", "proc:rw"),  # mixed: /proc/sys and /proc/sysrq-trigger ro
+    "sysfs": ("sys:ro", "sys:rw"),
+    "cgroup": ("cgroup:ro", "cgroup:rw"),  # its own cgroups, seen through its cgroup ns
 }
 
 IFNAMSIZ = 15  # the kernel's limit on an interface name (16 bytes with the NUL)
@@ -201,7 +207,12 @@ def mounts(spec: dict) -> list[str]:
         kind, dest = m.get("type", "none"), m["destination"]
         options = list(m.get("options") or [])
         if kind in AUTO_MOUNTS:
-            auto.append(AUTO_MOUNTS[kind])
+            readonly_form, writable_form = AUTO_MOUNTS[kind]
+            if kind == "proc":
+                ro = "/proc/sys" in spec.get("linux", {}).get("readonlyPaths", [])
+            else:
+                ro = "ro" in options
+            auto.append(readonly_form if ro else writable_form)
         elif dest == "/dev" and kind == "tmpfs":
             lines.append(line("lxc.autodev", 1))
         elif kind == "devpts":
@@ -244,7 +255,7 @@ def masks(spec: dict, paths: Paths, is_dir: Callable[[str], bool] = os.path.isdi
             lines.append(line("lxc.mount.entry", f"/dev/null {rel} none bind,optional 0 0"))
     for path in linux.get("readonlyPaths", []):
         if path in ("/proc/sys", "/proc/sysrq-trigger"):
-            continue  # proc:mixed made these read-only already
+            continue  # proc:mixed made these read-only already (see mounts())
         source = escape(os.path.join(paths.rootfs_mount, path.lstrip("/")))
         rel = escape(path.lstrip("/"))
         lines.append(line("lxc.mount.entry", f"{source} {rel} none bind,ro,optional 0 0"))
@@ -330,6 +341,45 @@ def capabilities(spec: dict) -> list[str]:
         return []
     names = [c.removeprefix("CAP_").lower() for c in caps]
     return [line("lxc.cap.keep", " ".join(names) if names else "none")]
+
+
+def prlimits(spec: dict) -> list[str]:
+    """process.rlimits as `lxc.prlimit.nofile = soft:hard`: LXC sets them on the init
+    (prlimit(2)) before it execs the command. RLIM_INFINITY is LXC's `unlimited`."""
+    lines = []
+    for limit in spec.get("process", {}).get("rlimits") or []:
+        name = limit["type"].removeprefix("RLIMIT_").lower()
+        soft, hard = (LXC_UNLIMITED if v == RLIM_INFINITY else v
+                      for v in (limit["soft"], limit["hard"]))
+        lines.append(line(f"lxc.prlimit.{name}", f"{soft}:{hard}"))
+    return lines
+
+
+RLIM_INFINITY = 2**64 - 1
+LXC_UNLIMITED = "unlimited"
+
+
+def sysctls(spec: dict) -> list[str]:
+    """linux.sysctl as `lxc.sysctl.KEY = value`: LXC writes /proc/sys/KEY inside the
+    container's namespaces (the daemon allowed only namespaced ones)."""
+    return [line(f"lxc.sysctl.{key}", value)
+            for key, value in (spec.get("linux", {}).get("sysctl") or {}).items()]
+
+
+def oom(spec: dict, version: int) -> list[str]:
+    """process.oomScoreAdj (`lxc.proc.oom_score_adj`, written to the init's
+    /proc/PID/oom_score_adj) and disableOOMKiller (cgroup v1's memory.oom_control)."""
+    lines = []
+    score = spec.get("process", {}).get("oomScoreAdj")
+    if score is not None:
+        lines.append(line("lxc.proc.oom_score_adj", score))
+    memory = spec.get("linux", {}).get("resources", {}).get("memory", {})
+    if memory.get("disableOOMKiller"):
+        if version != 1:
+            raise UnsupportedSpec("linux.resources.memory.disableOOMKiller: cgroup v2 has "
+                                  "no way to disable the OOM killer")
+        lines.append(line("lxc.cgroup.memory.oom_control", 1))
+    return lines
 
 
 def security(spec: dict) -> list[str]:
@@ -543,6 +593,8 @@ def render(spec: dict, paths: Paths, cgroup_version: int,
         ("mounts", mounts(spec)),
         ("masked and read-only paths", masks(spec, paths, is_dir)),
         ("cgroups", cgroup_dirs(spec) + cgroups(spec, cgroup_version)),
+        ("kernel settings and limits", sysctls(spec) + prlimits(spec)
+         + oom(spec, cgroup_version)),
         ("capabilities", capabilities(spec)),
         ("security", security(spec)),
         ("system calls", seccomp(spec, paths)),

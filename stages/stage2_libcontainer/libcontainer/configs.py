@@ -66,6 +66,9 @@ class Resources:
     cpuset_cpus: str = ""  # "0-1"
     cpuset_mems: str = ""
     devices: list[DeviceRule] = field(default_factory=list)
+    # cgroup v1's memory.oom_control: at the limit, wait for memory rather than have
+    # the kernel kill a process (v2 has no such switch)
+    disable_oom_killer: bool = False
 
 
 @dataclass

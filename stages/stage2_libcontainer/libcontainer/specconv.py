@@ -226,6 +226,7 @@ def to_resources(value: object, field: str) -> configs.Resources:
         cpuset_cpus=_str(cpu, "cpus", f"{field}.cpu"),
         cpuset_mems=_str(cpu, "mems", f"{field}.cpu"),
         devices=rules,
+        disable_oom_killer=_bool(memory, "disableOOMKiller", f"{field}.memory"),
     )
 
 

@@ -64,6 +64,8 @@ class V1Manager:
             swap = self._file("memory", "memory.memsw.limit_in_bytes")
             if resources.memory_swap and os.path.exists(swap):
                 write(swap, str(resources.memory_swap))
+        if resources.disable_oom_killer:
+            write(self._file("memory", "memory.oom_control"), "1")
         if resources.pids_limit:
             limit = resources.pids_limit
             write(self._file("pids", "pids.max"), "max" if limit < 0 else str(limit))

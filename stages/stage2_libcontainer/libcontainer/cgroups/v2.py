@@ -15,6 +15,7 @@ import os
 import time
 
 from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, remove, write
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError
 
 TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:  # (`runc delete` loads this module, and not configs' dataclasses)
@@ -53,6 +54,11 @@ class V2Manager:
             os.makedirs(current, exist_ok=True)
 
     def create(self, resources: Resources) -> None:
+        if resources.disable_oom_killer:
+            # v2 has no memory.oom_control; runc drops the setting with a warning,
+            # this library says so instead of running a container without it.
+            raise ContainerError("linux.resources.memory.disableOOMKiller: cgroup v2 has no "
+                              "way to disable the OOM killer")
         self._enable_controllers()
         if resources.memory:
             write(self._file("memory.max"), str(resources.memory))
