@@ -23,14 +23,16 @@ def good_spec() -> dict:
         args=["sh", "-c", "echo hi"], cwd="/tmp", terminal=True,
         consoleSize={"height": 24, "width": 80},
         user={"uid": 1000, "gid": 1000, "additionalGids": [10, 20]},
-        rlimits=[{"type": "RLIMIT_NOFILE", "soft": 99, "hard": 100}], oomScoreAdj=500)
+        rlimits=[{"type": "RLIMIT_NOFILE", "soft": 99, "hard": 100}], oomScoreAdj=500,
+        noNewPrivileges=True)
     spec["process"]["capabilities"]["ambient"] = ["kill"]
     spec["mounts"].append({"destination": "/data", "type": "bind", "source": "/srv",
                            "options": ["rbind", "ro"]})
     linux = spec["linux"]
     linux["namespaces"][1] = {"type": "network", "path": "/proc/42/ns/net"}
     linux["cgroupsPath"] = "/whalebones/abc"
-    linux["resources"].update(memory={"limit": 64 << 20, "swap": 96 << 20},
+    linux["resources"].update(memory={"limit": 64 << 20, "swap": 96 << 20,
+                                      "disableOOMKiller": True},
                               pids={"limit": 10},
                               cpu={"shares": 512, "quota": 50000, "period": 100000,
                                    "cpus": "0-1"})
@@ -49,6 +51,7 @@ def test_a_good_spec_becomes_the_expected_config() -> None:
     assert p.user == configs.User(1000, 1000, [10, 20])
     assert p.rlimits == [configs.Rlimit("RLIMIT_NOFILE", 99, 100)]
     assert (p.oom_score_adj, p.no_new_privileges) == (500, True)
+    assert c.resources.disable_oom_killer
     assert p.capabilities is not None
     assert p.capabilities.bounding == DEFAULT_CAPABILITIES
     assert (p.capabilities.inheritable, p.capabilities.ambient) == ([], ["CAP_KILL"])
