@@ -39,7 +39,18 @@ ALL = "ALL"  # CapAdd/CapDrop's word for every capability
 
 
 def supported_capabilities() -> list[str]:
-    """The capabilities this kernel has: what `--privileged` or `--cap-add ALL` gives."""
+    """The capabilities the daemon itself holds (its effective set): what
+    `--privileged` or `--cap-add ALL` gives. No runtime can give a container one the
+    daemon lacks (a daemon in a container, or this host, whose bounding set has no
+    CAP_SYS_RESOURCE): moby asks containerd's cap.Current() the same, and refuses the
+    others by name. If the set cannot be read, every capability this kernel has."""
+    try:
+        with open("/proc/self/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        bits = int(fields["CapEff"].strip(), 16)
+        return [name for number, name in enumerate(CAPABILITIES) if bits >> number & 1]
+    except (OSError, ValueError, KeyError):
+        pass
     try:
         with open("/proc/sys/kernel/cap_last_cap") as f:
             last = int(f.read())

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 EPERM = "Operation not permitted"
 UNSHARE = ["unshare", "-U", "true"]
 
@@ -79,8 +77,6 @@ def test_a_profile_file_that_cannot_be_read_is_refused_by_the_client(cli,
     assert f"opening seccomp profile ({tmp_path}/nosuch.json) failed" in result.stderr
 
 
-@pytest.mark.reference_only(reason="--cap-add is not applied by this engine yet (issue 16, "
-                            "security options): until it is, this runs on Docker only")
 def test_cap_add_sys_admin_enables_the_profiles_conditional_rules(clients) -> None:
     result = clients.docker("run", "--rm", "--cap-add", "SYS_ADMIN", "busybox", *UNSHARE)
     assert result.returncode == 0, result.stderr
