@@ -16,7 +16,7 @@ can be read beside the LXC key it becomes:
     process.capabilities         lxc.cap.keep                              capabilities()
     process.noNewPrivileges      lxc.no_new_privs                          security()
     process.rlimits              lxc.prlimit.*                             prlimits()
-    linux.sysctl                 lxc.sysctl.*                              sysctls()
+    linux.sysctl                 the start-host hook (nsenter)             sysctl_commands()
     process.oomScoreAdj, linux.resources.memory.disableOOMKiller
                                  lxc.proc.oom_score_adj, lxc.cgroup.memory.oom_control  oom()
     linux.seccomp                lxc.seccomp.profile (LXC's own format)    seccomp()
@@ -359,11 +359,23 @@ RLIM_INFINITY = 2**64 - 1
 LXC_UNLIMITED = "unlimited"
 
 
-def sysctls(spec: dict) -> list[str]:
-    """linux.sysctl as `lxc.sysctl.KEY = value`: LXC writes /proc/sys/KEY inside the
-    container's namespaces (the daemon allowed only namespaced ones)."""
-    return [line(f"lxc.sysctl.{key}", value)
-            for key, value in (spec.get("linux", {}).get("sysctl") or {}).items()]
+def sysctl_commands(spec: dict) -> list[str]:
+    """linux.sysctl, as lines of shell for the start-host hook (see hook_script).
+
+    LXC's own `lxc.sysctl.KEY` writes /proc/sys/KEY inside the container after its
+    /proc is mounted, which `proc:mixed` has made read-only by then: LXC 5.0 fails
+    ("Read-only file system"). The hook runs on the host before the init execs; it
+    joins the container's network, IPC and UTS namespaces (nsenter, the host's) and
+    writes the host's /proc/sys, whose namespaced files (the only ones the daemon
+    allows: shared/oci/confinement.sysctls) are those of the writer's namespaces."""
+    lines = []
+    for key, value in (spec.get("linux", {}).get("sysctl") or {}).items():
+        path = "/proc/sys/" + key.replace(".", "/")
+        line(f"linux.sysctl.{key}", value)  # the same rule: one line each
+        lines.append(f"    nsenter --target \"$LXC_PID\" --net --ipc --uts -- "
+                     f"/bin/sh -c 'printf %s \"$1\" > \"$2\"' sysctl {quote(str(value))} "
+                     f"{quote(path)} || exit 1")
+    return lines
 
 
 def oom(spec: dict, version: int) -> list[str]:
@@ -550,21 +562,23 @@ def hooks(paths: Paths) -> list[str]:
 
 
 def hook_script(paths: Paths, start_fifo: str, pid_file: str, oom_files: list[str],
-                oom_copy: str) -> str:
+                oom_copy: str, spec: dict | None = None) -> str:
     """The shell script LXC runs as two hooks.
 
     start-host: LXC has no "created" state, but it runs this after the namespaces,
       mounts and cgroups are made and before it execs the init: the script writes the
-      init's pid and waits until `Executor.start` writes to a FIFO.
+      init's pid and waits until `Executor.start` writes to a FIFO. Before that, it
+      sets the container's sysctls (sysctl_commands), if `spec` asks for any.
     stop: the init has exited and LXC is about to remove its cgroup; this keeps the
       OOM killer's count from it, for `docker inspect`'s OOMKilled.
     """
     copies = "\n".join(f"    cat {quote(f)} 2>/dev/null" for f in oom_files)
+    sysctl = "".join(f"{cmd}\n" for cmd in sysctl_commands(spec or {}))
     return f"""#!/bin/sh
 # LXC hooks of one container (written by stages/stage1_lxc): $3 says which.
 case "$3" in
 start-host)
-    echo "$LXC_PID" > {quote(pid_file)}.tmp && mv {quote(pid_file)}.tmp {quote(pid_file)}
+{sysctl}    echo "$LXC_PID" > {quote(pid_file)}.tmp && mv {quote(pid_file)}.tmp {quote(pid_file)}
     read _ < {quote(start_fifo)}
     ;;
 stop)
@@ -593,8 +607,7 @@ def render(spec: dict, paths: Paths, cgroup_version: int,
         ("mounts", mounts(spec)),
         ("masked and read-only paths", masks(spec, paths, is_dir)),
         ("cgroups", cgroup_dirs(spec) + cgroups(spec, cgroup_version)),
-        ("kernel settings and limits", sysctls(spec) + prlimits(spec)
-         + oom(spec, cgroup_version)),
+        ("limits", prlimits(spec) + oom(spec, cgroup_version)),
         ("capabilities", capabilities(spec)),
         ("security", security(spec)),
         ("system calls", seccomp(spec, paths)),

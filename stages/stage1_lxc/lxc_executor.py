@@ -72,6 +72,7 @@ from shared.daemon.executor import (
 )
 from shared.oci import lookpath
 from shared.privatedirs import private_file
+from shared.securejoin import secure_join
 from shared.terminal import copy_terminal
 from stages.stage1_lxc import lxc_bindings, lxc_config, lxc_leftovers
 from stages.stage1_lxc.lxc_leftovers import CGROUP_ROOT, cgroup_version, hierarchies
@@ -126,6 +127,29 @@ def carry_environment(env: list[str]) -> int | None:
         os.close(fd)
         raise
     return fd
+
+
+def make_mount_points(rootfs: str, spec: dict) -> None:
+    """With a read-only root (`--read-only`, lxc.rootfs.options = ro), LXC cannot make
+    the mount points its entries ask for (`create=file`: /etc/hosts in an image that
+    has none, the exec helper's /.whalebones/busybox): they are made here first, in
+    the daemon's writable view of the same root, as dockerd makes them in the
+    container's layer. /dev is LXC's own tmpfs (autodev), made writable: skipped."""
+    wanted = [(EXEC_HELPER, False)] if os.path.exists(EXEC_HELPER_SOURCE) else []
+    for m in spec.get("mounts", []):
+        dest = m["destination"]
+        if m.get("type") in lxc_config.AUTO_MOUNTS or dest == "/dev" or dest.startswith("/dev/"):
+            continue
+        source = m.get("source") or ""
+        is_bind = m.get("type") == "bind" or "bind" in (m.get("options") or [])
+        wanted.append((dest, not is_bind or os.path.isdir(source)))
+    for dest, is_dir in wanted:
+        path = secure_join(rootfs, dest)
+        if is_dir:
+            os.makedirs(path, exist_ok=True)
+        elif not os.path.lexists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "a").close()
 
 
 @dataclass(kw_only=True)
@@ -269,7 +293,9 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         os.mkfifo(c.path("start"), 0o600)
         with open(paths.hook, "w") as f:
             f.write(lxc_config.hook_script(paths, c.path("start"), c.path("pid"),
-                                           oom_files(cgroup), c.path("oom")))
+                                           oom_files(cgroup), c.path("oom"), spec))
+        if spec["root"].get("readonly"):
+            make_mount_points(rootfs, spec)
         config = lxc_config.render(spec, paths, cgroup_version())
         profile = lxc_config.seccomp_profile(spec)
         if profile is not None:

@@ -162,7 +162,13 @@ def test_lxc_lines_for_rlimits_sysctls_and_oom() -> None:
               "OomKillDisable": True})
     assert lxc_config.prlimits(s) == ["lxc.prlimit.nofile = 100:200",
                                       "lxc.prlimit.core = unlimited:unlimited"]
-    assert lxc_config.sysctls(s) == ["lxc.sysctl.net.ipv4.ip_forward = 1"]
+    (command,) = lxc_config.sysctl_commands(s)
+    assert command.split() == [
+        "nsenter", "--target", '"$LXC_PID"', "--net", "--ipc", "--uts", "--", "/bin/sh",
+        "-c", "'printf", "%s", '"$1"', ">", "\"$2\"'", "sysctl", "'1'",
+        "'/proc/sys/net/ipv4/ip_forward'", "||", "exit", "1"]
+    hook = lxc_config.hook_script(PATHS, "/s/start", "/s/pid", [], "/s/oom", s)
+    assert hook.index(command) < hook.index('echo "$LXC_PID"')  # before the init runs
     assert lxc_config.oom(s, 1) == ["lxc.proc.oom_score_adj = -5",
                                     "lxc.cgroup.memory.oom_control = 1"]
     with pytest.raises(lxc_config.UnsupportedSpec, match="disableOOMKiller"):
