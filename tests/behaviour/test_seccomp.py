@@ -52,7 +52,7 @@ def test_unconfined_lets_the_refused_call_through(cli) -> None:
 
 def test_the_filter_applies_without_no_new_privileges(clients) -> None:
     """Without no_new_privs, loading a filter takes CAP_SYS_ADMIN: the runtime loads it
-    before it drops the capabilities (Docker's default; this project's is on)."""
+    before it drops the capabilities (Docker's default)."""
     result = clients.docker("run", "--rm", "--security-opt", "no-new-privileges=false",
                             "busybox", "sh", "-c",
                             "grep NoNewPrivs /proc/self/status; unshare -U true")
