@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 
 def run(clients, *args: str) -> str:
     result = clients.docker("run", "--rm", *args)

@@ -335,6 +335,19 @@ def docker_limits_are_written(s: Session) -> None:
     assert dict(zip(files, result.stdout.split(), strict=True)) == files, result.stdout
 
 
+def docker_oom_kill_disable(s: Session) -> None:
+    """--oom-kill-disable: v1's memory.oom_control reads 1 inside; on v2, which has no
+    such switch, the create is refused (dockerd would discard it with a warning)."""
+    if cgroupfs.version() == 2:
+        result = s.docker("create", "-m", "32m", "--oom-kill-disable", "busybox")
+        assert result.returncode == 125, (result.returncode, result.stdout)
+        assert "does not support OomKillDisable" in result.stderr, result.stderr
+        return
+    result = s.docker("run", "--rm", "-m", "32m", "--oom-kill-disable", "busybox", "grep",
+                      "oom_kill_disable", "/sys/fs/cgroup/memory/memory.oom_control")
+    assert result.stdout.split() == ["oom_kill_disable", "1"], (result.stdout, result.stderr)
+
+
 def start_family(s: Session, name: str) -> tuple[str, list[int]]:
     """A detached container of three processes; its cgroup path and their pids."""
     s.docker_ok("run", "-d", "--name", name, "busybox", "sh", "-c",
@@ -413,7 +426,7 @@ CHECKS: list[Callable[[Session], None]] = [
     lib_pause_freezes_the_group, lib_destroy_kills_the_whole_group, lib_no_cgroup_left,
     docker_memory_oom_kill, docker_pids_limit, docker_cpus_throttles, docker_limits_are_written,
     docker_stop_kills_the_whole_cgroup, docker_kill_then_rm, docker_rm_force,
-    docker_pause_freezes_then_rm_force, docker_no_cgroup_left,
+    docker_pause_freezes_then_rm_force, docker_oom_kill_disable, docker_no_cgroup_left,
 ]
 
 
