@@ -186,8 +186,8 @@ def confine(spec: dict, host_config: dict) -> None:
     caps = confinement.capabilities(host_config)
     process["capabilities"].update(
         bounding=list(caps), effective=list(caps), permitted=list(caps))
-    process["noNewPrivileges"] = confinement.no_new_privileges(
-        host_config.get("SecurityOpt") or [])
+    options = confinement.security_options(host_config.get("SecurityOpt") or [])
+    process["noNewPrivileges"] = options.get("no-new-privileges") == "true"
     limits = confinement.rlimits(host_config)
     if limits:
         process["rlimits"] = limits
@@ -207,21 +207,15 @@ def confine(spec: dict, host_config: dict) -> None:
             if mount["destination"] not in ("/proc", "/dev", "/dev/pts", "/dev/shm",
                                             "/dev/mqueue") and "ro" not in mount["options"]:
                 mount["options"] = [*mount["options"], "ro"]
-    if host_config.get("Privileged"):
-        # The host's kernel knobs in /sys, and the container's own cgroups, writable
-        # (moby's clearReadOnly on /sys and on the cgroup mount).
-        for mount in spec["mounts"]:
-            if mount["destination"] == "/sys" or mount.get("type") == "cgroup":
-                mount["options"] = [o for o in mount["options"] if o != "ro"]
-
-
-def no_new_privileges(options: list[str]) -> bool:
-    """`--security-opt no-new-privileges[=true|false]`: off unless asked, as Docker's
-    (confinement.security_options reads every option; `seccomp=` is seccomp_policy's)."""
-    try:
-        return confinement.no_new_privileges(options)
-    except confinement.ConfinementError as e:
-        raise SpecError(str(e)) from None
+    # The host's kernel knobs in /sys writable with --privileged, and the container's
+    # own cgroups too unless `--security-opt writable-cgroups=false` (moby's
+    # clearReadOnly on /sys and on the cgroup mount; writable-cgroups alone for those).
+    privileged = bool(host_config.get("Privileged"))
+    writable_cgroups = options.get("writable-cgroups", str(privileged).lower()) == "true"
+    for mount in spec["mounts"]:
+        if ((privileged and mount["destination"] == "/sys")
+                or (writable_cgroups and mount.get("type") == "cgroup")):
+            mount["options"] = [o for o in mount["options"] if o != "ro"]
 
 
 def seccomp_policy(options: list[str], bounding: list[str],

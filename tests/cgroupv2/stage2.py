@@ -340,7 +340,7 @@ def docker_oom_kill_disable(s: Session) -> None:
     such switch, the create is refused (dockerd would discard it with a warning)."""
     if cgroupfs.version() == 2:
         result = s.docker("create", "-m", "32m", "--oom-kill-disable", "busybox")
-        assert result.returncode == 125, (result.returncode, result.stdout)
+        assert result.returncode != 0, (result.returncode, result.stdout)
         assert "does not support OomKillDisable" in result.stderr, result.stderr
         return
     result = s.docker("run", "--rm", "-m", "32m", "--oom-kill-disable", "busybox", "grep",

@@ -80,6 +80,17 @@ def test_no_new_privileges_is_off_unless_asked() -> None:
         spec({"SecurityOpt": ["foo"]})
 
 
+def test_writable_cgroups_follows_privileged_unless_said() -> None:
+    def cgroup_ro(host_config: dict) -> bool:
+        (m,) = [m for m in spec(host_config)["mounts"] if m["type"] == "cgroup"]
+        return "ro" in m["options"]
+    assert cgroup_ro({})
+    assert not cgroup_ro({"SecurityOpt": ["writable-cgroups"]})
+    assert not cgroup_ro({"SecurityOpt": ["writable-cgroups=true"]})
+    assert not cgroup_ro({"Privileged": True})
+    assert cgroup_ro({"Privileged": True, "SecurityOpt": ["writable-cgroups=false"]})
+
+
 def test_system_paths_are_mobys_or_none() -> None:
     s = spec({})
     assert s["linux"]["maskedPaths"] == MASKED_PATHS
