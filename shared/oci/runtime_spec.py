@@ -259,4 +259,10 @@ def exec_process(base: dict, body: dict, user: User, container_env: list[str]) -
     if user.additional_gids:
         process["user"]["additionalGids"] = list(user.additional_gids)
     process.pop("consoleSize", None)
+    if body.get("Privileged"):
+        # `docker exec --privileged`: every capability for this process alone (moby's
+        # exec_linux.go); the container's seccomp filter and masks stay.
+        caps = confinement.supported_capabilities()
+        process["capabilities"] = {"bounding": list(caps), "effective": list(caps),
+                                   "permitted": list(caps), "inheritable": []}
     return process

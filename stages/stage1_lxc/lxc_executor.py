@@ -71,6 +71,7 @@ from shared.daemon.executor import (
     IOConfig,
 )
 from shared.oci import lookpath
+from shared.oci.confinement import CAPABILITIES
 from shared.privatedirs import private_file
 from shared.securejoin import secure_join
 from shared.terminal import copy_terminal
@@ -127,6 +128,22 @@ def carry_environment(env: list[str]) -> int | None:
         os.close(fd)
         raise
     return fd
+
+
+def beyond_init_caps(init_pid: int, process: dict) -> bool:
+    """Whether an exec asks for capabilities its container's init lacks (`docker exec
+    --privileged`, runtime_spec.exec_process). lxc-attach gives an exec the container's
+    (its lxc.cap.keep) or, elevated, all of its own, which are the daemon's: the
+    capabilities `--privileged` stands for. It has nothing in between."""
+    wanted = set((process.get("capabilities") or {}).get("bounding") or [])
+    try:
+        with open(f"/proc/{init_pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:
+        return False
+    bits = int(fields["CapBnd"].strip(), 16)
+    held = {name for number, name in enumerate(CAPABILITIES) if bits >> number & 1}
+    return bool(wanted - held)
 
 
 def make_mount_points(rootfs: str, spec: dict) -> None:
@@ -433,6 +450,7 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         cwd = process.get("cwd") or "/"
         uid, gid = str(process.get("user", {}).get("uid", 0)), str(
             process.get("user", {}).get("gid", 0))
+        elevated = ["--elevated"] if beyond_init_caps(c.pid, process) else []
         # The exec's env travels as the tool's own environment, which it passes on
         # (--keep-env): never on its command line, which any user on the host can read
         # in /proc/PID/cmdline (its environ is root's alone).
@@ -440,11 +458,12 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
             # liblxc's attach takes a working directory; python3-lxc cannot ask it for
             # a terminal, so `exec -t` takes lxc-attach below (see lxc_bindings).
             argv = lxc_bindings.argv("attach", "--uid", uid, "--gid", gid, "--cwd", cwd,
-                                     self.state_root, cid, "--", *args)
+                                     *elevated, self.state_root, cid, "--", *args)
         else:
             if cwd != "/":
                 args = [EXEC_HELPER, "sh", "-c", 'cd "$0" && exec "$@"', cwd, *args]
             argv = ["lxc-attach", "-P", self.state_root, "-n", cid, "--keep-env",
+                    *(["--elevated-privileges=CAP"] if elevated else []),
                     "-u", uid, "-g", gid, "--", *args]
         environ = dict(entry.split("=", 1) for entry in env if "=" in entry)
         try:

@@ -169,6 +169,26 @@ def test_privileged_can_write_to_sys(clients) -> None:
     assert refused.returncode != 0 and "Read-only file system" in refused.stderr
 
 
+def test_exec_keeps_the_containers_capabilities(clients) -> None:
+    name = clients.name()
+    started = clients.docker("run", "-d", "--name", name, "--cap-drop", "ALL", "--cap-add",
+                             "KILL", "busybox", "sleep", "60")
+    assert started.returncode == 0, started.stderr
+    fields = status(clients.docker("exec", name, "sh", "-c", STATUS))
+    assert decode(fields["CapEff"]) == decode(fields["CapBnd"]) == {"CAP_KILL"}
+
+
+@pytest.mark.ours_only(reason=ALL_CAPS)
+def test_exec_privileged_has_every_capability(cli, clients) -> None:
+    name = clients.name()
+    started = clients.docker("run", "-d", "--name", name, "busybox", "sleep", "60")
+    assert started.returncode == 0, started.stderr
+    fields = status(cli("exec", "--privileged", name, "sh", "-c", STATUS))
+    assert decode(fields["CapEff"]) == decode(fields["CapBnd"]) == set(NAMES)
+    fields = status(cli("exec", name, "sh", "-c", STATUS))  # the next one: the container's
+    assert decode(fields["CapEff"]) == set(DEFAULT_CAPABILITIES)
+
+
 def test_read_only_root_leaves_dev_writable(cli) -> None:
     script = ("touch /x; echo root=$?; touch /tmp/x; echo tmp=$?; touch /dev/shm/x;"
               " echo shm=$?; echo >> /etc/hosts; echo hosts=$?")
