@@ -201,9 +201,10 @@ def test_read_only_root_leaves_dev_writable(cli) -> None:
 
 def test_ulimit_sets_soft_and_hard_limits(cli) -> None:
     result = cli("run", "--rm", "--ulimit", "nofile=100:200", "--ulimit", "nproc=50",
-                 "busybox", "sh", "-c", "ulimit -n; ulimit -Hn; ulimit -u; ulimit -Hu")
+                 "--ulimit", "core=-1", "busybox", "sh", "-c",
+                 "ulimit -n; ulimit -Hn; ulimit -u; ulimit -Hu; ulimit -c; ulimit -Hc")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["100", "200", "50", "50"]
+    assert result.stdout.split() == ["100", "200", "50", "50", "unlimited", "unlimited"]
 
 
 def test_a_soft_limit_above_the_hard_one_is_refused(cli, clients) -> None:

@@ -4,6 +4,8 @@ What a container sees of them is tested in tests/behaviour/test_confinement.py."
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from shared.oci import confinement, runtime_spec
@@ -186,6 +188,17 @@ def test_lxc_lines_for_rlimits_sysctls_and_oom() -> None:
         lxc_config.oom(s, 2)
     text = lxc_config.render(s, PATHS, 1, is_dir=lambda p: False)
     assert "lxc.prlimit.nofile = 100:200" in text.splitlines()
+
+
+def test_a_sysctl_value_stays_one_word_of_the_hook_script() -> None:
+    """The value is the client's: quoted for the shell, never code (config injection)."""
+    value = "1'; touch /tmp/pwned; echo '"
+    s = spec({"Sysctls": {"net.ipv4.ip_forward": value}})
+    (command,) = lxc_config.sysctl_commands(s)
+    assert lxc_config.quote(value) in command
+    assert shlex.split(command)[-5] == value  # one word: the value, exactly
+    with pytest.raises(runtime_spec.SpecError, match="invalid value"):
+        spec({"Sysctls": {"net.ipv4.ip_forward": "1\nreboot"}})
 
 
 def test_lxc_lines_for_capabilities_groups_and_no_new_privs() -> None:
