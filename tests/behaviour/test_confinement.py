@@ -241,6 +241,20 @@ def test_group_add_by_number_and_name(cli) -> None:
     assert "groups=10(wheel)" in result.stdout or ",10(wheel)" in result.stdout, result.stdout
 
 
+def test_group_add_applies_to_exec_too(clients) -> None:
+    name = clients.name()
+    started = clients.docker("run", "-d", "--name", name, "--group-add", "1234", "busybox",
+                             "sleep", "60")
+    assert started.returncode == 0, started.stderr
+    result = clients.docker("exec", "-u", "1000", name, "id", "-G")
+    assert result.returncode == 0, result.stderr
+    if clients.engine.name == "stage1" and "1234" not in result.stdout.split():
+        pytest.xfail("stage 1's exec is lxc-attach, which sets no supplementary groups "
+                     "(LXC 5.0 has no option for them, nor this busybox's setpriv): a "
+                     "known gap, for the image's groups as well as --group-add")
+    assert "1234" in result.stdout.split()
+
+
 def test_an_unknown_group_name_is_refused(cli) -> None:
     result = cli("run", "--rm", "--group-add", "nosuchgroup", "busybox", "true")
     assert result.returncode != 0
