@@ -41,6 +41,14 @@ FLAGS = [
     Flag("--expose", "Expose a port or a range of ports", metavar="list", many=True),
     Flag("--entrypoint", "Overwrite the default ENTRYPOINT of the image", metavar="string"),
     Flag("--security-opt", "Security Options", metavar="list", many=True),
+    Flag("--dns", "Set custom DNS servers", metavar="list", many=True),
+    Flag("--dns-search", "Set custom DNS search domains", metavar="list", many=True),
+    Flag("--dns-option", "Set DNS options", metavar="list", many=True),
+    Flag("--add-host", "Add a custom host-to-IP mapping (host:ip)", metavar="list", many=True),
+    Flag("--domainname", "Container NIS domain name", metavar="string"),
+    Flag("--restart", 'Restart policy to apply when a container exits (default "no")',
+         metavar="string"),
+    Flag("--runtime", "Runtime to use for this container", metavar="string"),
     Flag("--rm", "Automatically remove the container and its associated anonymous volumes "
          "when it exits"),
 ]
@@ -88,6 +96,20 @@ def security_options(entries: list[str]) -> list[str]:
     return result
 
 
+def restart_policy(value: str) -> dict:
+    """`--restart NAME[:MAX-RETRIES]` (docker's opts.ParseRestartPolicy)."""
+    name, sep, retries = value.partition(":")
+    if sep and name != "on-failure":
+        raise BadOption(f"invalid restart policy format: maximum retry count can only be "
+                        f"used with 'on-failure': {value}")
+    try:
+        count = int(retries) if sep else 0
+    except ValueError:
+        raise BadOption(f"invalid restart policy format: maximum retry count must be an "
+                        f"integer: {value}") from None
+    return {"Name": name, "MaximumRetryCount": count}
+
+
 def build(options: dict[str, Any], image: str, command: list[str], *, attach: bool) -> dict:
     """The create body. `attach` is false for `run -d` and `create`: nobody will read
     the output live, and a daemon knows not to keep stdin open for a reader.
@@ -109,9 +131,22 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
             host_config[key] = options[flag]
     if options["security_opt"]:
         host_config["SecurityOpt"] = security_options(options["security_opt"])
+    for key, flag in (("Dns", "dns"), ("DnsSearch", "dns_search"),
+                      ("DnsOptions", "dns_option")):
+        if options[flag]:
+            host_config[key] = list(options[flag])
+    if options["add_host"]:
+        # `name=ip` is the newer spelling; the API takes `name:ip` (docker's CLI converts).
+        host_config["ExtraHosts"] = [h.replace("=", ":", 1) if "=" in h else h
+                                     for h in options["add_host"]]
+    if options["restart"]:
+        host_config["RestartPolicy"] = restart_policy(options["restart"])
+    if options["runtime"]:
+        host_config["Runtime"] = options["runtime"]
     entrypoint = options["entrypoint"]
     return {
         "Hostname": options["hostname"] or "",
+        "Domainname": options["domainname"] or "",
         "User": options["user"] or "",
         "AttachStdin": attach and interactive,
         "AttachStdout": attach,

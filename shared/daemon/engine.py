@@ -136,7 +136,7 @@ class Engine(Lifecycle):
         except ValueError as e:
             raise InvalidParameter(str(e)) from None
         merged = merge(body, image_ref, image.config.get("config") or {},
-                       self.networking.resolver())
+                       self.networking.resolver(), runtime=self.executor.name)
         # The store unpacks a layer when a container first needs it (containerd and
         # dockerd unpack at pull), and a big one takes a while: done before the engine's
         # lock, it stalls no other container's start, kill or wait (each layer has a

@@ -144,7 +144,14 @@ def build(
     spec["mounts"].extend(extra_mounts or [])
     spec["root"] = {"path": rootfs, "readonly": bool(host_config.get("ReadonlyRootfs"))}
     spec["hostname"] = hostname
+    if config.get("Domainname"):
+        spec["domainname"] = config["Domainname"]  # the UTS namespace's NIS domain name
     linux = spec["linux"]
+    # API-only fields (no CLI flag): they replace Docker's lists, as in dockerd.
+    if host_config.get("MaskedPaths") is not None:
+        linux["maskedPaths"] = list(host_config["MaskedPaths"])
+    if host_config.get("ReadonlyPaths") is not None:
+        linux["readonlyPaths"] = list(host_config["ReadonlyPaths"])
     linux["cgroupsPath"] = f"{cgroup_parent}/{cid}"
     linux.setdefault("resources", {}).update(resources(host_config))
 
@@ -157,6 +164,7 @@ def build(
             if n["type"] == "network":
                 n["path"] = netns_path
     spec["annotations"] = {
+        **(host_config.get("Annotations") or {}),  # the user's, for the runtime
         "org.opencontainers.image.stopSignal": config.get("StopSignal") or "SIGTERM"}
     if interfaces and network != "host":
         spec["annotations"][INTERFACES_ANNOTATION] = json.dumps(interfaces)

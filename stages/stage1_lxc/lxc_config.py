@@ -7,6 +7,7 @@ can be read beside the LXC key it becomes:
 
     root.path, root.readonly     lxc.rootfs.path, lxc.rootfs.options      rootfs()
     hostname                     lxc.uts.name                              uts()
+    domainname, linux.sysctl     (the start-host hook writes them)         namespaced_sysctls()
     linux.namespaces             lxc.namespace.share.*                     namespaces()
     annotations: network plan    lxc.net.N.* (veth on a bridge, or empty)  network()
     mounts                       lxc.mount.auto, lxc.autodev, lxc.mount.entry   mounts()
@@ -117,7 +118,24 @@ def rootfs(spec: dict, paths: Paths) -> list[str]:
 
 
 def uts(spec: dict) -> list[str]:
+    """The hostname. (The NIS domain name has no LXC key: see namespaced_sysctls.)"""
     return [line("lxc.uts.name", spec["hostname"])] if spec.get("hostname") else []
+
+
+def namespaced_sysctls(spec: dict) -> dict[str, str]:
+    """The kernel settings to write inside the container's namespaces: linux.sysctl,
+    and the domain name, whose sysctl (kernel.domainname) is the UTS namespace's field.
+
+    LXC's own `lxc.sysctl.*` writes them too late: after it has made /proc/sys
+    read-only (`proc:mixed`), so each write fails. The start-host hook writes them
+    instead (hook_script), from the host's /proc but entered into the container's
+    namespaces: a namespaced sysctl is the one of the namespace of the task that
+    writes it, whatever /proc it writes through."""
+    settings = dict(spec.get("linux", {}).get("sysctl") or {})
+    new = {n["type"] for n in spec.get("linux", {}).get("namespaces", []) if not n.get("path")}
+    if spec.get("domainname") and "uts" in new:
+        settings["kernel.domainname"] = spec["domainname"]
+    return settings
 
 
 def namespaces(spec: dict) -> list[str]:
@@ -500,21 +518,29 @@ def hooks(paths: Paths) -> list[str]:
 
 
 def hook_script(paths: Paths, start_fifo: str, pid_file: str, oom_files: list[str],
-                oom_copy: str) -> str:
+                oom_copy: str, sysctls: dict[str, str] | None = None) -> str:
     """The shell script LXC runs as two hooks.
 
     start-host: LXC has no "created" state, but it runs this after the namespaces,
-      mounts and cgroups are made and before it execs the init: the script writes the
-      init's pid and waits until `Executor.start` writes to a FIFO.
+      mounts and cgroups are made and before it execs the init: the script writes
+      `sysctls` (namespaced_sysctls) in the init's namespaces, the init's pid, and
+      waits until `Executor.start` writes to a FIFO.
     stop: the init has exited and LXC is about to remove its cgroup; this keeps the
       OOM killer's count from it, for `docker inspect`'s OOMKilled.
     """
     copies = "\n".join(f"    cat {quote(f)} 2>/dev/null" for f in oom_files)
+    # A key's dots are the path's slashes (net.ipv4.ip_forward: net/ipv4/ip_forward),
+    # so no key can climb out of /proc/sys; every value is quoted, never parsed.
+    writes = "".join(
+        f"    nsenter --target \"$LXC_PID\" --uts --ipc --net -- /bin/sh -c "
+        f"'printf %s \"$1\" > \"$2\"' sysctl {quote(value)} "
+        f"{quote('/proc/sys/' + key.replace('.', '/'))} || exit 1\n"
+        for key, value in (sysctls or {}).items())
     return f"""#!/bin/sh
 # LXC hooks of one container (written by stages/stage1_lxc): $3 says which.
 case "$3" in
 start-host)
-    echo "$LXC_PID" > {quote(pid_file)}.tmp && mv {quote(pid_file)}.tmp {quote(pid_file)}
+{writes}    echo "$LXC_PID" > {quote(pid_file)}.tmp && mv {quote(pid_file)}.tmp {quote(pid_file)}
     read _ < {quote(start_fifo)}
     ;;
 stop)

@@ -269,7 +269,8 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         os.mkfifo(c.path("start"), 0o600)
         with open(paths.hook, "w") as f:
             f.write(lxc_config.hook_script(paths, c.path("start"), c.path("pid"),
-                                           oom_files(cgroup), c.path("oom")))
+                                           oom_files(cgroup), c.path("oom"),
+                                           lxc_config.namespaced_sysctls(spec)))
         config = lxc_config.render(spec, paths, cgroup_version())
         profile = lxc_config.seccomp_profile(spec)
         if profile is not None:

@@ -149,6 +149,7 @@ class Config:
     process: Process
     readonly_rootfs: bool = False
     hostname: str = ""
+    domainname: str = ""
     namespaces: list[Namespace] = field(default_factory=list)
     mounts: list[Mount] = field(default_factory=list)
     devices: list[Device] = field(default_factory=list)  # beyond the default ones

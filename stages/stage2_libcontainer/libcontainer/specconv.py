@@ -144,6 +144,7 @@ def to_config(spec: dict) -> configs.Config:
         readonly_rootfs=_bool(root, "readonly", "root"),
         process=to_process(spec["process"], "process"),
         hostname=_str(spec, "hostname", ""),
+        domainname=_str(spec, "domainname", ""),
         namespaces=to_namespaces(linux.get("namespaces"), "linux.namespaces"),
         mounts=[to_mount(m, f"mounts[{i}]")
                 for i, m in enumerate(_list(spec.get("mounts"), "mounts"))],

@@ -1,0 +1,212 @@
+"""Every field of a create request: applied, or refused. Never accepted and ignored.
+
+A Docker user types `--cap-drop ALL` or `--restart always` and trusts that it took.
+An engine that stores the field, echoes it in `docker inspect` and does nothing with
+it teaches the wrong lesson, and fails open where the field was a safety measure.
+So each field of the Engine API's Config and HostConfig (API 1.41 to 1.45, as
+shared/daemon/gotypes.py decodes them) is listed here, with the code that applies it
+or the option a user would have typed to set it, which is refused with a 400 that
+names it. tests/unit/test_createfields.py checks that the lists cover every field
+gotypes knows, so a field added there cannot slip through unhandled.
+
+A field left at its zero value (what the docker CLI sends for a flag not given) is
+not a request: only a set field is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.errors import InvalidParameter
+
+ENGINE_ANNOTATIONS = "org.whalebones."  # runtime_spec.INTERFACES_ANNOTATION and the like
+
+
+@dataclass(frozen=True)
+class Applied:
+    """Honoured in every era; `by` says where, for the reader."""
+
+    by: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Not (yet) applied by this engine: a create that sets it is refused.
+
+    `option`: the docker CLI flag that sets the field, as the user typed it.
+    `planned`: the engine is to apply it later (the message says "yet")."""
+
+    option: str
+    planned: bool = False
+
+    def message(self) -> str:
+        return f"{self.option} is not supported by this engine{' yet' if self.planned else ''}"
+
+
+Handling = Applied | Refused
+
+# container.Config
+CONFIG: dict[str, Handling] = {
+    "Hostname": Applied("runtime_spec.build: spec.hostname"),
+    "Domainname": Applied("runtime_spec.build: spec.domainname"),
+    "User": Applied("the daemon's user lookup: spec.process.user"),
+    "AttachStdin": Applied("the attach streams (shared/daemon/stdio.py)"),
+    "AttachStdout": Applied("the attach streams (shared/daemon/stdio.py)"),
+    "AttachStderr": Applied("the attach streams (shared/daemon/stdio.py)"),
+    "ExposedPorts": Applied("`docker ps`, -P (shared/network/portmap.py)"),
+    "Tty": Applied("runtime_spec.build: spec.process.terminal"),
+    "OpenStdin": Applied("the attach streams (shared/daemon/stdio.py)"),
+    "StdinOnce": Applied("the attach streams (shared/daemon/stdio.py)"),
+    "Env": Applied("runtime_spec.build: spec.process.env"),
+    "Cmd": Applied("containerconfig.command"),
+    "Healthcheck": Refused("--health-cmd", planned=True),
+    # Windows' command-line quoting; on Linux arguments are an argv, never a line.
+    "ArgsEscaped": Applied("nothing to do on Linux (Windows' command-line quoting)"),
+    "Image": Applied("the engine: the container's image"),
+    "Volumes": Refused("--volume", planned=True),
+    "WorkingDir": Applied("runtime_spec.build: spec.process.cwd"),
+    "Entrypoint": Applied("containerconfig.command"),
+    "NetworkDisabled": Applied("containerconfig.merge: no network, as --network none"),
+    "MacAddress": Refused("--mac-address"),
+    # Instructions `docker build` keeps in an image's config; a container keeps them
+    # for `docker commit`, as dockerd does, and nothing at run time reads them.
+    "OnBuild": Applied("kept for docker commit (a build-time field)"),
+    "Labels": Applied("the container record: docker inspect, ps --filter label="),
+    "StopSignal": Applied("docker stop (shared/daemon/lifecycle.py)"),
+    "StopTimeout": Applied("docker stop (shared/daemon/lifecycle.py)"),
+    "Shell": Applied("kept for docker commit (a build-time field)"),
+    "HostConfig": Applied("each of its fields: HOST_CONFIG"),
+    "NetworkingConfig": Applied("the networks joined at start (shared/daemon/networking.py)"),
+}
+
+# container.HostConfig
+HOST_CONFIG: dict[str, Handling] = {
+    "Binds": Refused("--volume", planned=True),
+    # The CLI writes the file itself; dockerd only keeps the name, as here.
+    "ContainerIDFile": Applied("the client (--cidfile): the daemon keeps the name"),
+    "LogConfig": Applied("shared/daemon/logs.py (json-file; others refused)"),
+    "NetworkMode": Applied("shared/daemon/networking.py"),
+    "PortBindings": Applied("shared/network/portmap.py, nat.py"),
+    "RestartPolicy": Refused("--restart", planned=True),
+    "AutoRemove": Applied("the engine: removed when it exits"),
+    "VolumeDriver": Refused("--volume-driver"),
+    "VolumesFrom": Refused("--volumes-from", planned=True),
+    "ConsoleSize": Applied("runtime_spec.build: spec.process.consoleSize"),
+    "Annotations": Applied("runtime_spec.build: spec.annotations"),
+    "CapAdd": Refused("--cap-add", planned=True),
+    "CapDrop": Refused("--cap-drop", planned=True),
+    "CgroupnsMode": Refused("--cgroupns", planned=True),
+    "Dns": Applied("shared/daemon/etcfiles.py: /etc/resolv.conf"),
+    "DnsOptions": Applied("shared/daemon/etcfiles.py: /etc/resolv.conf"),
+    "DnsSearch": Applied("shared/daemon/etcfiles.py: /etc/resolv.conf"),
+    "ExtraHosts": Applied("shared/daemon/etcfiles.py: /etc/hosts"),
+    "GroupAdd": Refused("--group-add", planned=True),
+    "IpcMode": Refused("--ipc", planned=True),
+    "Cgroup": Refused("--cgroup (another container's cgroup)"),
+    "Links": Refused("--link"),
+    "OomScoreAdj": Refused("--oom-score-adj", planned=True),
+    "PidMode": Refused("--pid", planned=True),
+    "Privileged": Refused("--privileged", planned=True),
+    "PublishAllPorts": Applied("shared/network/portmap.py"),
+    "ReadonlyRootfs": Refused("--read-only", planned=True),
+    "SecurityOpt": Applied("runtime_spec: no_new_privileges, seccomp_policy"),
+    "StorageOpt": Refused("--storage-opt"),
+    "Tmpfs": Refused("--tmpfs", planned=True),
+    "UTSMode": Refused("--uts", planned=True),
+    "UsernsMode": Applied("check_host_fields: only the host's user namespace, as dockerd "
+                          "without userns-remap"),
+    "ShmSize": Refused("--shm-size", planned=True),
+    "Sysctls": Refused("--sysctl", planned=True),
+    "Runtime": Applied("check_host_fields: only this engine's own runtime"),
+    "Isolation": Applied("check_host_fields: only 'default', as dockerd on Linux"),
+    "CpuShares": Applied("runtime_spec.resources: linux.resources.cpu.shares"),
+    "Memory": Applied("runtime_spec.resources: linux.resources.memory.limit"),
+    "NanoCpus": Applied("runtime_spec.resources: linux.resources.cpu quota/period"),
+    "CgroupParent": Refused("--cgroup-parent", planned=True),
+    "BlkioWeight": Refused("--blkio-weight", planned=True),
+    "BlkioWeightDevice": Refused("--blkio-weight-device", planned=True),
+    "BlkioDeviceReadBps": Refused("--device-read-bps", planned=True),
+    "BlkioDeviceWriteBps": Refused("--device-write-bps", planned=True),
+    "BlkioDeviceReadIOps": Refused("--device-read-iops", planned=True),
+    "BlkioDeviceWriteIOps": Refused("--device-write-iops", planned=True),
+    "CpuPeriod": Applied("runtime_spec.resources: linux.resources.cpu.period"),
+    "CpuQuota": Applied("runtime_spec.resources: linux.resources.cpu.quota"),
+    "CpuRealtimePeriod": Refused("--cpu-rt-period", planned=True),
+    "CpuRealtimeRuntime": Refused("--cpu-rt-runtime", planned=True),
+    "CpusetCpus": Refused("--cpuset-cpus", planned=True),
+    "CpusetMems": Refused("--cpuset-mems", planned=True),
+    "Devices": Refused("--device", planned=True),
+    "DeviceCgroupRules": Refused("--device-cgroup-rule", planned=True),
+    "DeviceRequests": Refused("--gpus"),
+    "KernelMemory": Refused("--kernel-memory"),
+    "KernelMemoryTCP": Refused("--kernel-memory-tcp"),
+    "MemoryReservation": Refused("--memory-reservation", planned=True),
+    "MemorySwap": Applied("runtime_spec.resources: linux.resources.memory.swap"),
+    "MemorySwappiness": Refused("--memory-swappiness", planned=True),
+    "OomKillDisable": Refused("--oom-kill-disable", planned=True),
+    "PidsLimit": Applied("runtime_spec.resources: linux.resources.pids.limit"),
+    "Ulimits": Refused("--ulimit", planned=True),
+    "CpuCount": Refused("--cpu-count (Windows only)"),
+    "CpuPercent": Refused("--cpu-percent (Windows only)"),
+    "IOMaximumIOps": Refused("--io-maxiops (Windows only)"),
+    "IOMaximumBandwidth": Refused("--io-maxbandwidth (Windows only)"),
+    "Mounts": Refused("--mount", planned=True),
+    "MaskedPaths": Applied("runtime_spec.build: linux.maskedPaths (replacing Docker's)"),
+    "ReadonlyPaths": Applied("runtime_spec.build: linux.readonlyPaths (replacing Docker's)"),
+    "Init": Refused("--init", planned=True),
+}
+
+
+def is_set(key: str, value: object) -> bool:
+    """Whether a field asks for something: not its zero value (nor, for the fields
+    whose "unset" is spelled otherwise, that spelling)."""
+    if value in (None, False, 0, "", [], {}):
+        return False
+    if key == "MemorySwappiness":
+        return value != -1  # the API's "unset" for this one
+    if key == "ConsoleSize":
+        return isinstance(value, list) and any(value)  # a [2]uint
+    if key == "RestartPolicy":
+        return isinstance(value, dict) and value.get("Name") not in (None, "", "no")
+    if key == "Healthcheck":
+        # ["NONE"] turns off an image's healthcheck; there is none to turn off yet.
+        test = value.get("Test") if isinstance(value, dict) else None
+        return bool(test) and test != ["NONE"]
+    return True
+
+
+def refuse_unsupported(body: dict, runtime: str) -> None:
+    """400 for the first field of the request that this engine does not apply.
+
+    `runtime`: the name of this engine's one runtime (`docker info` shows it)."""
+    host_config = body.get("HostConfig") or {}
+    for fields, given in ((CONFIG, body), (HOST_CONFIG, host_config)):
+        for key, handling in fields.items():
+            if isinstance(handling, Refused) and is_set(key, given.get(key)):
+                raise InvalidParameter(handling.message())
+    check_host_fields(host_config, runtime)
+
+
+def check_host_fields(host_config: dict, runtime: str) -> None:
+    """The fields that take one value here, with dockerd's words for any other."""
+    isolation = host_config.get("Isolation") or ""
+    if isolation not in ("", "default"):
+        raise InvalidParameter(f"invalid isolation '{isolation}' on linux")
+    userns = host_config.get("UsernsMode") or ""
+    if userns not in ("", "host"):
+        # dockerd without userns-remap runs every container in the host's user
+        # namespace whatever this says; here a request for another is refused.
+        raise InvalidParameter(f"--userns {userns} is not supported by this engine: "
+                               "containers share the host's user namespace")
+    wanted = host_config.get("Runtime") or ""
+    if wanted not in ("", runtime):
+        raise InvalidParameter(f"unknown or invalid runtime name: {wanted}")
+    for key in host_config.get("Annotations") or {}:
+        if key == "":
+            raise InvalidParameter("invalid Annotations: the empty string is not "
+                                   "permitted as an annotation key")
+        if key.startswith(ENGINE_ANNOTATIONS):
+            # The engine tells its executor things in these (stage 1's network plan):
+            # a user's own would be taken for the engine's.
+            raise InvalidParameter(f"invalid Annotations: {key!r}: keys under "
+                                   f"{ENGINE_ANNOTATIONS!r} are the engine's own")
