@@ -156,6 +156,32 @@ HOST_CONFIG: dict[str, Handling] = {
     "Init": Refused("--init", planned=True),
 }
 
+# network.EndpointSettings: a container's settings on one network
+# (NetworkingConfig.EndpointsConfig, and `docker network connect`).
+ENDPOINT: dict[str, Handling] = {
+    "IPAMConfig": Applied("shared/network/manager.py: IPv4Address (--ip); see IPAM_CONFIG"),
+    "Links": Refused("--link"),
+    "Aliases": Applied("shared/network/dns.py: the network's DNS answers them"),
+    "MacAddress": Refused("--mac-address"),
+    "DriverOpts": Refused("--network driver-opt"),
+    # What `docker inspect` reports of an endpoint; a client sending them back (as
+    # docker-py does with a container's own settings) asks for nothing.
+    "NetworkID": Applied("reported by inspect; the network is the key"),
+    "EndpointID": Applied("reported by inspect"),
+    "Gateway": Applied("reported by inspect"),
+    "IPAddress": Applied("reported by inspect"),
+    "IPPrefixLen": Applied("reported by inspect"),
+    "IPv6Gateway": Applied("reported by inspect"),
+    "GlobalIPv6Address": Applied("reported by inspect"),
+    "GlobalIPv6PrefixLen": Applied("reported by inspect"),
+    "DNSNames": Applied("reported by inspect"),
+}
+IPAM_CONFIG: dict[str, Handling] = {
+    "IPv4Address": Applied("shared/network/manager.py: the container's address"),
+    "IPv6Address": Refused("--ip6"),
+    "LinkLocalIPs": Refused("--link-local-ip"),
+}
+
 
 def is_set(key: str, value: object) -> bool:
     """Whether a field asks for something: not its zero value (nor, for the fields
@@ -185,6 +211,18 @@ def refuse_unsupported(body: dict, runtime: str) -> None:
             if isinstance(handling, Refused) and is_set(key, given.get(key)):
                 raise InvalidParameter(handling.message())
     check_host_fields(host_config, runtime)
+    endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
+    for settings in endpoints.values():
+        refuse_unsupported_endpoint(settings or {})
+
+
+def refuse_unsupported_endpoint(settings: dict) -> None:
+    """400 for an endpoint setting (one network's) that this engine does not apply."""
+    ipam = settings.get("IPAMConfig") or {}
+    for fields, given in ((ENDPOINT, settings), (IPAM_CONFIG, ipam)):
+        for key, handling in fields.items():
+            if isinstance(handling, Refused) and is_set(key, given.get(key)):
+                raise InvalidParameter(handling.message())
 
 
 def check_host_fields(host_config: dict, runtime: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from shared.daemon import etcfiles
+from shared.daemon import createfields, etcfiles
 from shared.daemon.state import Container, ContainerStore
 from shared.errors import Conflict, InvalidParameter, NotFound
 from shared.network import portmap
@@ -109,6 +109,7 @@ class ContainerNetworking:
 
     def connect(self, net_ref: str, ref: str, config: dict) -> None:
         """`docker network connect`: on the network from now on, and at once if running."""
+        createfields.refuse_unsupported_endpoint(config or {})
         if self.manager is None:
             raise NotFound(f"network {net_ref} not found")
         net = self.manager.get(net_ref)

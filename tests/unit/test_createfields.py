@@ -27,6 +27,23 @@ def test_every_host_config_field_is_applied_or_refused() -> None:
     assert set(createfields.HOST_CONFIG) == set(gotypes.HOST_CONFIG)
 
 
+def test_every_endpoint_setting_is_applied_or_refused() -> None:
+    assert set(createfields.ENDPOINT) == set(gotypes.ENDPOINT_SETTINGS)
+    assert set(createfields.IPAM_CONFIG) == set(gotypes.ENDPOINT_SETTINGS["IPAMConfig"])
+
+
+@pytest.mark.parametrize(("settings", "option"), [
+    ({"MacAddress": "02:42:ac:11:00:09"}, "--mac-address"),
+    ({"IPAMConfig": {"IPv6Address": "fd00::9"}}, "--ip6"),
+    ({"Links": ["web:w"]}, "--link"),
+])
+def test_a_refused_endpoint_setting_is_refused_by_its_option(settings: dict,
+                                                              option: str) -> None:
+    body = {"Cmd": ["true"], "NetworkingConfig": {"EndpointsConfig": {"bridge": settings}}}
+    with pytest.raises(InvalidParameter, match=f"^{option} is not supported"):
+        merge(body, "busybox", IMAGE, None)
+
+
 # A value that asks for something, of the type gotypes decodes, for each field.
 def set_value(kind: object) -> object:
     if isinstance(kind, str):
