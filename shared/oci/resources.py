@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 MIN_MEMORY = 6 * 1024 * 1024  # moby's linuxMinMemory
 CPU_PERIOD_US = 100_000  # the period Docker uses to turn --cpus into a CFS quota
+DEFAULT_CGROUP_PARENT = "/whalebones"  # runtime_spec.build's: where containers' cgroups go
 
 
 class ResourceError(ValueError):
@@ -76,6 +77,15 @@ class CgroupHost:
     def cpu_realtime(self) -> bool:
         # Real-time group scheduling has no v2 interface at all.
         return self.version == 1 and self.v1_has("cpu", "cpu.rt_runtime_us")
+
+    def rt_runtime(self, cgroup: str) -> int:
+        """The real-time CPU time (µs per period) cgroup `cgroup` may hand its children;
+        0 for a cgroup not made yet, since that is what a new one gets."""
+        try:
+            with open(os.path.join(self.root, "cpu", cgroup.strip("/"), "cpu.rt_runtime_us")) as f:
+                return int(f.read())
+        except (FileNotFoundError, ValueError):
+            return 0
 
 
 def probe(root: str = "/sys/fs/cgroup") -> CgroupHost:
@@ -229,6 +239,14 @@ def _cpu(hc: dict, host: CgroupHost) -> dict:
         if rt_period and rt_runtime and rt_runtime > rt_period:
             raise ResourceError(
                 "cpu real-time runtime cannot be higher than cpu real-time period")
+        # The kernel lets a group run real-time tasks only out of its parent's own
+        # real-time time, and a new cgroup has none: dockerd's --cpu-rt-runtime gives
+        # its parent some; here an administrator writes the parent's cpu.rt_runtime_us.
+        parent = hc.get("CgroupParent") or DEFAULT_CGROUP_PARENT
+        if rt_runtime > 0 and host.rt_runtime(parent) == 0:
+            raise ResourceError(
+                f"--cpu-rt-runtime: the containers' parent cgroup {parent} has no real-time "
+                f"CPU time to give (its cpu.rt_runtime_us is 0): write some there first")
         if rt_period:
             cpu["realtimePeriod"] = rt_period
         if rt_runtime:

@@ -384,7 +384,7 @@ def docker_refuses_what_v2_lacks(s: Session) -> None:
                           (["--cpu-rt-runtime", "1000"],
                            "kernel does not support CPU real-time scheduler")):
         result = s.docker("create", *args, "busybox", "true")
-        assert result.returncode == 125 and message in result.stderr, (args, result.stderr)
+        assert result.returncode != 0 and message in result.stderr, (args, result.stderr)
 
 
 def start_family(s: Session, name: str) -> tuple[str, list[int]]:

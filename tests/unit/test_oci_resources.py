@@ -64,11 +64,20 @@ def test_unlimited_swap_only_where_there_is_a_swap_limit(tmp_path: Path) -> None
 
 
 def test_cpu_fields(tmp_path: Path) -> None:
+    host = v1_host(tmp_path, [*V1_FILES, "cpu/whalebones/cpu.rt_runtime_us"])
+    (tmp_path / "cpu/whalebones/cpu.rt_runtime_us").write_text("950000\n")
     res = resources.to_spec({"CpuPeriod": 50000, "CpuQuota": 25000,
                              "CpuRealtimePeriod": 1000000, "CpuRealtimeRuntime": 950000},
-                            v1_host(tmp_path))
+                            host)
     assert res["cpu"] == {"period": 50000, "quota": 25000, "realtimePeriod": 1000000,
                           "realtimeRuntime": 950000}
+
+
+def test_realtime_runtime_needs_the_parents(tmp_path: Path) -> None:
+    """A new cgroup gets no real-time time; its parent must have some to give."""
+    with pytest.raises(ResourceError, match="parent cgroup /whalebones has no real-time"):
+        resources.to_spec({"CpuRealtimeRuntime": 1000}, v1_host(tmp_path))
+    resources.to_spec({"CpuRealtimePeriod": 500000}, v1_host(tmp_path))  # period alone: fine
 
 
 def test_block_io_fields(tmp_path: Path, monkeypatch) -> None:
