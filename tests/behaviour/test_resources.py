@@ -148,6 +148,16 @@ def test_cpu_realtime_period(clients) -> None:
     assert out == ["500000"]
 
 
+@pytest.mark.skipif(not HOST.cpu_realtime(), reason="no real-time group scheduling here "
+                    "(refused: test_cpu_realtime_period)")
+def test_cpu_realtime_runtime_needs_the_parents(clients) -> None:
+    """A new cgroup has no real-time CPU time; its parent must give it some, and by
+    default has none: Whalebones refuses at create, dockerd fails at start (the
+    kernel's EINVAL), both naming cpu.rt_runtime_us."""
+    result = clients.docker("run", "--rm", "--cpu-rt-runtime", "10000", "busybox", "true")
+    assert result.returncode != 0 and "rt_runtime_us" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--cpu-period", "500"], "CPU cfs period can not be less than 1ms (i.e. 1000) "
                               "or larger than 1s (i.e. 1000000)"),
