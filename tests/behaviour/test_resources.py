@@ -233,3 +233,36 @@ def test_windows_io_limits_are_refused(clients, engine, field, message) -> None:
 def test_unsupported_limits_are_refused(clients, field, option) -> None:
     status, message = create_via_api(clients, {field: 50 << 20})
     assert status == 400 and option in message, message
+
+
+def test_both_clis_send_the_limits_alike(cli, clients) -> None:
+    """Our CLI's flags parse as docker's: the daemon records the same HostConfig."""
+    dev, _, _ = a_disk()
+    name = clients.name()
+    args = ["--name", name, "-m", "64m", "--memory-reservation", "32m", "--memory-swap", "-1",
+            "--cpu-period", "50000", "--cpu-quota", "25000",
+            "--device-read-bps", f"{dev}:1mb", "--device-write-bps", f"{dev}:1k",
+            "--device-read-iops", f"{dev}:300", "--device-write-iops", f"{dev}:400",
+            *([] if V2 else ["--memory-swappiness", "7"])]
+    result = cli("create", *args, "busybox", "true")
+    assert result.returncode == 0, result.stderr
+    hc = clients.inspect(name)["HostConfig"]
+    assert (hc["MemoryReservation"], hc["MemorySwap"], hc["CpuPeriod"], hc["CpuQuota"]) == (
+        32 << 20, -1, 50000, 25000)
+    assert hc["BlkioDeviceReadBps"] == [{"Path": dev, "Rate": 1 << 20}]
+    assert hc["BlkioDeviceWriteBps"] == [{"Path": dev, "Rate": 1024}]
+    assert hc["BlkioDeviceReadIOps"] == [{"Path": dev, "Rate": 300}]
+    assert hc["BlkioDeviceWriteIOps"] == [{"Path": dev, "Rate": 400}]
+    if not V2:
+        assert hc["MemorySwappiness"] == 7
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--device-read-bps", "/dev/sda", "bad format: /dev/sda"),
+    ("--device-read-bps", "sda:1mb", "bad format for device path: sda:1mb"),
+    ("--device-read-bps", "/dev/sda:fast", "invalid rate for device: /dev/sda:fast"),
+    ("--device-write-iops", "/dev/sda:1k", "invalid rate for device: /dev/sda:1k"),
+])
+def test_both_clis_refuse_a_bad_device_limit(cli, flag, value, message) -> None:
+    result = cli("create", flag, value, "busybox", "true")
+    assert result.returncode == 125 and message in result.stderr, result.stderr
