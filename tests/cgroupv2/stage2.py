@@ -6,7 +6,10 @@ Two layers, as a user meets them:
               the limits land in the cgroup, the kernel enforces them, pause freezes
               the group, destroy kills every process of the group and removes it
     docker_*  the stage 2 daemon and the docker CLI: --memory (OOM kill, exit 137,
-              State.OOMKilled), --pids-limit, --cpus (throttling), stop, kill, rm -f
+              State.OOMKilled), --pids-limit, --cpus (throttling), stop, kill, rm -f;
+              --memory-reservation, --cpu-period, the I/O limits read back in their
+              files (v2: memory.low, cpu.max, io.max on a brd RAM disk, io.weight), and
+              what v2 has no file for (swappiness, real-time CPU) refused at create
 
 A limit counts as enforced only when a kernel counter moved: memory.events oom_kill,
 pids.events max, cpu.stat nr_throttled. Everything a check makes it removes, and the
