@@ -32,6 +32,26 @@ FLAGS = [
          convert=integer),
     Flag("--cpus", "Number of CPUs", metavar="decimal", convert=nano_cpus),
     Flag("-c, --cpu-shares", "CPU shares (relative weight)", metavar="int", convert=integer),
+    # Resource limits beyond -m/--cpus (parsed as docker's CLI does: cli/opts).
+    Flag("--memory-reservation", "Memory soft limit", metavar="bytes", convert=ram_in_bytes),
+    Flag("--memory-swap", "Swap limit equal to memory plus swap: '-1' to enable unlimited "
+         "swap", metavar="bytes", convert=lambda t: -1 if t == "-1" else ram_in_bytes(t)),
+    Flag("--memory-swappiness", "Tune container memory swappiness (0 to 100)", metavar="int",
+         convert=integer),
+    Flag("--blkio-weight", "Block IO (relative weight), between 10 and 1000, or 0 to "
+         "disable (default 0)", metavar="uint16", convert=lambda t: unsigned(t, 16)),
+    Flag("--device-read-bps", "Limit read rate (bytes per second) from a device",
+         metavar="list", many=True, convert=lambda t: throttle_device(t, bytes_rate=True)),
+    Flag("--device-write-bps", "Limit write rate (bytes per second) to a device",
+         metavar="list", many=True, convert=lambda t: throttle_device(t, bytes_rate=True)),
+    Flag("--device-read-iops", "Limit read rate (IO per second) from a device",
+         metavar="list", many=True, convert=lambda t: throttle_device(t, bytes_rate=False)),
+    Flag("--device-write-iops", "Limit write rate (IO per second) to a device",
+         metavar="list", many=True, convert=lambda t: throttle_device(t, bytes_rate=False)),
+    Flag("--cpu-period", "Limit CPU CFS (Completely Fair Scheduler) period", metavar="int",
+         convert=integer),
+    Flag("--cpu-quota", "Limit CPU CFS (Completely Fair Scheduler) quota", metavar="int",
+         convert=integer),
     Flag("--network", "Connect a container to a network", metavar="network"),
     Flag("--network-alias", "Add network-scoped alias for the container", metavar="list",
          many=True),
@@ -52,6 +72,43 @@ FLAGS = [
     Flag("--rm", "Automatically remove the container and its associated anonymous volumes "
          "when it exits"),
 ]
+
+
+def unsigned(text: str, bits: int) -> int:
+    """Go's strconv.ParseUint, as pflag reads a uint16 flag."""
+    if not text.isdigit():
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": invalid syntax')
+    if int(text) >= 1 << bits:
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": value out of range')
+    return int(text)
+
+
+def throttle_device(text: str, *, bytes_rate: bool) -> dict:
+    """`/dev/sda:1mb` -> {"Path": "/dev/sda", "Rate": 1048576}, as docker's CLI
+    (opts.ValidateThrottleBpsDevice / ValidateThrottleIOpsDevice); the daemon finds
+    the disk's numbers from the path."""
+    path, sep, value = text.partition(":")
+    if not sep or not path:
+        raise ValueError(f"bad format: {text}")
+    if not path.startswith("/dev/"):
+        raise ValueError(f"bad format for device path: {text}")
+    if bytes_rate:
+        problem = (f"invalid rate for device: {text}. The correct format is "
+                   "<device-path>:<number>[<unit>]. Number must be a positive integer. "
+                   "Unit is optional and can be kb, mb, or gb")
+        try:
+            rate = ram_in_bytes(value)
+        except ValueError:
+            raise ValueError(problem) from None
+    else:
+        problem = (f"invalid rate for device: {text}. The correct format is "
+                   "<device-path>:<number>. Number must be a positive integer")
+        if not value.isdigit():
+            raise ValueError(problem)
+        rate = int(value)
+    if rate < 0:
+        raise ValueError(problem)
+    return {"Path": path, "Rate": rate}
 
 
 def environment(entries: list[str]) -> list[str]:
@@ -128,6 +185,15 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
     for key, flag in (("Memory", "memory"), ("NanoCpus", "cpus"), ("CpuShares", "cpu_shares"),
                       ("PidsLimit", "pids_limit")):
         if options[flag] is not None:
+            host_config[key] = options[flag]
+    for key, flag in (("MemoryReservation", "memory_reservation"),
+                      ("MemorySwap", "memory_swap"), ("MemorySwappiness", "memory_swappiness"),
+                      ("BlkioWeight", "blkio_weight"), ("CpuPeriod", "cpu_period"),
+                      ("CpuQuota", "cpu_quota"), ("BlkioDeviceReadBps", "device_read_bps"),
+                      ("BlkioDeviceWriteBps", "device_write_bps"),
+                      ("BlkioDeviceReadIOps", "device_read_iops"),
+                      ("BlkioDeviceWriteIOps", "device_write_iops")):
+        if options[flag] not in (None, []):
             host_config[key] = options[flag]
     if options["security_opt"]:
         host_config["SecurityOpt"] = security_options(options["security_opt"])

@@ -13,10 +13,10 @@ import copy
 import json
 from dataclasses import dataclass
 
+from shared.oci import resources as oci_resources
 from shared.oci import seccomp
 from shared.oci.defaults import default_spec
 
-CPU_PERIOD_US = 100_000  # the period Docker uses to turn --cpus into a CFS quota
 # The network plan for an executor that makes the container's interfaces itself (stage
 # 1: LXC). The OCI spec has no field for "a veth on this bridge, with this address";
 # annotations are where a runtime and its caller put what they agree on between them.
@@ -54,47 +54,12 @@ def merge_env(*layers: list[str]) -> list[str]:
 
 
 def resources(host_config: dict) -> dict:
-    """HostConfig limits -> linux.resources (cgroup settings), validated as Docker does."""
-    res: dict = {}
-    memory = int(host_config.get("Memory") or 0)
-    if memory:
-        if memory < 6 * 1024 * 1024:  # negative too, as Docker says
-            raise SpecError("Minimum memory limit allowed is 6MB")
-        res["memory"] = {"limit": memory}
-        swap = int(host_config.get("MemorySwap") or 0)
-        if swap > 0:
-            if swap < memory:
-                raise SpecError(
-                    "Minimum memoryswap limit should be larger than memory limit, "
-                    "see usage"
-                )
-            res["memory"]["swap"] = swap
-    cpu: dict = {}
-    nano = int(host_config.get("NanoCpus") or 0)
-    if nano:
-        import os
-
-        n = os.cpu_count() or 1  # (None if it cannot be told: never on Linux)
-        if nano < 0 or nano > n * 1_000_000_000:
-            raise SpecError(
-                f"Range of CPUs is from 0.01 to {n}.00, as there are only {n} CPUs available"
-            )
-        cpu["period"] = CPU_PERIOD_US
-        cpu["quota"] = nano * CPU_PERIOD_US // 1_000_000_000
-    if host_config.get("CpuQuota"):
-        cpu["quota"] = int(host_config["CpuQuota"])
-        cpu["period"] = int(host_config.get("CpuPeriod") or CPU_PERIOD_US)
-    shares = int(host_config.get("CpuShares") or 0)
-    if shares < 0:
-        raise SpecError("invalid CPU shares: must be a positive number")
-    if shares:
-        cpu["shares"] = shares
-    if cpu:
-        res["cpu"] = cpu
-    pids = host_config.get("PidsLimit")
-    if pids:
-        res["pids"] = {"limit": int(pids)}
-    return res
+    """HostConfig limits -> linux.resources (cgroup settings), validated as Docker does
+    (shared/oci/resources.py); SpecError (a 400) names what is refused."""
+    try:
+        return oci_resources.to_spec(host_config)
+    except oci_resources.ResourceError as e:
+        raise SpecError(str(e)) from None
 
 
 def build(

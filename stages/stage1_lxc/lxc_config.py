@@ -71,6 +71,26 @@ CGROUP_V1_KEYS = {
     ("cpu", "quota"): "cpu.cfs_quota_us",
     ("cpu", "period"): "cpu.cfs_period_us",
     ("pids", "limit"): "pids.max",
+    ("memory", "reservation"): "memory.soft_limit_in_bytes",
+    ("memory", "swappiness"): "memory.swappiness",
+    ("cpu", "realtimePeriod"): "cpu.rt_period_us",  # before the runtime, checked against it
+    ("cpu", "realtimeRuntime"): "cpu.rt_runtime_us",
+    ("blockIO", "weight"): "blkio.weight",
+}
+# linux.resources.blockIO's per-disk lists -> the files taking "major:minor value" lines
+BLOCK_IO_V1_KEYS = {
+    "weightDevice": ("blkio.weight_device", "weight"),
+    "throttleReadBpsDevice": ("blkio.throttle.read_bps_device", "rate"),
+    "throttleWriteBpsDevice": ("blkio.throttle.write_bps_device", "rate"),
+    "throttleReadIOPSDevice": ("blkio.throttle.read_iops_device", "rate"),
+    "throttleWriteIOPSDevice": ("blkio.throttle.write_iops_device", "rate"),
+}
+# ... and v2's io.max keys for the same rate lists.
+IO_MAX_KEYS = {
+    "throttleReadBpsDevice": "rbps",
+    "throttleWriteBpsDevice": "wbps",
+    "throttleReadIOPSDevice": "riops",
+    "throttleWriteIOPSDevice": "wiops",
 }
 
 
@@ -301,23 +321,66 @@ def cgroups(spec: dict, version: int) -> list[str]:
             value = res.get(group, {}).get(field)
             if value is not None:
                 lines.append(line(f"lxc.cgroup.{key}", value))
+        lines += block_io_v1(res.get("blockIO", {}))
         lines += devices(res.get("devices", []), "lxc.cgroup")
         return lines
     memory, cpu, pids = res.get("memory", {}), res.get("cpu", {}), res.get("pids", {})
     if "limit" in memory:
         lines.append(line("lxc.cgroup2.memory.max", memory["limit"]))
         if "swap" in memory:  # v1's memsw counts memory + swap; v2's swap.max only swap
-            lines.append(line("lxc.cgroup2.memory.swap.max", memory["swap"] - memory["limit"]))
-    if "quota" in cpu:
-        lines.append(line("lxc.cgroup2.cpu.max", f"{cpu['quota']} {cpu.get('period', 100000)}"))
+            swap = "max" if memory["swap"] < 0 else memory["swap"] - memory["limit"]
+            lines.append(line("lxc.cgroup2.memory.swap.max", swap))
+    if "quota" in cpu or "period" in cpu:
+        quota = cpu["quota"] if cpu.get("quota", 0) > 0 else "max"  # -1: no quota
+        lines.append(line("lxc.cgroup2.cpu.max", f"{quota} {cpu.get('period', 100000)}"))
     if "shares" in cpu:
         # v2's weight runs 1..10000 where v1's shares ran 2..262144 (runc's formula)
         weight = 1 + ((cpu["shares"] - 2) * 9999) // 262142
         lines.append(line("lxc.cgroup2.cpu.weight", weight))
     if "limit" in pids:
         lines.append(line("lxc.cgroup2.pids.max", pids["limit"]))
+    lines += more_limits_v2(res)
     lines += devices(res.get("devices", []), "lxc.cgroup2")
     return lines
+
+
+def block_io_v1(block_io: dict) -> list[str]:
+    """Per-disk I/O weights and rate limits: one "major:minor value" line each (LXC
+    writes each key's lines to the file in turn, as a shell would)."""
+    lines = []
+    for group, (key, field) in BLOCK_IO_V1_KEYS.items():
+        for d in block_io.get(group, []):
+            lines.append(line(f"lxc.cgroup.{key}", f"{d['major']}:{d['minor']} {d[field]}"))
+    return lines
+
+
+def more_limits_v2(res: dict) -> list[str]:
+    """--memory-reservation (memory.low) and the I/O limits (io.weight, io.max) on v2.
+
+    v2 has no swappiness and no real-time CPU files; the daemon refuses those at
+    create, and a spec that asks anyway is refused here rather than ignored."""
+    memory, cpu, block_io = res.get("memory", {}), res.get("cpu", {}), res.get("blockIO", {})
+    if "swappiness" in memory:
+        raise UnsupportedSpec("linux.resources.memory.swappiness: cgroup v2 has no swappiness")
+    if "realtimePeriod" in cpu or "realtimeRuntime" in cpu:
+        raise UnsupportedSpec("linux.resources.cpu.realtime*: cgroup v2 has no real-time limits")
+    lines = []
+    if "reservation" in memory:
+        lines.append(line("lxc.cgroup2.memory.low", memory["reservation"]))
+    if "weight" in block_io:
+        lines.append(line("lxc.cgroup2.io.weight", f"default {io_weight(block_io['weight'])}"))
+    for d in block_io.get("weightDevice", []):
+        lines.append(line("lxc.cgroup2.io.weight",
+                          f"{d['major']}:{d['minor']} {io_weight(d['weight'])}"))
+    for group, key in IO_MAX_KEYS.items():
+        for d in block_io.get(group, []):
+            lines.append(line("lxc.cgroup2.io.max", f"{d['major']}:{d['minor']} {key}={d['rate']}"))
+    return lines
+
+
+def io_weight(blkio_weight: int) -> int:
+    """blkio.weight (10..1000) -> io.weight (1..10000), runc's conversion."""
+    return 1 + (blkio_weight - 10) * 9999 // 990
 
 
 def devices(rules: list[dict], prefix: str) -> list[str]:

@@ -6,7 +6,10 @@ Two layers, as a user meets them:
               the limits land in the cgroup, the kernel enforces them, pause freezes
               the group, destroy kills every process of the group and removes it
     docker_*  the stage 2 daemon and the docker CLI: --memory (OOM kill, exit 137,
-              State.OOMKilled), --pids-limit, --cpus (throttling), stop, kill, rm -f
+              State.OOMKilled), --pids-limit, --cpus (throttling), stop, kill, rm -f;
+              --memory-reservation, --cpu-period, the I/O limits read back in their
+              files (v2: memory.low, cpu.max, io.max on a brd RAM disk, io.weight), and
+              what v2 has no file for (swappiness, real-time CPU) refused at create
 
 A limit counts as enforced only when a kernel counter moved: memory.events oom_kill,
 pids.events max, cpu.stat nr_throttled. Everything a check makes it removes, and the
@@ -335,6 +338,58 @@ def docker_limits_are_written(s: Session) -> None:
     assert dict(zip(files, result.stdout.split(), strict=True)) == files, result.stdout
 
 
+def a_disk() -> tuple[str, int, int] | None:
+    """(/dev path, major, minor) of a whole disk here (the VM's: a brd RAM disk), or None."""
+    for name in sorted(os.listdir("/sys/block")):
+        dev = f"/dev/{name}"
+        if os.path.exists(dev) and not name.startswith(("loop", "zram")):
+            st = os.stat(dev)
+            return dev, os.major(st.st_rdev), os.minor(st.st_rdev)
+    return None
+
+
+def docker_more_limits_are_written(s: Session) -> None:
+    """--memory-reservation, --cpu-period, --device-read-bps/--device-write-iops and
+    --blkio-weight land in the host's version's files (v2: memory.low, cpu.max, io.max,
+    io.weight; v1: soft_limit_in_bytes, cfs_period_us, blkio.throttle.*)."""
+    args = ["-m", "64m", "--memory-reservation", "32m", "--cpu-period", "50000"]
+    v2 = cgroupfs.version() == 2
+    files = ({"memory.low": [str(32 << 20)], "cpu.max": ["max 50000"]} if v2 else
+             {"memory/memory.soft_limit_in_bytes": [str(32 << 20)],
+              "cpu/cpu.cfs_period_us": ["50000"]})
+    disk = a_disk()
+    if disk is not None:
+        dev, major, minor = disk
+        args += ["--device-read-bps", f"{dev}:1mb", "--device-write-iops", f"{dev}:100"]
+        if v2:
+            files["io.max"] = [f"{major}:{minor} rbps=1048576 wbps=max riops=max wiops=100"]
+        else:
+            files["blkio/blkio.throttle.read_bps_device"] = [f"{major}:{minor} 1048576"]
+            files["blkio/blkio.throttle.write_iops_device"] = [f"{major}:{minor} 100"]
+    weight = (cgroupfs.ROOT / "io.cost.qos").exists() if v2 else False
+    if weight:  # io.weight is iocost's; blkio 500 is io.weight 4950 (runc's scale)
+        args += ["--blkio-weight", "500"]
+        files["io.weight"] = ["default 4950"]
+    script = "; ".join(f"echo $(cat /sys/fs/cgroup/{name})" for name in files)
+    result = s.docker("run", "--rm", *args, "busybox", "sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    got = dict(zip(files, ([line] for line in result.stdout.splitlines()), strict=True))
+    assert got == files, result.stdout
+    print(f"    read back {', '.join(files)}" + ("" if disk else " (no disk: no io.max)"))
+
+
+def docker_refuses_what_v2_lacks(s: Session) -> None:
+    """On v2 there is no swappiness and no real-time CPU: refused with a 400 at create,
+    not accepted and ignored. (On v1 hosts with those files, they are applied.)"""
+    if cgroupfs.version() != 2:
+        raise Skip("cgroup v1 has memory.swappiness and cpu.rt_*")
+    for args, message in ((["--memory-swappiness", "10"], "swappiness"),
+                          (["--cpu-rt-runtime", "1000"],
+                           "kernel does not support CPU real-time scheduler")):
+        result = s.docker("create", *args, "busybox", "true")
+        assert result.returncode != 0 and message in result.stderr, (args, result.stderr)
+
+
 def start_family(s: Session, name: str) -> tuple[str, list[int]]:
     """A detached container of three processes; its cgroup path and their pids."""
     s.docker_ok("run", "-d", "--name", name, "busybox", "sh", "-c",
@@ -412,6 +467,7 @@ CHECKS: list[Callable[[Session], None]] = [
     lib_memory_limit_oom_kills, lib_pids_limit_stops_forks, lib_cpu_quota_throttles,
     lib_pause_freezes_the_group, lib_destroy_kills_the_whole_group, lib_no_cgroup_left,
     docker_memory_oom_kill, docker_pids_limit, docker_cpus_throttles, docker_limits_are_written,
+    docker_more_limits_are_written, docker_refuses_what_v2_lacks,
     docker_stop_kills_the_whole_cgroup, docker_kill_then_rm, docker_rm_force,
     docker_pause_freezes_then_rm_force, docker_no_cgroup_left,
 ]

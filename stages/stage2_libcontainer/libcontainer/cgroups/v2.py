@@ -11,10 +11,12 @@ spec is not enforced (the mount namespace still limits which nodes exist in /dev
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 
 from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, remove, write
+from stages.stage2_libcontainer.libcontainer.errors import os_error
 
 TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:  # (`runc delete` loads this module, and not configs' dataclasses)
@@ -59,12 +61,14 @@ class V2Manager:
             if resources.memory_swap and os.path.exists(self._file("memory.swap.max")):
                 # v1's memsw counts memory + swap; v2's swap.max counts swap alone.
                 swap = max(0, resources.memory_swap - resources.memory)
-                write(self._file("memory.swap.max"), str(swap))
+                write(self._file("memory.swap.max"),
+                      "max" if resources.memory_swap < 0 else str(swap))
         if resources.pids_limit:
             limit = resources.pids_limit
             write(self._file("pids.max"), "max" if limit < 0 else str(limit))
+        self._more_limits(resources)
         if resources.cpu_quota or resources.cpu_period:
-            quota = resources.cpu_quota or "max"
+            quota = resources.cpu_quota if resources.cpu_quota > 0 else "max"
             write(self._file("cpu.max"), f"{quota} {resources.cpu_period or 100000}")
         if resources.cpu_shares:
             write(self._file("cpu.weight"), str(shares_to_weight(resources.cpu_shares)))
@@ -121,3 +125,34 @@ class V2Manager:
                         pass
             time.sleep(0.01)
         remove(self.dir)
+
+    def _more_limits(self, resources: Resources) -> None:
+        """--memory-reservation and the I/O limits, in v2's words; what v2 has no file
+        for (swappiness, real-time CPU) fails loudly. (The daemon refuses those at
+        create: shared/oci/resources.py.)"""
+        if resources.memory_reservation:
+            # memory.low: below it, the group's memory is reclaimed only if nothing
+            # else can be: v1's soft limit, reworded.
+            write(self._file("memory.low"), str(resources.memory_reservation))
+        if resources.memory_swappiness is not None:
+            raise os_error("memory.swappiness: cgroup v2 has no per-cgroup swappiness",
+                           errno.EINVAL)
+        if resources.cpu_rt_period or resources.cpu_rt_runtime:
+            raise os_error("cpu.rt_runtime_us: cgroup v2 has no real-time CPU limits",
+                           errno.EINVAL)
+        io = resources.block_io
+        if io.weight:
+            write(self._file("io.weight"), f"default {blkio_to_io_weight(io.weight)}")
+        for d in io.weight_device:
+            write(self._file("io.weight"), f"{d.major}:{d.minor} {blkio_to_io_weight(d.value)}")
+        # io.max takes "major:minor key=value..."; keys not written keep their value.
+        for key, limits in (("rbps", io.read_bps), ("wbps", io.write_bps),
+                            ("riops", io.read_iops), ("wiops", io.write_iops)):
+            for d in limits:
+                write(self._file("io.max"), f"{d.major}:{d.minor} {key}={d.value}")
+
+
+def blkio_to_io_weight(weight: int) -> int:
+    """blkio.weight (10..1000, default 500) -> io.weight (1..10000, default 100), as
+    runc converts it."""
+    return 1 + (weight - 10) * 9999 // 990
