@@ -13,7 +13,7 @@ import copy
 import json
 from dataclasses import dataclass
 
-from shared.oci import seccomp
+from shared.oci import devices, seccomp
 from shared.oci.defaults import default_spec
 
 CPU_PERIOD_US = 100_000  # the period Docker uses to turn --cpus into a CFS quota
@@ -147,6 +147,7 @@ def build(
     linux = spec["linux"]
     linux["cgroupsPath"] = f"{cgroup_parent}/{cid}"
     linux.setdefault("resources", {}).update(resources(host_config))
+    devices.apply(spec, host_config)  # --device, --device-cgroup-rule, --privileged's nodes
 
     network = host_config.get("NetworkMode") or "default"
     if network == "host":

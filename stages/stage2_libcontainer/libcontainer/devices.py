@@ -57,6 +57,10 @@ def create(kernel: Kernel, rootfs: str, extra: list[Device]) -> None:
             kernel.chown(path, dev.uid, dev.gid)
     for target, link in SYMLINKS:
         path = secure_join(rootfs, link)
+        if link == "/dev/ptmx" and os.path.lexists(path):
+            # A privileged container gets the host's nodes, ptmx among them: that one
+            # would make ptys in the host's devpts. It is always the container's own.
+            os.unlink(path)
         if not os.path.lexists(path):
             with step(f"symlink {path}"):
                 os.symlink(target, path)
