@@ -54,7 +54,8 @@ CHECKS: list[Callable[[Session], None]] = [
     stage2.docker_memory_oom_kill, stage2.docker_pids_limit, stage2.docker_cpus_throttles,
     stage2.docker_limits_are_written, stage2.docker_stop_kills_the_whole_cgroup,
     stage2.docker_kill_then_rm, stage2.docker_rm_force,
-    stage2.docker_pause_freezes_then_rm_force, stage2.docker_no_cgroup_left,
+    stage2.docker_pause_freezes_then_rm_force, *stage2.DEVICE_CHECKS,
+    stage2.docker_no_cgroup_left,
 ]
 
 
