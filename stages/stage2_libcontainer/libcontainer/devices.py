@@ -2,7 +2,8 @@
 
 The host's /dev has disks, the kernel's memory and every terminal. A container's /dev
 is an empty tmpfs in which a handful of harmless character devices are created, plus
-the usual symlinks. (The devices cgroup, v1, also refuses opening any other node.)
+the usual symlinks, and those the spec adds (--device, --privileged). (The device
+allow-list, a v1 controller or a v2 eBPF program, refuses opening any other node.)
 """
 
 from __future__ import annotations
