@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
+import re
 import sys
 
 from shared.client import portspecs
@@ -69,6 +71,10 @@ FLAGS = [
     Flag("--restart", 'Restart policy to apply when a container exits (default "no")',
          metavar="string"),
     Flag("--runtime", "Runtime to use for this container", metavar="string"),
+    Flag("--device", "Add a host device to the container", metavar="list", many=True,
+         convert=lambda text: device_mapping(validate_device(text))),
+    Flag("--device-cgroup-rule", "Add a rule to the cgroup allowed devices list",
+         metavar="list", many=True, convert=lambda text: device_cgroup_rule(text)),
     Flag("--rm", "Automatically remove the container and its associated anonymous volumes "
          "when it exits"),
 ]
@@ -109,6 +115,57 @@ def throttle_device(text: str, *, bytes_rate: bool) -> dict:
     if rate < 0:
         raise ValueError(problem)
     return {"Path": path, "Rate": rate}
+def valid_device_mode(mode: str) -> bool:
+    """r, w and m, each at most once (docker's validDeviceMode)."""
+    return bool(mode) and set(mode) <= set("rwm") and len(set(mode)) == len(mode)
+
+
+def validate_device(text: str) -> str:
+    """`--device` checked and cleaned as docker's CLI (opts validateLinuxPath):
+    SRC[:DST][:MODE], the path in the container absolute."""
+    parts = text.split(":", 2)
+    if text.count(":") > 2 or not parts[0]:
+        raise ValueError(f"bad format for path: {text}")
+    mode = ""
+    if len(parts) == 1:
+        container_path = text
+        text = posixpath.normpath(text)
+    elif len(parts) == 2 and valid_device_mode(parts[1]):
+        container_path, mode = parts
+        text = f"{posixpath.normpath(container_path)}:{mode}"
+    elif len(parts) == 2:
+        container_path = parts[1]
+        text = f"{parts[0]}:{posixpath.normpath(container_path)}"
+    else:
+        container_path, mode = parts[1], parts[2]
+        if not valid_device_mode(mode):
+            raise ValueError(f"bad mode specified: {mode}")
+    if not container_path.startswith("/"):
+        raise ValueError(f"{container_path} is not an absolute path")
+    return text
+
+
+def device_mapping(text: str) -> dict:
+    """A checked `--device` as HostConfig.Devices' entry (docker's parseLinuxDevice):
+    the path in the container defaults to the host's, the permissions to rwm."""
+    parts = text.split(":", 2)
+    source, target, permissions = parts[0], "", "rwm"
+    if len(parts) == 3:
+        target, permissions = parts[1], parts[2]
+    elif len(parts) == 2:
+        if valid_device_mode(parts[1]):
+            permissions = parts[1]
+        else:
+            target = parts[1]
+    return {"PathOnHost": source, "PathInContainer": target or source,
+            "CgroupPermissions": permissions}
+
+
+def device_cgroup_rule(text: str) -> str:
+    """docker's opts.ValidateDeviceCgroupRule: "type major:minor access"."""
+    if not re.fullmatch(r"[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}", text):
+        raise ValueError(f"invalid device cgroup format '{text}'")
+    return text
 
 
 def environment(entries: list[str]) -> list[str]:
@@ -195,6 +252,10 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
                       ("BlkioDeviceWriteIOps", "device_write_iops")):
         if options[flag] not in (None, []):
             host_config[key] = options[flag]
+    if options["device"]:
+        host_config["Devices"] = options["device"]
+    if options["device_cgroup_rule"]:
+        host_config["DeviceCgroupRules"] = options["device_cgroup_rule"]
     if options["security_opt"]:
         host_config["SecurityOpt"] = security_options(options["security_opt"])
     for key, flag in (("Dns", "dns"), ("DnsSearch", "dns_search"),

@@ -135,8 +135,8 @@ HOST_CONFIG: dict[str, Handling] = {
     "CpuRealtimeRuntime": Applied("resources.to_spec: cpu.realtimeRuntime"),
     "CpusetCpus": Refused("--cpuset-cpus", planned=True),
     "CpusetMems": Refused("--cpuset-mems", planned=True),
-    "Devices": Refused("--device", planned=True),
-    "DeviceCgroupRules": Refused("--device-cgroup-rule", planned=True),
+    "Devices": Applied("shared/oci/devices.apply: linux.devices and their rules"),
+    "DeviceCgroupRules": Applied("shared/oci/devices.apply: linux.resources.devices"),
     "DeviceRequests": Refused("--gpus"),
     "KernelMemory": Refused("--kernel-memory"),  # dockerd ignores it since API 1.42
     "KernelMemoryTCP": Refused("--kernel-memory-tcp"),

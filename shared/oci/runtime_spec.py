@@ -13,8 +13,8 @@ import copy
 import json
 from dataclasses import dataclass
 
+from shared.oci import devices, seccomp
 from shared.oci import resources as oci_resources
-from shared.oci import seccomp
 from shared.oci.defaults import default_spec
 
 # The network plan for an executor that makes the container's interfaces itself (stage
@@ -119,6 +119,7 @@ def build(
         linux["readonlyPaths"] = list(host_config["ReadonlyPaths"])
     linux["cgroupsPath"] = f"{cgroup_parent}/{cid}"
     linux.setdefault("resources", {}).update(resources(host_config))
+    devices.apply(spec, host_config)  # --device, --device-cgroup-rule, --privileged's nodes
 
     network = host_config.get("NetworkMode") or "default"
     if network == "host":

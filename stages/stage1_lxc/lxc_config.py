@@ -11,6 +11,7 @@ can be read beside the LXC key it becomes:
     linux.namespaces             lxc.namespace.share.*                     namespaces()
     annotations: network plan    lxc.net.N.* (veth on a bridge, or empty)  network()
     mounts                       lxc.mount.auto, lxc.autodev, lxc.mount.entry   mounts()
+    linux.devices                lxc.mount.entry (binds of the host's nodes) device_nodes()
     maskedPaths, readonlyPaths   lxc.mount.entry (binds over them)         masks()
     linux.resources              lxc.cgroup.* (v1) / lxc.cgroup2.* (v2)    cgroups()
     linux.cgroupsPath            lxc.cgroup.dir.container / .monitor      cgroup_dirs()
@@ -38,6 +39,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import shlex
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -392,11 +394,57 @@ def devices(rules: list[dict], prefix: str) -> list[str]:
         if kind == "a":
             node = "a"
         else:
-            major = rule.get("major", "*")
-            minor = rule.get("minor", "*")
-            node = f"{kind} {major}:{minor} {rule.get('access', 'rwm')}"
+            # The spec words "any" as -1 (or leaves it out); the kernel's syntax as *.
+            major, minor = (rule.get(k) for k in ("major", "minor"))
+            major = "*" if major is None or major == -1 else major
+            minor = "*" if minor is None or minor == -1 else minor
+            node = f"{kind} {major}:{minor} {rule.get('access') or 'rwm'}"
         key = "devices.allow" if rule.get("allow") else "devices.deny"
         lines.append(line(f"{prefix}.{key}", node))
+    return lines
+
+
+def host_node(kind: str, major: int, minor: int) -> str | None:
+    """The host's /dev node for a device number, as the kernel names it in sysfs
+    (/sys/dev/char/1:3/uevent says DEVNAME=null), if that node is there."""
+    sys_dir = "block" if kind == "b" else "char"
+    try:
+        with open(f"/sys/dev/{sys_dir}/{major}:{minor}/uevent") as f:
+            name = next((ln.split("=", 1)[1].strip() for ln in f if ln.startswith("DEVNAME=")),
+                        None)
+        if name is None:
+            return None
+        path = os.path.join("/dev", name)
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    wanted = stat.S_ISBLK if kind == "b" else stat.S_ISCHR
+    return path if wanted(st.st_mode) and st.st_rdev == os.makedev(major, minor) else None
+
+
+def device_nodes(spec: dict,
+                 find: Callable[[str, int, int], str | None] = host_node) -> list[str]:
+    """linux.devices: nodes beyond autodev's few (--device, --privileged).
+
+    LXC has no key that makes a node by number; the way in is a bind mount of the
+    host's own node (`find` says where it is) onto the path in the container,
+    `create=file` making the file to mount on in autodev's /dev. Whether it may be
+    opened is the allow-list's business (cgroups()), as for any node. /dev/ptmx and
+    /dev/console are autodev's own: the host's would be the host's ptys."""
+    lines = []
+    for dev in spec.get("linux", {}).get("devices") or []:
+        path = dev["path"]
+        if path in ("/dev/ptmx", "/dev/console") or path.startswith("/dev/pts/"):
+            continue
+        if dev.get("type") not in ("b", "c"):
+            raise UnsupportedSpec(f"linux.devices: {path} of type {dev.get('type')!r}: "
+                                  "LXC binds only block and character devices")
+        source = find(dev["type"], int(dev["major"]), int(dev["minor"]))
+        if source is None:
+            raise UnsupportedSpec(f"linux.devices: no node of the host is "
+                                  f"{dev['type']} {dev['major']}:{dev['minor']} ({path})")
+        fields = [escape(source), escape(path.lstrip("/")), "none", "bind,create=file", "0", "0"]
+        lines.append(line("lxc.mount.entry", " ".join(fields)))
     return lines
 
 
@@ -623,13 +671,15 @@ def quote(text: str) -> str:
 
 
 def render(spec: dict, paths: Paths, cgroup_version: int,
-           is_dir: Callable[[str], bool] = os.path.isdir) -> str:
+           is_dir: Callable[[str], bool] = os.path.isdir,
+           find_node: Callable[[str, int, int], str | None] = host_node) -> str:
     """The whole LXC config for one container, section by section."""
     sections = [
         ("root filesystem", rootfs(spec, paths)),
         ("hostname", uts(spec)),
         ("namespaces and network", namespaces(spec)),
         ("mounts", mounts(spec)),
+        ("device nodes", device_nodes(spec, find_node)),
         ("masked and read-only paths", masks(spec, paths, is_dir)),
         ("cgroups", cgroup_dirs(spec) + cgroups(spec, cgroup_version)),
         ("capabilities", capabilities(spec)),

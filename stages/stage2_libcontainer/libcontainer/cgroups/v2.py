@@ -4,9 +4,9 @@ Differences from v1 that matter here: a controller works in a cgroup only if its
 parent lists it in `cgroup.subtree_control` (so each level is enabled top-down);
 limits have new names (memory.max, pids.max, cpu.max "quota period", cpu.weight);
 OOM kills are counted in memory.events; freezing and killing a whole group are
-single writes (cgroup.freeze, cgroup.kill). Device access control moved to eBPF
-programs, which this project does not implement: on v2 the device allow-list in the
-spec is not enforced (the mount namespace still limits which nodes exist in /dev).
+single writes (cgroup.freeze, cgroup.kill). There are no device files: device access
+control is an eBPF program attached to the cgroup (devicefilter.py writes it, bpf.py
+loads and attaches it).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from stages.stage2_libcontainer.libcontainer.errors import os_error
 
 TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:  # (`runc delete` loads this module, and not configs' dataclasses)
-    from stages.stage2_libcontainer.libcontainer.configs import Resources
+    from stages.stage2_libcontainer.libcontainer.configs import DeviceRule, Resources
 
 CONTROLLERS = ("cpu", "cpuset", "memory", "pids", "io")
 
@@ -76,6 +76,16 @@ class V2Manager:
             write(self._file("cpuset.cpus"), resources.cpuset_cpus)
         if resources.cpuset_mems:
             write(self._file("cpuset.mems"), resources.cpuset_mems)
+        if resources.devices:
+            self._devices(resources.devices)
+
+    def _devices(self, rules: list[DeviceRule]) -> None:
+        """The device allow-list, as a program the kernel runs at each open() or
+        mknod() of a device node in this cgroup. It lives as long as it is attached:
+        removing the cgroup frees it, so nothing is left to clean up."""
+        from stages.stage2_libcontainer.libcontainer.cgroups import bpf, devicefilter
+
+        bpf.attach_device_filter(self.dir, devicefilter.build(rules))
 
     def _file(self, name: str) -> str:
         return os.path.join(self.dir, name)
