@@ -70,6 +70,8 @@ CGROUP_V1_KEYS = {
     ("cpu", "quota"): "cpu.cfs_quota_us",
     ("cpu", "period"): "cpu.cfs_period_us",
     ("pids", "limit"): "pids.max",
+    ("cpu", "cpus"): "cpuset.cpus",  # --cpuset-cpus: which CPUs it may run on
+    ("cpu", "mems"): "cpuset.mems",  # --cpuset-mems: which NUMA nodes it may allocate on
 }
 
 
@@ -298,6 +300,9 @@ def cgroups(spec: dict, version: int) -> list[str]:
         lines.append(line("lxc.cgroup2.cpu.weight", weight))
     if "limit" in pids:
         lines.append(line("lxc.cgroup2.pids.max", pids["limit"]))
+    for field in ("cpus", "mems"):
+        if field in cpu:
+            lines.append(line(f"lxc.cgroup2.cpuset.{field}", cpu[field]))
     lines += devices(res.get("devices", []), "lxc.cgroup2")
     return lines
 
