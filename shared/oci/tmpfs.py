@@ -44,7 +44,7 @@ def check_destination(dest: str) -> None:
 def merge_options(options: list[str]) -> list[str]:
     """MergeTmpfsOptions: the last of each flag group and of each data key wins, in
     the order given; "defaults" means nothing; an unknown option is an error, worded
-    as Go prints the split option (`Invalid tmpfs option ["foo"]`)."""
+    as Go prints the split option (`invalid tmpfs option ["foo"]`)."""
     group_of = {flag: i for i, group in enumerate(FLAG_GROUPS) for flag in group}
     seen: set[object] = set()
     kept: list[str] = []
@@ -57,7 +57,7 @@ def merge_options(options: list[str]) -> list[str]:
             parts = option.split("=", 1)
             if len(parts) != 2 or parts[0] not in ("", *DATA_KEYS):
                 shown = " ".join(json.dumps(p) for p in parts)
-                raise TmpfsError(f"Invalid tmpfs option [{shown}]")
+                raise TmpfsError(f"invalid tmpfs option [{shown}]")
             key = parts[0]
         if key not in seen:
             seen.add(key)

@@ -130,7 +130,16 @@ def namespaces(spec: dict) -> list[str]:
     """
     wanted = {n["type"]: n.get("path") for n in spec.get("linux", {}).get("namespaces", [])}
     lines = []
+    if "cgroup" not in wanted:
+        # The host's cgroup namespace: LXC makes a cgroup namespace of its own
+        # whatever a share.cgroup line says, unless it is left out of the list of
+        # those to make. (`lxc.namespace.keep = cgroup` says the same, but makes LXC
+        # 5.0 fail to make /dev, as for the network below.)
+        made = [lxc for oci, lxc in NAMESPACES.items() if oci in wanted and not wanted[oci]]
+        lines.append(line("lxc.namespace.clone", " ".join(made)))
     for oci, lxc in NAMESPACES.items():
+        if oci == "cgroup" and oci not in wanted:
+            continue
         if oci not in wanted:
             # The host's: join lxc-start's own (the daemon's). `lxc.namespace.keep`
             # says the same in fewer words, but with it LXC 5.0 fails to make /dev

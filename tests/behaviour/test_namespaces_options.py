@@ -157,7 +157,7 @@ def test_bad_tmpfs_is_refused(clients) -> None:
     name = clients.name()
     out = clients.docker("run", "--name", name, "--tmpfs", "/x:bogus", "busybox", "true")
     assert out.returncode != 0
-    assert 'Invalid tmpfs option ["bogus"]' in out.stderr
+    assert 'invalid tmpfs option ["bogus"]' in out.stderr
 
 
 def test_init_is_pid_1(cli) -> None:
