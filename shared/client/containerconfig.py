@@ -124,6 +124,7 @@ def sharing_options(options: dict[str, Any]) -> dict[str, Any]:
                               "CpusetCpus": options["cpuset_cpus"] or "",
                               "CpusetMems": options["cpuset_mems"] or "",
                               "CgroupParent": options["cgroup_parent"] or ""}
+    fields = {key: value for key, value in fields.items() if value}  # unset: not sent
     if options["shm_size"] is not None:
         fields["ShmSize"] = options["shm_size"]
     if options["tmpfs"]:
