@@ -201,14 +201,18 @@ def test_unavailable_cpuset_is_refused(clients) -> None:
 
 @pytest.fixture
 def cgroup_parent():
-    """A parent cgroup of the test's own, removed after (the daemons leave it)."""
+    """A parent cgroup of the test's own, removed after (the daemons leave it, as
+    dockerd does); nothing of the container's may be left inside it."""
     name = f"wb-parent-{uuid.uuid4().hex[:8]}"
     yield name
+    left = []
     for controller in os.listdir("/sys/fs/cgroup"):
         path = os.path.join("/sys/fs/cgroup", controller, name)
         if os.path.isdir(path):
+            left += [sub for sub, _, _ in os.walk(path) if sub != path]
             for sub, _, _ in sorted(os.walk(path), key=lambda w: -len(w[0])):
                 wait_until(lambda s=sub: _rmdir(s), what=f"rmdir {sub}")
+    assert not left, f"cgroups left under the parent: {left}"
 
 
 def _rmdir(path: str) -> bool:
