@@ -227,13 +227,19 @@ def mount_cgroups(kernel: Kernel, rootfs: str, dest: str, flags: int,
     os.makedirs(dest, exist_ok=True)
     with mount_point(rootfs, dest) as target:
         if is_unified():
-            if own is not None:
-                kernel.mount(UNIFIED_ROOT + own, target, None, MS_BIND)
-                kernel.mount(None, target, None, MS_BIND | MS_REMOUNT | flags)
-            else:
+            if own is None:
                 kernel.mount("cgroup2", target, "cgroup2", flags)
-            return
-        kernel.mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
+                return
+            kernel.mount(UNIFIED_ROOT + own, target, None, MS_BIND)
+        else:
+            kernel.mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                         "mode=755")
+    if is_unified():
+        # A bind takes its flags only from a remount (of the new mount, so by its
+        # path: the descriptor is of the directory under it): read-only, or root
+        # inside could raise its own limits.
+        kernel.mount(None, dest, None, MS_BIND | MS_REMOUNT | flags)
+        return
     for mnt in sorted(set(v1.mounted_hierarchies().values())):
         name = os.path.basename(mnt)
         controllers = ",".join(c for c in name.split(",") if c in v1.WANTED) or name
