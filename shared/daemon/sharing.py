@@ -95,6 +95,7 @@ def shm_source(c: Container, exec_dir: Callable[[Container], str],
             else shm_dir(exec_dir(donor))
     if mode != "shareable":
         return None
+    os.makedirs(exec_dir(c), mode=0o700, exist_ok=True)  # root's alone, as stdio makes it
     path = shm_dir(exec_dir(c))
     os.makedirs(path, mode=0o700, exist_ok=True)
     size = int(c.host_config.get("ShmSize") or 0) or namespace_modes.DEFAULT_SHM_SIZE

@@ -235,3 +235,22 @@ def test_cgroup_parent(clients, cgroup_parent) -> None:
     lines = out.stdout.splitlines()
     memory = next((line for line in lines if ":memory:" in line), lines[-1])
     assert memory.split(":")[2].startswith(f"/{cgroup_parent}/"), out.stdout
+
+
+def test_exec_joins_a_host_namespaces_container(clients) -> None:
+    name = clients.name()
+    assert clients.docker("run", "-d", "--name", name, "--pid", "host", "--uts", "host",
+                          "--ipc", "host", "busybox", "sleep", "1000").returncode == 0
+    out = clients.docker("exec", name, "sh", "-c", "hostname; readlink /proc/self/ns/pid")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [socket.gethostname(), os.readlink("/proc/self/ns/pid")]
+
+
+def test_shareable_ipc_survives_a_restart(clients) -> None:
+    name = clients.name()
+    assert clients.docker("run", "-d", "--name", name, "--ipc", "shareable", "--shm-size", "2m",
+                          "busybox", "sleep", "1000").returncode == 0
+    assert clients.docker("restart", "-t", "0", name).returncode == 0
+    out = clients.docker("exec", name, "df", "-k", "/dev/shm")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[1].split()[1] == "2048"
