@@ -109,3 +109,36 @@ def test_cpuset_check() -> None:
         runtime_spec.check_cpuset("5", "0-1", "cpus", "CPUs")
     with pytest.raises(SpecError, match="Invalid value a for cpuset mems: invalid format: a"):
         runtime_spec.check_cpuset("a", "0", "mems", "memory nodes")
+
+
+def test_cli_flags_become_host_config() -> None:
+    from shared.client.commands import run
+    from shared.client.containerconfig import build
+
+    options, args = run.COMMAND.parse([
+        "--pid", "host", "--ipc", "container:db", "--uts", "host", "--cgroupns", "private",
+        "--shm-size", "1g", "--tmpfs", "/run:size=1m,exec", "--tmpfs", "/tmp", "--init",
+        "--cpuset-cpus", "0-1", "--cpuset-mems", "0", "--cgroup-parent", "/p", "busybox"])
+    host = build(options, args[0], [], attach=False)["HostConfig"]
+    assert {k: host[k] for k in ("PidMode", "IpcMode", "UTSMode", "CgroupnsMode", "ShmSize",
+                                 "Tmpfs", "Init", "CpusetCpus", "CpusetMems",
+                                 "CgroupParent")} == {
+        "PidMode": "host", "IpcMode": "container:db", "UTSMode": "host",
+        "CgroupnsMode": "private", "ShmSize": 1 << 30,
+        "Tmpfs": {"/run": "size=1m,exec", "/tmp": ""}, "Init": True, "CpusetCpus": "0-1",
+        "CpusetMems": "0", "CgroupParent": "/p"}
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--pid", "container:", "--pid: invalid PID mode"),
+    ("--ipc", "bogus", "--ipc: invalid IPC mode"),
+    ("--uts", "private", "--uts: invalid UTS mode"),
+    ("--cgroupns", "x", "--cgroupns: invalid CGROUP mode"),
+])
+def test_cli_refuses_bad_modes(flag: str, value: str, message: str) -> None:
+    from shared.client.commands import run
+    from shared.client.containerconfig import BadOption, build
+
+    options, args = run.COMMAND.parse([flag, value, "busybox"])
+    with pytest.raises(BadOption, match=message):
+        build(options, args[0], [], attach=False)
