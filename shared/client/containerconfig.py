@@ -77,6 +77,18 @@ FLAGS = [
          metavar="list", many=True, convert=lambda text: device_cgroup_rule(text)),
     Flag("--rm", "Automatically remove the container and its associated anonymous volumes "
          "when it exits"),
+    # Namespaces, memory filesystems, init, cpusets and the cgroup parent.
+    Flag("--pid", "PID namespace to use", metavar="string"),
+    Flag("--ipc", "IPC mode to use", metavar="string"),
+    Flag("--uts", "UTS namespace to use", metavar="string"),
+    Flag("--cgroupns", "Cgroup namespace to use (host|private)", metavar="string"),
+    Flag("--shm-size", "Size of /dev/shm", metavar="bytes", convert=ram_in_bytes),
+    Flag("--tmpfs", "Mount a tmpfs directory", metavar="list", many=True),
+    Flag("--init", "Run an init inside the container that forwards signals and reaps "
+         "processes"),
+    Flag("--cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)", metavar="string"),
+    Flag("--cpuset-mems", "MEMs in which to allow execution (0-3, 0,1)", metavar="string"),
+    Flag("--cgroup-parent", "Optional parent cgroup for the container", metavar="string"),
 ]
 
 
@@ -224,6 +236,41 @@ def restart_policy(value: str) -> dict:
     return {"Name": name, "MaximumRetryCount": count}
 
 
+def _container_mode(mode: str) -> bool:
+    kind, sep, name = mode.partition(":")
+    return kind == "container" and bool(sep) and bool(name)
+
+
+def sharing_options(options: dict[str, Any]) -> dict[str, Any]:
+    """--pid, --ipc, --uts, --cgroupns, --shm-size, --tmpfs, --init, --cpuset-*,
+    --cgroup-parent as HostConfig fields, the modes checked as docker's CLI checks
+    them (its words), before anything is sent."""
+    pid, ipc = options["pid"] or "", options["ipc"] or ""
+    uts, cgroupns = options["uts"] or "", options["cgroupns"] or ""
+    if pid not in ("", "host") and not _container_mode(pid):
+        raise BadOption("--pid: invalid PID mode")
+    if ipc not in ("", "host", "private", "shareable", "none") and not _container_mode(ipc):
+        raise BadOption("--ipc: invalid IPC mode")
+    if uts not in ("", "host"):
+        raise BadOption("--uts: invalid UTS mode")
+    if cgroupns not in ("", "host", "private"):
+        raise BadOption("--cgroupns: invalid CGROUP mode")
+    fields: dict[str, Any] = {"PidMode": pid, "IpcMode": ipc, "UTSMode": uts,
+                              "CgroupnsMode": cgroupns,
+                              "CpusetCpus": options["cpuset_cpus"] or "",
+                              "CpusetMems": options["cpuset_mems"] or "",
+                              "CgroupParent": options["cgroup_parent"] or ""}
+    fields = {key: value for key, value in fields.items() if value}  # unset: not sent
+    if options["shm_size"] is not None:
+        fields["ShmSize"] = options["shm_size"]
+    if options["tmpfs"]:
+        # "/run:size=64m,mode=1777" -> {"/run": "size=64m,mode=1777"}; no options: ""
+        fields["Tmpfs"] = dict(entry.partition(":")[::2] for entry in options["tmpfs"])
+    if options["init"]:
+        fields["Init"] = True
+    return fields
+
+
 def build(options: dict[str, Any], image: str, command: list[str], *, attach: bool) -> dict:
     """The create body. `attach` is false for `run -d` and `create`: nobody will read
     the output live, and a daemon knows not to keep stdin open for a reader.
@@ -270,6 +317,7 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
         host_config["RestartPolicy"] = restart_policy(options["restart"])
     if options["runtime"]:
         host_config["Runtime"] = options["runtime"]
+    host_config.update(sharing_options(options))
     entrypoint = options["entrypoint"]
     return {
         "Hostname": options["hostname"] or "",

@@ -22,7 +22,7 @@ from shared.daemon import createfields, etcfiles, gotypes, logs
 from shared.daemon.lifecycle import parse_signal
 from shared.errors import InvalidParameter, NotFound
 from shared.network import portmap
-from shared.oci import runtime_spec
+from shared.oci import namespace_modes, runtime_spec
 from shared.oci.lookpath import DEFAULT_PATH
 from shared.oci.runtime_spec import SpecError, merge_env
 
@@ -103,6 +103,7 @@ def merge(
     try:
         runtime_spec.resources(host_config)
         runtime_spec.no_new_privileges(host_config.get("SecurityOpt") or [])
+        runtime_spec.check_host_options(body, host_config)
     except SpecError as e:
         raise InvalidParameter(str(e)) from None
     args = command(body, image_config)
@@ -116,6 +117,7 @@ def merge(
     except ValueError as e:  # a "digit" int() does not take, such as "²"
         raise InvalidParameter(f"invalid port specification: {e}") from None
     host_config["NetworkMode"] = mode
+    namespace_modes.fill_defaults(host_config)
     log_config = host_config.get("LogConfig") or {}
     if not log_config.get("Type"):  # the CLI sends --log-opt with no --log-driver so
         host_config["LogConfig"] = {"Type": "json-file", "Config": log_config.get("Config") or {}}

@@ -73,6 +73,8 @@ CGROUP_V1_KEYS = {
     ("cpu", "quota"): "cpu.cfs_quota_us",
     ("cpu", "period"): "cpu.cfs_period_us",
     ("pids", "limit"): "pids.max",
+    ("cpu", "cpus"): "cpuset.cpus",  # --cpuset-cpus: which CPUs it may run on
+    ("cpu", "mems"): "cpuset.mems",  # --cpuset-mems: which NUMA nodes it may allocate on
     ("memory", "reservation"): "memory.soft_limit_in_bytes",
     ("memory", "swappiness"): "memory.swappiness",
     ("cpu", "realtimePeriod"): "cpu.rt_period_us",  # before the runtime, checked against it
@@ -168,7 +170,16 @@ def namespaces(spec: dict) -> list[str]:
     """
     wanted = {n["type"]: n.get("path") for n in spec.get("linux", {}).get("namespaces", [])}
     lines = []
+    if "cgroup" not in wanted:
+        # The host's cgroup namespace: LXC makes a cgroup namespace of its own
+        # whatever a share.cgroup line says, unless it is left out of the list of
+        # those to make. (`lxc.namespace.keep = cgroup` says the same, but makes LXC
+        # 5.0 fail to make /dev, as for the network below.)
+        made = [lxc for oci, lxc in NAMESPACES.items() if oci in wanted and not wanted[oci]]
+        lines.append(line("lxc.namespace.clone", " ".join(made)))
     for oci, lxc in NAMESPACES.items():
+        if oci == "cgroup" and oci not in wanted:
+            continue
         if oci not in wanted:
             # The host's: join lxc-start's own (the daemon's). `lxc.namespace.keep`
             # says the same in fewer words, but with it LXC 5.0 fails to make /dev
@@ -341,6 +352,9 @@ def cgroups(spec: dict, version: int) -> list[str]:
         lines.append(line("lxc.cgroup2.cpu.weight", weight))
     if "limit" in pids:
         lines.append(line("lxc.cgroup2.pids.max", pids["limit"]))
+    for field in ("cpus", "mems"):
+        if field in cpu:
+            lines.append(line(f"lxc.cgroup2.cpuset.{field}", cpu[field]))
     lines += more_limits_v2(res)
     lines += devices(res.get("devices", []), "lxc.cgroup2")
     return lines

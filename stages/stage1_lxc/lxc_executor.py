@@ -71,6 +71,7 @@ from shared.daemon.executor import (
     IOConfig,
 )
 from shared.oci import lookpath
+from shared.oci.runtime_spec import INIT_IN_CONTAINER
 from shared.privatedirs import private_file
 from shared.terminal import copy_terminal
 from stages.stage1_lxc import lxc_bindings, lxc_config, lxc_leftovers
@@ -254,7 +255,8 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         process = spec["process"]
         rootfs = spec["root"]["path"]
         env = process.get("env", [])
-        check_command(rootfs, process["args"][0], env)
+        if process["args"][0] != INIT_IN_CONTAINER:  # --init: bound there, not in the image
+            check_command(rootfs, process["args"][0], env)  # (tini says if CMD is missing)
         state_dir = os.path.join(self.state_root, cid)
         os.makedirs(state_dir, mode=0o700, exist_ok=True)
         cgroup = spec.get("linux", {}).get("cgroupsPath", f"/whalebones/{cid}").strip("/")

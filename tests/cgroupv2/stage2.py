@@ -431,6 +431,34 @@ def docker_refuses_what_v2_lacks(s: Session) -> None:
         assert result.returncode != 0 and message in result.stderr, (args, result.stderr)
 
 
+def docker_cgroup_options(s: Session) -> None:
+    """--cgroup-parent, --cpuset-cpus and --cgroupns host: the cgroup is under the
+    parent, /proc/self/cgroup shows its real path, and /sys/fs/cgroup is the container's
+    own cgroup (bound, read-only), not the host's whole tree."""
+    parent = f"{PREFIX}parent"
+    cpuset, pids = (("cpuset.cpus", "pids.max") if cgroupfs.version() == 2
+                    else ("cpuset/cpuset.cpus", "pids/pids.max"))
+    script = (f"cat /proc/self/cgroup; cat /sys/fs/cgroup/{cpuset};"
+              f" echo max > /sys/fs/cgroup/{pids} && echo writable")
+    try:
+        result = s.docker("run", "--rm", "--cgroupns", "host", "--cgroup-parent", parent,
+                          "--cpuset-cpus", "0", "busybox", "sh", "-c", script)
+        lines = result.stdout.split()
+        assert lines, result.stderr
+        if cgroupfs.version() == 2:
+            assert lines[0].startswith(f"0::/{parent}/"), lines
+        else:
+            assert any(f":/{parent}/" in line for line in lines), lines
+        assert "0" in lines and "writable" not in lines, lines
+        left = [sub for d in cgroupfs.exists("/" + parent) for sub, _, _ in os.walk(d)
+                if sub != str(d)]
+        assert not left, f"left under the parent: {left}"
+    finally:
+        for d in cgroupfs.exists("/" + parent):  # the parent itself: dockerd leaves it
+            with contextlib.suppress(OSError):
+                d.rmdir()
+
+
 def start_family(s: Session, name: str) -> tuple[str, list[int]]:
     """A detached container of three processes; its cgroup path and their pids."""
     s.docker_ok("run", "-d", "--name", name, "busybox", "sh", "-c",
@@ -570,7 +598,7 @@ CHECKS: list[Callable[[Session], None]] = [
     lib_pause_freezes_the_group, lib_destroy_kills_the_whole_group, lib_device_allow_list,
     lib_no_cgroup_left,
     docker_memory_oom_kill, docker_pids_limit, docker_cpus_throttles, docker_limits_are_written,
-    docker_more_limits_are_written, docker_refuses_what_v2_lacks,
+    docker_more_limits_are_written, docker_refuses_what_v2_lacks, docker_cgroup_options,
     docker_stop_kills_the_whole_cgroup, docker_kill_then_rm, docker_rm_force,
     docker_pause_freezes_then_rm_force, *DEVICE_CHECKS, docker_no_cgroup_left,
 ]

@@ -80,7 +80,7 @@ def test_mounts_use_lxc_own_for_proc_sys_dev() -> None:
     assert lines[0] == "lxc.mount.auto = proc:mixed sys:ro cgroup:ro"
     assert "lxc.autodev = 1" in lines and "lxc.pty.max = 1024" in lines
     assert ("lxc.mount.entry = shm dev/shm tmpfs "
-            "nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0") in lines
+            "nosuid,noexec,nodev,mode=1777,size=67108864,create=dir 0 0") in lines
     assert "lxc.mount.entry = /x/my\\040hosts etc/hosts none bind,create=file 0 0" in lines
 
 
