@@ -38,8 +38,11 @@ class Refused:
 
     option: str
     planned: bool = False
+    said: str = ""  # dockerd's own words for it, where dockerd refuses it too
 
     def message(self) -> str:
+        if self.said:
+            return self.said
         return f"{self.option} is not supported by this engine{' yet' if self.planned else ''}"
 
 
@@ -139,7 +142,7 @@ HOST_CONFIG: dict[str, Handling] = {
     "DeviceCgroupRules": Applied("shared/oci/devices.apply: linux.resources.devices"),
     "DeviceRequests": Refused("--gpus"),
     "KernelMemory": Refused("--kernel-memory"),  # dockerd ignores it since API 1.42
-    "KernelMemoryTCP": Refused("--kernel-memory-tcp"),
+    "KernelMemoryTCP": Refused("KernelMemoryTCP"),  # API only: no flag sets it
     "MemoryReservation": Applied("resources.to_spec: memory.reservation"),
     "MemorySwap": Applied("runtime_spec.resources: linux.resources.memory.swap"),
     "MemorySwappiness": Applied("resources.to_spec: memory.swappiness; refused on v2"),
@@ -148,8 +151,10 @@ HOST_CONFIG: dict[str, Handling] = {
     "Ulimits": Refused("--ulimit", planned=True),
     "CpuCount": Refused("--cpu-count (Windows only)"),
     "CpuPercent": Refused("--cpu-percent (Windows only)"),
-    "IOMaximumIOps": Refused("--io-maxiops (Windows only)"),
-    "IOMaximumBandwidth": Refused("--io-maxbandwidth (Windows only)"),
+    "IOMaximumIOps": Refused("--io-maxiops", said="invalid option: QoS maximum IOPs "
+                              "configuration is not supported on linux"),
+    "IOMaximumBandwidth": Refused("--io-maxbandwidth", said="invalid option: QoS maximum "
+                                   "bandwidth configuration is not supported on linux"),
     "Mounts": Refused("--mount", planned=True),
     "MaskedPaths": Applied("runtime_spec.build: linux.maskedPaths (replacing Docker's)"),
     "ReadonlyPaths": Applied("runtime_spec.build: linux.readonlyPaths (replacing Docker's)"),

@@ -72,7 +72,7 @@ def test_a_refused_host_config_field_is_refused_by_its_option(key: str) -> None:
     body = {"Cmd": ["true"], "HostConfig": {key: value}}
     option = createfields.HOST_CONFIG[key]
     assert isinstance(option, Refused)
-    with pytest.raises(InvalidParameter, match=f"^{re.escape(option.option)}"):
+    with pytest.raises(InvalidParameter, match=f"^{re.escape(option.message())}$"):
         merge(body, "busybox", IMAGE, None)
 
 
