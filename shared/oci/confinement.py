@@ -242,23 +242,15 @@ def oom_score_adj(host_config: dict) -> int | None:
 
 
 def system_paths(host_config: dict) -> tuple[list[str], list[str]]:
-    """The paths to mask and to make read-only: Docker's (defaults.py), none with
-    --privileged (moby: privileged clears both), or HostConfig's own lists, which
-    docker's CLI sends empty for `--security-opt systempaths=unconfined`. Other lists
-    (an API client's own paths) are refused: this project applies only these two."""
+    """The paths to mask and to make read-only: none with --privileged (moby clears
+    both), else HostConfig's own lists when given (API-only fields, which replace
+    Docker's as in dockerd; docker's CLI sends them empty for `--security-opt
+    systempaths=unconfined`), else Docker's (defaults.py)."""
     if host_config.get("Privileged"):
         return [], []
-    chosen = []
-    for key, default in (("MaskedPaths", MASKED_PATHS), ("ReadonlyPaths", READONLY_PATHS)):
-        given = host_config.get(key)
-        if given is None:
-            chosen.append(list(default))
-        elif given == [] or sorted(given) == sorted(default):
-            chosen.append(list(given))
-        else:
-            raise ConfinementError(f"{key}: only Docker's default list or an empty one "
-                                   "(--security-opt systempaths=unconfined) is supported")
-    return chosen[0], chosen[1]
+    masked, readonly = host_config.get("MaskedPaths"), host_config.get("ReadonlyPaths")
+    return (list(MASKED_PATHS if masked is None else masked),
+            list(READONLY_PATHS if readonly is None else readonly))
 
 
 def host_cgroup_version() -> int:

@@ -72,6 +72,7 @@ from shared.daemon.executor import (
 )
 from shared.oci import lookpath
 from shared.oci.confinement import CAPABILITIES
+from shared.oci.runtime_spec import INIT_IN_CONTAINER
 from shared.privatedirs import private_file
 from shared.securejoin import secure_join
 from shared.terminal import copy_terminal
@@ -295,7 +296,8 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         process = spec["process"]
         rootfs = spec["root"]["path"]
         env = process.get("env", [])
-        check_command(rootfs, process["args"][0], env)
+        if process["args"][0] != INIT_IN_CONTAINER:  # --init: bound there, not in the image
+            check_command(rootfs, process["args"][0], env)  # (tini says if CMD is missing)
         state_dir = os.path.join(self.state_root, cid)
         os.makedirs(state_dir, mode=0o700, exist_ok=True)
         cgroup = spec.get("linux", {}).get("cgroupsPath", f"/whalebones/{cid}").strip("/")
@@ -310,7 +312,8 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         os.mkfifo(c.path("start"), 0o600)
         with open(paths.hook, "w") as f:
             f.write(lxc_config.hook_script(paths, c.path("start"), c.path("pid"),
-                                           oom_files(cgroup), c.path("oom"), spec))
+                                           oom_files(cgroup), c.path("oom"),
+                                           lxc_config.namespaced_sysctls(spec)))
         if spec["root"].get("readonly"):
             make_mount_points(rootfs, spec)
         config = lxc_config.render(spec, paths, cgroup_version())

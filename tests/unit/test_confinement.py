@@ -100,8 +100,10 @@ def test_system_paths_are_mobys_or_none() -> None:
     assert "/proc/interrupts" in MASKED_PATHS and "/sys/devices/virtual/powercap" in MASKED_PATHS
     s = spec({"MaskedPaths": [], "ReadonlyPaths": []})  # systempaths=unconfined
     assert (s["linux"]["maskedPaths"], s["linux"]["readonlyPaths"]) == ([], [])
-    with pytest.raises(runtime_spec.SpecError, match="MaskedPaths: only Docker's"):
-        spec({"MaskedPaths": ["/etc"]})
+    s = spec({"MaskedPaths": ["/etc/secret"], "ReadonlyPaths": ["/srv"]})  # the API's own
+    assert (s["linux"]["maskedPaths"], s["linux"]["readonlyPaths"]) == (["/etc/secret"],
+                                                                        ["/srv"])
+    assert spec({"Privileged": True, "MaskedPaths": ["/x"]})["linux"]["maskedPaths"] == []
 
 
 def test_read_only_makes_every_mount_read_only_but_dev_and_proc() -> None:
@@ -175,12 +177,11 @@ def test_lxc_lines_for_rlimits_sysctls_and_oom() -> None:
               "OomKillDisable": True})
     assert lxc_config.prlimits(s) == ["lxc.prlimit.nofile = 100:200",
                                       "lxc.prlimit.core = unlimited:unlimited"]
-    (command,) = lxc_config.sysctl_commands(s)
-    assert command.split() == [
-        "nsenter", "--target", '"$LXC_PID"', "--net", "--ipc", "--uts", "--", "/bin/sh",
-        "-c", "'printf", "%s", '"$1"', ">", "\"$2\"'", "sysctl", "'1'",
-        "'/proc/sys/net/ipv4/ip_forward'", "||", "exit", "1"]
-    hook = lxc_config.hook_script(PATHS, "/s/start", "/s/pid", [], "/s/oom", s)
+    assert lxc_config.namespaced_sysctls(s) == {"net.ipv4.ip_forward": "1"}
+    hook = lxc_config.hook_script(PATHS, "/s/start", "/s/pid", [], "/s/oom",
+                                  lxc_config.namespaced_sysctls(s))
+    (command,) = [ln for ln in hook.splitlines() if "nsenter" in ln]
+    assert "'/proc/sys/net/ipv4/ip_forward'" in command
     assert hook.index(command) < hook.index('echo "$LXC_PID"')  # before the init runs
     assert lxc_config.oom(s, 1) == ["lxc.proc.oom_score_adj = -5",
                                     "lxc.cgroup.memory.oom_control = 1"]
@@ -194,7 +195,9 @@ def test_a_sysctl_value_stays_one_word_of_the_hook_script() -> None:
     """The value is the client's: quoted for the shell, never code (config injection)."""
     value = "1'; touch /tmp/pwned; echo '"
     s = spec({"Sysctls": {"net.ipv4.ip_forward": value}})
-    (command,) = lxc_config.sysctl_commands(s)
+    hook = lxc_config.hook_script(PATHS, "/s/start", "/s/pid", [], "/s/oom",
+                                  lxc_config.namespaced_sysctls(s))
+    (command,) = [ln for ln in hook.splitlines() if "nsenter" in ln]
     assert lxc_config.quote(value) in command
     assert shlex.split(command)[-5] == value  # one word: the value, exactly
     with pytest.raises(runtime_spec.SpecError, match="invalid value"):

@@ -169,3 +169,22 @@ def test_a_bad_field_is_named(field: str, value: object, message: str) -> None:
 def test_not_a_spec_at_all() -> None:
     with pytest.raises(InvalidSpec, match="^specconv: spec: must be an object, not"):
         specconv.to_config([])  # type: ignore[arg-type]
+
+
+def test_block_io_and_the_other_limits_are_read() -> None:
+    r = specconv.to_resources({
+        "memory": {"reservation": 32 << 20, "swappiness": 0},
+        "cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 950000},
+        "blockIO": {"weight": 300, "throttleReadBpsDevice": [
+            {"major": 8, "minor": 0, "rate": 1 << 20}]},
+    }, "resources")
+    assert (r.memory_reservation, r.memory_swappiness) == (32 << 20, 0)
+    assert (r.cpu_rt_period, r.cpu_rt_runtime) == (1000000, 950000)
+    assert r.block_io.weight == 300
+    assert r.block_io.read_bps == [configs.BlockDeviceLimit(8, 0, 1 << 20)]
+    assert specconv.to_resources({}, "r").memory_swappiness is None  # the kernel's own
+
+
+def test_a_block_device_limit_needs_its_numbers() -> None:
+    with pytest.raises(specconv.InvalidSpec, match=r"throttleReadBpsDevice\[0\].major"):
+        specconv.to_resources({"blockIO": {"throttleReadBpsDevice": [{"rate": 1}]}}, "r")
