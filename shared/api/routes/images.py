@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request
 
-from shared.api.params import current_engine, json_body, qbool, query_filters
+from shared.api.params import current_engine, json_body, qbool
+from shared.api.prunefilters import prune_filters
 from shared.daemon import gotypes
 from shared.errors import EngineError, InvalidParameter
 from shared.images import archive, reference
@@ -245,7 +246,9 @@ def image_prune() -> Response:
     """`docker image prune`: images without a name (`-a`: every image), unless a
     container uses them."""
     engine = current_engine()
-    dangling = query_filters().get("dangling", ["true"])
+    # moby daemon/containerd/image_prune.go's imagesAcceptedFilters
+    filters = prune_filters({"dangling", "label", "label!", "until"})
+    dangling = filters.get("dangling", ["true"])
     is_true, is_false = bool({"1", "true"} & set(dangling)), bool({"0", "false"} & set(dangling))
     if is_true == is_false:  # moby's GetBoolOrDefault: neither, or both
         raise InvalidParameter(f"invalid filter 'dangling=[{' '.join(dangling)}]'")
@@ -257,6 +260,9 @@ def image_prune() -> Response:
         if only_dangling and (image.repo_tags or image.repo_digests):
             continue
         if in_use(image.id):
+            continue
+        labels = (image.config.get("config") or {}).get("Labels") or {}
+        if filters.spares(labels, image.created):
             continue
         try:
             records = engine.images.delete(image.id, force=True, in_use=in_use)

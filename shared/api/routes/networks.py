@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from shared.api.params import current_engine, json_body, query_filters
+from shared.api.prunefilters import prune_filters
 from shared.daemon import gotypes
 from shared.daemon.engine import Engine
 from shared.daemon.state import rfc3339
@@ -119,9 +120,13 @@ def network_disconnect(ref: str) -> Response:
 
 @bp.post("/networks/prune")
 def network_prune() -> Response:
+    # moby daemon/prune.go's networksAcceptedFilters
+    filters = prune_filters({"label", "label!", "until"})
     m = manager()
     deleted = []
     for net in m.list():
+        if filters.spares(net.labels, net.created):
+            continue
         if net.user_defined and not m.containers_on(net):
             m.remove(net.id)
             deleted.append(net.name)
