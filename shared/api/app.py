@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from shared.api.routes import (
     containers,
     execs,
+    experimental,
     images,
     networks,
     not_yet,
@@ -79,7 +80,7 @@ def create_app(engine: Engine) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["whalebones.engine"] = engine
     for module in (system, containers, execs, images, networks, volumes, swarm, plugins,
-                   not_yet):
+                   experimental, not_yet):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(EngineError)

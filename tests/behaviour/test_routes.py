@@ -155,6 +155,8 @@ def test_unknown_paths_and_methods_are_page_not_found(clients) -> None:
         assert (reply.status, reply.message) == (404, "page not found"), (method, path)
 
 
+EXPERIMENTAL_DISABLED = ("This experimental feature is disabled by default. Start the Docker "
+                         "daemon in experimental mode in order to enable it.")
 NOT_A_MANAGER = ('This node is not a swarm manager. Use "docker swarm init" or '
                  '"docker swarm join" to connect this node to swarm and try again.')
 
@@ -169,7 +171,9 @@ def test_swarm_routes_say_this_node_is_not_a_manager(clients, path: str) -> None
 
 
 def test_swarm_state_is_inactive(clients) -> None:
-    assert clients.api("GET", "/info").json()["Swarm"]["LocalNodeState"] == "inactive"
+    swarm = clients.api("GET", "/info").json()["Swarm"]
+    assert (swarm["LocalNodeState"], swarm["ControlAvailable"], swarm["NodeID"]) == (
+        "inactive", False, "")
     # /_ping's Swarm header came with API 1.44 (Docker 25); 20.10 does not send it.
     assert clients.api("GET", "/_ping").headers.get("swarm", "inactive") == "inactive"
     result = clients.docker("info", "--format", "{{.Swarm.LocalNodeState}}")
@@ -177,6 +181,16 @@ def test_swarm_state_is_inactive(clients) -> None:
     result = clients.docker("node", "ls")
     assert result.returncode == 1
     assert NOT_A_MANAGER in result.stderr
+
+
+def test_checkpoints_are_experimental(clients) -> None:
+    # dockerd has these routes in every build; not started with --experimental (neither
+    # engine is), each is moby's 501 (api/server/router/experimental.go).
+    for method, path in [("GET", f"/containers/{NOSUCH}/checkpoints"),
+                         ("POST", f"/containers/{NOSUCH}/checkpoints"),
+                         ("DELETE", f"/containers/{NOSUCH}/checkpoints/{NOSUCH}")]:
+        reply = clients.api(method, path)
+        assert (reply.status, reply.message) == (501, EXPERIMENTAL_DISABLED), path
 
 
 def test_leaving_no_swarm(clients) -> None:
@@ -237,3 +251,18 @@ def test_a_missing_feature_still_says_no_such_container(clients) -> None:
     assert clients.docker("create", "--name", name, "busybox").returncode == 0
     reply = clients.api("GET", f"/containers/{name}/stats?stream=0")
     assert reply.status == 501 and "docker stats" in reply.message
+
+
+def test_a_malformed_swarm_request_is_400_before_anything(clients) -> None:
+    # moby's swarm router decodes the body before it asks the cluster anything
+    for path in ["/swarm/init", "/swarm/join", "/services/create", "/secrets/create"]:
+        assert clients.api("POST", path, MALFORMED).status == 400, path
+
+
+@pytest.mark.ours_only(reason="a real dockerd would create a swarm")
+def test_swarm_init_says_swarm_mode_is_not_supported(clients) -> None:
+    result = clients.docker("swarm", "init")
+    assert result.returncode == 1
+    assert "swarm mode is not supported by this engine" in result.stderr
+    reply = clients.api("POST", "/swarm/join", {"RemoteAddrs": ["127.0.0.1:9"]})
+    assert reply.status == 503 and "cannot create or join a swarm" in reply.message

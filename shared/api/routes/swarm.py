@@ -13,8 +13,9 @@ The texts are moby's (daemon/cluster/errors.go and Cluster.errNoManager, v26.1).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
+from shared.api.params import json_body
 from shared.errors import Unavailable
 
 bp = Blueprint("swarm", __name__)
@@ -63,7 +64,15 @@ _MANAGER_ROUTES: list[tuple[str, list[str]]] = [
 ]
 
 
+def _read_body() -> None:
+    """moby's swarm router decodes a POST's JSON body before asking the cluster: a
+    malformed one is a 400 there, whatever the node's state."""
+    if request.method == "POST":
+        json_body()
+
+
 def not_a_manager(**_ids: str) -> Response:
+    _read_body()
     raise Unavailable(NOT_A_MANAGER)
 
 
@@ -79,4 +88,5 @@ def swarm_leave() -> Response:
 @bp.post("/swarm/init")
 @bp.post("/swarm/join")
 def swarm_init_or_join() -> Response:
+    _read_body()
     raise Unavailable(NO_SWARM_MODE)

@@ -86,7 +86,9 @@ def info() -> Response:
         DefaultRuntime=engine.executor.name,
         Runtimes={engine.executor.name: {"path": engine.executor.name}},
         SecurityOptions=["name=no-new-privileges"],
-        Swarm={"LocalNodeState": "inactive"},
+        # A Docker engine that never joined a swarm (routes/swarm.py answers the rest)
+        Swarm={"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive",
+               "ControlAvailable": False, "Error": "", "RemoteManagers": None},
         Plugins={"Log": ["json-file"], "Network": ["host", "null"], "Volume": []},
         Warnings=[],
     )
