@@ -41,15 +41,19 @@ class PruneFilters:
         """True if the filters keep an object with these labels, made at `created`."""
         if self.until is not None and created > self.until:
             return True
-        if not all(_has_label(labels, v) for v in self.filters.get("label", [])):
+        if not has_labels(labels, self.filters.get("label", [])):
             return True
         negated = self.filters.get("label!", [])
-        return bool(negated) and any(_has_label(labels, v) for v in negated)
+        return bool(negated) and any(has_labels(labels, [v]) for v in negated)
 
 
-def _has_label(labels: dict[str, str], wanted: str) -> bool:
-    key, sep, value = wanted.partition("=")
-    return key in labels and (not sep or labels[key] == value)
+def has_labels(labels: dict[str, str], wanted: list[str]) -> bool:
+    """moby's filters.MatchKVList: every `K` or `K=V` of `wanted` is among `labels`."""
+    for item in wanted:
+        key, sep, value = item.partition("=")
+        if key not in labels or (sep and labels[key] != value):
+            return False
+    return True
 
 
 def parse_until(value: str, now: float) -> float:
