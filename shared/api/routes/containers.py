@@ -9,11 +9,10 @@ from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, jsonify, request
 
-from shared import patterns
 from shared.api import streams, views
+from shared.api.containerfilters import ps_filters
 from shared.api.params import current_engine, json_body, qbool, qint, query_filters
 from shared.daemon import containerconfig, logs
-from shared.daemon.state import Container
 from shared.errors import Conflict, InvalidParameter
 
 bp = Blueprint("containers", __name__)
@@ -32,16 +31,18 @@ def container_create() -> Response:
 @bp.get("/containers/json")
 def container_list() -> Response:
     engine = current_engine()
-    filters = query_filters()
-    show_all = qbool("all") or bool(filters.get("status"))
+    filters = ps_filters(engine, query_filters())
+    limit = qint("limit")
+    # moby lists stopped containers too when asked for all, for a status, or for the
+    # last N (`docker ps -n 3`, `docker ps -l`)
+    show_all = qbool("all") or filters.implies_all or bool(limit and limit > 0)
     result = []
     for c in engine.containers.all():
         if not show_all and not c.state.running:
             continue
-        if not _matches(c, filters):
-            continue
-        result.append(views.summary(engine, c))
-    limit = qint("limit")
+        summary = views.summary(engine, c)
+        if filters.keeps(engine, c, summary):
+            result.append(summary)
     if limit and limit > 0:
         result = result[:limit]
     return jsonify(result)
@@ -211,19 +212,3 @@ def container_attach(ref: str) -> Response:
         resp.call_on_close(lambda: out.unsubscribe(q))
     return resp
 
-
-def _matches(c: Container, filters: dict[str, list[str]]) -> bool:
-    for key, values in filters.items():
-        if key == "id" and not any(c.id.startswith(v) for v in values):
-            return False
-        if key == "name" and not any(patterns.search(v.lstrip("/"), c.name) for v in values):
-            return False
-        if key == "status" and views.public_status(c) not in values:
-            return False
-        if key == "label":
-            labels = c.config.get("Labels") or {}
-            for v in values:
-                k, _, val = v.partition("=")
-                if k not in labels or (val and labels[k] != val):
-                    return False
-    return True
