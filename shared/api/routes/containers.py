@@ -4,7 +4,9 @@ attach, rm."""
 from __future__ import annotations
 
 import json
+import re
 import socket
+import time
 from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, jsonify, request
@@ -64,14 +66,14 @@ def container_start(ref: str) -> Response:
 @bp.post("/containers/<ref>/stop")
 def container_stop(ref: str) -> Response:
     engine = current_engine()
-    engine.stop(ref, _stop_timeout())
+    engine.stop(ref, _stop_timeout(), request.args.get("signal") or None)
     return Response(status=204)
 
 
 @bp.post("/containers/<ref>/restart")
 def container_restart(ref: str) -> Response:
     engine = current_engine()
-    engine.restart(ref, _stop_timeout())
+    engine.restart(ref, _stop_timeout(), request.args.get("signal") or None)
     return Response(status=204)
 
 
@@ -148,8 +150,14 @@ def container_logs(ref: str) -> Response:
     if tail is not None and tail < 0:
         tail = None
     follow, stamps, tty = qbool("follow"), qbool("timestamps"), bool(c.config.get("Tty"))
+    # --since/--until: the CLI sends Unix times ("1700000000.000000000"); as in moby's
+    # json-file reader, tail first, then drop what is outside them.
+    since, until = _log_time("since"), _log_time("until")
+    if until is not None and until <= time.time():
+        follow = False  # nothing yet to come can be before it
 
     def body() -> Iterator[bytes]:
+        start = since
         yield b""
         for entry in logs.read(
             engine.log_path(c),
@@ -158,6 +166,16 @@ def container_logs(ref: str) -> Response:
             follow=follow,
             still_running=lambda: c.state.running and not engine.is_removed(c),
         ):
+            if start is not None or until is not None:
+                at = logs.entry_unix_time(entry)
+                if start is not None:
+                    if at < start:
+                        continue
+                    # moby's forwarder: from the first line in the window on, all
+                    # (times need not be monotonic)
+                    start = None
+                if until is not None and at > until:
+                    return
             data = entry.data
             if stamps:
                 data = entry.time.encode() + b" " + data
@@ -165,6 +183,18 @@ def container_logs(ref: str) -> Response:
 
     mimetype = streams.RAW if tty else streams.MULTIPLEXED
     return Response(body(), mimetype=mimetype)
+
+
+def _log_time(name: str) -> float | None:
+    """moby's timetypes.ParseTimestamps: "SECONDS" or "SECONDS.NANOSECONDS"; 0 or
+    absent: no limit."""
+    value = request.args.get(name, "")
+    if value in ("", "0"):
+        return None
+    if not re.fullmatch(r"-?[0-9]+(\.[0-9]{1,9})?", value):
+        raise InvalidParameter(f'invalid value for {name}: "{value}": expected seconds '
+                               "since the epoch, as SECONDS[.NANOSECONDS]")
+    return float(value)
 
 
 @bp.post("/containers/<ref>/attach")
