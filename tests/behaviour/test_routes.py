@@ -266,3 +266,18 @@ def test_swarm_init_says_swarm_mode_is_not_supported(clients) -> None:
     assert "swarm mode is not supported by this engine" in result.stderr
     reply = clients.api("POST", "/swarm/join", {"RemoteAddrs": ["127.0.0.1:9"]})
     assert reply.status == 503 and "cannot create or join a swarm" in reply.message
+
+
+def test_create_for_another_platform_than_the_images_is_404(clients) -> None:
+    # the CLI's `docker run --platform linux/arm64 busybox` asks this first; on the 404
+    # it would pull arm64's busybox (not done here: no registry) and try again
+    before = clients.container_ids()
+    reply = clients.api("POST", "/containers/create?platform=linux/arm64", {"Image": "busybox"})
+    assert reply.status == 404
+    assert reply.message == ("image with reference busybox was found but does not match the "
+                             "specified platform: wanted linux/arm64, actual: linux/amd64")
+    assert clients.container_ids() == before
+    name = clients.name()
+    reply = clients.api("POST", f"/containers/create?name={name}&platform=linux/amd64",
+                        {"Image": "busybox"})
+    assert reply.status == 201

@@ -15,7 +15,8 @@ from shared.api import streams, views
 from shared.api.containerfilters import ps_filters
 from shared.api.params import current_engine, json_body, qbool, qint, query_filters
 from shared.daemon import containerconfig, logs
-from shared.errors import Conflict, InvalidParameter
+from shared.daemon.engine import Engine
+from shared.errors import Conflict, InvalidParameter, NotFound
 
 bp = Blueprint("containers", __name__)
 
@@ -24,10 +25,31 @@ bp = Blueprint("containers", __name__)
 def container_create() -> Response:
     engine = current_engine()
     body = json_body()
+    if request.args.get("platform"):
+        _check_platform(engine, str(body.get("Image") or ""), request.args["platform"])
     c = engine.create(request.args.get("name"), body)
     resp = jsonify(Id=c.id, Warnings=[])
     resp.status_code = 201
     return resp
+
+
+def _check_platform(engine: Engine, image_ref: str, wanted: str) -> None:
+    """`docker run --platform P`: the local image must be P's. Otherwise moby's 404
+    (daemon/images/image.go GetImage), on which the CLI pulls P's image and tries again;
+    a container of another platform than asked for is never made."""
+    from shared.images.registry.pull import Platform
+
+    platform = Platform.parse(wanted)  # a malformed one: 400
+    try:
+        image = engine.images.resolve(image_ref)
+    except (LookupError, ValueError):
+        return  # no such image: create says so, as it does without a platform
+    variant = image.config.get("variant") or ""
+    if not platform.matches({"os": image.os, "architecture": image.architecture,
+                             "variant": variant}):
+        actual = "/".join(p for p in (image.os, image.architecture, variant) if p)
+        raise NotFound(f"image with reference {image_ref} was found but does not match "
+                       f"the specified platform: wanted {platform}, actual: {actual}")
 
 
 @bp.get("/containers/json")
