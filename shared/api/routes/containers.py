@@ -66,6 +66,8 @@ def container_list() -> Response:
             continue
         summary = views.summary(engine, c)
         if filters.keeps(engine, c, summary):
+            if qbool("size"):
+                summary.update(views.sizes(engine, c))
             result.append(summary)
     if limit and limit > 0:
         result = result[:limit]
@@ -75,7 +77,11 @@ def container_list() -> Response:
 @bp.get("/containers/<ref>/json")
 def container_inspect(ref: str) -> Response:
     engine = current_engine()
-    return jsonify(views.inspect(engine, engine.containers.get(ref)))
+    c = engine.containers.get(ref)
+    found = views.inspect(engine, c)
+    if qbool("size"):  # `docker inspect --size`
+        found.update(views.sizes(engine, c))
+    return jsonify(found)
 
 
 @bp.post("/containers/<ref>/start")
