@@ -49,3 +49,20 @@ class NoSuchExec(NotFound):
 class NotRunning(Conflict):
     def __init__(self, cid: str) -> None:
         super().__init__(f"Container {cid} is not running")
+
+
+class NotImplementedYet(EngineError):
+    """A route of Docker's API whose feature this engine does not have (yet): 501.
+
+    Docker itself never answers 501; a client gets a clear message naming the missing
+    feature instead of a "page not found" that reads like a wrong URL.
+    """
+
+    status = 501
+
+
+class Unavailable(EngineError):
+    """Docker's errdefs.Unavailable (503): what a node not in a swarm answers to the
+    swarm routes."""
+
+    status = 503

@@ -18,7 +18,18 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from shared.api.routes import containers, execs, images, networks, system
+from shared.api.routes import (
+    containers,
+    execs,
+    experimental,
+    images,
+    networks,
+    not_yet,
+    plugins,
+    swarm,
+    system,
+    volumes,
+)
 from shared.api.version import API_VERSION, MIN_API_VERSION, VERSION
 from shared.daemon.engine import Engine
 from shared.errors import EngineError
@@ -68,7 +79,8 @@ def create_app(engine: Engine) -> Flask:
     app = Flask("whalebones")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["whalebones.engine"] = engine
-    for module in (system, containers, execs, images, networks):
+    for module in (system, containers, execs, images, networks, volumes, swarm, plugins,
+                   experimental, not_yet):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(EngineError)
@@ -93,8 +105,16 @@ def create_app(engine: Engine) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> Response:
-        message = "page not found" if e.code == 404 else (e.description or e.name)
-        resp = jsonify(message=message)
+        # A path dockerd does not have, or one it has but not for this method, is its
+        # router's 404 "page not found" (moby api/server/server.go: NotFoundHandler and
+        # MethodNotAllowedHandler are the same handler). Every path of Docker's API
+        # reference has a route here (routes/not_yet.py for the features still missing),
+        # so this answer means what it means in Docker: no such endpoint.
+        if e.code in (404, 405):
+            resp = jsonify(message="page not found")
+            resp.status_code = 404
+            return resp
+        resp = jsonify(message=e.description or e.name)
         resp.status_code = e.code or 500
         return resp
 

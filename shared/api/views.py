@@ -8,6 +8,7 @@ from shared.daemon.engine import Engine
 from shared.daemon.execs import Exec
 from shared.daemon.state import Container, rfc3339
 from shared.humanize import human_duration
+from shared.images import snapshots
 from shared.network.manager import Sandbox
 
 
@@ -202,3 +203,15 @@ def exec_inspect(ex: Exec) -> dict:
         "DetachKeys": "",
         "Pid": ex.pid,
     }
+
+
+def sizes(engine: Engine, c: Container) -> dict:
+    """SizeRw (what the container wrote) and SizeRootFs (its whole filesystem: the
+    image and that), which `docker ps -s` and `inspect --size` ask for."""
+    written = snapshots.written_size(engine.containers.dir(c.id))
+    try:
+        image_size = engine.images.get(c.image_id).size
+    except LookupError:
+        image_size = 0  # the image is gone (rmi -f): Docker counts what is left
+    return {"SizeRw": written, "SizeRootFs": image_size + written}
+

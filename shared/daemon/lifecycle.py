@@ -133,16 +133,18 @@ class Lifecycle:
             self.executor.kill(c.id, signals.SIGKILL, all=True)
         self._thaw_to_exit(c)
 
-    def stop(self, ref: str, timeout: int | None = None) -> None:
-        """The stop signal, then SIGKILL when the grace period is over."""
+    def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
+        """The stop signal (the container's, or `signal`: `docker stop --signal`), then
+        SIGKILL when the grace period is over."""
         c = self.containers.get(ref)
         self._start_settled(c)
         if not c.state.running:
             raise NotModified("container already stopped")
+        number = parse_signal(signal) if signal else self._stop_signal(c)
         if timeout is None:
             timeout = c.config.get("StopTimeout", DEFAULT_STOP_TIMEOUT)
         with contextlib.suppress(ExecutorError):
-            self.executor.kill(c.id, self._stop_signal(c))
+            self.executor.kill(c.id, number)
         self._thaw_to_exit(c)
         if timeout is not None and timeout < 0:
             self._wait_stopped(c, None)
@@ -155,12 +157,14 @@ class Lifecycle:
                 raise EngineError(f"cannot stop container {c.id[:12]}: no exit "
                                   f"{KILL_TIMEOUT:.0f} s after SIGKILL")
 
-    def restart(self, ref: str, timeout: int | None = None) -> None:
+    def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         c = self.containers.get(ref)
+        if signal:
+            parse_signal(signal)  # a bad one refused before anything is stopped
         if c.state.running:
             self._restarting.add(c.id)  # its exit is not an end: --rm keeps it
             try:
-                self.stop(c.id, timeout)
+                self.stop(c.id, timeout, signal)
             finally:
                 self._restarting.discard(c.id)
         c.restart_count += 1

@@ -20,6 +20,7 @@ runs on, as dockerd's copier does.
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import os
@@ -48,6 +49,18 @@ class Entry:
     stream: str  # "stdout" | "stderr"
     data: bytes
     time: str
+
+
+def entry_unix_time(entry: Entry) -> float:
+    """An entry's RFC 3339 time ("2026-11-28T15:00:00.123456789Z") in Unix seconds;
+    Python's datetime stops at microseconds, so the fraction is read apart."""
+    whole, _, rest = entry.time.rstrip("Z").partition(".")
+    fraction = rest
+    try:
+        seconds = datetime.datetime.fromisoformat(whole + "+00:00").timestamp()
+    except ValueError:
+        return 0.0  # a line without a time (cut short): as old as can be
+    return seconds + (float("0." + fraction) if fraction.isdigit() else 0.0)
 
 
 @dataclass(frozen=True)

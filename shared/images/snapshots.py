@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 
 from shared.images.store import Image, ImageStore
@@ -94,3 +95,23 @@ def remove(container_dir: str) -> None:
         path = os.path.join(container_dir, name)
         if os.path.lexists(path):
             shutil.rmtree(path)
+
+
+def written_size(container_dir: str) -> int:
+    """What the container wrote: the size of its upper dir, as moby's directory.Size
+    counts it (`docker ps -s`'s SizeRw): the bytes of every file but directories,
+    a file with several hard links once."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for root, dirs, files in os.walk(os.path.join(container_dir, "upper")):
+        for name in (*dirs, *files):
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except FileNotFoundError:
+                continue  # removed meanwhile
+            if stat.S_ISDIR(st.st_mode) or st.st_size == 0 or (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_size
+    return total
+

@@ -4,17 +4,19 @@ attach, rm."""
 from __future__ import annotations
 
 import json
+import re
 import socket
+import time
 from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, jsonify, request
 
-from shared import patterns
 from shared.api import streams, views
+from shared.api.containerfilters import ps_filters
 from shared.api.params import current_engine, json_body, qbool, qint, query_filters
 from shared.daemon import containerconfig, logs
-from shared.daemon.state import Container
-from shared.errors import Conflict, InvalidParameter
+from shared.daemon.engine import Engine
+from shared.errors import Conflict, InvalidParameter, NotFound
 
 bp = Blueprint("containers", __name__)
 
@@ -23,25 +25,50 @@ bp = Blueprint("containers", __name__)
 def container_create() -> Response:
     engine = current_engine()
     body = json_body()
+    if request.args.get("platform"):
+        _check_platform(engine, str(body.get("Image") or ""), request.args["platform"])
     c = engine.create(request.args.get("name"), body)
     resp = jsonify(Id=c.id, Warnings=[])
     resp.status_code = 201
     return resp
 
 
+def _check_platform(engine: Engine, image_ref: str, wanted: str) -> None:
+    """`docker run --platform P`: the local image must be P's. Otherwise moby's 404
+    (daemon/images/image.go GetImage), on which the CLI pulls P's image and tries again;
+    a container of another platform than asked for is never made."""
+    from shared.images.registry.pull import Platform
+
+    platform = Platform.parse(wanted)  # a malformed one: 400
+    try:
+        image = engine.images.resolve(image_ref)
+    except (LookupError, ValueError):
+        return  # no such image: create says so, as it does without a platform
+    variant = image.config.get("variant") or ""
+    if not platform.matches({"os": image.os, "architecture": image.architecture,
+                             "variant": variant}):
+        actual = "/".join(p for p in (image.os, image.architecture, variant) if p)
+        raise NotFound(f"image with reference {image_ref} was found but does not match "
+                       f"the specified platform: wanted {platform}, actual: {actual}")
+
+
 @bp.get("/containers/json")
 def container_list() -> Response:
     engine = current_engine()
-    filters = query_filters()
-    show_all = qbool("all") or bool(filters.get("status"))
+    filters = ps_filters(engine, query_filters())
+    limit = qint("limit")
+    # moby lists stopped containers too when asked for all, for a status, or for the
+    # last N (`docker ps -n 3`, `docker ps -l`)
+    show_all = qbool("all") or filters.implies_all or bool(limit and limit > 0)
     result = []
     for c in engine.containers.all():
         if not show_all and not c.state.running:
             continue
-        if not _matches(c, filters):
-            continue
-        result.append(views.summary(engine, c))
-    limit = qint("limit")
+        summary = views.summary(engine, c)
+        if filters.keeps(engine, c, summary):
+            if qbool("size"):
+                summary.update(views.sizes(engine, c))
+            result.append(summary)
     if limit and limit > 0:
         result = result[:limit]
     return jsonify(result)
@@ -50,7 +77,11 @@ def container_list() -> Response:
 @bp.get("/containers/<ref>/json")
 def container_inspect(ref: str) -> Response:
     engine = current_engine()
-    return jsonify(views.inspect(engine, engine.containers.get(ref)))
+    c = engine.containers.get(ref)
+    found = views.inspect(engine, c)
+    if qbool("size"):  # `docker inspect --size`
+        found.update(views.sizes(engine, c))
+    return jsonify(found)
 
 
 @bp.post("/containers/<ref>/start")
@@ -63,14 +94,14 @@ def container_start(ref: str) -> Response:
 @bp.post("/containers/<ref>/stop")
 def container_stop(ref: str) -> Response:
     engine = current_engine()
-    engine.stop(ref, _stop_timeout())
+    engine.stop(ref, _stop_timeout(), request.args.get("signal") or None)
     return Response(status=204)
 
 
 @bp.post("/containers/<ref>/restart")
 def container_restart(ref: str) -> Response:
     engine = current_engine()
-    engine.restart(ref, _stop_timeout())
+    engine.restart(ref, _stop_timeout(), request.args.get("signal") or None)
     return Response(status=204)
 
 
@@ -147,8 +178,14 @@ def container_logs(ref: str) -> Response:
     if tail is not None and tail < 0:
         tail = None
     follow, stamps, tty = qbool("follow"), qbool("timestamps"), bool(c.config.get("Tty"))
+    # --since/--until: the CLI sends Unix times ("1700000000.000000000"); as in moby's
+    # json-file reader, tail first, then drop what is outside them.
+    since, until = _log_time("since"), _log_time("until")
+    if until is not None and until <= time.time():
+        follow = False  # nothing yet to come can be before it
 
     def body() -> Iterator[bytes]:
+        start = since
         yield b""
         for entry in logs.read(
             engine.log_path(c),
@@ -157,6 +194,16 @@ def container_logs(ref: str) -> Response:
             follow=follow,
             still_running=lambda: c.state.running and not engine.is_removed(c),
         ):
+            if start is not None or until is not None:
+                at = logs.entry_unix_time(entry)
+                if start is not None:
+                    if at < start:
+                        continue
+                    # moby's forwarder: from the first line in the window on, all
+                    # (times need not be monotonic)
+                    start = None
+                if until is not None and at > until:
+                    return
             data = entry.data
             if stamps:
                 data = entry.time.encode() + b" " + data
@@ -164,6 +211,18 @@ def container_logs(ref: str) -> Response:
 
     mimetype = streams.RAW if tty else streams.MULTIPLEXED
     return Response(body(), mimetype=mimetype)
+
+
+def _log_time(name: str) -> float | None:
+    """moby's timetypes.ParseTimestamps: "SECONDS" or "SECONDS.NANOSECONDS"; 0 or
+    absent: no limit."""
+    value = request.args.get(name, "")
+    if value in ("", "0"):
+        return None
+    if not re.fullmatch(r"-?[0-9]+(\.[0-9]{1,9})?", value):
+        raise InvalidParameter(f'invalid value for {name}: "{value}": expected seconds '
+                               "since the epoch, as SECONDS[.NANOSECONDS]")
+    return float(value)
 
 
 @bp.post("/containers/<ref>/attach")
@@ -211,19 +270,3 @@ def container_attach(ref: str) -> Response:
         resp.call_on_close(lambda: out.unsubscribe(q))
     return resp
 
-
-def _matches(c: Container, filters: dict[str, list[str]]) -> bool:
-    for key, values in filters.items():
-        if key == "id" and not any(c.id.startswith(v) for v in values):
-            return False
-        if key == "name" and not any(patterns.search(v.lstrip("/"), c.name) for v in values):
-            return False
-        if key == "status" and views.public_status(c) not in values:
-            return False
-        if key == "label":
-            labels = c.config.get("Labels") or {}
-            for v in values:
-                k, _, val = v.partition("=")
-                if k not in labels or (val and labels[k] != val):
-                    return False
-    return True

@@ -14,13 +14,16 @@ import os
 import queue
 import tarfile
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request
 
+from shared import patterns
 from shared.api.params import current_engine, json_body, qbool, query_filters
+from shared.api.prunefilters import has_labels, parse_until, prune_filters
 from shared.daemon import gotypes
 from shared.errors import EngineError, InvalidParameter
 from shared.images import archive, reference
@@ -127,10 +130,65 @@ def auth() -> Response:
     return jsonify(Status="Login Succeeded", IdentityToken="")
 
 
+# moby daemon/images/image_list.go's acceptedImageFilterTags: any other is a 400, not a
+# filter silently dropped (which would list every image).
+IMAGE_LIST_FILTERS = {"dangling", "label", "before", "since", "reference", "until"}
+
+
 @bp.get("/images/json")
 def image_list() -> Response:
+    """`docker images [NAME]`: every image, or those the filters keep. `docker images
+    busybox` is the filter reference=busybox."""
     engine = current_engine()
-    return jsonify([image_store.to_summary(i) for i in engine.images.list()])
+    filters = query_filters()
+    for key in filters:
+        if key not in IMAGE_LIST_FILTERS:
+            raise InvalidParameter(f"invalid filter '{key}'")
+    dangling = filters.get("dangling")
+    dangling_only = False
+    if dangling:  # moby's GetBoolOrDefault
+        is_true = bool({"1", "true"} & set(dangling))
+        if is_true == bool({"0", "false"} & set(dangling)):
+            raise InvalidParameter(f"invalid filter 'dangling=[{' '.join(dangling)}]'")
+        dangling_only = is_true
+    # before/until: older than the oldest named; since: newer than the newest named
+    before: list[float] = [engine.images.resolve(v).created for v in filters.get("before", [])]
+    before += [parse_until(v, time.time()) for v in filters.get("until", [])]
+    since = [engine.images.resolve(v).created for v in filters.get("since", [])]
+    patterns_ = filters.get("reference")
+    shown = []
+    for image in engine.images.list():
+        if before and not image.created < min(before):
+            continue
+        if since and not image.created > max(since):
+            continue
+        labels = (image.config.get("config") or {}).get("Labels") or {}
+        if not has_labels(labels, filters.get("label", [])):
+            continue
+        summary = image_store.to_summary(image)
+        tagged = bool(image.repo_tags or image.repo_digests)
+        if patterns_ is not None:
+            # only the names that match are shown; an image with none is not
+            summary["RepoTags"] = [t for t in image.repo_tags if _ref_matches(patterns_, t)]
+            summary["RepoDigests"] = [d for d in image.repo_digests
+                                      if _ref_matches(patterns_, d)]
+            if not (summary["RepoTags"] or summary["RepoDigests"]):
+                continue
+        if dangling is not None and (dangling_only == tagged):
+            continue
+        shown.append(summary)
+    return jsonify(shown)
+
+
+def _ref_matches(patterns_: list[str], familiar: str) -> bool:
+    """moby's reference.FamiliarMatch: the pattern against the name alone
+    (busybox), then against the whole familiar reference (busybox:latest)."""
+    name = reference.parse_named(familiar).familiar()
+    try:
+        return any(patterns.glob_match(p, name) or patterns.glob_match(p, familiar)
+                   for p in patterns_)
+    except patterns.BadPattern as error:
+        raise InvalidParameter(str(error)) from None
 
 
 @bp.get("/images/get")
@@ -245,7 +303,9 @@ def image_prune() -> Response:
     """`docker image prune`: images without a name (`-a`: every image), unless a
     container uses them."""
     engine = current_engine()
-    dangling = query_filters().get("dangling", ["true"])
+    # moby daemon/containerd/image_prune.go's imagesAcceptedFilters
+    filters = prune_filters({"dangling", "label", "label!", "until"})
+    dangling = filters.get("dangling", ["true"])
     is_true, is_false = bool({"1", "true"} & set(dangling)), bool({"0", "false"} & set(dangling))
     if is_true == is_false:  # moby's GetBoolOrDefault: neither, or both
         raise InvalidParameter(f"invalid filter 'dangling=[{' '.join(dangling)}]'")
@@ -257,6 +317,9 @@ def image_prune() -> Response:
         if only_dangling and (image.repo_tags or image.repo_digests):
             continue
         if in_use(image.id):
+            continue
+        labels = (image.config.get("config") or {}).get("Labels") or {}
+        if filters.spares(labels, image.created):
             continue
         try:
             records = engine.images.delete(image.id, force=True, in_use=in_use)

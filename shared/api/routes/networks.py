@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from shared import patterns
 from shared.api.params import current_engine, json_body, query_filters
+from shared.api.prunefilters import has_labels, prune_filters
 from shared.daemon import gotypes
 from shared.daemon.engine import Engine
 from shared.daemon.state import rfc3339
-from shared.errors import NotFound
+from shared.errors import InvalidParameter, NotFound
 from shared.network.manager import NetworkManager
 from shared.network.store import Network
 
@@ -51,32 +53,66 @@ def view(engine: Engine, net: Network, containers: bool = True) -> dict:
     }
 
 
+# moby api/types/network ValidateFilters: any other filter is a 400, not one dropped.
+NETWORK_LIST_FILTERS = {"dangling", "driver", "id", "label", "name", "scope", "type"}
+
+
 def _matches(net: Network, filters: dict[str, list[str]]) -> bool:
-    for key, values in filters.items():
-        if key == "name" and not any(v in net.name for v in values):
+    """moby daemon/network/filter.go FilterNetworks; name and id are regular
+    expressions (filters.Args.Match), driver and scope exact."""
+    if "name" in filters and not any(v == net.name or patterns.search(v, net.name)
+                                     for v in filters["name"]):
+        return False
+    if "id" in filters and not any(v == net.id or patterns.search(v, net.id)
+                                   for v in filters["id"]):
+        return False
+    if "driver" in filters and net.driver not in filters["driver"]:
+        return False
+    if "scope" in filters and "local" not in filters["scope"]:  # no swarm-scoped network
+        return False
+    if not has_labels(net.labels, filters.get("label", [])):
+        return False
+    if "type" in filters:
+        for kind in filters["type"]:
+            if kind not in ("builtin", "custom"):
+                raise InvalidParameter(f"invalid filter: 'type'='{kind}'")
+        if ("builtin" if net.predefined else "custom") not in filters["type"]:
             return False
-        if key == "id" and not any(net.id.startswith(v) for v in values):
-            return False
-        if key == "driver" and net.driver not in values:
-            return False
-        if key == "type":
-            kind = "builtin" if net.predefined else "custom"
-            if kind not in values:
-                return False
-        if key == "label":
-            for v in values:
-                k, sep, want = v.partition("=")
-                if k not in net.labels or (sep and net.labels[k] != want):
-                    return False
     return True
+
+
+def _dangling(filters: dict[str, list[str]]) -> bool | None:
+    values = filters.get("dangling")
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InvalidParameter('got more than one value for filter key "dangling"')
+    if values[0] not in ("0", "false", "1", "true"):
+        raise InvalidParameter('invalid value for filter \'dangling\', must be "true" (or '
+                               '"1"), or "false" (or "0")')
+    return values[0] in ("1", "true")
 
 
 @bp.get("/networks")
 def network_list() -> Response:
     engine = current_engine()
     filters = query_filters()
-    return jsonify([view(engine, n, containers=False) for n in manager().list()
-                    if _matches(n, filters)])
+    for key in filters:
+        if key not in NETWORK_LIST_FILTERS:
+            raise InvalidParameter(f"invalid filter '{key}'")
+    dangling = _dangling(filters)
+    shown = []
+    for net in manager().list():
+        if not _matches(net, filters):
+            continue
+        # dangling is documented as "no container uses it (and not predefined)", but
+        # dockerd (20.10 to 26.1, daemon.GetNetworks) filters a list made without the
+        # containers, so every network not predefined is dangling. Clients see dockerd's
+        # answer, and so they get it here too; `docker network prune` does look at use.
+        if dangling is not None and dangling != (not net.predefined):
+            continue
+        shown.append(view(engine, net, containers=False))
+    return jsonify(shown)
 
 
 @bp.get("/networks/<ref>")
@@ -119,9 +155,13 @@ def network_disconnect(ref: str) -> Response:
 
 @bp.post("/networks/prune")
 def network_prune() -> Response:
+    # moby daemon/prune.go's networksAcceptedFilters
+    filters = prune_filters({"label", "label!", "until"})
     m = manager()
     deleted = []
     for net in m.list():
+        if filters.spares(net.labels, net.created):
+            continue
         if net.user_defined and not m.containers_on(net):
             m.remove(net.id)
             deleted.append(net.name)

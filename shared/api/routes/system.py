@@ -88,7 +88,9 @@ def info() -> Response:
         # dockerd lists no-new-privileges only when its own --no-new-privileges makes
         # it every container's default; here, as there by default, it is not.
         SecurityOptions=["name=seccomp,profile=builtin"],
-        Swarm={"LocalNodeState": "inactive"},
+        # A Docker engine that never joined a swarm (routes/swarm.py answers the rest)
+        Swarm={"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive",
+               "ControlAvailable": False, "Error": "", "RemoteManagers": None},
         Plugins={"Log": ["json-file"], "Network": ["host", "null"], "Volume": []},
         Warnings=[],
     )
