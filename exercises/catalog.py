@@ -358,4 +358,40 @@ EXERCISES += (
     ),
 )
 
+EXERCISES += (
+    Exercise(
+        name="device-filter",
+        title="cgroup v2's device controller: an eBPF program",
+        stage="stage2",
+        task="Assemble the container's device rules into one eBPF program for cgroup v2: "
+             "the blocks of rule_block() in the right order, and the verdict when no "
+             "rule matches.",
+        why="On cgroup v1 the kernel keeps a device allow-list per cgroup. Cgroup v2 has "
+            "no such file: the kernel runs a program, attached to the container's "
+            "cgroup, at every open() and mknod() of a device node. Without it, root in a "
+            "container on a pure-v2 host can mknod the host's disk and read it. The "
+            "rules mean what the v1 list meant (the last matching rule decides), but a "
+            "program stops at its first `exit`.",
+        targets=(Target(f"{LIBCONTAINER}/cgroups/devicefilter.py", "build", stub="raise"),),
+        hints=(
+            "Start from prologue(): it loads the context's fields into registers R2-R5 "
+            "once; each rule_block() compares them and exits with its verdict, or jumps "
+            "to the next block.",
+            "The first block that matches decides. So that it is the verdict of the "
+            "*last* matching rule, as on v1, emit the rules last first (reversed()).",
+            "A rule that matches everything (rule_block's second value) ends the "
+            "program: the verifier refuses code it can never reach. Otherwise finish "
+            "with the default: R0 = 0 (deny), exit. Join the instructions with b''.join.",
+        ),
+        tests=("tests/stages/stage2/test_devicefilter.py::"
+               "test_pure_default_rules_decide_as_the_v1_list_would",
+               "tests/stages/stage2/test_devicefilter.py::test_pure_last_matching_rule_wins",
+               "tests/stages/stage2/test_devicefilter.py::test_pure_allow_all_ends_the_program",
+               "tests/stages/stage2/test_devicefilter.py::"
+               "test_real_kernel_program_denies_dev_null_in_a_v2_cgroup_on_this_host"),
+        reading=(f"{LIBCONTAINER}/cgroups/devicefilter.py", f"{LIBCONTAINER}/cgroups/bpf.py",
+                 f"{LIBCONTAINER}/cgroups/v2.py", "shared/oci/defaults.py"),
+    ),
+)
+
 BY_NAME = {e.name: e for e in EXERCISES}
