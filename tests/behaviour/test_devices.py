@@ -100,9 +100,12 @@ def full_bounding_set() -> bool:
     return False
 
 
-@pytest.mark.skipif(not full_bounding_set(), reason="this host's own bounding set is not "
-                    "full: no runtime can make a privileged container here")
 def test_privileged_container_reads_the_host_disk(clients) -> None:
+    if not clients.engine.ours and not full_bounding_set():
+        # Ours give a privileged container the capabilities the daemon holds (as
+        # current moby does); dockerd 20.10 asks for every one and fails here.
+        pytest.skip("this host's own bounding set is not full: dockerd 20.10 cannot "
+                    "make a privileged container here")
     name, _, _ = host_disk()
     code, out, err = sh(clients, "--privileged", "busybox", "sh", "-c",
                         f"head -c 512 /dev/{name} >/dev/null && echo read-ok")
