@@ -13,6 +13,7 @@ shared/oci/defaults.py; here they are applied, in the kernel's terms:
 
 from __future__ import annotations
 
+from shared.oci.confinement import CAPABILITIES
 from stages.stage2_libcontainer.libcontainer import syscalls
 from stages.stage2_libcontainer.libcontainer.configs import Capabilities
 
@@ -20,17 +21,7 @@ TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:  # (`runc update` loads this module, and not kernel's socket)
     from stages.stage2_libcontainer.libcontainer.kernel import Kernel
 
-NAMES = [
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-]
+NAMES = CAPABILITIES  # every capability, in the kernel's numbering
 NUMBERS = {name: i for i, name in enumerate(NAMES)}
 
 
