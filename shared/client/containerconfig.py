@@ -16,6 +16,7 @@ import sys
 from shared.client import portspecs
 from shared.client.api import APIError, Client
 from shared.flags import Flag, integer, nano_cpus, ram_in_bytes
+from shared.oci import confinement
 
 TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
@@ -257,13 +258,7 @@ def ulimit(text: str) -> dict:
         except ValueError:
             raise ValueError(f'strconv.ParseInt: parsing "{part}": invalid syntax') from None
     soft, hard = numbers[0], numbers[-1]
-    if hard != -1:
-        if soft == -1:
-            raise ValueError("ulimit soft limit must be less than or equal to hard limit: "
-                             f"soft: -1 (unlimited), hard: {hard}")
-        if soft > hard:
-            raise ValueError("ulimit soft limit must be less than or equal to hard limit: "
-                             f"{soft} > {hard}")
+    confinement.check_ulimit_order(soft, hard)  # a ValueError
     return {"Name": name, "Soft": soft, "Hard": hard}
 
 

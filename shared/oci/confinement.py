@@ -102,6 +102,18 @@ ULIMITS = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice
            "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack")
 
 
+def check_ulimit_order(soft: int, hard: int) -> None:
+    """go-units' rule, which docker's CLI and dockerd both apply: soft <= hard, -1
+    (unlimited) counting as the largest."""
+    if hard != -1:
+        if soft == -1:
+            raise ConfinementError("ulimit soft limit must be less than or equal to "
+                                   f"hard limit: soft: -1 (unlimited), hard: {hard}")
+        if soft > hard:
+            raise ConfinementError("ulimit soft limit must be less than or equal to "
+                                   f"hard limit: {soft} > {hard}")
+
+
 def rlimits(host_config: dict) -> list[dict]:
     """HostConfig.Ulimits -> process.rlimits, checked as go-units' ParseUlimit checks
     the CLI's `--ulimit nofile=soft:hard` (the daemon takes the API's as given, and
@@ -113,13 +125,7 @@ def rlimits(host_config: dict) -> list[dict]:
         if name not in ULIMITS:
             raise ConfinementError(f"invalid ulimit type: {name}")
         soft, hard = int(ulimit.get("Soft") or 0), int(ulimit.get("Hard") or 0)
-        if hard != -1:
-            if soft == -1:
-                raise ConfinementError("ulimit soft limit must be less than or equal to "
-                                       f"hard limit: soft: -1 (unlimited), hard: {hard}")
-            if soft > hard:
-                raise ConfinementError("ulimit soft limit must be less than or equal to "
-                                       f"hard limit: {soft} > {hard}")
+        check_ulimit_order(soft, hard)
         if soft < -1 or hard < -1:
             raise ConfinementError(f"invalid ulimit value for {name}: {soft}:{hard}")
         result.append({"type": "RLIMIT_" + name.upper(),
