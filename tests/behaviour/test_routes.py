@@ -281,3 +281,14 @@ def test_create_for_another_platform_than_the_images_is_404(clients) -> None:
     reply = clients.api("POST", f"/containers/create?name={name}&platform=linux/amd64",
                         {"Image": "busybox"})
     assert reply.status == 201
+
+
+def test_rm_link_never_removes_the_container(clients) -> None:
+    name = clients.name()
+    assert clients.docker("create", "--name", name, "busybox").returncode == 0
+    result = clients.docker("rm", "--link", name)
+    assert result.returncode == 1
+    assert "cannot remove the default link name of the container" in result.stderr
+    assert clients.inspect(name)["Name"] == f"/{name}"
+    reply = clients.api("DELETE", f"/containers/{NOSUCH}?link=1")
+    assert reply.status == 404

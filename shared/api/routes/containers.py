@@ -16,7 +16,7 @@ from shared.api.containerfilters import ps_filters
 from shared.api.params import current_engine, json_body, qbool, qint, query_filters
 from shared.daemon import containerconfig, logs
 from shared.daemon.engine import Engine
-from shared.errors import Conflict, InvalidParameter, NotFound
+from shared.errors import Conflict, EngineError, InvalidParameter, NotFound
 
 bp = Blueprint("containers", __name__)
 
@@ -143,6 +143,12 @@ def container_resize(ref: str) -> Response:
 @bp.delete("/containers/<ref>")
 def container_delete(ref: str) -> Response:
     engine = current_engine()
+    if qbool("link"):
+        # `docker rm --link /parent/alias` removes a link, never a container. This
+        # engine makes no links, so the only names there are a container's own, and
+        # moby's rmLink refuses those ("/name": the parent is "/"), a plain error: 500.
+        engine.containers.get(ref)  # No such container: 404
+        raise EngineError("Conflict, cannot remove the default link name of the container")
     engine.remove(ref, force=qbool("force"))
     return Response(status=204)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from shared import patterns
 from shared.api.params import current_engine, json_body, query_filters
@@ -117,7 +117,16 @@ def network_list() -> Response:
 
 @bp.get("/networks/<ref>")
 def network_inspect(ref: str) -> Response:
-    return jsonify(view(current_engine(), manager().get(ref)))
+    # verbose adds swarm's services; scope picks local or swarm networks: every network
+    # here is local, so another scope finds none (moby filters the lookup by it).
+    verbose = request.args.get("verbose", "")
+    if verbose.lower() not in ("", "0", "1", "t", "f", "true", "false"):
+        raise InvalidParameter(f"invalid value for verbose: {verbose}: strconv.ParseBool: "
+                               f'parsing "{verbose}": invalid syntax')
+    net = manager().get(ref)
+    if request.args.get("scope", "local") not in ("", "local"):
+        raise NotFound(f"network {ref} not found")
+    return jsonify(view(current_engine(), net))
 
 
 @bp.post("/networks/create")
