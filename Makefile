@@ -10,7 +10,7 @@ IMAGES_ROOT := /var/lib/whalebones/images
 # Debian's own Python (fast to start: every CLI call pays its start-up).
 # python3-seccomp: libseccomp, which stage 2's libcontainer (and so our runc) loads
 # the seccomp filter with; Debian's binding, imported from its file (libcontainer/seccomp.py).
-APT_RUN := busybox-static python3-venv iptables python3-seccomp  # iptables: NAT and published ports
+APT_RUN := busybox-static python3-venv iptables python3-seccomp tini  # iptables: NAT and published ports; tini: --init
 APT_TEST := $(APT_RUN) docker.io runc crun lxc python3-lxc docker-registry skopeo apache2-utils openssl
 APT_LXC := lxc  # stage 1 drives LXC's tools
 # make test-cgroup-v2 boots a VM (Debian's kernel is fetched by the test, not installed)

@@ -322,4 +322,40 @@ EXERCISES += (
     ),
 )
 
+EXERCISES += (
+    Exercise(
+        name="seccomp-conditions",
+        title="Which of Docker's seccomp rules apply to this container",
+        stage="stage2",
+        task="Decide whether one rule of a seccomp profile applies to a container, from "
+             "its `includes` and `excludes` conditions: the container's capabilities "
+             "(its bounding set), the host's kernel version and its architecture.",
+        why="Docker's default profile is not one list: a container given CAP_SYS_ADMIN "
+            "may call mount, unshare and setns, one without it may not, and a call the "
+            "kernel gained in 5.x is allowed only on such kernels. The conditions are "
+            "resolved once, when the spec is built, into a plain allow list for this "
+            "container: the filter the kernel runs has no idea what a capability is.",
+        targets=(Target("shared/oci/seccomp.py", "_applies", stub="raise"),),
+        hints=(
+            "Read a rule of shared/oci/seccomp_default.json with `includes` "
+            "(`\"caps\": [\"CAP_SYS_ADMIN\"]`) and one with `excludes`: each is an object "
+            "of optional `caps`, `arches` and `minKernel`.",
+            "`includes`: every condition given must hold (all its caps in `caps`, `arch` "
+            "among its arches, the kernel at least minKernel). `excludes`: the rule is "
+            "dropped if any condition given holds.",
+            "Kernel versions compare as tuples: _min_kernel('4.8') is (4, 8), and "
+            "`kernel` is already one.",
+        ),
+        tests=("tests/unit/test_oci_seccomp.py::test_capabilities_decide_the_conditional_rules",
+               "tests/unit/test_oci_seccomp.py::test_the_kernel_version_decides_min_kernel_rules",
+               "tests/unit/test_oci_seccomp.py::"
+               "test_the_architecture_decides_arch_rules_and_arch_map",
+               "tests/unit/test_oci_seccomp.py::"
+               "test_a_custom_profile_with_excludes_and_the_old_name_field"),
+        needs_root=False,
+        reading=("shared/oci/seccomp.py", "shared/oci/seccomp_default.json",
+                 "shared/oci/runtime_spec.py"),
+    ),
+)
+
 BY_NAME = {e.name: e for e in EXERCISES}

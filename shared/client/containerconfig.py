@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
+import re
 import sys
 
 from shared.client import portspecs
@@ -32,6 +34,26 @@ FLAGS = [
          convert=integer),
     Flag("--cpus", "Number of CPUs", metavar="decimal", convert=nano_cpus),
     Flag("-c, --cpu-shares", "CPU shares (relative weight)", metavar="int", convert=integer),
+    # Resource limits beyond -m/--cpus (parsed as docker's CLI does: cli/opts).
+    Flag("--memory-reservation", "Memory soft limit", metavar="bytes", convert=ram_in_bytes),
+    Flag("--memory-swap", "Swap limit equal to memory plus swap: '-1' to enable unlimited "
+         "swap", metavar="bytes", convert=lambda t: -1 if t == "-1" else ram_in_bytes(t)),
+    Flag("--memory-swappiness", "Tune container memory swappiness (0 to 100)", metavar="int",
+         convert=integer),
+    Flag("--blkio-weight", "Block IO (relative weight), between 10 and 1000, or 0 to "
+         "disable (default 0)", metavar="uint16", convert=lambda t: unsigned(t, 16)),
+    Flag("--device-read-bps", "Limit read rate (bytes per second) from a device",
+         metavar="list", many=True, convert=lambda t: throttle_device(t, bytes_rate=True)),
+    Flag("--device-write-bps", "Limit write rate (bytes per second) to a device",
+         metavar="list", many=True, convert=lambda t: throttle_device(t, bytes_rate=True)),
+    Flag("--device-read-iops", "Limit read rate (IO per second) from a device",
+         metavar="list", many=True, convert=lambda t: throttle_device(t, bytes_rate=False)),
+    Flag("--device-write-iops", "Limit write rate (IO per second) to a device",
+         metavar="list", many=True, convert=lambda t: throttle_device(t, bytes_rate=False)),
+    Flag("--cpu-period", "Limit CPU CFS (Completely Fair Scheduler) period", metavar="int",
+         convert=integer),
+    Flag("--cpu-quota", "Limit CPU CFS (Completely Fair Scheduler) quota", metavar="int",
+         convert=integer),
     Flag("--network", "Connect a container to a network", metavar="network"),
     Flag("--network-alias", "Add network-scoped alias for the container", metavar="list",
          many=True),
@@ -41,9 +63,132 @@ FLAGS = [
     Flag("--expose", "Expose a port or a range of ports", metavar="list", many=True),
     Flag("--entrypoint", "Overwrite the default ENTRYPOINT of the image", metavar="string"),
     Flag("--security-opt", "Security Options", metavar="list", many=True),
+    Flag("--dns", "Set custom DNS servers", metavar="list", many=True),
+    Flag("--dns-search", "Set custom DNS search domains", metavar="list", many=True),
+    Flag("--dns-option", "Set DNS options", metavar="list", many=True),
+    Flag("--add-host", "Add a custom host-to-IP mapping (host:ip)", metavar="list", many=True),
+    Flag("--domainname", "Container NIS domain name", metavar="string"),
+    Flag("--restart", 'Restart policy to apply when a container exits (default "no")',
+         metavar="string"),
+    Flag("--runtime", "Runtime to use for this container", metavar="string"),
+    Flag("--device", "Add a host device to the container", metavar="list", many=True,
+         convert=lambda text: device_mapping(validate_device(text))),
+    Flag("--device-cgroup-rule", "Add a rule to the cgroup allowed devices list",
+         metavar="list", many=True, convert=lambda text: device_cgroup_rule(text)),
+    # Confinement: what root in the container may do (see confinement_flags below).
+    Flag("--cap-add", "Add Linux capabilities", metavar="list", many=True),
+    Flag("--cap-drop", "Drop Linux capabilities", metavar="list", many=True),
+    Flag("--privileged", "Give extended privileges to this container"),
+    Flag("--read-only", "Mount the container's root filesystem as read only"),
+    Flag("--ulimit", "Ulimit options", metavar="ulimit", many=True, convert=lambda t: ulimit(t)),
+    Flag("--group-add", "Add additional groups to join", metavar="list", many=True),
+    Flag("--sysctl", "Sysctl options", metavar="map", many=True, convert=lambda t: sysctl(t)),
+    Flag("--oom-kill-disable", "Disable OOM Killer"),
+    Flag("--oom-score-adj", "Tune host's OOM preferences (-1000 to 1000)", metavar="int",
+         convert=integer),
     Flag("--rm", "Automatically remove the container and its associated anonymous volumes "
          "when it exits"),
+    # Namespaces, memory filesystems, init, cpusets and the cgroup parent.
+    Flag("--pid", "PID namespace to use", metavar="string"),
+    Flag("--ipc", "IPC mode to use", metavar="string"),
+    Flag("--uts", "UTS namespace to use", metavar="string"),
+    Flag("--cgroupns", "Cgroup namespace to use (host|private)", metavar="string"),
+    Flag("--shm-size", "Size of /dev/shm", metavar="bytes", convert=ram_in_bytes),
+    Flag("--tmpfs", "Mount a tmpfs directory", metavar="list", many=True),
+    Flag("--init", "Run an init inside the container that forwards signals and reaps "
+         "processes"),
+    Flag("--cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)", metavar="string"),
+    Flag("--cpuset-mems", "MEMs in which to allow execution (0-3, 0,1)", metavar="string"),
+    Flag("--cgroup-parent", "Optional parent cgroup for the container", metavar="string"),
 ]
+
+
+def unsigned(text: str, bits: int) -> int:
+    """Go's strconv.ParseUint, as pflag reads a uint16 flag."""
+    if not text.isdigit():
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": invalid syntax')
+    if int(text) >= 1 << bits:
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": value out of range')
+    return int(text)
+
+
+def throttle_device(text: str, *, bytes_rate: bool) -> dict:
+    """`/dev/sda:1mb` -> {"Path": "/dev/sda", "Rate": 1048576}, as docker's CLI
+    (opts.ValidateThrottleBpsDevice / ValidateThrottleIOpsDevice); the daemon finds
+    the disk's numbers from the path."""
+    path, sep, value = text.partition(":")
+    if not sep or not path:
+        raise ValueError(f"bad format: {text}")
+    if not path.startswith("/dev/"):
+        raise ValueError(f"bad format for device path: {text}")
+    if bytes_rate:
+        problem = (f"invalid rate for device: {text}. The correct format is "
+                   "<device-path>:<number>[<unit>]. Number must be a positive integer. "
+                   "Unit is optional and can be kb, mb, or gb")
+        try:
+            rate = ram_in_bytes(value)
+        except ValueError:
+            raise ValueError(problem) from None
+    else:
+        problem = (f"invalid rate for device: {text}. The correct format is "
+                   "<device-path>:<number>. Number must be a positive integer")
+        if not value.isdigit():
+            raise ValueError(problem)
+        rate = int(value)
+    if rate < 0:
+        raise ValueError(problem)
+    return {"Path": path, "Rate": rate}
+def valid_device_mode(mode: str) -> bool:
+    """r, w and m, each at most once (docker's validDeviceMode)."""
+    return bool(mode) and set(mode) <= set("rwm") and len(set(mode)) == len(mode)
+
+
+def validate_device(text: str) -> str:
+    """`--device` checked and cleaned as docker's CLI (opts validateLinuxPath):
+    SRC[:DST][:MODE], the path in the container absolute."""
+    parts = text.split(":", 2)
+    if text.count(":") > 2 or not parts[0]:
+        raise ValueError(f"bad format for path: {text}")
+    mode = ""
+    if len(parts) == 1:
+        container_path = text
+        text = posixpath.normpath(text)
+    elif len(parts) == 2 and valid_device_mode(parts[1]):
+        container_path, mode = parts
+        text = f"{posixpath.normpath(container_path)}:{mode}"
+    elif len(parts) == 2:
+        container_path = parts[1]
+        text = f"{parts[0]}:{posixpath.normpath(container_path)}"
+    else:
+        container_path, mode = parts[1], parts[2]
+        if not valid_device_mode(mode):
+            raise ValueError(f"bad mode specified: {mode}")
+    if not container_path.startswith("/"):
+        raise ValueError(f"{container_path} is not an absolute path")
+    return text
+
+
+def device_mapping(text: str) -> dict:
+    """A checked `--device` as HostConfig.Devices' entry (docker's parseLinuxDevice):
+    the path in the container defaults to the host's, the permissions to rwm."""
+    parts = text.split(":", 2)
+    source, target, permissions = parts[0], "", "rwm"
+    if len(parts) == 3:
+        target, permissions = parts[1], parts[2]
+    elif len(parts) == 2:
+        if valid_device_mode(parts[1]):
+            permissions = parts[1]
+        else:
+            target = parts[1]
+    return {"PathOnHost": source, "PathInContainer": target or source,
+            "CgroupPermissions": permissions}
+
+
+def device_cgroup_rule(text: str) -> str:
+    """docker's opts.ValidateDeviceCgroupRule: "type major:minor access"."""
+    if not re.fullmatch(r"[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}", text):
+        raise ValueError(f"invalid device cgroup format '{text}'")
+    return text
 
 
 def environment(entries: list[str]) -> list[str]:
@@ -88,6 +233,118 @@ def security_options(entries: list[str]) -> list[str]:
     return result
 
 
+# --ulimit names, as docker's CLI knows them (go-units' ulimitNameMapping)
+ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",
+                "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack")
+
+
+def ulimit(text: str) -> dict:
+    """`nofile=1024[:2048]` -> {"Name", "Soft", "Hard"} (go-units' ParseUlimit, its
+    words); the hard limit is the soft one when not given; -1 is unlimited."""
+    name, sep, values = text.partition("=")
+    if not sep:
+        raise ValueError(f"invalid ulimit argument: {text}")
+    if name not in ULIMIT_NAMES:
+        raise ValueError(f"invalid ulimit type: {name}")
+    parts = values.split(":")
+    if len(parts) > 2:
+        raise ValueError(f"too many limit value arguments - {values}, can only have up "
+                         "to two, `soft[:hard]`")
+    numbers = []
+    for part in parts:
+        try:
+            numbers.append(int(part))
+        except ValueError:
+            raise ValueError(f'strconv.ParseInt: parsing "{part}": invalid syntax') from None
+    soft, hard = numbers[0], numbers[-1]
+    if hard != -1:
+        if soft == -1:
+            raise ValueError("ulimit soft limit must be less than or equal to hard limit: "
+                             f"soft: -1 (unlimited), hard: {hard}")
+        if soft > hard:
+            raise ValueError("ulimit soft limit must be less than or equal to hard limit: "
+                             f"{soft} > {hard}")
+    return {"Name": name, "Soft": soft, "Hard": hard}
+
+
+# What docker's CLI lets --sysctl name (its opts.ValidateSysctl); the daemon decides
+# the rest (a net.* with --network host, say).
+CLIENT_SYSCTLS = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                  "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced")
+
+
+def sysctl(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not (key in CLIENT_SYSCTLS or key.startswith(("net.", "fs.mqueue."))):
+        raise ValueError(f"sysctl '{text}' is not allowed")
+    return key, value
+
+
+def confinement_flags(options: dict[str, Any], host_config: dict[str, Any]) -> None:
+    """The confinement flags into HostConfig, as docker's CLI sends them."""
+    for key, flag in (("CapAdd", "cap_add"), ("CapDrop", "cap_drop"),
+                      ("GroupAdd", "group_add"), ("Ulimits", "ulimit")):
+        if options[flag]:
+            host_config[key] = list(options[flag])
+    if options["sysctl"]:
+        host_config["Sysctls"] = dict(options["sysctl"])
+    for key, flag in (("Privileged", "privileged"), ("ReadonlyRootfs", "read_only"),
+                      ("OomKillDisable", "oom_kill_disable")):
+        if options[flag]:
+            host_config[key] = True
+    if options["oom_score_adj"]:
+        host_config["OomScoreAdj"] = options["oom_score_adj"]
+
+
+def restart_policy(value: str) -> dict:
+    """`--restart NAME[:MAX-RETRIES]` (docker's opts.ParseRestartPolicy)."""
+    name, sep, retries = value.partition(":")
+    if sep and name != "on-failure":
+        raise BadOption(f"invalid restart policy format: maximum retry count can only be "
+                        f"used with 'on-failure': {value}")
+    try:
+        count = int(retries) if sep else 0
+    except ValueError:
+        raise BadOption(f"invalid restart policy format: maximum retry count must be an "
+                        f"integer: {value}") from None
+    return {"Name": name, "MaximumRetryCount": count}
+
+
+def _container_mode(mode: str) -> bool:
+    kind, sep, name = mode.partition(":")
+    return kind == "container" and bool(sep) and bool(name)
+
+
+def sharing_options(options: dict[str, Any]) -> dict[str, Any]:
+    """--pid, --ipc, --uts, --cgroupns, --shm-size, --tmpfs, --init, --cpuset-*,
+    --cgroup-parent as HostConfig fields, the modes checked as docker's CLI checks
+    them (its words), before anything is sent."""
+    pid, ipc = options["pid"] or "", options["ipc"] or ""
+    uts, cgroupns = options["uts"] or "", options["cgroupns"] or ""
+    if pid not in ("", "host") and not _container_mode(pid):
+        raise BadOption("--pid: invalid PID mode")
+    if ipc not in ("", "host", "private", "shareable", "none") and not _container_mode(ipc):
+        raise BadOption("--ipc: invalid IPC mode")
+    if uts not in ("", "host"):
+        raise BadOption("--uts: invalid UTS mode")
+    if cgroupns not in ("", "host", "private"):
+        raise BadOption("--cgroupns: invalid CGROUP mode")
+    fields: dict[str, Any] = {"PidMode": pid, "IpcMode": ipc, "UTSMode": uts,
+                              "CgroupnsMode": cgroupns,
+                              "CpusetCpus": options["cpuset_cpus"] or "",
+                              "CpusetMems": options["cpuset_mems"] or "",
+                              "CgroupParent": options["cgroup_parent"] or ""}
+    fields = {key: value for key, value in fields.items() if value}  # unset: not sent
+    if options["shm_size"] is not None:
+        fields["ShmSize"] = options["shm_size"]
+    if options["tmpfs"]:
+        # "/run:size=64m,mode=1777" -> {"/run": "size=64m,mode=1777"}; no options: ""
+        fields["Tmpfs"] = dict(entry.partition(":")[::2] for entry in options["tmpfs"])
+    if options["init"]:
+        fields["Init"] = True
+    return fields
+
+
 def build(options: dict[str, Any], image: str, command: list[str], *, attach: bool) -> dict:
     """The create body. `attach` is false for `run -d` and `create`: nobody will read
     the output live, and a daemon knows not to keep stdin open for a reader.
@@ -107,11 +364,46 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
                       ("PidsLimit", "pids_limit")):
         if options[flag] is not None:
             host_config[key] = options[flag]
+    for key, flag in (("MemoryReservation", "memory_reservation"),
+                      ("MemorySwap", "memory_swap"), ("MemorySwappiness", "memory_swappiness"),
+                      ("BlkioWeight", "blkio_weight"), ("CpuPeriod", "cpu_period"),
+                      ("CpuQuota", "cpu_quota"), ("BlkioDeviceReadBps", "device_read_bps"),
+                      ("BlkioDeviceWriteBps", "device_write_bps"),
+                      ("BlkioDeviceReadIOps", "device_read_iops"),
+                      ("BlkioDeviceWriteIOps", "device_write_iops")):
+        if options[flag] not in (None, []):
+            host_config[key] = options[flag]
+    if options["device"]:
+        host_config["Devices"] = options["device"]
+    if options["device_cgroup_rule"]:
+        host_config["DeviceCgroupRules"] = options["device_cgroup_rule"]
     if options["security_opt"]:
-        host_config["SecurityOpt"] = security_options(options["security_opt"])
+        opts = security_options(options["security_opt"])
+        if "systempaths=unconfined" in opts:
+            # docker's CLI sends this one as empty lists, not as an option (the
+            # daemon's parseSecurityOpt does not know it)
+            opts = [o for o in opts if o != "systempaths=unconfined"]
+            host_config["MaskedPaths"], host_config["ReadonlyPaths"] = [], []
+        if opts:
+            host_config["SecurityOpt"] = opts
+    for key, flag in (("Dns", "dns"), ("DnsSearch", "dns_search"),
+                      ("DnsOptions", "dns_option")):
+        if options[flag]:
+            host_config[key] = list(options[flag])
+    if options["add_host"]:
+        # `name=ip` is the newer spelling; the API takes `name:ip` (docker's CLI converts).
+        host_config["ExtraHosts"] = [h.replace("=", ":", 1) if "=" in h else h
+                                     for h in options["add_host"]]
+    if options["restart"]:
+        host_config["RestartPolicy"] = restart_policy(options["restart"])
+    if options["runtime"]:
+        host_config["Runtime"] = options["runtime"]
+    host_config.update(sharing_options(options))
+    confinement_flags(options, host_config)
     entrypoint = options["entrypoint"]
     return {
         "Hostname": options["hostname"] or "",
+        "Domainname": options["domainname"] or "",
         "User": options["user"] or "",
         "AttachStdin": attach and interactive,
         "AttachStdout": attach,

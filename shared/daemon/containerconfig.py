@@ -18,11 +18,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.daemon import gotypes, logs
+from shared.daemon import createfields, etcfiles, gotypes, logs
 from shared.daemon.lifecycle import parse_signal
 from shared.errors import InvalidParameter, NotFound
 from shared.network import portmap
-from shared.oci import runtime_spec
+from shared.oci import confinement, namespace_modes, runtime_spec
 from shared.oci.lookpath import DEFAULT_PATH
 from shared.oci.runtime_spec import SpecError, merge_env
 
@@ -79,29 +79,36 @@ def merge(
     image_ref: str,
     image_config: dict,
     network_mode: Callable[[str], str] | None,
+    runtime: str = "runc",
 ) -> ContainerConfig:
     """The create request `body` merged with the image's config; 400 if it cannot run.
 
     `network_mode` resolves a network name or id to the name the record keeps (404 for
     an unknown one); None where the daemon has no bridge networking (unit tests), which
-    knows only the built-in modes.
+    knows only the built-in modes. `runtime`: the engine's one runtime, by name.
     """
     if not isinstance(body, dict):
         raise InvalidParameter("invalid JSON: the body must be an object")
     body = check_types(body)
+    policy = ((body.get("HostConfig") or {}).get("RestartPolicy") or {}).get("Name") or ""
+    if policy not in RESTART_POLICIES:
+        raise InvalidParameter(f"invalid restart policy '{policy}'")
+    createfields.refuse_unsupported(body, runtime)
     check_hostname(body.get("Hostname") or "")
+    check_hostname(body.get("Domainname") or "", "domainname")
+    etcfiles.check_options(body.get("HostConfig") or {})
     host_config = dict(body.get("HostConfig") or {})
+    if body.get("NetworkDisabled"):
+        host_config["NetworkMode"] = "none"  # dockerd, too, makes it no network at all
     try:
         runtime_spec.resources(host_config)
-        runtime_spec.no_new_privileges(host_config.get("SecurityOpt") or [])
-    except SpecError as e:
+        confinement.validate(host_config)
+        runtime_spec.check_host_options(body, host_config)
+    except (SpecError, confinement.ConfinementError) as e:
         raise InvalidParameter(str(e)) from None
     args = command(body, image_config)
     if not args:
         raise InvalidParameter("No command specified")
-    policy = (host_config.get("RestartPolicy") or {}).get("Name") or ""
-    if policy not in RESTART_POLICIES:
-        raise InvalidParameter(f"invalid restart policy '{policy}'")
     mode, networks = _networks(body, host_config, network_mode)
     if mode in ("none", "host") and host_config.get("PortBindings"):
         host_config["PortBindings"] = {}  # Docker ignores them too
@@ -110,6 +117,7 @@ def merge(
     except ValueError as e:  # a "digit" int() does not take, such as "²"
         raise InvalidParameter(f"invalid port specification: {e}") from None
     host_config["NetworkMode"] = mode
+    namespace_modes.fill_defaults(host_config)
     log_config = host_config.get("LogConfig") or {}
     if not log_config.get("Type"):  # the CLI sends --log-opt with no --log-driver so
         host_config["LogConfig"] = {"Type": "json-file", "Config": log_config.get("Config") or {}}
@@ -134,6 +142,8 @@ def merge(
     }
     if body.get("StopTimeout") is not None:
         config["StopTimeout"] = body["StopTimeout"]
+    if body.get("NetworkDisabled"):
+        config["NetworkDisabled"] = True
     exposed = {**(image_config.get("ExposedPorts") or {}), **(body.get("ExposedPorts") or {})}
     for key in host_config.get("PortBindings") or {}:
         exposed.setdefault(key, {})
@@ -212,12 +222,14 @@ def _networks(
 HOST_NAME_MAX = 64  # bytes: the kernel's limit for sethostname(2) (linux/limits.h)
 
 
-def check_hostname(hostname: str) -> None:
+def check_hostname(hostname: str, what: str = "hostname") -> None:
     """dockerd's one rule for a hostname (29.7, daemon_unix.go verifyPlatformContainerSettings):
     at most HOST_NAME_MAX bytes, refused at create rather than failing every start. Any
-    other byte is allowed, as there; stage 1's config refuses what it cannot hold."""
+    other byte is allowed, as there; stage 1's config refuses what it cannot hold.
+    The kernel holds a domain name to the same length (dockerd lets a longer one fail
+    at start; here it is refused with the hostname's words)."""
     if len(hostname.encode()) > HOST_NAME_MAX:
-        raise InvalidParameter(f"hostname {json.dumps(hostname)} is too long "
+        raise InvalidParameter(f"{what} {json.dumps(hostname)} is too long "
                                f"(maximum {HOST_NAME_MAX} bytes)")
 
 

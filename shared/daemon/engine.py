@@ -31,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from shared.daemon import crashpoints, logs, recovery
+from shared.daemon import crashpoints, logs, recovery, sharing
 from shared.daemon.containerconfig import merge
 from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
@@ -136,7 +136,7 @@ class Engine(Lifecycle):
         except ValueError as e:
             raise InvalidParameter(str(e)) from None
         merged = merge(body, image_ref, image.config.get("config") or {},
-                       self.networking.resolver())
+                       self.networking.resolver(), runtime=self.executor.name)
         # The store unpacks a layer when a container first needs it (containerd and
         # dockerd unpack at pull), and a big one takes a while: done before the engine's
         # lock, it stalls no other container's start, kill or wait (each layer has a
@@ -147,7 +147,8 @@ class Engine(Lifecycle):
             name = self.containers.reserve_name(name, cid)
             mode = merged.host_config["NetworkMode"]
             if not merged.config["Hostname"] and not mode.startswith("container:"):
-                merged.config["Hostname"] = socket.gethostname() if mode == "host" else cid[:12]
+                host_name = mode == "host" or merged.host_config.get("UTSMode") == "host"
+                merged.config["Hostname"] = socket.gethostname() if host_name else cid[:12]
             c = Container(id=cid, name=name, created=time.time(), image_ref=image_ref,
                           image_id=image.id, config=merged.config,
                           host_config=merged.host_config, path=merged.path,
@@ -207,7 +208,10 @@ class Engine(Lifecycle):
             sandbox = self.networking.attach(c) if joined is None else None
             crashpoints.reached("network", self.exec_root)
 
-            spec = self._spec(c, rootfs, sandbox, joined)
+            borrowed = sharing.borrowed(c, self.containers.get)
+            undo.callback(sharing.release_shm, self.exec_dir(c))
+            shm = sharing.shm_source(c, self.exec_dir, self.containers.get)
+            spec = self._spec(c, rootfs, sandbox, joined, borrowed, shm)
 
             io = make_fifos(self.exec_dir(c), "init", stdin=c.config["OpenStdin"],
                             terminal=c.config["Tty"])
@@ -242,17 +246,20 @@ class Engine(Lifecycle):
             self.watch(c, pio, log, spec)  # in the same breath: running means watched
 
     def _spec(self, c: Container, rootfs: str, sandbox: Sandbox | None,
-              joined: Container | None) -> dict:
+              joined: Container | None, borrowed: dict[str, str] | None = None,
+              shm: str | None = None) -> dict:
         """The runtime spec of this start: the container's config, translated, with
         what the daemon decides now (the user's ids, /etc files, the namespace)."""
         try:
-            user = users.resolve(rootfs, c.config.get("User") or "")
+            user = users.resolve(rootfs, c.config.get("User") or "",
+                                 c.host_config.get("GroupAdd") or [])
             if c.config.get("WorkingDir"):
                 # Docker makes a missing working directory rather than fail.
                 os.makedirs(secure_join(rootfs, c.config["WorkingDir"]), exist_ok=True)
             etc = self.networking.etc_mounts(c, self._dir(c), sandbox, joined)
             return runtime_spec.build(c.id, [c.path, *c.args], c.config, c.host_config,
-                                      rootfs, user, extra_mounts=etc,
+                                      rootfs, user, extra_mounts=etc, joined=borrowed,
+                                      shm_source=shm,
                                       **self.networking.spec_args(sandbox, joined))
         except SpecError as e:
             raise InvalidParameter(str(e)) from None
@@ -312,6 +319,7 @@ class Engine(Lifecycle):
         self._delete_quietly(c.id)
         unmount_rootfs(live.rootfs)
         self.networking.detach(c.id)
+        sharing.release_shm(self.exec_dir(c))
         # Its FIFOs and spec go too: what is left in the exec dir after this is the
         # mark of a daemon that died during a start or an exit (recovery.py).
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
@@ -334,6 +342,7 @@ class Engine(Lifecycle):
         """What a container that did not outlive the daemon left behind, released."""
         self._delete_quietly(c.id)
         unmount_rootfs(self._rootfs_path(c))
+        sharing.release_shm(self.exec_dir(c))
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
         self.networking.detach(c.id)
 

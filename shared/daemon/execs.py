@@ -81,7 +81,8 @@ class ExecStore:
         terminal = bool(body.get("Tty") if tty is None else tty)
         try:
             try:
-                user = users.resolve(live.rootfs, body.get("User") or c.config.get("User") or "")
+                user = users.resolve(live.rootfs, body.get("User") or c.config.get("User") or "",
+                                     c.host_config.get("GroupAdd") or [])
                 process = runtime_spec.exec_process(
                     live.spec["process"], {**body, "Tty": terminal}, user, c.config["Env"]
                 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from shared.daemon import etcfiles
+from shared.daemon import createfields, etcfiles
 from shared.daemon.state import Container, ContainerStore
 from shared.errors import Conflict, InvalidParameter, NotFound
 from shared.network import portmap
@@ -38,7 +38,8 @@ class ContainerNetworking:
         if self.manager is None or not c.networks:
             return None
         ports = portmap.requested(c.host_config, c.config.get("ExposedPorts"))
-        return self.manager.attach(c.id, c.name, c.config["Hostname"], c.networks, ports)
+        return self.manager.attach(c.id, c.name, c.config["Hostname"], c.networks, ports,
+                                   dns=c.host_config.get("Dns") or [])
 
     def pin(self, cid: str, pid: int, sandbox: Sandbox | None) -> None:
         """After create: keep the namespace the executor made (if it made it)."""
@@ -72,8 +73,16 @@ class ContainerNetworking:
         return etcfiles.write(
             container_dir, c.config["Hostname"], c.host_config["NetworkMode"] == "host",
             addresses=[ep.address for ep in sandbox.endpoints] if sandbox else [],
-            nameservers=self._nameservers(sandbox),
+            nameservers=self._nameservers(sandbox), host_config=c.host_config,
+            host_gateway=self._host_gateway(),
         )
+
+    def _host_gateway(self) -> str:
+        """What `--add-host NAME:host-gateway` names: the host, by the address it has
+        on the default bridge (dockerd's default host-gateway-ip)."""
+        if self.manager is None:
+            return ""
+        return self.manager.get("bridge").gateway or ""
 
     def spec_args(self, sandbox: Sandbox | None, joined: Container | None) -> dict:
         """How the spec names the container's network: the namespace the daemon made,
@@ -100,6 +109,7 @@ class ContainerNetworking:
 
     def connect(self, net_ref: str, ref: str, config: dict) -> None:
         """`docker network connect`: on the network from now on, and at once if running."""
+        createfields.refuse_unsupported_endpoint(config or {})
         if self.manager is None:
             raise NotFound(f"network {net_ref} not found")
         net = self.manager.get(net_ref)

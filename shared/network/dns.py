@@ -82,9 +82,12 @@ def upstream_servers() -> list[str]:
 class Server:
     def __init__(self, address: str, subnet: str,
                  lookup: Callable[[str], list[str] | None], port: int = 53,
-                 upstream: Callable[[], list[str]] = upstream_servers) -> None:
+                 upstream: Callable[[str], list[str]] = lambda client: upstream_servers()
+                 ) -> None:
         """lookup(name) -> the addresses of a container of the network, or None.
-        subnet: the network's; a query from anywhere else is not answered."""
+        subnet: the network's; a query from anywhere else is not answered.
+        upstream(client address) -> the servers to relay that client's other queries
+        to (a container's --dns, or the host's)."""
         self.lookup = lookup
         self.subnet = ipaddress.ip_network(subnet)
         self.upstream = upstream
@@ -133,7 +136,7 @@ class Server:
             self._relays.release()
 
     def _relay_upstream(self, query: bytes, client: tuple[str, int], end: int) -> None:
-        for server in self.upstream():
+        for server in self.upstream(client[0]):
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as up:
                 up.settimeout(3)
                 try:

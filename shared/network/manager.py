@@ -85,6 +85,7 @@ class Sandbox:
     hostname: str
     endpoints: list[Endpoint] = field(default_factory=list)
     ports: list[Port] = field(default_factory=list)
+    dns: list[str] = field(default_factory=list)  # --dns: where its network's DNS relays
 
     @classmethod
     def from_json(cls, data: dict) -> Sandbox:
@@ -166,8 +167,9 @@ class NetworkManager:
         self.firewall.add_network(net.bridge, net.subnet, net.internal)
         if net.user_defined and net.id not in self._dns:
             try:
-                self._dns[net.id] = dns.Server(net.gateway, net.subnet,
-                                               lambda name: self._resolve(net, name))
+                self._dns[net.id] = dns.Server(
+                    net.gateway, net.subnet, lambda name: self._resolve(net, name),
+                    upstream=lambda client: self._upstream(net, client))
             except OSError as e:
                 log.warning("network %s: no DNS on %s:53 (%s)", net.name, net.gateway, e)
 
@@ -256,6 +258,14 @@ class NetworkManager:
                 found.append(ep.address)
         return found or None
 
+    def _upstream(self, net: Network, client: str) -> builtins.list[str]:
+        """Where `net`'s DNS relays a name it does not know, for the container at
+        `client`: the servers it was given with --dns, else the host's."""
+        for sb, ep in self.containers_on(net):
+            if ep.address == client and sb.dns:
+                return list(sb.dns)
+        return dns.upstream_servers()
+
     def mode(self, mode: str) -> str:
         """A NetworkMode as given at create -> what the container record keeps."""
         if mode in ("default", ""):
@@ -276,11 +286,13 @@ class NetworkManager:
             return self._sandboxes.get(cid)
 
     def attach(self, cid: str, name: str, hostname: str, networks: dict[str, dict],
-               port_bindings: dict | None) -> Sandbox:
+               port_bindings: dict | None, dns: builtins.list[str] | None = None) -> Sandbox:
         """Make the container's namespace, plug it into each network, publish its ports.
-        With `executor_makes_links`: only plan the endpoints (the executor makes them)."""
+        With `executor_makes_links`: only plan the endpoints (the executor makes them).
+        `dns`: the container's own resolvers (--dns), which its networks' DNS asks."""
         bindings = parse_bindings(port_bindings)
-        sb = Sandbox(cid=cid, path=os.path.join(self.dir, cid), name=name, hostname=hostname)
+        sb = Sandbox(cid=cid, path=os.path.join(self.dir, cid), name=name, hostname=hostname,
+                     dns=list(dns or []))
         with self._lock:
             if cid in self._sandboxes:
                 self._teardown(self._sandboxes[cid])

@@ -6,6 +6,8 @@ env, user, hostname, limits, the rootfs path.
 
 from __future__ import annotations
 
+import glob
+
 # Root in a container keeps 14 of the kernel's ~41 capabilities: enough to run
 # ordinary programs as root (chown files, bind port 80, send signals to its own
 # processes), not enough to load modules, mount filesystems or reconfigure the host.
@@ -20,12 +22,24 @@ DEFAULT_CAPABILITIES = [
 # runtime_spec.seccomp_policy into the spec's linux.seccomp.
 
 # Files in /proc and /sys that leak the host's secrets or state (the kernel's memory,
-# its keyrings, timers that time other tenants): hidden behind /dev/null or a tmpfs.
+# its keyrings, timers that time other tenants, interrupt and power counters that
+# let a container watch another's activity: GHSA-6fw5-f8r9-fgfm, GHSA-jq35-85cj-fj4p):
+# hidden behind /dev/null or a tmpfs. moby's oci/defaults.go list, in its order.
 MASKED_PATHS = [
-    "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-    "/sys/firmware",
+    "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+    "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
+    "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
 ]
+
+
+def _thermal_throttle() -> list[str]:
+    """Each CPU's thermal_throttle counters, which this kernel has (moby masks them
+    too, for the same advisory), in CPU order."""
+    found = glob.glob("/sys/devices/system/cpu/cpu[0-9]*/thermal_throttle")
+    return sorted(found, key=lambda p: int(p.split("/")[5].removeprefix("cpu")))
+
+
+MASKED_PATHS += _thermal_throttle()
 
 # Files through which root could reconfigure the host kernel: visible, read-only.
 READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
@@ -71,10 +85,10 @@ def default_spec() -> dict:
                 # program with inheritable file capabilities gained them at execve.
                 "inheritable": [],
             },
-            # Docker leaves this off unless --security-opt no-new-privileges; this
-            # project makes it a default: no setuid binary in an image can regain
-            # what the capability drop took.
-            "noNewPrivileges": True,
+            # Off, as Docker's default: a setuid binary in the image (su, ping) still
+            # gains its owner's rights at execve, within the bounding set.
+            # `--security-opt no-new-privileges` turns it on (runtime_spec.build).
+            "noNewPrivileges": False,
         },
         "root": {"path": "rootfs", "readonly": False},
         "hostname": "",

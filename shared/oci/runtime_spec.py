@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import posixpath
+import re
+import shutil
 from dataclasses import dataclass
 
-from shared.oci import seccomp
+from shared.oci import confinement, devices, namespace_modes, seccomp, tmpfs
+from shared.oci import resources as oci_resources
 from shared.oci.defaults import default_spec
 
-CPU_PERIOD_US = 100_000  # the period Docker uses to turn --cpus into a CFS quota
 # The network plan for an executor that makes the container's interfaces itself (stage
 # 1: LXC). The OCI spec has no field for "a veth on this bridge, with this address";
 # annotations are where a runtime and its caller put what they agree on between them.
@@ -54,47 +58,120 @@ def merge_env(*layers: list[str]) -> list[str]:
 
 
 def resources(host_config: dict) -> dict:
-    """HostConfig limits -> linux.resources (cgroup settings), validated as Docker does."""
-    res: dict = {}
-    memory = int(host_config.get("Memory") or 0)
-    if memory:
-        if memory < 6 * 1024 * 1024:  # negative too, as Docker says
-            raise SpecError("Minimum memory limit allowed is 6MB")
-        res["memory"] = {"limit": memory}
-        swap = int(host_config.get("MemorySwap") or 0)
-        if swap > 0:
-            if swap < memory:
-                raise SpecError(
-                    "Minimum memoryswap limit should be larger than memory limit, "
-                    "see usage"
-                )
-            res["memory"]["swap"] = swap
-    cpu: dict = {}
-    nano = int(host_config.get("NanoCpus") or 0)
-    if nano:
-        import os
-
-        n = os.cpu_count() or 1  # (None if it cannot be told: never on Linux)
-        if nano < 0 or nano > n * 1_000_000_000:
-            raise SpecError(
-                f"Range of CPUs is from 0.01 to {n}.00, as there are only {n} CPUs available"
-            )
-        cpu["period"] = CPU_PERIOD_US
-        cpu["quota"] = nano * CPU_PERIOD_US // 1_000_000_000
-    if host_config.get("CpuQuota"):
-        cpu["quota"] = int(host_config["CpuQuota"])
-        cpu["period"] = int(host_config.get("CpuPeriod") or CPU_PERIOD_US)
-    shares = int(host_config.get("CpuShares") or 0)
-    if shares < 0:
-        raise SpecError("invalid CPU shares: must be a positive number")
-    if shares:
-        cpu["shares"] = shares
-    if cpu:
-        res["cpu"] = cpu
-    pids = host_config.get("PidsLimit")
-    if pids:
-        res["pids"] = {"limit": int(pids)}
+    """HostConfig limits -> linux.resources (cgroup settings), validated as Docker does
+    (shared/oci/resources.py; the cpusets here); SpecError (a 400) names what is refused."""
+    try:
+        res = oci_resources.to_spec(host_config)
+    except oci_resources.ResourceError as e:
+        raise SpecError(str(e)) from None
+    for key, field, what in (("CpusetCpus", "cpus", "CPUs"),
+                             ("CpusetMems", "mems", "memory nodes")):
+        if host_config.get(key):
+            check_cpuset(host_config[key], available_cpuset(field), field, what)
+            res.setdefault("cpu", {})[field] = host_config[key]
     return res
+
+
+# The top of the cgroup v1 cpuset hierarchy, or the v2 root's: the CPUs and memory
+# nodes this machine lets containers have.
+CPUSET_ROOTS = ("/sys/fs/cgroup/cpuset/cpuset.{}", "/sys/fs/cgroup/cpuset.{}.effective")
+
+
+def available_cpuset(field: str) -> str:
+    """"0-1": the CPUs (field "cpus") or memory nodes ("mems") there are, as dockerd
+    reads them (pkg/sysinfo); from the scheduler if no cpuset controller is mounted."""
+    for pattern in CPUSET_ROOTS:
+        try:
+            with open(pattern.format(field)) as f:
+                return f.read().strip()
+        except OSError:
+            continue
+    return ",".join(str(c) for c in sorted(os.sched_getaffinity(0))) if field == "cpus" else "0"
+
+
+_GO_INT = re.compile(r"[+-]?[0-9]+\Z")  # what Go's strconv.Atoi takes
+
+
+def parse_cpuset(text: str, maximum: int = 0) -> set[int]:
+    """"0-2,5" -> {0, 1, 2, 5}, with dockerd's errors (pkg/parsers parseUintList)."""
+    result: set[int] = set()
+    if not text:
+        return result
+    invalid = SpecError(f"invalid format: {text}")
+    for part in text.split(","):
+        low, dash, high = part.partition("-") if "-" in part else (part, "", part)
+        if not _GO_INT.match(low) or not _GO_INT.match(high):
+            raise invalid
+        first, last = int(low), int(high)
+        if last < first:
+            raise invalid
+        if maximum and last > maximum:
+            raise SpecError(f"value of out range, maximum is {maximum}")
+        result.update(range(first, last + 1))
+    return result
+
+
+def check_cpuset(requested: str, available: str, field: str, what: str) -> None:
+    """--cpuset-cpus / --cpuset-mems: only what the machine has (at create)."""
+    have = parse_cpuset(available)
+    try:
+        wanted = parse_cpuset(requested, max([8192, *have]))
+    except SpecError as e:
+        raise SpecError(f"Invalid value {requested} for cpuset {field}: {e}") from None
+    if not wanted <= have:
+        raise SpecError(f"Requested {what} are not available - requested {requested}, "
+                        f"available: {available}")
+
+
+# The daemon's own cgroup parent (dockerd's is /docker); `--cgroup-parent` replaces it.
+DEFAULT_CGROUP_PARENT = "/whalebones"
+
+
+def cgroups_path(cid: str, host_config: dict, default_parent: str) -> str:
+    """linux.cgroupsPath: the container's cgroup under its parent, made if missing
+    and left behind when the container goes, as dockerd leaves it. A relative parent
+    is taken from the root of each hierarchy too (this daemon runs its containers
+    from the top, not from below its own cgroup, as runc would)."""
+    parent = host_config.get("CgroupParent") or default_parent
+    return posixpath.normpath(posixpath.join("/", parent, cid))  # no ".." survives
+
+
+# Where dockerd puts its init in every `--init` container, and the tini this daemon
+# binds there (Debian's package `tini`: the static build, since an image may have no
+# C library at all; docker.io's docker-init is the same program).
+INIT_IN_CONTAINER = "/sbin/docker-init"
+INIT_CANDIDATES = ("/usr/bin/tini-static", "/usr/bin/docker-init",
+                   "/usr/libexec/docker/docker-init")
+
+
+def init_binary() -> str:
+    for path in INIT_CANDIDATES:
+        if os.path.exists(path):
+            return path
+    found = shutil.which("docker-init")
+    if found is None:
+        raise SpecError("docker-init binary not found (install Debian's tini)")
+    return found
+
+
+def with_init(spec: dict) -> None:
+    """`--init`: a real init as pid 1. The kernel gives pid 1 of a namespace no default
+    signal actions (a SIGTERM it has no handler for is ignored) and hands it every
+    orphan to reap; most programs do neither. tini does both: it forwards signals to
+    the command, its one child, and reaps whatever else exits."""
+    spec["process"]["args"] = [INIT_IN_CONTAINER, "--", *spec["process"]["args"]]
+    spec["mounts"].append({"destination": INIT_IN_CONTAINER, "type": "bind",
+                           "source": init_binary(), "options": ["bind", "ro"]})
+
+
+def check_host_options(config: dict, host_config: dict) -> None:
+    """The namespace modes, /dev/shm, --tmpfs, cpusets and cgroup parent of a create
+    request: 400 (SpecError) with dockerd's words, before anything exists."""
+    try:
+        namespace_modes.check(host_config, config.get("Hostname") or "")
+        tmpfs.check(host_config)
+    except ValueError as e:
+        raise SpecError(str(e)) from None
 
 
 def build(
@@ -104,10 +181,12 @@ def build(
     host_config: dict,
     rootfs: str,
     user: User,
-    cgroup_parent: str = "/whalebones",
+    cgroup_parent: str = DEFAULT_CGROUP_PARENT,
     extra_mounts: list[dict] | None = None,
     netns_path: str | None = None,
     interfaces: list[dict] | None = None,
+    joined: dict[str, str] | None = None,
+    shm_source: str | None = None,
 ) -> dict:
     """The whole runtime spec for one container's first process.
 
@@ -117,7 +196,9 @@ def build(
     `netns_path`: a network namespace the daemon made and set up (bridge networking);
     the executor joins it (setns) rather than making an empty one.
     `interfaces`: or, for an executor that makes them itself, the interfaces of the
-    new namespace it makes (manager.Endpoint.plan), in INTERFACES_ANNOTATION."""
+    new namespace it makes (manager.Endpoint.plan), in INTERFACES_ANNOTATION.
+    `joined`: namespace type -> the path of another container's, for `--pid` and
+    `--ipc container:X`; `shm_source`: a host directory to bind as /dev/shm (tmpfs.py)."""
     if not args:
         raise SpecError("no command specified")
     spec = default_spec()
@@ -140,13 +221,26 @@ def build(
     if tty and size and size[0] and size[1]:
         process["consoleSize"] = {"height": int(size[0]), "width": int(size[1])}
 
-    process["noNewPrivileges"] = no_new_privileges(host_config.get("SecurityOpt") or [])
     spec["mounts"].extend(extra_mounts or [])
+    try:
+        tmpfs.apply(spec, host_config, shm_source)
+    except ValueError as e:
+        raise SpecError(str(e)) from None
+    if host_config.get("Init"):
+        with_init(spec)
     spec["root"] = {"path": rootfs, "readonly": bool(host_config.get("ReadonlyRootfs"))}
     spec["hostname"] = hostname
+    if config.get("Domainname"):
+        spec["domainname"] = config["Domainname"]  # the UTS namespace's NIS domain name
     linux = spec["linux"]
-    linux["cgroupsPath"] = f"{cgroup_parent}/{cid}"
+    linux["cgroupsPath"] = cgroups_path(cid, host_config, cgroup_parent)
     linux.setdefault("resources", {}).update(resources(host_config))
+    try:
+        # capabilities, no_new_privs, rlimits, sysctls, OOM, masked and read-only paths
+        confine(spec, host_config)
+    except confinement.ConfinementError as e:
+        raise SpecError(str(e)) from None
+    devices.apply(spec, host_config)  # --device, --device-cgroup-rule, --privileged's nodes
 
     network = host_config.get("NetworkMode") or "default"
     if network == "host":
@@ -156,14 +250,19 @@ def build(
         for n in linux["namespaces"]:
             if n["type"] == "network":
                 n["path"] = netns_path
+    namespace_modes.apply(linux, host_config, joined or {})
+    if (host_config.get("UTSMode") or "") == "host":
+        spec["hostname"] = ""  # the host's name stays, as dockerd leaves it
     spec["annotations"] = {
+        **(host_config.get("Annotations") or {}),  # the user's, for the runtime
         "org.opencontainers.image.stopSignal": config.get("StopSignal") or "SIGTERM"}
     if interfaces and network != "host":
         spec["annotations"][INTERFACES_ANNOTATION] = json.dumps(interfaces)
     # Last: which of the profile's rules apply depends on the capabilities the
     # container ends up with (its bounding set), once everything above has set them.
     policy = seccomp_policy(host_config.get("SecurityOpt") or [],
-                            process["capabilities"]["bounding"])
+                            process["capabilities"]["bounding"],
+                            privileged=bool(host_config.get("Privileged")))
     if policy is not None:
         linux["seccomp"] = policy
     return spec
@@ -174,27 +273,48 @@ def planned_interfaces(spec: dict) -> list[dict]:
     return json.loads(spec.get("annotations", {}).get(INTERFACES_ANNOTATION) or "[]")
 
 
-def no_new_privileges(options: list[str]) -> bool:
-    """`--security-opt no-new-privileges[:true|false]`; on unless turned off.
+def confine(spec: dict, host_config: dict) -> None:
+    """What the container's root may do (shared/oci/confinement.py): capabilities,
+    no_new_privs, rlimits, sysctls, OOM settings, masked and read-only paths, and
+    --privileged's writable /sys and cgroups."""
+    process, linux = spec["process"], spec["linux"]
+    caps = confinement.capabilities(host_config)
+    process["capabilities"].update(
+        bounding=list(caps), effective=list(caps), permitted=list(caps))
+    options = confinement.security_options(host_config.get("SecurityOpt") or [])
+    process["noNewPrivileges"] = options.get("no-new-privileges") == "true"
+    limits = confinement.rlimits(host_config)
+    if limits:
+        process["rlimits"] = limits
+    score = confinement.oom_score_adj(host_config)
+    if score is not None:
+        process["oomScoreAdj"] = score
+    sysctl = confinement.sysctls(host_config)
+    if sysctl:
+        linux["sysctl"] = sysctl
+    if confinement.oom_kill_disable(host_config, confinement.host_cgroup_version()):
+        linux["resources"].setdefault("memory", {})["disableOOMKiller"] = True
+    linux["maskedPaths"], linux["readonlyPaths"] = confinement.system_paths(host_config)
+    if host_config.get("ReadonlyRootfs"):
+        # --read-only: every mount read-only too (/etc/hosts...), but for those a
+        # program must write to: /dev and its shm, mqueue and ptys, and /proc (moby).
+        for mount in spec["mounts"]:
+            if mount["destination"] not in ("/proc", "/dev", "/dev/pts", "/dev/shm",
+                                            "/dev/mqueue") and "ro" not in mount["options"]:
+                mount["options"] = [*mount["options"], "ro"]
+    # The host's kernel knobs in /sys writable with --privileged, and the container's
+    # own cgroups too unless `--security-opt writable-cgroups=false` (moby's
+    # clearReadOnly on /sys and on the cgroup mount; writable-cgroups alone for those).
+    privileged = bool(host_config.get("Privileged"))
+    writable_cgroups = options.get("writable-cgroups", str(privileged).lower()) == "true"
+    for mount in spec["mounts"]:
+        if ((privileged and mount["destination"] == "/sys")
+                or (writable_cgroups and mount.get("type") == "cgroup")):
+            mount["options"] = [o for o in mount["options"] if o != "ro"]
 
-    (Docker's default is off; this project's security baseline is on.) `seccomp=` is
-    read by `seccomp_policy`. Options for mechanisms this project does not implement
-    (apparmor, SELinux labels) are accepted and have no effect, as on a Docker host
-    without those modules.
-    """
-    value = True
-    for option in options:
-        key, sep, arg = option.replace("=", ":", 1).partition(":")
-        if key == "no-new-privileges":
-            if sep and arg not in ("true", "false"):
-                raise SpecError(f"invalid --security-opt 2: {option!r}")
-            value = arg != "false"
-        elif key not in ("seccomp", "apparmor", "label", "systempaths"):
-            raise SpecError(f'invalid --security-opt 1: "{option}"')
-    return value
 
-
-def seccomp_policy(options: list[str], bounding: list[str]) -> dict | None:
+def seccomp_policy(options: list[str], bounding: list[str],
+                   privileged: bool = False) -> dict | None:
     """`--security-opt seccomp=...` -> the spec's `linux.seccomp`, or None for none.
 
     Docker's rules (moby's daemon/seccomp_linux.go): no option, or `seccomp=builtin`,
@@ -202,9 +322,10 @@ def seccomp_policy(options: list[str], bounding: list[str]) -> dict | None:
     is a profile's JSON text, which the CLI read from the file named on its command
     line. The last `seccomp=` given wins. The rules that apply are those the
     container's bounding set and this host's kernel allow (shared/oci/seccomp.py).
-    (`--privileged`, unconfined unless a profile is given, is not applied yet.)
+    `--privileged` is unconfined unless a profile is given (moby's WithSeccomp: a
+    privileged container with no seccomp= option, or `seccomp=builtin`, gets none).
     """
-    chosen = "builtin"
+    chosen = "unconfined" if privileged else "builtin"
     for option in options:
         # `=` first, as dockerd splits: a profile's JSON has colons of its own.
         key, sep, arg = option.partition("=") if "=" in option else option.partition(":")
@@ -233,4 +354,10 @@ def exec_process(base: dict, body: dict, user: User, container_env: list[str]) -
     if user.additional_gids:
         process["user"]["additionalGids"] = list(user.additional_gids)
     process.pop("consoleSize", None)
+    if body.get("Privileged"):
+        # `docker exec --privileged`: every capability for this process alone (moby's
+        # exec_linux.go); the container's seccomp filter and masks stay.
+        caps = confinement.supported_capabilities()
+        process["capabilities"] = {"bounding": list(caps), "effective": list(caps),
+                                   "permitted": list(caps), "inheritable": []}
     return process

@@ -49,8 +49,9 @@ def _matches(fields: list[str], part: str, number: int | None) -> bool:
     return fields[2].isdigit() and int(fields[2]) == number
 
 
-def resolve(rootfs: str, spec: str) -> User:
-    """Docker's user rules: "", "uid", "uid:gid", "name", "name:group", mixed."""
+def resolve(rootfs: str, spec: str, group_add: list[str] | None = None) -> User:
+    """Docker's user rules: "", "uid", "uid:gid", "name", "name:group", mixed; and
+    `--group-add` (HostConfig.GroupAdd), see additional_groups."""
     spec = spec or "0"
     user_part, _, group_part = spec.partition(":")
     passwd = _read(rootfs, "/etc/passwd")
@@ -86,4 +87,30 @@ def resolve(rootfs: str, spec: str) -> User:
         for g in groups
         if name and len(g) >= 4 and name in g[3].split(",") and g[2].isdigit() and int(g[2]) != gid
     )
+    extra += tuple(g for g in additional_groups(groups, group_add or []) if g not in extra)
     return User(uid=uid, gid=gid, additional_gids=extra, home=home if entry else "/")
+
+
+MAX_ID = 2**31 - 1  # moby/sys/user's bound, for 32-bit systems' sake
+
+
+def additional_groups(groups: list[list[str]], wanted: list[str]) -> list[int]:
+    """`--group-add` names and numbers -> gids, as moby/sys/user's GetAdditionalGroups:
+    a name must be in the container's /etc/group; a number may be absent from it
+    (it is used as is), and a name that is a number matches by gid only."""
+    result: list[int] = []
+    for item in wanted:
+        number = _id(item)
+        match = next((g for g in groups if len(g) >= 3 and g[2].isdigit()
+                      and _matches(g, item, number)), None)
+        if match is not None:
+            gid = int(match[2])
+        elif number is not None:
+            gid = number
+        else:
+            raise SpecError(f"unable to find group {item}: no matching entries in group file")
+        if gid > MAX_ID:
+            raise SpecError(f"uids and gids must be in range 0-{MAX_ID}")
+        if gid not in result:
+            result.append(gid)
+    return result

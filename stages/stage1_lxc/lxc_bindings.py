@@ -114,15 +114,19 @@ def start_main(lxcpath: str, name: str, command: list[str]) -> int:
 
 
 def attach_main(lxcpath: str, name: str, command: list[str], uid: int, gid: int,
-                cwd: str) -> int:
+                cwd: str, elevated: bool = False) -> int:
     """Run a command in the container with this helper's own environment (the exec's:
     never on a command line), as `lxc-attach --keep-env`; its exit code is ours (128 + N
-    when signal N ended it, as a shell says)."""
+    when signal N ended it, as a shell says). `elevated`: keep this helper's
+    capabilities instead of dropping to the container's (`lxc-attach -e CAP`)."""
     env = [f"{key}={value}" for key, value in os.environ.items()]
     lxc = load()
+    flags = lxc.LXC_ATTACH_DEFAULT
+    if elevated:
+        flags &= ~lxc.LXC_ATTACH_DROP_CAPABILITIES
     status = container(lxcpath, name).attach_wait(
         lxc.attach_run_command, command, env_policy=lxc.LXC_ATTACH_CLEAR_ENV,
-        extra_env_vars=env, uid=uid, gid=gid, initial_cwd=cwd)
+        extra_env_vars=env, uid=uid, gid=gid, initial_cwd=cwd, attach_flags=flags)
     if status < 0:
         return 255  # LXC could not attach (its error is in the container's log)
     code = os.waitstatus_to_exitcode(status)
@@ -137,12 +141,13 @@ def main(args: list[str] | None = None) -> int:
     p.add_argument("--uid", type=int, default=0)
     p.add_argument("--gid", type=int, default=0)
     p.add_argument("--cwd", default="/")
+    p.add_argument("--elevated", action="store_true")
     p.add_argument("command", nargs=argparse.REMAINDER)
     ns = p.parse_args(args)
     command = ns.command[1:] if ns.command[:1] == ["--"] else ns.command
     if ns.action == "start":
         return start_main(ns.lxcpath, ns.name, command)
-    return attach_main(ns.lxcpath, ns.name, command, ns.uid, ns.gid, ns.cwd)
+    return attach_main(ns.lxcpath, ns.name, command, ns.uid, ns.gid, ns.cwd, ns.elevated)
 
 
 if __name__ == "__main__":

@@ -7,14 +7,19 @@ can be read beside the LXC key it becomes:
 
     root.path, root.readonly     lxc.rootfs.path, lxc.rootfs.options      rootfs()
     hostname                     lxc.uts.name                              uts()
+    domainname, linux.sysctl     (the start-host hook writes them)         namespaced_sysctls()
     linux.namespaces             lxc.namespace.share.*                     namespaces()
     annotations: network plan    lxc.net.N.* (veth on a bridge, or empty)  network()
     mounts                       lxc.mount.auto, lxc.autodev, lxc.mount.entry   mounts()
+    linux.devices                lxc.mount.entry (binds of the host's nodes) device_nodes()
     maskedPaths, readonlyPaths   lxc.mount.entry (binds over them)         masks()
     linux.resources              lxc.cgroup.* (v1) / lxc.cgroup2.* (v2)    cgroups()
     linux.cgroupsPath            lxc.cgroup.dir.container / .monitor      cgroup_dirs()
     process.capabilities         lxc.cap.keep                              capabilities()
     process.noNewPrivileges      lxc.no_new_privs                          security()
+    process.rlimits              lxc.prlimit.*                             prlimits()
+    process.oomScoreAdj, linux.resources.memory.disableOOMKiller
+                                 lxc.proc.oom_score_adj, lxc.cgroup.memory.oom_control  oom()
     linux.seccomp                lxc.seccomp.profile (LXC's own format)    seccomp()
     process.env, cwd, user       lxc.environment, lxc.init.cwd/uid/gid     process()
                                  (or, when it cannot be lines: carried, environment())
@@ -37,6 +42,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import shlex
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,10 +50,12 @@ from shared.oci.runtime_spec import planned_interfaces
 
 # Docker's default spec mounts these itself; LXC has its own way of making each, and
 # its way knows the container's namespaces (proc for its pid ns, sysfs for its net ns).
+# Each is (read-only form, writable form); the spec's options say which (--privileged
+# makes /sys and the cgroups writable, and leaves /proc/sys out of readonlyPaths).
 AUTO_MOUNTS = {
-    "proc": "proc:mixed",  # mixed: /proc/sys and /proc/sysrq-trigger read-only
-    "sysfs": "sys:ro",
-    "cgroup": "cgroup:ro",  # the container's own cgroups, seen through its cgroup ns
+    "proc": ("proc:mixed", "proc:rw"),  # mixed: /proc/sys and /proc/sysrq-trigger ro
+    "sysfs": ("sys:ro", "sys:rw"),
+    "cgroup": ("cgroup:ro", "cgroup:rw"),  # its own cgroups, seen through its cgroup ns
 }
 
 IFNAMSIZ = 15  # the kernel's limit on an interface name (16 bytes with the NUL)
@@ -70,6 +78,28 @@ CGROUP_V1_KEYS = {
     ("cpu", "quota"): "cpu.cfs_quota_us",
     ("cpu", "period"): "cpu.cfs_period_us",
     ("pids", "limit"): "pids.max",
+    ("cpu", "cpus"): "cpuset.cpus",  # --cpuset-cpus: which CPUs it may run on
+    ("cpu", "mems"): "cpuset.mems",  # --cpuset-mems: which NUMA nodes it may allocate on
+    ("memory", "reservation"): "memory.soft_limit_in_bytes",
+    ("memory", "swappiness"): "memory.swappiness",
+    ("cpu", "realtimePeriod"): "cpu.rt_period_us",  # before the runtime, checked against it
+    ("cpu", "realtimeRuntime"): "cpu.rt_runtime_us",
+    ("blockIO", "weight"): "blkio.weight",
+}
+# linux.resources.blockIO's per-disk lists -> the files taking "major:minor value" lines
+BLOCK_IO_V1_KEYS = {
+    "weightDevice": ("blkio.weight_device", "weight"),
+    "throttleReadBpsDevice": ("blkio.throttle.read_bps_device", "rate"),
+    "throttleWriteBpsDevice": ("blkio.throttle.write_bps_device", "rate"),
+    "throttleReadIOPSDevice": ("blkio.throttle.read_iops_device", "rate"),
+    "throttleWriteIOPSDevice": ("blkio.throttle.write_iops_device", "rate"),
+}
+# ... and v2's io.max keys for the same rate lists.
+IO_MAX_KEYS = {
+    "throttleReadBpsDevice": "rbps",
+    "throttleWriteBpsDevice": "wbps",
+    "throttleReadIOPSDevice": "riops",
+    "throttleWriteIOPSDevice": "wiops",
 }
 
 
@@ -117,7 +147,24 @@ def rootfs(spec: dict, paths: Paths) -> list[str]:
 
 
 def uts(spec: dict) -> list[str]:
+    """The hostname. (The NIS domain name has no LXC key: see namespaced_sysctls.)"""
     return [line("lxc.uts.name", spec["hostname"])] if spec.get("hostname") else []
+
+
+def namespaced_sysctls(spec: dict) -> dict[str, str]:
+    """The kernel settings to write inside the container's namespaces: linux.sysctl,
+    and the domain name, whose sysctl (kernel.domainname) is the UTS namespace's field.
+
+    LXC's own `lxc.sysctl.*` writes them too late: after it has made /proc/sys
+    read-only (`proc:mixed`), so each write fails. The start-host hook writes them
+    instead (hook_script), from the host's /proc but entered into the container's
+    namespaces: a namespaced sysctl is the one of the namespace of the task that
+    writes it, whatever /proc it writes through."""
+    settings = dict(spec.get("linux", {}).get("sysctl") or {})
+    new = {n["type"] for n in spec.get("linux", {}).get("namespaces", []) if not n.get("path")}
+    if spec.get("domainname") and "uts" in new:
+        settings["kernel.domainname"] = spec["domainname"]
+    return settings
 
 
 def namespaces(spec: dict) -> list[str]:
@@ -128,7 +175,16 @@ def namespaces(spec: dict) -> list[str]:
     """
     wanted = {n["type"]: n.get("path") for n in spec.get("linux", {}).get("namespaces", [])}
     lines = []
+    if "cgroup" not in wanted:
+        # The host's cgroup namespace: LXC makes a cgroup namespace of its own
+        # whatever a share.cgroup line says, unless it is left out of the list of
+        # those to make. (`lxc.namespace.keep = cgroup` says the same, but makes LXC
+        # 5.0 fail to make /dev, as for the network below.)
+        made = [lxc for oci, lxc in NAMESPACES.items() if oci in wanted and not wanted[oci]]
+        lines.append(line("lxc.namespace.clone", " ".join(made)))
     for oci, lxc in NAMESPACES.items():
+        if oci == "cgroup" and oci not in wanted:
+            continue
         if oci not in wanted:
             # The host's: join lxc-start's own (the daemon's). `lxc.namespace.keep`
             # says the same in fewer words, but with it LXC 5.0 fails to make /dev
@@ -201,7 +257,12 @@ def mounts(spec: dict) -> list[str]:
         kind, dest = m.get("type", "none"), m["destination"]
         options = list(m.get("options") or [])
         if kind in AUTO_MOUNTS:
-            auto.append(AUTO_MOUNTS[kind])
+            readonly_form, writable_form = AUTO_MOUNTS[kind]
+            if kind == "proc":
+                ro = "/proc/sys" in spec.get("linux", {}).get("readonlyPaths", [])
+            else:
+                ro = "ro" in options
+            auto.append(readonly_form if ro else writable_form)
         elif dest == "/dev" and kind == "tmpfs":
             lines.append(line("lxc.autodev", 1))
         elif kind == "devpts":
@@ -244,7 +305,7 @@ def masks(spec: dict, paths: Paths, is_dir: Callable[[str], bool] = os.path.isdi
             lines.append(line("lxc.mount.entry", f"/dev/null {rel} none bind,optional 0 0"))
     for path in linux.get("readonlyPaths", []):
         if path in ("/proc/sys", "/proc/sysrq-trigger"):
-            continue  # proc:mixed made these read-only already
+            continue  # proc:mixed made these read-only already (see mounts())
         source = escape(os.path.join(paths.rootfs_mount, path.lstrip("/")))
         rel = escape(path.lstrip("/"))
         lines.append(line("lxc.mount.entry", f"{source} {rel} none bind,ro,optional 0 0"))
@@ -283,23 +344,69 @@ def cgroups(spec: dict, version: int) -> list[str]:
             value = res.get(group, {}).get(field)
             if value is not None:
                 lines.append(line(f"lxc.cgroup.{key}", value))
+        lines += block_io_v1(res.get("blockIO", {}))
         lines += devices(res.get("devices", []), "lxc.cgroup")
         return lines
     memory, cpu, pids = res.get("memory", {}), res.get("cpu", {}), res.get("pids", {})
     if "limit" in memory:
         lines.append(line("lxc.cgroup2.memory.max", memory["limit"]))
         if "swap" in memory:  # v1's memsw counts memory + swap; v2's swap.max only swap
-            lines.append(line("lxc.cgroup2.memory.swap.max", memory["swap"] - memory["limit"]))
-    if "quota" in cpu:
-        lines.append(line("lxc.cgroup2.cpu.max", f"{cpu['quota']} {cpu.get('period', 100000)}"))
+            swap = "max" if memory["swap"] < 0 else memory["swap"] - memory["limit"]
+            lines.append(line("lxc.cgroup2.memory.swap.max", swap))
+    if "quota" in cpu or "period" in cpu:
+        quota = cpu["quota"] if cpu.get("quota", 0) > 0 else "max"  # -1: no quota
+        lines.append(line("lxc.cgroup2.cpu.max", f"{quota} {cpu.get('period', 100000)}"))
     if "shares" in cpu:
         # v2's weight runs 1..10000 where v1's shares ran 2..262144 (runc's formula)
         weight = 1 + ((cpu["shares"] - 2) * 9999) // 262142
         lines.append(line("lxc.cgroup2.cpu.weight", weight))
     if "limit" in pids:
         lines.append(line("lxc.cgroup2.pids.max", pids["limit"]))
+    for field in ("cpus", "mems"):
+        if field in cpu:
+            lines.append(line(f"lxc.cgroup2.cpuset.{field}", cpu[field]))
+    lines += more_limits_v2(res)
     lines += devices(res.get("devices", []), "lxc.cgroup2")
     return lines
+
+
+def block_io_v1(block_io: dict) -> list[str]:
+    """Per-disk I/O weights and rate limits: one "major:minor value" line each (LXC
+    writes each key's lines to the file in turn, as a shell would)."""
+    lines = []
+    for group, (key, field) in BLOCK_IO_V1_KEYS.items():
+        for d in block_io.get(group, []):
+            lines.append(line(f"lxc.cgroup.{key}", f"{d['major']}:{d['minor']} {d[field]}"))
+    return lines
+
+
+def more_limits_v2(res: dict) -> list[str]:
+    """--memory-reservation (memory.low) and the I/O limits (io.weight, io.max) on v2.
+
+    v2 has no swappiness and no real-time CPU files; the daemon refuses those at
+    create, and a spec that asks anyway is refused here rather than ignored."""
+    memory, cpu, block_io = res.get("memory", {}), res.get("cpu", {}), res.get("blockIO", {})
+    if "swappiness" in memory:
+        raise UnsupportedSpec("linux.resources.memory.swappiness: cgroup v2 has no swappiness")
+    if "realtimePeriod" in cpu or "realtimeRuntime" in cpu:
+        raise UnsupportedSpec("linux.resources.cpu.realtime*: cgroup v2 has no real-time limits")
+    lines = []
+    if "reservation" in memory:
+        lines.append(line("lxc.cgroup2.memory.low", memory["reservation"]))
+    if "weight" in block_io:
+        lines.append(line("lxc.cgroup2.io.weight", f"default {io_weight(block_io['weight'])}"))
+    for d in block_io.get("weightDevice", []):
+        lines.append(line("lxc.cgroup2.io.weight",
+                          f"{d['major']}:{d['minor']} {io_weight(d['weight'])}"))
+    for group, key in IO_MAX_KEYS.items():
+        for d in block_io.get(group, []):
+            lines.append(line("lxc.cgroup2.io.max", f"{d['major']}:{d['minor']} {key}={d['rate']}"))
+    return lines
+
+
+def io_weight(blkio_weight: int) -> int:
+    """blkio.weight (10..1000) -> io.weight (1..10000), runc's conversion."""
+    return 1 + (blkio_weight - 10) * 9999 // 990
 
 
 def devices(rules: list[dict], prefix: str) -> list[str]:
@@ -311,11 +418,57 @@ def devices(rules: list[dict], prefix: str) -> list[str]:
         if kind == "a":
             node = "a"
         else:
-            major = rule.get("major", "*")
-            minor = rule.get("minor", "*")
-            node = f"{kind} {major}:{minor} {rule.get('access', 'rwm')}"
+            # The spec words "any" as -1 (or leaves it out); the kernel's syntax as *.
+            major, minor = (rule.get(k) for k in ("major", "minor"))
+            major = "*" if major is None or major == -1 else major
+            minor = "*" if minor is None or minor == -1 else minor
+            node = f"{kind} {major}:{minor} {rule.get('access') or 'rwm'}"
         key = "devices.allow" if rule.get("allow") else "devices.deny"
         lines.append(line(f"{prefix}.{key}", node))
+    return lines
+
+
+def host_node(kind: str, major: int, minor: int) -> str | None:
+    """The host's /dev node for a device number, as the kernel names it in sysfs
+    (/sys/dev/char/1:3/uevent says DEVNAME=null), if that node is there."""
+    sys_dir = "block" if kind == "b" else "char"
+    try:
+        with open(f"/sys/dev/{sys_dir}/{major}:{minor}/uevent") as f:
+            name = next((ln.split("=", 1)[1].strip() for ln in f if ln.startswith("DEVNAME=")),
+                        None)
+        if name is None:
+            return None
+        path = os.path.join("/dev", name)
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    wanted = stat.S_ISBLK if kind == "b" else stat.S_ISCHR
+    return path if wanted(st.st_mode) and st.st_rdev == os.makedev(major, minor) else None
+
+
+def device_nodes(spec: dict,
+                 find: Callable[[str, int, int], str | None] = host_node) -> list[str]:
+    """linux.devices: nodes beyond autodev's few (--device, --privileged).
+
+    LXC has no key that makes a node by number; the way in is a bind mount of the
+    host's own node (`find` says where it is) onto the path in the container,
+    `create=file` making the file to mount on in autodev's /dev. Whether it may be
+    opened is the allow-list's business (cgroups()), as for any node. /dev/ptmx and
+    /dev/console are autodev's own: the host's would be the host's ptys."""
+    lines = []
+    for dev in spec.get("linux", {}).get("devices") or []:
+        path = dev["path"]
+        if path in ("/dev/ptmx", "/dev/console") or path.startswith("/dev/pts/"):
+            continue
+        if dev.get("type") not in ("b", "c"):
+            raise UnsupportedSpec(f"linux.devices: {path} of type {dev.get('type')!r}: "
+                                  "LXC binds only block and character devices")
+        source = find(dev["type"], int(dev["major"]), int(dev["minor"]))
+        if source is None:
+            raise UnsupportedSpec(f"linux.devices: no node of the host is "
+                                  f"{dev['type']} {dev['major']}:{dev['minor']} ({path})")
+        fields = [escape(source), escape(path.lstrip("/")), "none", "bind,create=file", "0", "0"]
+        lines.append(line("lxc.mount.entry", " ".join(fields)))
     return lines
 
 
@@ -330,6 +483,38 @@ def capabilities(spec: dict) -> list[str]:
         return []
     names = [c.removeprefix("CAP_").lower() for c in caps]
     return [line("lxc.cap.keep", " ".join(names) if names else "none")]
+
+
+def prlimits(spec: dict) -> list[str]:
+    """process.rlimits as `lxc.prlimit.nofile = soft:hard`: LXC sets them on the init
+    (prlimit(2)) before it execs the command. RLIM_INFINITY is LXC's `unlimited`."""
+    lines = []
+    for limit in spec.get("process", {}).get("rlimits") or []:
+        name = limit["type"].removeprefix("RLIMIT_").lower()
+        soft, hard = (LXC_UNLIMITED if v == RLIM_INFINITY else v
+                      for v in (limit["soft"], limit["hard"]))
+        lines.append(line(f"lxc.prlimit.{name}", f"{soft}:{hard}"))
+    return lines
+
+
+RLIM_INFINITY = 2**64 - 1
+LXC_UNLIMITED = "unlimited"
+
+
+def oom(spec: dict, version: int) -> list[str]:
+    """process.oomScoreAdj (`lxc.proc.oom_score_adj`, written to the init's
+    /proc/PID/oom_score_adj) and disableOOMKiller (cgroup v1's memory.oom_control)."""
+    lines = []
+    score = spec.get("process", {}).get("oomScoreAdj")
+    if score is not None:
+        lines.append(line("lxc.proc.oom_score_adj", score))
+    memory = spec.get("linux", {}).get("resources", {}).get("memory", {})
+    if memory.get("disableOOMKiller"):
+        if version != 1:
+            raise UnsupportedSpec("linux.resources.memory.disableOOMKiller: cgroup v2 has "
+                                  "no way to disable the OOM killer")
+        lines.append(line("lxc.cgroup.memory.oom_control", 1))
+    return lines
 
 
 def security(spec: dict) -> list[str]:
@@ -500,21 +685,29 @@ def hooks(paths: Paths) -> list[str]:
 
 
 def hook_script(paths: Paths, start_fifo: str, pid_file: str, oom_files: list[str],
-                oom_copy: str) -> str:
+                oom_copy: str, sysctls: dict[str, str] | None = None) -> str:
     """The shell script LXC runs as two hooks.
 
     start-host: LXC has no "created" state, but it runs this after the namespaces,
-      mounts and cgroups are made and before it execs the init: the script writes the
-      init's pid and waits until `Executor.start` writes to a FIFO.
+      mounts and cgroups are made and before it execs the init: the script writes
+      `sysctls` (namespaced_sysctls) in the init's namespaces, the init's pid, and
+      waits until `Executor.start` writes to a FIFO.
     stop: the init has exited and LXC is about to remove its cgroup; this keeps the
       OOM killer's count from it, for `docker inspect`'s OOMKilled.
     """
     copies = "\n".join(f"    cat {quote(f)} 2>/dev/null" for f in oom_files)
+    # A key's dots are the path's slashes (net.ipv4.ip_forward: net/ipv4/ip_forward),
+    # so no key can climb out of /proc/sys; every value is quoted, never parsed.
+    writes = "".join(
+        f"    nsenter --target \"$LXC_PID\" --uts --ipc --net -- /bin/sh -c "
+        f"'printf %s \"$1\" > \"$2\"' sysctl {quote(value)} "
+        f"{quote('/proc/sys/' + key.replace('.', '/'))} || exit 1\n"
+        for key, value in (sysctls or {}).items())
     return f"""#!/bin/sh
 # LXC hooks of one container (written by stages/stage1_lxc): $3 says which.
 case "$3" in
 start-host)
-    echo "$LXC_PID" > {quote(pid_file)}.tmp && mv {quote(pid_file)}.tmp {quote(pid_file)}
+{writes}    echo "$LXC_PID" > {quote(pid_file)}.tmp && mv {quote(pid_file)}.tmp {quote(pid_file)}
     read _ < {quote(start_fifo)}
     ;;
 stop)
@@ -534,15 +727,18 @@ def quote(text: str) -> str:
 
 
 def render(spec: dict, paths: Paths, cgroup_version: int,
-           is_dir: Callable[[str], bool] = os.path.isdir) -> str:
+           is_dir: Callable[[str], bool] = os.path.isdir,
+           find_node: Callable[[str, int, int], str | None] = host_node) -> str:
     """The whole LXC config for one container, section by section."""
     sections = [
         ("root filesystem", rootfs(spec, paths)),
         ("hostname", uts(spec)),
         ("namespaces and network", namespaces(spec)),
         ("mounts", mounts(spec)),
+        ("device nodes", device_nodes(spec, find_node)),
         ("masked and read-only paths", masks(spec, paths, is_dir)),
         ("cgroups", cgroup_dirs(spec) + cgroups(spec, cgroup_version)),
+        ("limits", prlimits(spec) + oom(spec, cgroup_version)),
         ("capabilities", capabilities(spec)),
         ("security", security(spec)),
         ("system calls", seccomp(spec, paths)),

@@ -71,7 +71,10 @@ from shared.daemon.executor import (
     IOConfig,
 )
 from shared.oci import lookpath
+from shared.oci.confinement import CAPABILITIES
+from shared.oci.runtime_spec import INIT_IN_CONTAINER
 from shared.privatedirs import private_file
+from shared.securejoin import secure_join
 from shared.terminal import copy_terminal
 from stages.stage1_lxc import lxc_bindings, lxc_config, lxc_leftovers
 from stages.stage1_lxc.lxc_leftovers import CGROUP_ROOT, cgroup_version, hierarchies
@@ -126,6 +129,45 @@ def carry_environment(env: list[str]) -> int | None:
         os.close(fd)
         raise
     return fd
+
+
+def beyond_init_caps(init_pid: int, process: dict) -> bool:
+    """Whether an exec asks for capabilities its container's init lacks (`docker exec
+    --privileged`, runtime_spec.exec_process). lxc-attach gives an exec the container's
+    (its lxc.cap.keep) or, elevated, all of its own, which are the daemon's: the
+    capabilities `--privileged` stands for. It has nothing in between."""
+    wanted = set((process.get("capabilities") or {}).get("bounding") or [])
+    try:
+        with open(f"/proc/{init_pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:
+        return False
+    bits = int(fields["CapBnd"].strip(), 16)
+    held = {name for number, name in enumerate(CAPABILITIES) if bits >> number & 1}
+    return bool(wanted - held)
+
+
+def make_mount_points(rootfs: str, spec: dict) -> None:
+    """With a read-only root (`--read-only`, lxc.rootfs.options = ro), LXC cannot make
+    the mount points its entries ask for (`create=file`: /etc/hosts in an image that
+    has none, the exec helper's /.whalebones/busybox): they are made here first, in
+    the daemon's writable view of the same root, as dockerd makes them in the
+    container's layer. /dev is LXC's own tmpfs (autodev), made writable: skipped."""
+    wanted = [(EXEC_HELPER, False)] if os.path.exists(EXEC_HELPER_SOURCE) else []
+    for m in spec.get("mounts", []):
+        dest = m["destination"]
+        if m.get("type") in lxc_config.AUTO_MOUNTS or dest == "/dev" or dest.startswith("/dev/"):
+            continue
+        source = m.get("source") or ""
+        is_bind = m.get("type") == "bind" or "bind" in (m.get("options") or [])
+        wanted.append((dest, not is_bind or os.path.isdir(source)))
+    for dest, is_dir in wanted:
+        path = secure_join(rootfs, dest)
+        if is_dir:
+            os.makedirs(path, exist_ok=True)
+        elif not os.path.lexists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "a").close()
 
 
 @dataclass(kw_only=True)
@@ -254,7 +296,8 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         process = spec["process"]
         rootfs = spec["root"]["path"]
         env = process.get("env", [])
-        check_command(rootfs, process["args"][0], env)
+        if process["args"][0] != INIT_IN_CONTAINER:  # --init: bound there, not in the image
+            check_command(rootfs, process["args"][0], env)  # (tini says if CMD is missing)
         state_dir = os.path.join(self.state_root, cid)
         os.makedirs(state_dir, mode=0o700, exist_ok=True)
         cgroup = spec.get("linux", {}).get("cgroupsPath", f"/whalebones/{cid}").strip("/")
@@ -269,7 +312,10 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         os.mkfifo(c.path("start"), 0o600)
         with open(paths.hook, "w") as f:
             f.write(lxc_config.hook_script(paths, c.path("start"), c.path("pid"),
-                                           oom_files(cgroup), c.path("oom")))
+                                           oom_files(cgroup), c.path("oom"),
+                                           lxc_config.namespaced_sysctls(spec)))
+        if spec["root"].get("readonly"):
+            make_mount_points(rootfs, spec)
         config = lxc_config.render(spec, paths, cgroup_version())
         profile = lxc_config.seccomp_profile(spec)
         if profile is not None:
@@ -407,6 +453,7 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         cwd = process.get("cwd") or "/"
         uid, gid = str(process.get("user", {}).get("uid", 0)), str(
             process.get("user", {}).get("gid", 0))
+        elevated = ["--elevated"] if beyond_init_caps(c.pid, process) else []
         # The exec's env travels as the tool's own environment, which it passes on
         # (--keep-env): never on its command line, which any user on the host can read
         # in /proc/PID/cmdline (its environ is root's alone).
@@ -414,11 +461,12 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
             # liblxc's attach takes a working directory; python3-lxc cannot ask it for
             # a terminal, so `exec -t` takes lxc-attach below (see lxc_bindings).
             argv = lxc_bindings.argv("attach", "--uid", uid, "--gid", gid, "--cwd", cwd,
-                                     self.state_root, cid, "--", *args)
+                                     *elevated, self.state_root, cid, "--", *args)
         else:
             if cwd != "/":
                 args = [EXEC_HELPER, "sh", "-c", 'cd "$0" && exec "$@"', cwd, *args]
             argv = ["lxc-attach", "-P", self.state_root, "-n", cid, "--keep-env",
+                    *(["--elevated-privileges=CAP"] if elevated else []),
                     "-u", uid, "-g", gid, "--", *args]
         environ = dict(entry.split("=", 1) for entry in env if "=" in entry)
         try:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 EPERM = "Operation not permitted"
 UNSHARE = ["unshare", "-U", "true"]
 
@@ -54,7 +52,7 @@ def test_unconfined_lets_the_refused_call_through(cli) -> None:
 
 def test_the_filter_applies_without_no_new_privileges(clients) -> None:
     """Without no_new_privs, loading a filter takes CAP_SYS_ADMIN: the runtime loads it
-    before it drops the capabilities (Docker's default; this project's is on)."""
+    before it drops the capabilities (Docker's default)."""
     result = clients.docker("run", "--rm", "--security-opt", "no-new-privileges=false",
                             "busybox", "sh", "-c",
                             "grep NoNewPrivs /proc/self/status; unshare -U true")
@@ -79,8 +77,6 @@ def test_a_profile_file_that_cannot_be_read_is_refused_by_the_client(cli,
     assert f"opening seccomp profile ({tmp_path}/nosuch.json) failed" in result.stderr
 
 
-@pytest.mark.reference_only(reason="--cap-add is not applied by this engine yet (issue 16, "
-                            "security options): until it is, this runs on Docker only")
 def test_cap_add_sys_admin_enables_the_profiles_conditional_rules(clients) -> None:
     result = clients.docker("run", "--rm", "--cap-add", "SYS_ADMIN", "busybox", *UNSHARE)
     assert result.returncode == 0, result.stderr

@@ -6,7 +6,10 @@ Two layers, as a user meets them:
               the limits land in the cgroup, the kernel enforces them, pause freezes
               the group, destroy kills every process of the group and removes it
     docker_*  the stage 2 daemon and the docker CLI: --memory (OOM kill, exit 137,
-              State.OOMKilled), --pids-limit, --cpus (throttling), stop, kill, rm -f
+              State.OOMKilled), --pids-limit, --cpus (throttling), stop, kill, rm -f;
+              --memory-reservation, --cpu-period, the I/O limits read back in their
+              files (v2: memory.low, cpu.max, io.max on a brd RAM disk, io.weight), and
+              what v2 has no file for (swappiness, real-time CPU) refused at create
 
 A limit counts as enforced only when a kernel counter moved: memory.events oom_kill,
 pids.events max, cpu.stat nr_throttled. Everything a check makes it removes, and the
@@ -37,7 +40,7 @@ from tests.cgroupv2.harness import Skip
 PARENT = "/whalebones"  # the cgroup parent of the library's and the daemon's containers
 PREFIX = f"wbv2-{os.getpid()}-"  # the library checks' container ids, and so cgroup names
 # Applets the library checks' containers run; each a link to one static busybox.
-APPLETS = ("sh", "tail", "sleep", "cat", "echo", "true", "grep", "kill")
+APPLETS = ("sh", "tail", "sleep", "cat", "echo", "true", "grep", "kill", "mknod", "head")
 
 
 class Session:
@@ -258,6 +261,47 @@ def lib_destroy_kills_the_whole_group(s: Session) -> None:
         assert not cgroupfs.exists(path)
 
 
+# The numbers of a SCSI disk (sd, 8:0). The kernel asks the device allow-list before
+# it looks for the driver, so opening such a node says which of the two answered:
+# EPERM, the list refused; ENXIO, the list allowed and no such disk exists (the VM has
+# none; its root is 9p). No real disk is needed to prove the list, on either version.
+DISK = "b 8 0"
+REFUSED = "Operation not permitted"
+NO_DEVICE = "No such device or address"
+
+
+def device_programs(path: str) -> list[int]:
+    """v2: the ids of the device programs attached to the container's cgroup."""
+    from stages.stage2_libcontainer.libcontainer.cgroups import bpf
+
+    fd = os.open(cgroupfs.directory(path), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return bpf.prog_query(fd)
+    finally:
+        os.close(fd)
+
+
+def lib_device_allow_list(s: Session) -> None:
+    """The default allow-list: v2, one BPF_PROG_TYPE_CGROUP_DEVICE program on the
+    cgroup; v1, devices.list. A disk node the container makes cannot be opened;
+    /dev/null can."""
+    r, w = os.pipe()
+    script = (f"mknod /tmp/disk {DISK} && echo made; head -c 1 /tmp/disk;"
+              " echo x > /dev/null && echo null-ok")
+    with s.container(["sh", "-c", script], output=w) as (c, path):
+        os.close(w)
+        if cgroupfs.version() == 2:
+            assert len(device_programs(path)) == 1, device_programs(path)
+        else:
+            listed = cgroupfs.read(cgroupfs.directory(path, "devices") / "devices.list")
+            assert "c 1:3 rwm" in listed.splitlines(), listed
+        c.start()
+        os.waitpid(c.pid, 0)
+        out = read_fd(r)
+    assert "made" in out and "null-ok" in out, out
+    assert f"/tmp/disk: {REFUSED}" in out, out
+
+
 def lib_no_cgroup_left(s: Session) -> None:
     """None of the library checks' cgroups is left, in any hierarchy."""
     left = [d for parent in cgroupfs.exists(PARENT) for d in parent.glob(f"{PREFIX}*")]
@@ -335,6 +379,99 @@ def docker_limits_are_written(s: Session) -> None:
     assert dict(zip(files, result.stdout.split(), strict=True)) == files, result.stdout
 
 
+def docker_oom_kill_disable(s: Session) -> None:
+    """--oom-kill-disable: v1's memory.oom_control reads 1 inside; on v2, which has no
+    such switch, the create is refused (dockerd would discard it with a warning)."""
+    if cgroupfs.version() == 2:
+        result = s.docker("create", "-m", "32m", "--oom-kill-disable", "busybox")
+        assert result.returncode != 0, (result.returncode, result.stdout)
+        assert "does not support OomKillDisable" in result.stderr, result.stderr
+        return
+    result = s.docker("run", "--rm", "-m", "32m", "--oom-kill-disable", "busybox", "grep",
+                      "oom_kill_disable", "/sys/fs/cgroup/memory/memory.oom_control")
+    assert result.stdout.split() == ["oom_kill_disable", "1"], (result.stdout, result.stderr)
+
+
+def a_disk() -> tuple[str, int, int] | None:
+    """(/dev path, major, minor) of a whole disk here (the VM's: a brd RAM disk), or None."""
+    for name in sorted(os.listdir("/sys/block")):
+        dev = f"/dev/{name}"
+        if os.path.exists(dev) and not name.startswith(("loop", "zram")):
+            st = os.stat(dev)
+            return dev, os.major(st.st_rdev), os.minor(st.st_rdev)
+    return None
+
+
+def docker_more_limits_are_written(s: Session) -> None:
+    """--memory-reservation, --cpu-period, --device-read-bps/--device-write-iops and
+    --blkio-weight land in the host's version's files (v2: memory.low, cpu.max, io.max,
+    io.weight; v1: soft_limit_in_bytes, cfs_period_us, blkio.throttle.*)."""
+    args = ["-m", "64m", "--memory-reservation", "32m", "--cpu-period", "50000"]
+    v2 = cgroupfs.version() == 2
+    files = ({"memory.low": [str(32 << 20)], "cpu.max": ["max 50000"]} if v2 else
+             {"memory/memory.soft_limit_in_bytes": [str(32 << 20)],
+              "cpu/cpu.cfs_period_us": ["50000"]})
+    disk = a_disk()
+    if disk is not None:
+        dev, major, minor = disk
+        args += ["--device-read-bps", f"{dev}:1mb", "--device-write-iops", f"{dev}:100"]
+        if v2:
+            files["io.max"] = [f"{major}:{minor} rbps=1048576 wbps=max riops=max wiops=100"]
+        else:
+            files["blkio/blkio.throttle.read_bps_device"] = [f"{major}:{minor} 1048576"]
+            files["blkio/blkio.throttle.write_iops_device"] = [f"{major}:{minor} 100"]
+    weight = (cgroupfs.ROOT / "io.cost.qos").exists() if v2 else False
+    if weight:  # io.weight is iocost's; blkio 500 is io.weight 4950 (runc's scale)
+        args += ["--blkio-weight", "500"]
+        files["io.weight"] = ["default 4950"]
+    script = "; ".join(f"echo $(cat /sys/fs/cgroup/{name})" for name in files)
+    result = s.docker("run", "--rm", *args, "busybox", "sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    got = dict(zip(files, ([line] for line in result.stdout.splitlines()), strict=True))
+    assert got == files, result.stdout
+    print(f"    read back {', '.join(files)}" + ("" if disk else " (no disk: no io.max)"))
+
+
+def docker_refuses_what_v2_lacks(s: Session) -> None:
+    """On v2 there is no swappiness and no real-time CPU: refused with a 400 at create,
+    not accepted and ignored. (On v1 hosts with those files, they are applied.)"""
+    if cgroupfs.version() != 2:
+        raise Skip("cgroup v1 has memory.swappiness and cpu.rt_*")
+    for args, message in ((["--memory-swappiness", "10"], "swappiness"),
+                          (["--cpu-rt-runtime", "1000"],
+                           "kernel does not support CPU real-time scheduler")):
+        result = s.docker("create", *args, "busybox", "true")
+        assert result.returncode != 0 and message in result.stderr, (args, result.stderr)
+
+
+def docker_cgroup_options(s: Session) -> None:
+    """--cgroup-parent, --cpuset-cpus and --cgroupns host: the cgroup is under the
+    parent, /proc/self/cgroup shows its real path, and /sys/fs/cgroup is the container's
+    own cgroup (bound, read-only), not the host's whole tree."""
+    parent = f"{PREFIX}parent"
+    cpuset, pids = (("cpuset.cpus", "pids.max") if cgroupfs.version() == 2
+                    else ("cpuset/cpuset.cpus", "pids/pids.max"))
+    script = (f"cat /proc/self/cgroup; cat /sys/fs/cgroup/{cpuset};"
+              f" echo max > /sys/fs/cgroup/{pids} && echo writable")
+    try:
+        result = s.docker("run", "--rm", "--cgroupns", "host", "--cgroup-parent", parent,
+                          "--cpuset-cpus", "0", "busybox", "sh", "-c", script)
+        lines = result.stdout.split()
+        assert lines, result.stderr
+        if cgroupfs.version() == 2:
+            assert lines[0].startswith(f"0::/{parent}/"), lines
+        else:
+            assert any(f":/{parent}/" in line for line in lines), lines
+        assert "0" in lines and "writable" not in lines, lines
+        left = [sub for d in cgroupfs.exists("/" + parent) for sub, _, _ in os.walk(d)
+                if sub != str(d)]
+        assert not left, f"left under the parent: {left}"
+    finally:
+        for d in cgroupfs.exists("/" + parent):  # the parent itself: dockerd leaves it
+            with contextlib.suppress(OSError):
+                d.rmdir()
+
+
 def start_family(s: Session, name: str) -> tuple[str, list[int]]:
     """A detached container of three processes; its cgroup path and their pids."""
     s.docker_ok("run", "-d", "--name", name, "busybox", "sh", "-c",
@@ -398,6 +535,67 @@ def docker_pause_freezes_then_rm_force(s: Session) -> None:
     assert not cgroupfs.exists(path), "rm -f left the cgroup"
 
 
+def docker_devices_default(s: Session) -> None:
+    """A default container: a disk node it makes is refused; null, zero, urandom,
+    ptmx work, /dev/tty is let through (ENXIO: no controlling terminal). The cgroup
+    holds the program (v2) while it runs, and goes with it."""
+    name = f"{PREFIX}devices"
+    s.docker_ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
+    path = container_cgroup(s, name)
+    if cgroupfs.version() == 2:
+        assert len(device_programs(path)) == 1, "no device program on the cgroup"
+    script = (f"mknod /tmp/disk {DISK} && echo made; head -c 1 /tmp/disk;"
+              " echo x > /dev/null && echo null-ok; head -c 4 /dev/zero | wc -c;"
+              " head -c 4 /dev/urandom | wc -c; (: <> /dev/ptmx) && echo ptmx-ok;"
+              " head -c 1 /dev/tty; echo end")
+    result = s.docker("exec", name, "sh", "-c", script)
+    s.docker_ok("rm", "-f", name)
+    assert not cgroupfs.exists(path), "rm -f left the cgroup"
+    assert result.stdout.split() == ["made", "null-ok", "4", "4", "ptmx-ok", "end"], result
+    assert f"/tmp/disk: {REFUSED}" in result.stderr, result.stderr
+    assert f"/dev/tty: {NO_DEVICE}" in result.stderr, result.stderr
+
+
+def docker_device_flag_gives_exactly_that_device(s: Session) -> None:
+    """--device /dev/kmsg:/dev/k:w: that node is there and writable (writing needs no
+    capability, unlike reading); /dev/mem (c 1:1) and the disk, made by hand, are not."""
+    script = ("ls -l /dev/k; echo wb-device-check > /dev/k && echo k-ok;"
+              f" mknod /tmp/mem c 1 1; head -c 1 /tmp/mem; mknod /tmp/disk {DISK};"
+              " head -c 1 /tmp/disk")
+    result = s.docker("run", "--rm", "--device", "/dev/kmsg:/dev/k:w", "busybox", "sh", "-c",
+                      script)
+    assert result.stdout.startswith("crw") and "1,  11" in result.stdout, result
+    assert "k-ok" in result.stdout, result
+    assert f"/tmp/mem: {REFUSED}" in result.stderr, result.stderr
+    assert f"/tmp/disk: {REFUSED}" in result.stderr, result.stderr
+
+
+def docker_device_cgroup_rule(s: Session) -> None:
+    """--device-cgroup-rule 'b 8:0 r': the list lets 8:0 through (the driver then says
+    ENXIO), and only it: 8:1 stays refused."""
+    script = (f"mknod /tmp/disk {DISK}; head -c 1 /tmp/disk; mknod /tmp/part b 8 1;"
+              " head -c 1 /tmp/part")
+    result = s.docker("run", "--rm", "--device-cgroup-rule", "b 8:0 r", "busybox", "sh",
+                      "-c", script)
+    assert f"/tmp/disk: {NO_DEVICE}" in result.stderr, result.stderr
+    assert f"/tmp/part: {REFUSED}" in result.stderr, result.stderr
+
+
+def docker_privileged_devices(s: Session) -> None:
+    """--privileged: the host's nodes are there and the list allows everything."""
+    script = (f"ls /dev/kmsg && echo x > /dev/kmsg && echo kmsg-ok; mknod /tmp/disk {DISK};"
+              " head -c 1 /tmp/disk")
+    result = s.docker("run", "--rm", "--privileged", "busybox", "sh", "-c", script)
+    assert "kmsg-ok" in result.stdout, result
+    assert f"/tmp/disk: {NO_DEVICE}" in result.stderr, result.stderr
+
+
+DEVICE_CHECKS: list[Callable[[Session], None]] = [
+    docker_devices_default, docker_device_flag_gives_exactly_that_device,
+    docker_device_cgroup_rule, docker_privileged_devices,
+]
+
+
 def docker_no_cgroup_left(s: Session) -> None:
     """Every container the daemon ran is gone, and with it every cgroup they had."""
     if s._engine is None:
@@ -410,10 +608,13 @@ def docker_no_cgroup_left(s: Session) -> None:
 
 CHECKS: list[Callable[[Session], None]] = [
     lib_memory_limit_oom_kills, lib_pids_limit_stops_forks, lib_cpu_quota_throttles,
-    lib_pause_freezes_the_group, lib_destroy_kills_the_whole_group, lib_no_cgroup_left,
+    lib_pause_freezes_the_group, lib_destroy_kills_the_whole_group, lib_device_allow_list,
+    lib_no_cgroup_left,
     docker_memory_oom_kill, docker_pids_limit, docker_cpus_throttles, docker_limits_are_written,
+    docker_more_limits_are_written, docker_refuses_what_v2_lacks, docker_cgroup_options,
     docker_stop_kills_the_whole_cgroup, docker_kill_then_rm, docker_rm_force,
-    docker_pause_freezes_then_rm_force, docker_no_cgroup_left,
+    docker_pause_freezes_then_rm_force, docker_oom_kill_disable, *DEVICE_CHECKS,
+    docker_no_cgroup_left,
 ]
 
 

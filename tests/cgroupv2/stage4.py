@@ -52,9 +52,11 @@ def runc_pause_freezes_the_group(s: Session) -> None:
 CHECKS: list[Callable[[Session], None]] = [
     runc_pause_freezes_the_group,
     stage2.docker_memory_oom_kill, stage2.docker_pids_limit, stage2.docker_cpus_throttles,
-    stage2.docker_limits_are_written, stage2.docker_stop_kills_the_whole_cgroup,
+    stage2.docker_limits_are_written, stage2.docker_more_limits_are_written,
+    stage2.docker_refuses_what_v2_lacks, stage2.docker_stop_kills_the_whole_cgroup,
     stage2.docker_kill_then_rm, stage2.docker_rm_force,
-    stage2.docker_pause_freezes_then_rm_force, stage2.docker_no_cgroup_left,
+    stage2.docker_pause_freezes_then_rm_force, *stage2.DEVICE_CHECKS,
+    stage2.docker_no_cgroup_left,
 ]
 
 

@@ -45,6 +45,7 @@ MODULES = [
     "drivers/virtio/virtio_pci_modern_dev", "drivers/virtio/virtio_pci_legacy_dev",
     "drivers/virtio/virtio_pci", "net/9p/9pnet", "net/9p/9pnet_virtio",
     "fs/netfs/netfs", "fs/fscache/fscache", "fs/9p/9p", "fs/overlayfs/overlay",
+    "drivers/block/brd",  # RAM disks (/dev/ram0...): a block device for the I/O limits
 ]
 # cgroup_no_v1=all: no controller may be mounted as v1, so all of them are on v2.
 KERNEL_ARGS = "console=ttyS0 quiet panic=-1 cgroup_no_v1=all mitigations=off"
@@ -89,7 +90,8 @@ def kernel() -> Path:
                              text=True, check=True).stdout
     package = depends.split(",")[0].split()[0]  # "linux-image-6.1.0-56-amd64 (= 6.1.192-2)"
     target = CACHE / "kernel" / package
-    if (target / "vmlinuz").exists():
+    if (target / "vmlinuz").exists() and all(
+            (target / "modules" / f"{Path(m).name}.ko").exists() for m in MODULES):
         return target
     deb = apt_download(package, debs)
     print(f"unpacking {deb.name}")
@@ -103,6 +105,7 @@ def kernel() -> Path:
         for module in MODULES:
             shutil.copy(modules / f"{module}.ko", staging / "modules")
         target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)  # a cache from before a module was added
         staging.rename(target)
     deb.unlink()
     return target

@@ -122,3 +122,39 @@ def test_image_names_get_latest() -> None:
 ])
 def test_start_error_status(message: str, status: int) -> None:
     assert start_error_status(message) == status
+
+
+def test_confinement_flags_become_host_config_as_dockers_cli_sends_them() -> None:
+    options, args = run.COMMAND.parse([
+        "--cap-add", "sys_admin", "--cap-drop", "ALL", "--privileged", "--read-only",
+        "--ulimit", "nofile=100:200", "--ulimit", "core=-1", "--group-add", "wheel",
+        "--group-add", "1234", "--sysctl", "net.ipv4.ip_forward=1", "--oom-kill-disable",
+        "--oom-score-adj", "-5", "--security-opt", "systempaths=unconfined",
+        "--security-opt", "no-new-privileges", "busybox"])
+    hc = build(options, args[0], [], attach=False)["HostConfig"]
+    assert hc["CapAdd"] == ["sys_admin"] and hc["CapDrop"] == ["ALL"]
+    assert hc["Privileged"] and hc["ReadonlyRootfs"] and hc["OomKillDisable"]
+    assert hc["Ulimits"] == [{"Name": "nofile", "Soft": 100, "Hard": 200},
+                             {"Name": "core", "Soft": -1, "Hard": -1}]
+    assert hc["GroupAdd"] == ["wheel", "1234"]
+    assert hc["Sysctls"] == {"net.ipv4.ip_forward": "1"}
+    assert hc["OomScoreAdj"] == -5
+    # systempaths=unconfined is not an option the daemon knows: empty path lists
+    assert (hc["MaskedPaths"], hc["ReadonlyPaths"]) == ([], [])
+    assert hc["SecurityOpt"] == ["no-new-privileges"]
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--ulimit", "nofile=300:200",
+     "ulimit soft limit must be less than or equal to hard limit: 300 > 200"),
+    ("--ulimit", "nofile=-1:200", "soft: -1 (unlimited), hard: 200"),
+    ("--ulimit", "as=1", "invalid ulimit type: as"),
+    ("--ulimit", "nofile", "invalid ulimit argument: nofile"),
+    ("--sysctl", "kernel.panic=1", "sysctl 'kernel.panic=1' is not allowed"),
+    ("--sysctl", "net.ipv4.ip_forward", "sysctl 'net.ipv4.ip_forward' is not allowed"),
+])
+def test_confinement_flag_values_docker_refuses(flag: str, value: str, message: str) -> None:
+    with pytest.raises(UsageError) as e:
+        run.COMMAND.parse([flag, value, "busybox"])
+    assert message in str(e.value)
+    assert f'invalid argument "{value}" for "{flag}" flag' in str(e.value)

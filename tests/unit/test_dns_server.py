@@ -38,7 +38,7 @@ def ask(port: int, name: str, timeout: float = 1.0) -> bytes | None:
 def serve(subnet: str, upstream: list[str]) -> tuple[dns.Server, int]:
     port = free_port()
     names = {"web": ["10.5.0.2"]}
-    return dns.Server(ADDRESS, subnet, names.get, port=port, upstream=lambda: upstream), port
+    return dns.Server(ADDRESS, subnet, names.get, port=port, upstream=lambda client: upstream), port
 
 
 def test_its_own_subnet_is_answered() -> None:
@@ -94,3 +94,38 @@ def test_a_flood_of_names_to_relay_is_bounded(monkeypatch: pytest.MonkeyPatch) -
     finally:
         server.close()
         upstream.close()
+
+
+def test_a_name_it_does_not_know_goes_to_the_askers_own_servers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--dns` on a user-defined network: the network's DNS relays that container's
+    other names to the servers it was given (a resolver on loopback stands in)."""
+    resolver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    resolver.bind((ADDRESS, 0))
+    asked_for: list[str] = []
+
+    def upstream(client: str) -> list[str]:
+        asked_for.append(client)
+        return [ADDRESS]
+
+    port = free_port()
+    server = dns.Server(ADDRESS, "127.0.0.0/8", {}.get, port=port, upstream=upstream)
+    real_sendto = socket.socket.sendto
+
+    def to_resolver(self: socket.socket, data: bytes, address: tuple[str, int]) -> int:
+        return real_sendto(self, data, resolver.getsockname() if address[1] == 53 else address)
+
+    monkeypatch.setattr(socket.socket, "sendto", to_resolver)
+
+    def answer_once() -> None:
+        data, peer = resolver.recvfrom(4096)
+        real_sendto(resolver, data[:2] + b"\x81\x80" + data[4:], peer)  # "the answer"
+
+    threading.Thread(target=answer_once, daemon=True).start()
+    try:
+        reply = ask(port, "example.org", timeout=3)
+        assert reply is not None and reply[2:4] == b"\x81\x80"
+        assert asked_for == [ADDRESS]
+    finally:
+        server.close()
+        resolver.close()

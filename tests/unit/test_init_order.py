@@ -76,7 +76,7 @@ def container_config(rootfs: Path, seen: Path) -> Config:
     spec["process"].update(args=["sh", "-c", "true"], env=["PATH=/usr/bin:/bin"], cwd="/tmp",
                            user={"uid": 1000, "gid": 1000, "additionalGids": [10]},
                            rlimits=[{"type": "RLIMIT_NOFILE", "soft": 99, "hard": 100}],
-                           oomScoreAdj=500)
+                           oomScoreAdj=500, noNewPrivileges=True)
     spec["linux"]["sysctl"] = {"kernel.shm_rmid_forced": "1"}
     for name in ("ro", "masked-dir"):
         (seen / name).mkdir()
@@ -216,7 +216,8 @@ def test_a_failed_step_is_the_last(tmp_path: Path, fifo: tuple[str, int]) -> Non
 
 def test_exec_sets_up_the_process_as_init_does(tmp_path: Path) -> None:
     proc = specconv.to_process(dict(default_spec()["process"], args=["ls"], cwd="/srv",
-                                    user={"uid": 1000, "gid": 1000}), "process")
+                                    user={"uid": 1000, "gid": 1000}, noNewPrivileges=True),
+                                    "process")
     policy = specconv.to_seccomp(
         seccomp.to_oci(seccomp.load_default(), DEFAULT_CAPABILITIES), "linux.seccomp")
     kernel = RecordingKernel()

@@ -129,3 +129,26 @@ def test_hostnames_as_dockerd_checks_them() -> None:
         check_hostname("a" * 65)
     with pytest.raises(InvalidParameter, match=r"maximum 64 bytes"):
         merge({"Hostname": "é" * 33}, "img", {"Cmd": ["sh"]}, None)  # 66 bytes
+
+
+def test_a_hostile_sysctl_is_one_word_in_the_hook_and_stays_under_proc_sys(
+        tmp_path) -> None:
+    """The start-host hook writes sysctls (and the domain name) as root on the host:
+    run here with `nsenter` swapped for a stub that prints its argv, a hostile key
+    and value must arrive as two plain arguments, the path under /proc/sys."""
+    key = "kernel.x/../../../etc/passwd'; touch /tmp/pwned; '"
+    value = "v\n$(touch /tmp/pwned)`id`'"
+    script = lxc_config.hook_script(PATHS, str(tmp_path / "fifo"), str(tmp_path / "pid"),
+                                    [], str(tmp_path / "oom"), {key: value})
+    start = script.split("start-host)\n", 1)[1].split('    echo "$LXC_PID"', 1)[0]
+    stub = tmp_path / "nsenter"
+    stub.write_text('#!/bin/sh\nfor a in "$@"; do printf "[%s]\\n" "$a"; done\n')
+    stub.chmod(0o755)
+    out = subprocess.run(["/bin/sh", "-c", start], capture_output=True, text=True,
+                         env={"PATH": f"{tmp_path}:/usr/bin:/bin", "LXC_PID": "1"},
+                         ).stdout
+    args = out.split("]\n[")
+    assert args[-2] == value
+    assert args[-1].rstrip("]\n") == "/proc/sys/" + key.replace(".", "/")
+    assert ".." not in args[-1]
+    assert not os.path.exists("/tmp/pwned")

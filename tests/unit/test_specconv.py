@@ -23,14 +23,16 @@ def good_spec() -> dict:
         args=["sh", "-c", "echo hi"], cwd="/tmp", terminal=True,
         consoleSize={"height": 24, "width": 80},
         user={"uid": 1000, "gid": 1000, "additionalGids": [10, 20]},
-        rlimits=[{"type": "RLIMIT_NOFILE", "soft": 99, "hard": 100}], oomScoreAdj=500)
+        rlimits=[{"type": "RLIMIT_NOFILE", "soft": 99, "hard": 100}], oomScoreAdj=500,
+        noNewPrivileges=True)
     spec["process"]["capabilities"]["ambient"] = ["kill"]
     spec["mounts"].append({"destination": "/data", "type": "bind", "source": "/srv",
                            "options": ["rbind", "ro"]})
     linux = spec["linux"]
     linux["namespaces"][1] = {"type": "network", "path": "/proc/42/ns/net"}
     linux["cgroupsPath"] = "/whalebones/abc"
-    linux["resources"].update(memory={"limit": 64 << 20, "swap": 96 << 20},
+    linux["resources"].update(memory={"limit": 64 << 20, "swap": 96 << 20,
+                                      "disableOOMKiller": True},
                               pids={"limit": 10},
                               cpu={"shares": 512, "quota": 50000, "period": 100000,
                                    "cpus": "0-1"})
@@ -49,6 +51,7 @@ def test_a_good_spec_becomes_the_expected_config() -> None:
     assert p.user == configs.User(1000, 1000, [10, 20])
     assert p.rlimits == [configs.Rlimit("RLIMIT_NOFILE", 99, 100)]
     assert (p.oom_score_adj, p.no_new_privileges) == (500, True)
+    assert c.resources.disable_oom_killer
     assert p.capabilities is not None
     assert p.capabilities.bounding == DEFAULT_CAPABILITIES
     assert (p.capabilities.inheritable, p.capabilities.ambient) == ([], ["CAP_KILL"])
@@ -166,3 +169,22 @@ def test_a_bad_field_is_named(field: str, value: object, message: str) -> None:
 def test_not_a_spec_at_all() -> None:
     with pytest.raises(InvalidSpec, match="^specconv: spec: must be an object, not"):
         specconv.to_config([])  # type: ignore[arg-type]
+
+
+def test_block_io_and_the_other_limits_are_read() -> None:
+    r = specconv.to_resources({
+        "memory": {"reservation": 32 << 20, "swappiness": 0},
+        "cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 950000},
+        "blockIO": {"weight": 300, "throttleReadBpsDevice": [
+            {"major": 8, "minor": 0, "rate": 1 << 20}]},
+    }, "resources")
+    assert (r.memory_reservation, r.memory_swappiness) == (32 << 20, 0)
+    assert (r.cpu_rt_period, r.cpu_rt_runtime) == (1000000, 950000)
+    assert r.block_io.weight == 300
+    assert r.block_io.read_bps == [configs.BlockDeviceLimit(8, 0, 1 << 20)]
+    assert specconv.to_resources({}, "r").memory_swappiness is None  # the kernel's own
+
+
+def test_a_block_device_limit_needs_its_numbers() -> None:
+    with pytest.raises(specconv.InvalidSpec, match=r"throttleReadBpsDevice\[0\].major"):
+        specconv.to_resources({"blockIO": {"throttleReadBpsDevice": [{"rate": 1}]}}, "r")

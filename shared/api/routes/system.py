@@ -85,7 +85,9 @@ def info() -> Response:
         CgroupVersion="2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
         DefaultRuntime=engine.executor.name,
         Runtimes={engine.executor.name: {"path": engine.executor.name}},
-        SecurityOptions=["name=no-new-privileges"],
+        # dockerd lists no-new-privileges only when its own --no-new-privileges makes
+        # it every container's default; here, as there by default, it is not.
+        SecurityOptions=["name=seccomp,profile=builtin"],
         # A Docker engine that never joined a swarm (routes/swarm.py answers the rest)
         Swarm={"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive",
                "ControlAvailable": False, "Error": "", "RemoteManagers": None},

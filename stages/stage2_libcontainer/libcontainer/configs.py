@@ -66,6 +66,36 @@ class Resources:
     cpuset_cpus: str = ""  # "0-1"
     cpuset_mems: str = ""
     devices: list[DeviceRule] = field(default_factory=list)
+    # --memory-reservation, --memory-swappiness (None: the kernel's), --cpu-rt-*
+    memory_reservation: int = 0  # bytes: v1's soft limit, v2's memory.low
+    memory_swappiness: int | None = None  # 0..100, v1 only
+    cpu_rt_period: int = 0  # microseconds
+    cpu_rt_runtime: int = 0  # microseconds of real-time CPU in each rt period
+    block_io: BlockIO = field(default_factory=lambda: BlockIO())
+    # cgroup v1's memory.oom_control: at the limit, wait for memory rather than have
+    # the kernel kill a process (v2 has no such switch)
+    disable_oom_killer: bool = False
+
+
+@dataclass
+class BlockDeviceLimit:
+    """One disk's I/O limit: a weight, or a rate (bytes or operations per second)."""
+
+    major: int
+    minor: int
+    value: int
+
+
+@dataclass
+class BlockIO:
+    """linux.resources.blockIO: --blkio-weight[-device], --device-{read,write}-{bps,iops}."""
+
+    weight: int = 0  # 10..1000
+    weight_device: list[BlockDeviceLimit] = field(default_factory=list)
+    read_bps: list[BlockDeviceLimit] = field(default_factory=list)
+    write_bps: list[BlockDeviceLimit] = field(default_factory=list)
+    read_iops: list[BlockDeviceLimit] = field(default_factory=list)
+    write_iops: list[BlockDeviceLimit] = field(default_factory=list)
 
 
 @dataclass
@@ -149,6 +179,7 @@ class Config:
     process: Process
     readonly_rootfs: bool = False
     hostname: str = ""
+    domainname: str = ""
     namespaces: list[Namespace] = field(default_factory=list)
     mounts: list[Mount] = field(default_factory=list)
     devices: list[Device] = field(default_factory=list)  # beyond the default ones

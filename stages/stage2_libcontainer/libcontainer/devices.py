@@ -2,7 +2,8 @@
 
 The host's /dev has disks, the kernel's memory and every terminal. A container's /dev
 is an empty tmpfs in which a handful of harmless character devices are created, plus
-the usual symlinks. (The devices cgroup, v1, also refuses opening any other node.)
+the usual symlinks, and those the spec adds (--device, --privileged). (The device
+allow-list, a v1 controller or a v2 eBPF program, refuses opening any other node.)
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def create(kernel: Kernel, rootfs: str, extra: list[Device]) -> None:
             kernel.chown(path, dev.uid, dev.gid)
     for target, link in SYMLINKS:
         path = secure_join(rootfs, link)
+        if link == "/dev/ptmx" and os.path.lexists(path):
+            # A privileged container gets the host's nodes, ptmx among them: that one
+            # would make ptys in the host's devpts. It is always the container's own.
+            os.unlink(path)
         if not os.path.lexists(path):
             with step(f"symlink {path}"):
                 os.symlink(target, path)

@@ -228,6 +228,11 @@ def container_init(
     if "uts" in new_ns and config.hostname:
         with step(f"sethostname {config.hostname}"):
             kernel.sethostname(config.hostname)
+    if "uts" in new_ns and config.domainname:
+        # setdomainname(2) has no wrapper in Python's os; its sysctl is the same
+        # kernel field, and like the hostname it belongs to the UTS namespace.
+        with step(f"setdomainname {config.domainname}"):
+            kernel.write_file("/proc/sys/kernel/domainname", config.domainname)
     rootfs.finish(kernel, config)
     path, env = _prepare_process(kernel, config.process, config.seccomp, stdio,
                                  console_socket)

@@ -46,7 +46,13 @@ def look_path(name: str, env: dict[str, str]) -> str:
 def set_rlimits(kernel: Kernel, rlimits: list[Rlimit]) -> None:
     for limit in rlimits:
         with step(f"setrlimit {limit.type}"):
-            kernel.setrlimit(RLIMITS[limit.type], limit.soft, limit.hard)
+            kernel.setrlimit(RLIMITS[limit.type], _rlim(limit.soft), _rlim(limit.hard))
+
+
+def _rlim(value: int) -> int:
+    """The spec's unlimited is the kernel's RLIM_INFINITY, an unsigned 64-bit all-ones
+    (what Docker sends for -1); Python's resource module says it as -1."""
+    return resource.RLIM_INFINITY if value >= 2**64 - 1 or value == -1 else value
 
 
 def become(kernel: Kernel, process: Process) -> None:

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 
 from shared.securejoin import secure_join
 from stages.stage2_libcontainer.libcontainer import devices, syscalls
-from stages.stage2_libcontainer.libcontainer.cgroups import is_unified, v1
+from stages.stage2_libcontainer.libcontainer.cgroups import UNIFIED_ROOT, is_unified, v1
 from stages.stage2_libcontainer.libcontainer.configs import Config, Mount
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, SyscallError, step
 from stages.stage2_libcontainer.libcontainer.syscalls import (
@@ -122,20 +122,28 @@ def prepare(kernel: Kernel, config: Config) -> None:
     kernel.mount(rootfs, rootfs, None, MS_BIND | MS_REC)
     destinations = set()
     for m in config.mounts:
-        mount_one(kernel, rootfs, m)
+        mount_one(kernel, rootfs, m, own_cgroup(config))
         destinations.add(os.path.normpath(m.destination))
     if "/dev" in destinations:
         devices.create(kernel, rootfs, config.devices)
 
 
-def mount_one(kernel: Kernel, rootfs: str, m: Mount) -> None:
+def own_cgroup(config: Config) -> str | None:
+    """The container's cgroup path, when it has no cgroup namespace of its own
+    (`--cgroupns host`); None when it has one."""
+    if "cgroup" in config.new_namespaces():
+        return None
+    return "/" + (config.cgroups_path or "").strip("/")
+
+
+def mount_one(kernel: Kernel, rootfs: str, m: Mount, cgroup: str | None = None) -> None:
     flags, propagation, data = parse_options(m.options)
     kind = m.type or ("bind" if flags & MS_BIND else "")
     if kind in ("proc", "sysfs"):
         check_ordinary_directory(rootfs, m.destination, kind)
     dest = secure_join(rootfs, m.destination)
     if kind == "cgroup" or kind == "cgroup2":
-        mount_cgroups(kernel, rootfs, dest, flags)
+        mount_cgroups(kernel, rootfs, dest, flags, cgroup)
     elif flags & MS_BIND or kind == "bind":
         with step(f"stat bind mount source {m.source}"):
             is_dir = stat.S_ISDIR(os.stat(m.source).st_mode)
@@ -205,25 +213,45 @@ def mount_point(rootfs: str, dest: str) -> Iterator[str]:
         os.close(fd)
 
 
-def mount_cgroups(kernel: Kernel, rootfs: str, dest: str, flags: int) -> None:
+def mount_cgroups(kernel: Kernel, rootfs: str, dest: str, flags: int,
+                  own: str | None = None) -> None:
     """/sys/fs/cgroup inside: the container's own cgroup, as its root.
 
     Mounted after the cgroup namespace was entered, a cgroup filesystem shows the
     container's cgroup as its top: the container can read its own limits and no more.
     On v1, the hierarchies go inside a tmpfs of ours, where the image has no say.
+    Without a cgroup namespace (`own`: the container's cgroup path) a new mount would
+    show the host's whole tree: the container's own directories are bound instead, as
+    runc does.
     """
     os.makedirs(dest, exist_ok=True)
     with mount_point(rootfs, dest) as target:
         if is_unified():
-            kernel.mount("cgroup2", target, "cgroup2", flags)
-            return
-        kernel.mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
+            if own is None:
+                kernel.mount("cgroup2", target, "cgroup2", flags)
+                return
+            kernel.mount(UNIFIED_ROOT + own, target, None, MS_BIND)
+        else:
+            kernel.mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                         "mode=755")
+    if is_unified():
+        # A bind takes its flags only from a remount (of the new mount, so by its
+        # path: the descriptor is of the directory under it): read-only, or root
+        # inside could raise its own limits.
+        kernel.mount(None, dest, None, MS_BIND | MS_REMOUNT | flags)
+        return
     for mnt in sorted(set(v1.mounted_hierarchies().values())):
         name = os.path.basename(mnt)
         controllers = ",".join(c for c in name.split(",") if c in v1.WANTED) or name
         target = os.path.join(dest, name)
         os.makedirs(target, exist_ok=True)
-        kernel.mount("cgroup", target, "cgroup", flags, controllers)
+        if own is not None:
+            kernel.mount(mnt + own, target, None, MS_BIND)
+            # A bind takes its flags only from a remount: read-only, or root inside
+            # could raise its own limits.
+            kernel.mount(None, target, None, MS_BIND | MS_REMOUNT | flags)
+        else:
+            kernel.mount("cgroup", target, "cgroup", flags, controllers)
     kernel.mount(None, dest, None, MS_BIND | MS_REMOUNT | MS_RDONLY | _kept_flags(dest))
 
 

@@ -144,6 +144,7 @@ def to_config(spec: dict) -> configs.Config:
         readonly_rootfs=_bool(root, "readonly", "root"),
         process=to_process(spec["process"], "process"),
         hostname=_str(spec, "hostname", ""),
+        domainname=_str(spec, "domainname", ""),
         namespaces=to_namespaces(linux.get("namespaces"), "linux.namespaces"),
         mounts=[to_mount(m, f"mounts[{i}]")
                 for i, m in enumerate(_list(spec.get("mounts"), "mounts"))],
@@ -226,6 +227,37 @@ def to_resources(value: object, field: str) -> configs.Resources:
         cpuset_cpus=_str(cpu, "cpus", f"{field}.cpu"),
         cpuset_mems=_str(cpu, "mems", f"{field}.cpu"),
         devices=rules,
+        memory_reservation=_int(memory, "reservation", f"{field}.memory"),
+        memory_swappiness=(None if memory.get("swappiness") is None
+                           else _int(memory, "swappiness", f"{field}.memory")),
+        cpu_rt_period=_int(cpu, "realtimePeriod", f"{field}.cpu"),
+        cpu_rt_runtime=_int(cpu, "realtimeRuntime", f"{field}.cpu"),
+        block_io=to_block_io(r.get("blockIO"), f"{field}.blockIO"),
+        disable_oom_killer=_bool(memory, "disableOOMKiller", f"{field}.memory"),
+    )
+
+
+def to_block_io(value: object, field: str) -> configs.BlockIO:
+    """linux.resources.blockIO: a weight, and per-disk weights and rate limits."""
+    b = _object(value, field)
+
+    def limits(key: str, value_key: str) -> list[configs.BlockDeviceLimit]:
+        out = []
+        for i, item in enumerate(_list(b.get(key), f"{field}.{key}")):
+            where = f"{field}.{key}[{i}]"
+            d = _object(item, where)
+            out.append(configs.BlockDeviceLimit(_required_int(d, "major", where),
+                                                _required_int(d, "minor", where),
+                                                _int(d, value_key, where)))
+        return out
+
+    return configs.BlockIO(
+        weight=_int(b, "weight", field),
+        weight_device=limits("weightDevice", "weight"),
+        read_bps=limits("throttleReadBpsDevice", "rate"),
+        write_bps=limits("throttleWriteBpsDevice", "rate"),
+        read_iops=limits("throttleReadIOPSDevice", "rate"),
+        write_iops=limits("throttleWriteIOPSDevice", "rate"),
     )
 
 

@@ -36,10 +36,10 @@ def test_docker_run_m_u_w() -> None:
         "lxc.init.gid = 1000",
         "lxc.init.cwd = /tmp",
         "lxc.console.path = none",
-        "lxc.no_new_privs = 1",
         "lxc.apparmor.profile = unconfined",
     ]:
         assert expected in lines, expected
+    assert "lxc.no_new_privs = 1" not in lines  # Docker's default: off
 
 
 def test_cgroup_v1_and_v2_keys() -> None:
@@ -80,7 +80,7 @@ def test_mounts_use_lxc_own_for_proc_sys_dev() -> None:
     assert lines[0] == "lxc.mount.auto = proc:mixed sys:ro cgroup:ro"
     assert "lxc.autodev = 1" in lines and "lxc.pty.max = 1024" in lines
     assert ("lxc.mount.entry = shm dev/shm tmpfs "
-            "nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0") in lines
+            "nosuid,noexec,nodev,mode=1777,size=67108864,create=dir 0 0") in lines
     assert "lxc.mount.entry = /x/my\\040hosts etc/hosts none bind,create=file 0 0" in lines
 
 
@@ -157,3 +157,61 @@ def test_host_network_ignores_a_plan() -> None:
     s = runtime_spec.build(CID, ["true"], BOX, {"NetworkMode": "host"}, "/r", ROOT,
                            interfaces=[PLAN])
     assert lxc_config.namespaces(s) == ["lxc.namespace.share.net = /proc/self/ns/net"]
+
+
+RESOURCES = {  # linux.resources as shared/oci/resources.py writes them
+    "memory": {"limit": 64 << 20, "reservation": 32 << 20, "swappiness": 7},
+    "cpu": {"period": 50000, "realtimePeriod": 500000, "realtimeRuntime": 1000},
+    "blockIO": {"weight": 300,
+                "weightDevice": [{"major": 8, "minor": 0, "weight": 200}],
+                "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}],
+                "throttleWriteIOPSDevice": [{"major": 8, "minor": 0, "rate": 100}]},
+}
+
+
+def test_more_cgroup_v1_keys() -> None:
+    """Reservation, swappiness, real-time CPU (period before runtime) and blkio."""
+    lines = lxc_config.cgroups({"linux": {"resources": RESOURCES}}, 1)
+    for expected in [
+        "lxc.cgroup.memory.soft_limit_in_bytes = 33554432",
+        "lxc.cgroup.memory.swappiness = 7",
+        "lxc.cgroup.cpu.cfs_period_us = 50000",
+        "lxc.cgroup.blkio.weight = 300",
+        "lxc.cgroup.blkio.weight_device = 8:0 200",
+        "lxc.cgroup.blkio.throttle.read_bps_device = 8:0 1048576",
+        "lxc.cgroup.blkio.throttle.write_iops_device = 8:0 100",
+    ]:
+        assert expected in lines
+    assert lines.index("lxc.cgroup.cpu.rt_period_us = 500000") < lines.index(
+        "lxc.cgroup.cpu.rt_runtime_us = 1000")
+
+
+def test_more_cgroup_v2_keys() -> None:
+    """v2's names: memory.low, io.weight (runc's scale), io.max; period-only cpu.max."""
+    res = {k: dict(v) for k, v in RESOURCES.items()}
+    del res["memory"]["swappiness"]
+    res["cpu"] = {"period": 50000}
+    lines = lxc_config.cgroups({"linux": {"resources": res}}, 2)
+    for expected in [
+        "lxc.cgroup2.memory.low = 33554432",
+        "lxc.cgroup2.cpu.max = max 50000",
+        "lxc.cgroup2.io.weight = default 2930",
+        "lxc.cgroup2.io.weight = 8:0 1920",
+        "lxc.cgroup2.io.max = 8:0 rbps=1048576",
+        "lxc.cgroup2.io.max = 8:0 wiops=100",
+    ]:
+        assert expected in lines
+
+
+def test_v2_unlimited_swap_and_quota() -> None:
+    res = {"memory": {"limit": 64 << 20, "swap": -1}, "cpu": {"quota": -1, "period": 100000}}
+    lines = lxc_config.cgroups({"linux": {"resources": res}}, 2)
+    assert "lxc.cgroup2.memory.swap.max = max" in lines
+    assert "lxc.cgroup2.cpu.max = max 100000" in lines
+
+
+@pytest.mark.parametrize("res", [{"memory": {"swappiness": 7}},
+                                 {"cpu": {"realtimeRuntime": 1000}}])
+def test_what_v2_lacks_is_refused_not_dropped(res) -> None:
+    with pytest.raises(lxc_config.UnsupportedSpec):
+        lxc_config.cgroups({"linux": {"resources": res}}, 2)

@@ -4,21 +4,23 @@ Differences from v1 that matter here: a controller works in a cgroup only if its
 parent lists it in `cgroup.subtree_control` (so each level is enabled top-down);
 limits have new names (memory.max, pids.max, cpu.max "quota period", cpu.weight);
 OOM kills are counted in memory.events; freezing and killing a whole group are
-single writes (cgroup.freeze, cgroup.kill). Device access control moved to eBPF
-programs, which this project does not implement: on v2 the device allow-list in the
-spec is not enforced (the mount namespace still limits which nodes exist in /dev).
+single writes (cgroup.freeze, cgroup.kill). There are no device files: device access
+control is an eBPF program attached to the cgroup (devicefilter.py writes it, bpf.py
+loads and attaches it).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 
 from stages.stage2_libcontainer.libcontainer.cgroups import read_ints, remove, write
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError, os_error
 
 TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:  # (`runc delete` loads this module, and not configs' dataclasses)
-    from stages.stage2_libcontainer.libcontainer.configs import Resources
+    from stages.stage2_libcontainer.libcontainer.configs import DeviceRule, Resources
 
 CONTROLLERS = ("cpu", "cpuset", "memory", "pids", "io")
 
@@ -53,18 +55,25 @@ class V2Manager:
             os.makedirs(current, exist_ok=True)
 
     def create(self, resources: Resources) -> None:
+        if resources.disable_oom_killer:
+            # v2 has no memory.oom_control; runc drops the setting with a warning,
+            # this library says so instead of running a container without it.
+            raise ContainerError("linux.resources.memory.disableOOMKiller: cgroup v2 has no "
+                              "way to disable the OOM killer")
         self._enable_controllers()
         if resources.memory:
             write(self._file("memory.max"), str(resources.memory))
             if resources.memory_swap and os.path.exists(self._file("memory.swap.max")):
                 # v1's memsw counts memory + swap; v2's swap.max counts swap alone.
                 swap = max(0, resources.memory_swap - resources.memory)
-                write(self._file("memory.swap.max"), str(swap))
+                write(self._file("memory.swap.max"),
+                      "max" if resources.memory_swap < 0 else str(swap))
         if resources.pids_limit:
             limit = resources.pids_limit
             write(self._file("pids.max"), "max" if limit < 0 else str(limit))
+        self._more_limits(resources)
         if resources.cpu_quota or resources.cpu_period:
-            quota = resources.cpu_quota or "max"
+            quota = resources.cpu_quota if resources.cpu_quota > 0 else "max"
             write(self._file("cpu.max"), f"{quota} {resources.cpu_period or 100000}")
         if resources.cpu_shares:
             write(self._file("cpu.weight"), str(shares_to_weight(resources.cpu_shares)))
@@ -72,6 +81,16 @@ class V2Manager:
             write(self._file("cpuset.cpus"), resources.cpuset_cpus)
         if resources.cpuset_mems:
             write(self._file("cpuset.mems"), resources.cpuset_mems)
+        if resources.devices:
+            self._devices(resources.devices)
+
+    def _devices(self, rules: list[DeviceRule]) -> None:
+        """The device allow-list, as a program the kernel runs at each open() or
+        mknod() of a device node in this cgroup. It lives as long as it is attached:
+        removing the cgroup frees it, so nothing is left to clean up."""
+        from stages.stage2_libcontainer.libcontainer.cgroups import bpf, devicefilter
+
+        bpf.attach_device_filter(self.dir, devicefilter.build(rules))
 
     def _file(self, name: str) -> str:
         return os.path.join(self.dir, name)
@@ -121,3 +140,34 @@ class V2Manager:
                         pass
             time.sleep(0.01)
         remove(self.dir)
+
+    def _more_limits(self, resources: Resources) -> None:
+        """--memory-reservation and the I/O limits, in v2's words; what v2 has no file
+        for (swappiness, real-time CPU) fails loudly. (The daemon refuses those at
+        create: shared/oci/resources.py.)"""
+        if resources.memory_reservation:
+            # memory.low: below it, the group's memory is reclaimed only if nothing
+            # else can be: v1's soft limit, reworded.
+            write(self._file("memory.low"), str(resources.memory_reservation))
+        if resources.memory_swappiness is not None:
+            raise os_error("memory.swappiness: cgroup v2 has no per-cgroup swappiness",
+                           errno.EINVAL)
+        if resources.cpu_rt_period or resources.cpu_rt_runtime:
+            raise os_error("cpu.rt_runtime_us: cgroup v2 has no real-time CPU limits",
+                           errno.EINVAL)
+        io = resources.block_io
+        if io.weight:
+            write(self._file("io.weight"), f"default {blkio_to_io_weight(io.weight)}")
+        for d in io.weight_device:
+            write(self._file("io.weight"), f"{d.major}:{d.minor} {blkio_to_io_weight(d.value)}")
+        # io.max takes "major:minor key=value..."; keys not written keep their value.
+        for key, limits in (("rbps", io.read_bps), ("wbps", io.write_bps),
+                            ("riops", io.read_iops), ("wiops", io.write_iops)):
+            for d in limits:
+                write(self._file("io.max"), f"{d.major}:{d.minor} {key}={d.value}")
+
+
+def blkio_to_io_weight(weight: int) -> int:
+    """blkio.weight (10..1000, default 500) -> io.weight (1..10000, default 100), as
+    runc converts it."""
+    return 1 + (weight - 10) * 9999 // 990
