@@ -292,3 +292,10 @@ def test_rm_link_never_removes_the_container(clients) -> None:
     assert clients.inspect(name)["Name"] == f"/{name}"
     reply = clients.api("DELETE", f"/containers/{NOSUCH}?link=1")
     assert reply.status == 404
+
+
+@pytest.mark.parametrize("path", ["/volumes", "/plugins"])
+def test_list_filters_of_other_names_are_refused(clients, path: str) -> None:
+    reply = clients.api("GET", path + '?filters={"nosuch":["x"]}'.replace('"', "%22"))
+    assert reply.status in (400, 500)  # 20.10: a 500 for /plugins
+    assert reply.message.lower() == "invalid filter 'nosuch'"

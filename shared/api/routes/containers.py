@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, jsonify, request
 
-from shared.api import streams, views
+from shared.api import containerfilters, streams, views
 from shared.api.containerfilters import ps_filters
-from shared.api.params import current_engine, json_body, qbool, qint, query_filters
+from shared.api.params import accepted_filters, current_engine, json_body, qbool, qint
 from shared.daemon import containerconfig, logs
 from shared.daemon.engine import Engine
 from shared.errors import Conflict, EngineError, InvalidParameter, NotFound
@@ -55,7 +55,7 @@ def _check_platform(engine: Engine, image_ref: str, wanted: str) -> None:
 @bp.get("/containers/json")
 def container_list() -> Response:
     engine = current_engine()
-    filters = ps_filters(engine, query_filters())
+    filters = ps_filters(engine, accepted_filters(containerfilters.ACCEPTED))
     limit = qint("limit")
     # moby lists stopped containers too when asked for all, for a status, or for the
     # last N (`docker ps -n 3`, `docker ps -l`)

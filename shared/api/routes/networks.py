@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from shared import patterns
-from shared.api.params import current_engine, json_body, query_filters
+from shared.api.params import accepted_filters, current_engine, json_body
 from shared.api.prunefilters import has_labels, prune_filters
 from shared.daemon import gotypes
 from shared.daemon.engine import Engine
@@ -96,10 +96,7 @@ def _dangling(filters: dict[str, list[str]]) -> bool | None:
 @bp.get("/networks")
 def network_list() -> Response:
     engine = current_engine()
-    filters = query_filters()
-    for key in filters:
-        if key not in NETWORK_LIST_FILTERS:
-            raise InvalidParameter(f"invalid filter '{key}'")
+    filters = accepted_filters(NETWORK_LIST_FILTERS)
     dangling = _dangling(filters)
     shown = []
     for net in manager().list():
