@@ -118,9 +118,8 @@ def _bool(filters: dict[str, list[str]], key: str) -> bool | None:
 
 
 def ps_filters(engine: Engine, filters: dict[str, list[str]]) -> PsFilters:
-    for key in filters:
-        if key not in ACCEPTED:
-            raise InvalidParameter(f"invalid filter '{key}'")
+    """The filters (their names already checked against ACCEPTED), values checked and
+    names resolved."""
     if "volume" in filters:
         # A container's mounts are not listed yet (its Mounts are empty): a volume
         # filter would match nothing, whatever is mounted.

@@ -134,3 +134,14 @@ def query_filters(name: str = "filters") -> dict[str, list[str]]:
         if items:
             filters[key] = items
     return filters
+
+
+def accepted_filters(accepted: set[str], name: str = "filters") -> dict[str, list[str]]:
+    """query_filters, with moby's filters.Args.Validate: a filter name the route does not
+    take is a 400 "invalid filter 'NAME'", never one silently dropped."""
+    filters = query_filters(name)
+    for key in filters:
+        if key not in accepted:
+            raise InvalidParameter(f"invalid filter '{key}'")
+    return filters
+

@@ -19,7 +19,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from shared.api.params import query_filters
+from shared.api.params import accepted_filters
 from shared.errors import InvalidParameter
 
 # Go's time.ParseDuration units, in seconds.
@@ -78,10 +78,7 @@ def parse_until(value: str, now: float) -> float:
 
 def prune_filters(accepted: set[str]) -> PruneFilters:
     """The request's filters, refused (400) if one is not in `accepted` or is malformed."""
-    filters = query_filters()
-    for key in filters:
-        if key not in accepted:
-            raise InvalidParameter(f"invalid filter '{key}'")
+    filters = accepted_filters(accepted)
     until = None
     if "until" in filters:
         if len(filters["until"]) > 1:

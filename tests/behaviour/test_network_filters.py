@@ -62,3 +62,15 @@ def test_a_filter_it_cannot_read_is_refused(clients, filters: dict, message: str
     # (moby lets the type error be a 500)
     assert reply.status in (400, 500)
     assert message in reply.message.lower(), reply.message
+
+
+def test_inspect_by_scope(clients) -> None:
+    net = f"wbnf-{uuid.uuid4().hex[:8]}"
+    ok(clients.docker("network", "create", net))
+    try:
+        assert clients.api("GET", f"/networks/{net}?scope=local").status == 200
+        reply = clients.api("GET", f"/networks/{net}?scope=swarm")
+        assert (reply.status, reply.message) == (404, f"network {net} not found")
+        assert clients.api("GET", f"/networks/{net}?verbose=1").status == 200
+    finally:
+        clients.docker("network", "rm", net)

@@ -281,3 +281,21 @@ def test_create_for_another_platform_than_the_images_is_404(clients) -> None:
     reply = clients.api("POST", f"/containers/create?name={name}&platform=linux/amd64",
                         {"Image": "busybox"})
     assert reply.status == 201
+
+
+def test_rm_link_never_removes_the_container(clients) -> None:
+    name = clients.name()
+    assert clients.docker("create", "--name", name, "busybox").returncode == 0
+    result = clients.docker("rm", "--link", name)
+    assert result.returncode == 1
+    assert "cannot remove the default link name of the container" in result.stderr
+    assert clients.inspect(name)["Name"] == f"/{name}"
+    reply = clients.api("DELETE", f"/containers/{NOSUCH}?link=1")
+    assert reply.status == 404
+
+
+@pytest.mark.parametrize("path", ["/volumes", "/plugins"])
+def test_list_filters_of_other_names_are_refused(clients, path: str) -> None:
+    reply = clients.api("GET", path + '?filters={"nosuch":["x"]}'.replace('"', "%22"))
+    assert reply.status in (400, 500)  # 20.10: a 500 for /plugins
+    assert reply.message.lower() == "invalid filter 'nosuch'"

@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, jsonify, request
 
-from shared.api import streams, views
+from shared.api import containerfilters, streams, views
 from shared.api.containerfilters import ps_filters
-from shared.api.params import current_engine, json_body, qbool, qint, query_filters
+from shared.api.params import accepted_filters, current_engine, json_body, qbool, qint
 from shared.daemon import containerconfig, logs
 from shared.daemon.engine import Engine
-from shared.errors import Conflict, InvalidParameter, NotFound
+from shared.errors import Conflict, EngineError, InvalidParameter, NotFound
 
 bp = Blueprint("containers", __name__)
 
@@ -55,7 +55,7 @@ def _check_platform(engine: Engine, image_ref: str, wanted: str) -> None:
 @bp.get("/containers/json")
 def container_list() -> Response:
     engine = current_engine()
-    filters = ps_filters(engine, query_filters())
+    filters = ps_filters(engine, accepted_filters(containerfilters.ACCEPTED))
     limit = qint("limit")
     # moby lists stopped containers too when asked for all, for a status, or for the
     # last N (`docker ps -n 3`, `docker ps -l`)
@@ -143,6 +143,12 @@ def container_resize(ref: str) -> Response:
 @bp.delete("/containers/<ref>")
 def container_delete(ref: str) -> Response:
     engine = current_engine()
+    if qbool("link"):
+        # `docker rm --link /parent/alias` removes a link, never a container. This
+        # engine makes no links, so the only names there are a container's own, and
+        # moby's rmLink refuses those ("/name": the parent is "/"), a plain error: 500.
+        engine.containers.get(ref)  # No such container: 404
+        raise EngineError("Conflict, cannot remove the default link name of the container")
     engine.remove(ref, force=qbool("force"))
     return Response(status=204)
 

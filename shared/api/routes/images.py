@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Response, jsonify, request
 
 from shared import patterns
-from shared.api.params import current_engine, json_body, qbool, query_filters
+from shared.api.params import accepted_filters, current_engine, json_body, qbool
 from shared.api.prunefilters import has_labels, parse_until, prune_filters
 from shared.daemon import gotypes
 from shared.errors import EngineError, InvalidParameter
@@ -140,10 +140,7 @@ def image_list() -> Response:
     """`docker images [NAME]`: every image, or those the filters keep. `docker images
     busybox` is the filter reference=busybox."""
     engine = current_engine()
-    filters = query_filters()
-    for key in filters:
-        if key not in IMAGE_LIST_FILTERS:
-            raise InvalidParameter(f"invalid filter '{key}'")
+    filters = accepted_filters(IMAGE_LIST_FILTERS)
     dangling = filters.get("dangling")
     dangling_only = False
     if dangling:  # moby's GetBoolOrDefault

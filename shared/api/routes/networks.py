@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from shared import patterns
-from shared.api.params import current_engine, json_body, query_filters
+from shared.api.params import accepted_filters, current_engine, json_body
 from shared.api.prunefilters import has_labels, prune_filters
 from shared.daemon import gotypes
 from shared.daemon.engine import Engine
@@ -96,10 +96,7 @@ def _dangling(filters: dict[str, list[str]]) -> bool | None:
 @bp.get("/networks")
 def network_list() -> Response:
     engine = current_engine()
-    filters = query_filters()
-    for key in filters:
-        if key not in NETWORK_LIST_FILTERS:
-            raise InvalidParameter(f"invalid filter '{key}'")
+    filters = accepted_filters(NETWORK_LIST_FILTERS)
     dangling = _dangling(filters)
     shown = []
     for net in manager().list():
@@ -117,7 +114,16 @@ def network_list() -> Response:
 
 @bp.get("/networks/<ref>")
 def network_inspect(ref: str) -> Response:
-    return jsonify(view(current_engine(), manager().get(ref)))
+    # verbose adds swarm's services; scope picks local or swarm networks: every network
+    # here is local, so another scope finds none (moby filters the lookup by it).
+    verbose = request.args.get("verbose", "")
+    if verbose.lower() not in ("", "0", "1", "t", "f", "true", "false"):
+        raise InvalidParameter(f"invalid value for verbose: {verbose}: strconv.ParseBool: "
+                               f'parsing "{verbose}": invalid syntax')
+    net = manager().get(ref)
+    if request.args.get("scope", "local") not in ("", "local"):
+        raise NotFound(f"network {ref} not found")
+    return jsonify(view(current_engine(), net))
 
 
 @bp.post("/networks/create")

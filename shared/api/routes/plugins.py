@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from shared.api.params import query_filters
+from shared.api.params import accepted_filters
 from shared.errors import NotFound, NotImplementedYet
 
 bp = Blueprint("plugins", __name__)
@@ -28,7 +28,7 @@ class PluginNotFound(NotFound):
 
 @bp.get("/plugins")
 def plugin_list() -> Response:
-    query_filters()  # a malformed filter is still a 400, as in Docker
+    accepted_filters({"enabled", "capability"})  # moby's acceptedPluginFilterTags
     return jsonify([])
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from shared.api.params import qbool, query_filters
+from shared.api.params import accepted_filters, qbool
+from shared.api.prunefilters import prune_filters
 from shared.errors import NotFound, NotImplementedYet, Unavailable
 
 bp = Blueprint("volumes", __name__)
@@ -24,7 +25,8 @@ class NoSuchVolume(NotFound):
 
 @bp.get("/volumes")
 def volume_list() -> Response:
-    query_filters()  # a malformed filter is still a 400, as in Docker
+    # moby volume/service acceptedListFilters: checked, though no volume can match
+    accepted_filters({"dangling", "name", "driver", "label"})
     return jsonify(Volumes=[], Warnings=None)
 
 
@@ -57,5 +59,5 @@ def volume_remove(name: str) -> Response:
 
 @bp.post("/volumes/prune")
 def volume_prune() -> Response:
-    query_filters()
+    prune_filters({"label", "label!", "all"})  # moby's acceptedPruneFilters
     return jsonify(VolumesDeleted=None, SpaceReclaimed=0)
