@@ -53,6 +53,7 @@ class VersionPrefix:
         if m:
             asked = (int(m.group(1)), int(m.group(2)))
             environ["PATH_INFO"] = m.group(3)
+            environ["whalebones.api_version"] = asked  # some routes answer by version
             error = None
             if asked > tuple(map(int, API_VERSION.split("."))):
                 error = (

@@ -10,6 +10,7 @@ from shared.daemon.state import Container, rfc3339
 from shared.humanize import human_duration
 from shared.images import snapshots
 from shared.network.manager import Sandbox
+from shared.volumes import mountpoints
 
 
 def status_text(c: Container) -> str:
@@ -114,7 +115,7 @@ def summary(engine: Engine, c: Container) -> dict:
         "Status": status_text(c),
         "HostConfig": {"NetworkMode": c.host_config.get("NetworkMode", "default")},
         "NetworkSettings": {"Networks": endpoints(engine, c)},
-        "Mounts": [],
+        "Mounts": [mountpoints.view(m) for m in c.mount_points],
     }
 
 
@@ -153,7 +154,7 @@ def inspect(engine: Engine, c: Container) -> dict:
         "ExecIDs": c.execs or None,
         "HostConfig": c.host_config,
         "GraphDriver": {"Name": "overlay", "Data": {}},
-        "Mounts": [],
+        "Mounts": [mountpoints.view(m) for m in c.mount_points],
         "Config": c.config,
         "NetworkSettings": network_settings(engine, c),
     }

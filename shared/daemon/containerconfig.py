@@ -140,6 +140,9 @@ def merge(
         "Labels": {**(image_config.get("Labels") or {}), **(body.get("Labels") or {})},
         "StopSignal": stop_signal(body, image_config),
     }
+    volumes = {**(image_config.get("Volumes") or {}), **(body.get("Volumes") or {})}
+    if volumes:
+        config["Volumes"] = volumes  # the image's VOLUMEs and `-v /path`: shared/volumes
     if body.get("StopTimeout") is not None:
         config["StopTimeout"] = body["StopTimeout"]
     if body.get("NetworkDisabled"):

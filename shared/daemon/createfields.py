@@ -66,7 +66,7 @@ CONFIG: dict[str, Handling] = {
     # Windows' command-line quoting; on Linux arguments are an argv, never a line.
     "ArgsEscaped": Applied("nothing to do on Linux (Windows' command-line quoting)"),
     "Image": Applied("the engine: the container's image"),
-    "Volumes": Refused("--volume", planned=True),
+    "Volumes": Applied("shared/volumes/mountpoints.py: an anonymous volume each"),
     "WorkingDir": Applied("runtime_spec.build: spec.process.cwd"),
     "Entrypoint": Applied("containerconfig.command"),
     "NetworkDisabled": Applied("containerconfig.merge: no network, as --network none"),
@@ -84,7 +84,7 @@ CONFIG: dict[str, Handling] = {
 
 # container.HostConfig
 HOST_CONFIG: dict[str, Handling] = {
-    "Binds": Refused("--volume", planned=True),
+    "Binds": Applied("shared/volumes/mountpoints.py: binds and named volumes"),
     # The CLI writes the file itself; dockerd only keeps the name, as here.
     "ContainerIDFile": Applied("the client (--cidfile): the daemon keeps the name"),
     "LogConfig": Applied("shared/daemon/logs.py (json-file; others refused)"),
@@ -92,8 +92,8 @@ HOST_CONFIG: dict[str, Handling] = {
     "PortBindings": Applied("shared/network/portmap.py, nat.py"),
     "RestartPolicy": Refused("--restart", planned=True),
     "AutoRemove": Applied("the engine: removed when it exits"),
-    "VolumeDriver": Refused("--volume-driver"),
-    "VolumesFrom": Refused("--volumes-from", planned=True),
+    "VolumeDriver": Applied("shared/volumes/store.py: local only, else 404 no such plugin"),
+    "VolumesFrom": Applied("shared/volumes/mountpoints.py: the other's mount points"),
     "ConsoleSize": Applied("runtime_spec.build: spec.process.consoleSize"),
     "Annotations": Applied("runtime_spec.build: spec.annotations"),
     "CapAdd": Applied("shared/oci/confinement.capabilities: process.capabilities"),
@@ -158,7 +158,7 @@ HOST_CONFIG: dict[str, Handling] = {
                               "configuration is not supported on linux"),
     "IOMaximumBandwidth": Refused("--io-maxbandwidth", said="invalid option: QoS maximum "
                                    "bandwidth configuration is not supported on linux"),
-    "Mounts": Refused("--mount", planned=True),
+    "Mounts": Applied("shared/volumes/parser.py parse_mount: bind, volume, tmpfs"),
     "MaskedPaths": Applied("confinement.system_paths: linux.maskedPaths (replacing Docker's)"),
     "ReadonlyPaths": Applied("confinement.system_paths: linux.readonlyPaths (replacing "
                              "Docker's)"),

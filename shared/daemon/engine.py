@@ -32,21 +32,29 @@ import time
 from dataclasses import dataclass
 
 from shared.daemon import crashpoints, logs, recovery, sharing
-from shared.daemon.containerconfig import merge
+from shared.daemon.containerconfig import ContainerConfig, merge
 from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
 from shared.daemon.lifecycle import DEFAULT_STOP_TIMEOUT, Lifecycle
 from shared.daemon.networking import ContainerNetworking
 from shared.daemon.state import Container, ContainerStore
 from shared.daemon.stdio import Broadcast, ProcessIO, make_fifos
-from shared.errors import Conflict, EngineError, InvalidParameter, NotModified
+from shared.errors import (
+    Conflict,
+    EngineError,
+    InvalidParameter,
+    NoSuchContainer,
+    NotModified,
+)
 from shared.images import snapshots
-from shared.images.store import ImageStore
+from shared.images.store import Image, ImageStore
 from shared.network.manager import NetworkManager, Sandbox
 from shared.oci import runtime_spec, users
 from shared.oci.runtime_spec import SpecError
 from shared.privatedirs import private_file
 from shared.securejoin import secure_join
+from shared.volumes import mountpoints
+from shared.volumes.store import VolumeStore
 
 
 @dataclass
@@ -91,6 +99,8 @@ class Engine(Lifecycle):
         self.changed = threading.Condition(self.lock)
         self.networking = ContainerNetworking(network, self.containers, self.lock)
         self.execs = ExecStore(self)
+        # The daemon's volumes, shared by its containers (named ones outlive them all).
+        self.volumes = VolumeStore(os.path.join(root, "volumes"), self.volume_users)
         self._live: dict[str, Live] = {}
         self._output: dict[str, Broadcast] = {}
         self._exits: dict[str, int] = {}  # exits seen since the daemon started, per container
@@ -142,6 +152,18 @@ class Engine(Lifecycle):
         # lock, it stalls no other container's start, kill or wait (each layer has a
         # lock of its own in the store).
         self.images.layer_dirs(image)
+        points = mountpoints.register(merged.config, merged.host_config, self.volumes,
+                                      self._mount_points_of)
+        try:
+            return self._create(name, merged, image_ref, image, points)
+        except BaseException:
+            for volume in mountpoints.anonymous_volumes(points):
+                with contextlib.suppress(EngineError):
+                    self.volumes.remove(volume, force=True)
+            raise
+
+    def _create(self, name: str | None, merged: ContainerConfig, image_ref: str,
+                image: Image, points: list[dict]) -> Container:
         with self.lock:
             cid = self.containers.new_id()
             name = self.containers.reserve_name(name, cid)
@@ -152,7 +174,8 @@ class Engine(Lifecycle):
             c = Container(id=cid, name=name, created=time.time(), image_ref=image_ref,
                           image_id=image.id, config=merged.config,
                           host_config=merged.host_config, path=merged.path,
-                          args=merged.args, networks=merged.networks)
+                          args=merged.args, networks=merged.networks,
+                          mount_points=points)
             d = self._dir(c)
             try:
                 os.makedirs(d, mode=0o700)
@@ -208,10 +231,19 @@ class Engine(Lifecycle):
             sandbox = self.networking.attach(c) if joined is None else None
             crashpoints.reached("network", self.exec_root)
 
+            # Binds and volumes: a driver-opts volume is mounted now (undone on failure)
+            # and a new volume takes the image's files at its destination.
+            user_mounts, propagation = mountpoints.spec_mounts(
+                c.mount_points, rootfs, self.volumes, undo)
+            self.containers.save(c)  # what was copied up, once
+
             borrowed = sharing.borrowed(c, self.containers.get)
             undo.callback(sharing.release_shm, self.exec_dir(c))
             shm = sharing.shm_source(c, self.exec_dir, self.containers.get)
             spec = self._spec(c, rootfs, sandbox, joined, borrowed, shm)
+            spec["mounts"] = mountpoints.merge_mounts(spec["mounts"], user_mounts)
+            if propagation:
+                spec["linux"]["rootfsPropagation"] = propagation
 
             io = make_fifos(self.exec_dir(c), "init", stdin=c.config["OpenStdin"],
                             terminal=c.config["Tty"])
@@ -318,6 +350,7 @@ class Engine(Lifecycle):
         live.log.close()
         self._delete_quietly(c.id)
         unmount_rootfs(live.rootfs)
+        self._release_volumes(c)
         self.networking.detach(c.id)
         sharing.release_shm(self.exec_dir(c))
         # Its FIFOs and spec go too: what is left in the exec dir after this is the
@@ -342,6 +375,7 @@ class Engine(Lifecycle):
         """What a container that did not outlive the daemon left behind, released."""
         self._delete_quietly(c.id)
         unmount_rootfs(self._rootfs_path(c))
+        self._release_volumes(c)
         sharing.release_shm(self.exec_dir(c))
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
         self.networking.detach(c.id)
@@ -361,7 +395,25 @@ class Engine(Lifecycle):
 
     # ---------------------------------------------------------------- remove
 
-    def remove(self, ref: str, force: bool = False) -> None:
+    def _release_volumes(self, c: Container) -> None:
+        for m in c.mount_points:
+            if m["Type"] == "volume":
+                self.volumes.unmount(m["Name"])
+
+    def _mount_points_of(self, ref: str) -> list[dict]:
+        """--volumes-from: another container's mount points (400 if none is there,
+        as dockerd's InvalidParameter)."""
+        try:
+            return list(self.containers.get(ref).mount_points)
+        except NoSuchContainer as e:
+            raise InvalidParameter(str(e)) from None
+
+    def volume_users(self, name: str) -> list[str]:
+        """The containers whose mount points name a volume (running or not)."""
+        return [c.id for c in self.containers.all()
+                if any(m["Type"] == "volume" and m["Name"] == name for m in c.mount_points)]
+
+    def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
         c = self.containers.get(ref)
         self._start_settled(c)  # a start in progress finishes first, as under dockerd's lock
         if c.state.running:
@@ -372,9 +424,11 @@ class Engine(Lifecycle):
                 )
             self._kill_all(c)
             self._wait_stopped(c, None)
-        self._remove_stopped(c)
+        self._remove_stopped(c, volumes)
 
-    def _remove_stopped(self, c: Container) -> None:
+    def _remove_stopped(self, c: Container, volumes: bool = True) -> None:
+        """`volumes` (`docker rm -v`, and always for --rm): its anonymous volumes go
+        too, unless another container still uses one; a named volume never does."""
         with self.lock:
             if c.id in self._removed:
                 return
@@ -387,6 +441,10 @@ class Engine(Lifecycle):
         snapshots.remove(self._dir(c))
         shutil.rmtree(self._dir(c), ignore_errors=True)
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
+        if volumes:
+            for name in mountpoints.anonymous_volumes(c.mount_points):
+                with contextlib.suppress(Conflict):  # still another's (--volumes-from)
+                    self.volumes.remove(name, force=True)
         with self.lock:
             self.changed.notify_all()
 

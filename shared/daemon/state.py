@@ -69,6 +69,8 @@ class Container:
     # network name -> its EndpointSettings as asked for (Aliases, IPAMConfig): the
     # networks the container is on, whether it runs or not
     networks: dict = field(default_factory=dict)
+    # its binds, volumes and --mount tmpfs, decided at create (shared/volumes)
+    mount_points: list = field(default_factory=list)
 
     @property
     def short_id(self) -> str:

@@ -47,6 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.oci.runtime_spec import planned_interfaces
+from shared.securejoin import secure_join
 
 # Docker's default spec mounts these itself; LXC has its own way of making each, and
 # its way knows the container's namespaces (proc for its pid ns, sysfs for its net ns).
@@ -272,6 +273,10 @@ def mounts(spec: dict) -> list[str]:
         else:
             if kind == "bind" or "bind" in options or "rbind" in options:
                 kind = "none"
+                # A destination the image made a symlink (even one out of the root)
+                # is followed inside the root, as runc's secure_join does: LXC itself
+                # would refuse the symlink, Docker lands the mount inside.
+                dest = inside_root(spec, dest)
                 create = "create=dir" if os.path.isdir(m["source"]) else "create=file"
                 options = ["bind" if o == "rbind" else o for o in options if o != "rprivate"]
                 options = [*dict.fromkeys(["bind", *options])]
@@ -283,6 +288,15 @@ def mounts(spec: dict) -> list[str]:
     if auto:
         lines.insert(0, line("lxc.mount.auto", " ".join(auto)))
     return lines
+
+
+def inside_root(spec: dict, dest: str) -> str:
+    """`dest` with its symlinks resolved inside the spec's root (what is there now)."""
+    root = (spec.get("root") or {}).get("path") or ""
+    if not root or not os.path.isdir(root):
+        return dest
+    relative = os.path.relpath(secure_join(root, dest), root)
+    return "/" if relative == "." else "/" + relative
 
 
 def masks(spec: dict, paths: Paths, is_dir: Callable[[str], bool] = os.path.isdir) -> list[str]:

@@ -100,8 +100,6 @@ def test_add_host_with_a_bad_address_is_refused(clients) -> None:
     ({"HostConfig": {"RestartPolicy": {"Name": "always"}}}, "--restart"),
     ({"HostConfig": {"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}}},
      "--restart"),
-    ({"HostConfig": {"Binds": ["/tmp:/data"]}}, "--volume"),
-    ({"Volumes": {"/data": {}}}, "--volume"),
     ({"HostConfig": {"StorageOpt": {"size": "1G"}}}, "--storage-opt"),
     ({"HostConfig": {"Links": ["other:alias"]}}, "--link"),
     ({"HostConfig": {"DeviceRequests": [{"Count": -1, "Capabilities": [["gpu"]]}]}},

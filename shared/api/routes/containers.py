@@ -149,7 +149,7 @@ def container_delete(ref: str) -> Response:
         # moby's rmLink refuses those ("/name": the parent is "/"), a plain error: 500.
         engine.containers.get(ref)  # No such container: 404
         raise EngineError("Conflict, cannot remove the default link name of the container")
-    engine.remove(ref, force=qbool("force"))
+    engine.remove(ref, force=qbool("force"), volumes=qbool("v"))
     return Response(status=204)
 
 
