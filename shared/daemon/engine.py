@@ -433,6 +433,10 @@ class Engine(Lifecycle):
             if c.id in self._removed:
                 return
             self._removed.add(c.id)
+            if volumes:  # before it is forgotten: whoever waits for "removed" sees them go
+                for name in mountpoints.anonymous_volumes(c.mount_points):
+                    with contextlib.suppress(Conflict):  # still another's (--volumes-from)
+                        self.volumes.remove(name, force=True, leaving=c.id)
             self.containers.forget(c.id)
             self._output.pop(c.id, None)
             self.execs.forget_container(c.id)
@@ -441,10 +445,6 @@ class Engine(Lifecycle):
         snapshots.remove(self._dir(c))
         shutil.rmtree(self._dir(c), ignore_errors=True)
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
-        if volumes:
-            for name in mountpoints.anonymous_volumes(c.mount_points):
-                with contextlib.suppress(Conflict):  # still another's (--volumes-from)
-                    self.volumes.remove(name, force=True)
         with self.lock:
             self.changed.notify_all()
 

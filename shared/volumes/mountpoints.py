@@ -201,4 +201,11 @@ def merge_mounts(defaults: list[dict], user: list[dict]) -> list[dict]:
     over_dev = "/dev" in taken
     kept = [m for m in defaults if m["destination"] not in taken
             and not (over_dev and m["destination"].startswith("/dev/"))]
-    return kept + user
+
+    def under_user_mount(m: dict) -> bool:
+        return any(m["destination"].startswith(d.rstrip("/") + "/") for d in taken)
+
+    # The daemon's own files under a user's mount (/etc/hosts under a volume on /etc)
+    # go after it, or the volume would hide them (dockerd appends its network mounts).
+    return ([m for m in kept if not under_user_mount(m)] + user
+            + [m for m in kept if under_user_mount(m)])

@@ -121,12 +121,15 @@ class VolumeStore:
                            "not found")
         if not name:
             name = secrets.token_hex(32)
-        check_name(name)
         with self.lock:
             if name in self._volumes:
                 return self._volumes[name], False
             options = {str(k): str(v) for k, v in (options or {}).items()}
-            check_options(options)
+            try:
+                check_name(name)
+                check_options(options)
+            except InvalidParameter as e:  # in moby's OpErr: "create NAME: ..."
+                raise InvalidParameter(f"create {name}: {e}") from None
             labels = {**(labels or {}), **({ANONYMOUS_LABEL: ""} if anonymous else {})}
             v = Volume(name=name, created=time.time(), labels=labels,
                        options=options, anonymous=anonymous)
@@ -158,15 +161,16 @@ class VolumeStore:
         with self.lock:
             return list(self._volumes.values())
 
-    def remove(self, name: str, force: bool = False) -> None:
+    def remove(self, name: str, force: bool = False, leaving: str = "") -> None:
         """`docker volume rm`: refused while a container names it (moby's
-        errVolumeInUse, in an OpErr: "remove NAME: volume is in use - [IDS]")."""
+        errVolumeInUse, in an OpErr: "remove NAME: volume is in use - [IDS]").
+        `leaving`: a container being removed, whose use does not count."""
         with self.lock:
             if name not in self._volumes:
                 if force:
                     return
                 raise NoSuchVolume(name, "get")
-            users = self.users(name)
+            users = [u for u in self.users(name) if u != leaving]
             if users:
                 raise Conflict(f"remove {name}: volume is in use - [{', '.join(users)}]")
             self._unmount_quietly(name)

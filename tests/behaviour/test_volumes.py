@@ -41,6 +41,7 @@ def volume_names(clients) -> Iterator[list[str]]:
     """Volumes the test names; removed after it (after its containers: `clients` first)."""
     names: list[str] = []
     yield names
+    clients.cleanup()  # their containers first: a volume in use cannot go
     for name in names:
         clients.api("DELETE", f"/volumes/{name}?force=1")
 
@@ -183,3 +184,164 @@ def test_tmpfs_mount_with_size_and_mode(clients) -> None:
     mode, line = out.splitlines()
     assert mode == "1770"
     assert "tmpfs" in line and "size=1024k" in line
+
+
+# ------------------------------------------------------------------------ named volumes
+
+
+def test_named_volume_outlives_its_container(clients, volume_names: list[str]) -> None:
+    name = new_volume(clients, volume_names, "--label", "team=a")
+    run(clients, "-v", f"{name}:/data", "busybox", "sh", "-c", "echo kept > /data/f")
+    assert run(clients, "--mount", f"type=volume,source={name},target=/d,readonly",
+               "busybox", "cat", "/d/f") == "kept\n"
+    info = clients.api("GET", f"/volumes/{name}").json()
+    assert (info["Name"], info["Driver"], info["Labels"], info["Scope"]) == \
+        (name, "local", {"team": "a"}, "local")
+    listed = clients.docker("volume", "ls", "-q", "--filter", "label=team=a").stdout.split()
+    assert name in listed
+    assert name not in clients.docker("volume", "ls", "-q", "--filter",
+                                      "label=team=b").stdout.split()
+    assert name in clients.docker("volume", "ls", "-q", "--filter",
+                                  "dangling=true").stdout.split()
+    assert clients.docker("volume", "rm", name).returncode == 0
+    gone = clients.api("GET", f"/volumes/{name}")
+    assert gone.status == 404 and gone.message == f"get {name}: no such volume"
+
+
+def test_new_volume_takes_the_image_files_with_owners(clients, volume_names: list[str]) -> None:
+    """Copy-up: /etc of busybox (root-owned; /etc/passwd's mode kept) into a new volume;
+    with volume-nocopy it stays empty."""
+    name = f"wbvol-{uuid.uuid4().hex[:10]}"
+    volume_names.append(name)
+    out = run(clients, "-v", f"{name}:/etc", "busybox", "stat", "-c", "%u:%g %a",
+              "/etc/passwd")
+    assert out == "0:0 644\n"
+    empty = f"wbvol-{uuid.uuid4().hex[:10]}"
+    volume_names.append(empty)
+    # (the daemon's /etc/hosts, hostname and resolv.conf are mounted over it still)
+    assert run(clients, "--mount", f"type=volume,source={empty},target=/etc,volume-nocopy",
+               "busybox", "ls", "-A", "/etc").split() == ["hostname", "hosts", "resolv.conf"]
+
+
+def test_volume_in_use_cannot_be_removed(clients, volume_names: list[str]) -> None:
+    name = new_volume(clients, volume_names)
+    c = clients.name()
+    assert clients.docker("create", "--name", c, "-v", f"{name}:/data", "busybox",
+                          "true").returncode == 0
+    cid = clients.inspect(c)["Id"]
+    reply = clients.api("DELETE", f"/volumes/{name}")
+    assert reply.status == 409
+    assert reply.message == f"remove {name}: volume is in use - [{cid}]"
+    # a prune spares it too, and removing the container (even with -v) keeps it
+    clients.docker("volume", "prune", "-f")
+    assert clients.docker("rm", "-v", c).returncode == 0
+    assert clients.api("GET", f"/volumes/{name}").status == 200
+
+
+def test_prune_removes_only_unused(clients, volume_names: list[str]) -> None:
+    used, unused = new_volume(clients, volume_names), new_volume(clients, volume_names)
+    c = clients.name()
+    clients.docker("create", "--name", c, "-v", f"{used}:/data", "-v", "/anon", "busybox",
+                   "true")
+    anon = [m["Name"] for m in clients.inspect(c)["Mounts"] if m["Destination"] == "/anon"]
+    volume_names.extend(anon)
+    done = clients.docker("volume", "prune", "-f")
+    assert done.returncode == 0, done.stderr
+    assert clients.api("GET", f"/volumes/{used}").status == 200
+    assert clients.api("GET", f"/volumes/{anon[0]}").status == 200  # its container is there
+    # Docker 23+ (API 1.42) prunes only anonymous volumes without --all; dockerd 20.10,
+    # the reference, all unused ones: either is Docker's behaviour for its version.
+    if clients.engine.ours:
+        assert clients.api("GET", f"/volumes/{unused}").status == 200
+        reply = clients.api("POST", '/volumes/prune?filters={"all":["true"]}')
+        assert unused in (reply.json()["VolumesDeleted"] or [])
+    assert clients.api("GET", f"/volumes/{unused}").status == 404
+    assert clients.api("GET", f"/volumes/{used}").status == 200
+
+
+def test_tmpfs_volume_is_mounted_at_use_and_unmounted_after(clients,
+                                                           volume_names: list[str]) -> None:
+    name = new_volume(clients, volume_names, "--opt", "type=tmpfs", "--opt", "device=tmpfs",
+                      "--opt", "o=size=2m")
+    mountpoint = clients.api("GET", f"/volumes/{name}").json()["Mountpoint"]
+    out = run(clients, "-v", f"{name}:/data", "busybox", "sh", "-c",
+              "grep ' /data ' /proc/self/mountinfo; echo x > /data/f")
+    assert " tmpfs " in out and "size=2048k" in out
+    with open("/proc/self/mountinfo") as f:
+        assert f" {mountpoint} " not in f.read()  # unmounted once its user stopped
+
+
+def test_bad_volume_options_are_refused(clients) -> None:
+    reply = clients.api("POST", "/volumes/create", {"Name": "wbvol-bad",
+                                                    "DriverOpts": {"colour": "red"}})
+    assert reply.status == 400 and reply.message == 'create wbvol-bad: invalid option: "colour"'
+    reply = clients.api("POST", "/volumes/create", {"Name": "wbvol-bad",
+                                                    "DriverOpts": {"type": "tmpfs"}})
+    assert reply.status == 400 and reply.message == \
+        'create wbvol-bad: missing required option: "device"'
+    reply = clients.api("POST", "/volumes/create", {"Name": "a"})
+    assert reply.status == 400 and "volume name is too short" in reply.message
+
+
+# ------------------------------------------------------------------------ anonymous
+
+
+def test_anonymous_volumes_go_with_rm_v_and_named_ones_stay(clients, host_dir: Path,
+                                                           volume_names: list[str]) -> None:
+    named = new_volume(clients, volume_names)
+    c = clients.name()
+    done = clients.docker("run", "--name", c, "-v", "/anon", "-v", f"{named}:/named",
+                          "-v", f"{host_dir}:/bound", "busybox", "sh", "-c",
+                          "echo a > /anon/f; echo n > /named/f")
+    assert done.returncode == 0, done.stderr
+    mounts = {m["Destination"]: m for m in clients.inspect(c)["Mounts"]}
+    anon = mounts["/anon"]
+    assert (anon["Type"], anon["Driver"], anon["RW"]) == ("volume", "local", True)
+    assert mounts["/named"]["Name"] == named
+    bound = mounts["/bound"]
+    assert (bound["Type"], bound["Source"], bound["RW"], bound["Propagation"]) == \
+        ("bind", str(host_dir), True, "rprivate")
+    assert "Name" not in bound and "Driver" not in bound
+    # --volumes-from: the same mounts in another container, read-only here
+    out = run(clients, "--volumes-from", f"{c}:ro", "busybox", "sh", "-c",
+              "cat /anon/f /named/f /bound/hello; touch /anon/g 2>&1; true")
+    assert out.startswith("a\nn\nfrom the host\n") and "Read-only file system" in out
+    assert clients.docker("rm", "-v", c).returncode == 0
+    assert clients.api("GET", f"/volumes/{anon['Name']}").status == 404
+    assert clients.api("GET", f"/volumes/{named}").status == 200
+    assert (host_dir / "hello").exists()
+    with open("/proc/self/mountinfo") as f:
+        assert anon["Name"] not in f.read()
+
+
+def test_image_volume_gets_an_anonymous_volume_with_its_files(clients, tmp_path: Path) -> None:
+    tar_path = tmp_path / "img.tar"
+    with tarfile.open(tar_path, "w") as tar:
+        tar.add("/bin/busybox", "bin/busybox")
+        for name in ("sh", "cat"):
+            info = tarfile.TarInfo(f"bin/{name}")
+            info.type, info.linkname = tarfile.SYMTYPE, "busybox"
+            tar.addfile(info)
+        seed = tmp_path / "seed"
+        seed.write_text("from the image\n")
+        tar.add(str(seed), "vol/seed")
+    image = f"wb-vol-{uuid.uuid4().hex[:8]}"
+    assert clients.docker("import", "--change", "VOLUME /vol", str(tar_path),
+                          image).returncode == 0
+    try:
+        c = clients.name()
+        done = clients.docker("run", "--name", c, image, "cat", "/vol/seed")
+        assert done.stdout == "from the image\n", done.stderr
+        (mount,) = clients.inspect(c)["Mounts"]
+        assert (mount["Type"], mount["Destination"]) == ("volume", "/vol")
+        assert clients.docker("rm", "-v", c).returncode == 0
+        assert clients.api("GET", f"/volumes/{mount['Name']}").status == 404
+    finally:
+        clients.docker("rmi", "-f", image)
+
+
+def test_run_rm_takes_its_anonymous_volumes(clients) -> None:
+    before = {v["Name"] for v in clients.api("GET", "/volumes").json()["Volumes"] or []}
+    run(clients, "-v", "/anon", "busybox", "touch", "/anon/f")
+    after = {v["Name"] for v in clients.api("GET", "/volumes").json()["Volumes"] or []}
+    assert after <= before
