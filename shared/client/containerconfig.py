@@ -13,7 +13,7 @@ import posixpath
 import re
 import sys
 
-from shared.client import portspecs
+from shared.client import mounts, portspecs
 from shared.client.api import APIError, Client
 from shared.flags import Flag, integer, nano_cpus, ram_in_bytes
 from shared.oci import confinement
@@ -96,6 +96,12 @@ FLAGS = [
     Flag("--cgroupns", "Cgroup namespace to use (host|private)", metavar="string"),
     Flag("--shm-size", "Size of /dev/shm", metavar="bytes", convert=ram_in_bytes),
     Flag("--tmpfs", "Mount a tmpfs directory", metavar="list", many=True),
+    # Binds and volumes (shared/client/mounts.py)
+    Flag("-v, --volume", "Bind mount a volume", metavar="list", many=True),
+    Flag("--mount", "Attach a filesystem mount to the container", metavar="mount",
+         many=True),
+    Flag("--volumes-from", "Mount volumes from the specified container(s)", metavar="list",
+         many=True),
     Flag("--init", "Run an init inside the container that forwards signals and reaps "
          "processes"),
     Flag("--cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)", metavar="string"),
@@ -396,7 +402,12 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
     host_config.update(sharing_options(options))
     confinement_flags(options, host_config)
     entrypoint = options["entrypoint"]
-    return {
+    body: dict[str, Any] = {}
+    try:
+        mounts.apply(options, body, host_config)
+    except mounts.MountOptionError as e:
+        raise BadOption(f'invalid argument for "--mount" flag: {e}') from None
+    return {**body,
         "Hostname": options["hostname"] or "",
         "Domainname": options["domainname"] or "",
         "User": options["user"] or "",

@@ -345,3 +345,12 @@ def test_run_rm_takes_its_anonymous_volumes(clients) -> None:
     run(clients, "-v", "/anon", "busybox", "touch", "/anon/f")
     after = {v["Name"] for v in clients.api("GET", "/volumes").json()["Volumes"] or []}
     assert after <= before
+
+
+def test_our_cli_and_docker_mount_the_same(cli, host_dir: Path) -> None:
+    """-v, --mount and --volumes-from through either CLI."""
+    done = cli("run", "--rm", "-v", f"{host_dir}:/a:ro", "--mount",
+               f"type=bind,src={host_dir},dst=/b", "--mount", "type=tmpfs,dst=/t,tmpfs-size=1m",
+               "busybox", "sh", "-c", "cat /a/hello /b/hello; grep -c ' /t ' /proc/self/mountinfo")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "from the host\nfrom the host\n1\n"
