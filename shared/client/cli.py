@@ -56,6 +56,7 @@ VERBS = {
     "tag": "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
     "port": "List port mappings or a specific mapping for the container",
     "network": "Manage networks",
+    "volume": "Manage volumes",
     "history": "Show the history of an image",
     "inspect": "Return low-level information on Docker objects",
     "version": "Show the Docker version information",

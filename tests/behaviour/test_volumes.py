@@ -354,3 +354,18 @@ def test_our_cli_and_docker_mount_the_same(cli, host_dir: Path) -> None:
                "busybox", "sh", "-c", "cat /a/hello /b/hello; grep -c ' /t ' /proc/self/mountinfo")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "from the host\nfrom the host\n1\n"
+
+
+def test_volume_commands_of_either_cli(cli, clients, volume_names: list[str]) -> None:
+    name = f"wbvol-{uuid.uuid4().hex[:10]}"
+    volume_names.append(name)
+    done = cli("volume", "create", "--label", "k=v", name)
+    assert (done.returncode, done.stdout) == (0, f"{name}\n"), done.stderr
+    assert name in cli("volume", "ls", "-q", "--filter", "label=k=v").stdout.split()
+    assert cli("volume", "inspect", "-f", "{{.Driver}}", name).stdout == "local\n"
+    c = clients.name()
+    clients.docker("create", "--name", c, "-v", f"{name}:/d", "busybox", "true")
+    done = cli("volume", "rm", name)
+    assert done.returncode == 1 and f"remove {name}: volume is in use" in done.stderr
+    clients.docker("rm", c)
+    assert cli("volume", "rm", name).stdout == f"{name}\n"
