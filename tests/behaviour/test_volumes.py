@@ -369,3 +369,19 @@ def test_volume_commands_of_either_cli(cli, clients, volume_names: list[str]) ->
     assert done.returncode == 1 and f"remove {name}: volume is in use" in done.stderr
     clients.docker("rm", c)
     assert cli("volume", "rm", name).stdout == f"{name}\n"
+
+
+def test_system_df_counts_volumes(clients, volume_names: list[str]) -> None:
+    name = new_volume(clients, volume_names)
+    c = clients.name()
+    clients.docker("run", "--name", c, "-v", f"{name}:/d", "busybox", "sh", "-c",
+                   "head -c 100000 /dev/zero > /d/f")
+    df = clients.api("GET", "/system/df").json()
+    (mine,) = [v for v in df["Volumes"] if v["Name"] == name]
+    assert mine["UsageData"]["RefCount"] == 1
+    assert mine["UsageData"]["Size"] >= 100000
+    assert any(i["Containers"] >= 1 for i in df["Images"])
+    assert c in [n.lstrip("/") for x in df["Containers"] for n in x["Names"]]
+    done = clients.docker("system", "df", "-v")
+    assert done.returncode == 0, done.stderr
+    assert name in done.stdout

@@ -1,11 +1,11 @@
-"""System routes: _ping, version, info: what every client asks first."""
+"""System routes: _ping, version, info: what every client asks first; and df."""
 
 from __future__ import annotations
 
 import os
 import platform
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from shared.api.params import current_engine
 from shared.api.version import API_VERSION, MIN_API_VERSION, VERSION
@@ -94,3 +94,48 @@ def info() -> Response:
         Plugins={"Log": ["json-file"], "Network": ["host", "null"], "Volume": []},
         Warnings=[],
     )
+
+
+# `GET /system/df?type=...`: which parts to count (API 1.42); none: all of them.
+DF_TYPES = ("container", "image", "volume", "build-cache")
+
+
+@bp.get("/system/df")
+def disk_usage() -> Response:
+    """`docker system df`: the images, containers and volumes, with what each takes on
+    disk and how many containers use each image and volume (moby's daemon/disk_usage.go
+    shape). There is no build cache: this engine does not build."""
+    from shared.api import views
+    from shared.api.routes.volumes import view as volume_view
+    from shared.errors import InvalidParameter
+    from shared.images.store import to_summary
+
+    engine = current_engine()
+    kinds = request.args.getlist("type") or list(DF_TYPES)
+    for kind in kinds:
+        if kind not in DF_TYPES:
+            raise InvalidParameter(f"unknown object type: {kind}")
+    containers = engine.containers.all()
+    body: dict = {}
+    if "image" in kinds:
+        images = []
+        for image in engine.images.list():
+            summary = to_summary(image)
+            summary["Containers"] = sum(1 for c in containers if c.image_id == image.id)
+            images.append(summary)
+        body["LayersSize"] = sum(i["Size"] for i in images)
+        body["Images"] = images
+    if "container" in kinds:
+        body["Containers"] = [{**views.summary(engine, c), **views.sizes(engine, c)}
+                              for c in containers]
+    if "volume" in kinds:
+        volumes = []
+        for v in engine.volumes.all():
+            shown = volume_view(v, engine.volumes.data_path(v.name))
+            shown["UsageData"] = {"Size": engine.volumes.size(v.name),
+                                  "RefCount": len(engine.volume_users(v.name))}
+            volumes.append(shown)
+        body["Volumes"] = volumes
+    if "build-cache" in kinds:
+        body["BuildCache"] = []
+    return jsonify(body)

@@ -4,7 +4,6 @@ api/server/router/volume and daemon/volume/service), over the daemon's VolumeSto
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -84,17 +83,6 @@ def volume_remove(name: str) -> Response:
     return Response(status=204)
 
 
-def _size(path: str) -> int:
-    total = 0
-    for directory, _, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(directory, f)).st_blocks * 512
-            except OSError:
-                continue
-    return total
-
-
 @bp.post("/volumes/prune")
 def volume_prune() -> Response:
     """The unused volumes go. Since API 1.42 (Docker 23) only anonymous ones unless
@@ -110,7 +98,7 @@ def volume_prune() -> Response:
             continue
         if filters.spares(v.labels, v.created):
             continue
-        size = _size(engine.volumes.data_path(v.name))
+        size = engine.volumes.size(v.name)
         try:
             engine.volumes.remove(v.name)
         except Exception:  # in use since, or gone: not this prune's
