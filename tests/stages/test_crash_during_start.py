@@ -66,3 +66,32 @@ def test_a_daemon_killed_at_any_step_of_start_leaves_nothing_behind(stage: str) 
             removed = docker(engine, "rm", name)
             assert removed.returncode == 0, (point, removed.stderr)
             remove_all_and_check(engine, before)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_daemon_killed_during_start_leaves_no_volume_mounted(stage: str) -> None:
+    """A tmpfs volume (mounted on the host at its first use) and a bind: after a kill -9
+    at each step past the volumes' mounting, the next daemon unmounts what the dead one
+    mounted; the volume's data is the volume's again at the next start; `rm -v` leaves
+    no mount and the named volume stays."""
+    with start_engine(stage) as engine:
+        before = snapshot(engine)
+        made = docker(engine, "volume", "create", "--opt", "type=tmpfs", "--opt",
+                      "device=tmpfs", "crashvol")
+        assert made.returncode == 0, made.stderr
+        for point in ("stdio", "create", "start"):
+            name = f"crash-vol-{point}"
+            created = docker(engine, "create", "--name", name, "-v", "crashvol:/data",
+                             "-v", "/anon", "busybox", "sh", "-c",
+                             "grep -c ' /data ' /proc/self/mountinfo")
+            assert created.returncode == 0, created.stderr
+            kill_at(engine, point, name)
+            mounts = open("/proc/self/mountinfo").read()
+            assert "/volumes/crashvol/_data" not in mounts, point
+            again = docker(engine, "start", "-a", name)
+            assert (again.returncode, again.stdout) == (0, "1\n"), (
+                point, again.stderr, engine.log_tail())
+            assert docker(engine, "rm", "-v", name).returncode == 0
+        assert docker(engine, "volume", "inspect", "crashvol").returncode == 0
+        assert docker(engine, "volume", "rm", "crashvol").returncode == 0
+        remove_all_and_check(engine, before)
