@@ -76,6 +76,8 @@ class PsFilters:
             return False
         if "network" in f and not _on_network(summary, f["network"]):
             return False
+        if "volume" in f and not _mounts(c, f["volume"]):
+            return False
         if self.publish or self.expose:
             ports = summary["Ports"]
             if not any(any(m(p["PublicPort"], p["Type"]) for m in self.publish)
@@ -83,6 +85,13 @@ class PsFilters:
                not any(any(m(p["PrivatePort"], p["Type"]) for m in self.expose) for p in ports):
                 return False
         return True
+
+
+def _mounts(c: Container, wanted: list[str]) -> bool:
+    """moby's volume filter: a mount's destination, or its volume's name (a bind's
+    source), is one of those wanted."""
+    return any(v in (m["Destination"], m["Name"] or m["Source"])
+               for m in c.mount_points for v in wanted)
 
 
 def _on_network(summary: dict, wanted: list[str]) -> bool:
@@ -120,10 +129,6 @@ def _bool(filters: dict[str, list[str]], key: str) -> bool | None:
 def ps_filters(engine: Engine, filters: dict[str, list[str]]) -> PsFilters:
     """The filters (their names already checked against ACCEPTED), values checked and
     names resolved."""
-    if "volume" in filters:
-        # A container's mounts are not listed yet (its Mounts are empty): a volume
-        # filter would match nothing, whatever is mounted.
-        raise InvalidParameter("the 'volume' filter is not supported by this engine yet")
     result = PsFilters(filters)
     for value in filters.get("exited", []):
         try:

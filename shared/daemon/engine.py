@@ -234,7 +234,9 @@ class Engine(Lifecycle):
             # Binds and volumes: a driver-opts volume is mounted now (undone on failure)
             # and a new volume takes the image's files at its destination.
             user_mounts, propagation = mountpoints.spec_mounts(
-                c.mount_points, rootfs, self.volumes, undo)
+                c.mount_points, rootfs, self.volumes, undo,
+                lambda name: any(u != c.id and self.containers.get(u).state.running
+                                 for u in self.volume_users(name)))
             self.containers.save(c)  # what was copied up, once
 
             borrowed = sharing.borrowed(c, self.containers.get)

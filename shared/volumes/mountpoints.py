@@ -112,10 +112,16 @@ def view(m: dict) -> dict:
 
 
 def spec_mounts(points: list[dict], rootfs: str, volumes: VolumeStore,
-                undo: contextlib.ExitStack) -> tuple[list[dict], str | None]:
+                undo: contextlib.ExitStack,
+                shared_with_running: Callable[[str], bool] = lambda name: False,
+                ) -> tuple[list[dict], str | None]:
     """The spec's mounts for the mount points, and the rootfs propagation they need
     (None: the default). Mounts a driver-opts volume (its unmount pushed on `undo`)
-    and fills a new volume from the image (copy-up) on the way."""
+    and fills a new volume from the image (copy-up) on the way.
+
+    `shared_with_running(name)`: whether a running container has the volume mounted.
+    Then no copy-up: a process in there could plant a symlink in the volume while the
+    daemon, as root on the host, writes through it."""
     mounts: list[dict] = []
     root_propagation: str | None = None
     for m in points:
@@ -130,7 +136,8 @@ def spec_mounts(points: list[dict], rootfs: str, volumes: VolumeStore,
             source = volumes.mount(m["Name"])
             undo.callback(volumes.unmount, m["Name"])
             if m.get("CopyData"):
-                copy_up(rootfs, m["Destination"], source)
+                if not shared_with_running(m["Name"]):
+                    copy_up(rootfs, m["Destination"], source)
                 m["CopyData"] = False  # once, as dockerd does at create
         else:
             source = m["Source"]

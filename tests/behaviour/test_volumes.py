@@ -385,3 +385,15 @@ def test_system_df_counts_volumes(clients, volume_names: list[str]) -> None:
     done = clients.docker("system", "df", "-v")
     assert done.returncode == 0, done.stderr
     assert name in done.stdout
+
+
+def test_ps_filters_by_volume(clients, host_dir: Path, volume_names: list[str]) -> None:
+    name = new_volume(clients, volume_names)
+    c = clients.name()
+    clients.docker("create", "--name", c, "-v", f"{name}:/data", "-v", f"{host_dir}:/b",
+                   "busybox", "true")
+    for value in (name, "/data", "/b", str(host_dir)):
+        listed = clients.docker("ps", "-a", "--format", "{{.Names}}", "--filter",
+                                f"volume={value}").stdout.split()
+        assert listed == [c], value
+    assert clients.docker("ps", "-a", "-q", "--filter", "volume=/nothing").stdout == ""
