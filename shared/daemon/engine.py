@@ -107,6 +107,15 @@ class Engine(Lifecycle):
         self._removed: set[str] = set()
         self._restarting: set[str] = set()
         recovery.recover(self)
+        # Driver-opts volumes the last daemon mounted: kept for the containers that
+        # still run, unmounted otherwise.
+        held: dict[str, int] = {}
+        for c in self.containers.all():
+            if c.state.running:
+                for m in c.mount_points:
+                    if m["Type"] == "volume":
+                        held[m["Name"]] = held.get(m["Name"], 0) + 1
+        self.volumes.settle(held)
 
     # ---------------------------------------------------------------- paths
 

@@ -101,7 +101,6 @@ class VolumeStore:
                 # No record: a create that died half-way; the user never had it.
                 shutil.rmtree(os.path.join(root, name), ignore_errors=True)
                 continue
-            self._unmount_quietly(name)  # a mount the last daemon left (recovery)
 
     # ------------------------------------------------------------------ paths
 
@@ -208,11 +207,25 @@ class VolumeStore:
                 self._active[name] = self._active.get(name, 0) + 1
             return path
 
+    def settle(self, in_use: dict[str, int]) -> None:
+        """After a daemon restart (once its containers are recovered): `in_use`, the
+        volumes the containers still running hold, and how many each. What the last
+        daemon mounted for them stays, counted; any other mount it left goes."""
+        with self.lock:
+            for name, v in self._volumes.items():
+                if not v.needs_mount():
+                    continue
+                if in_use.get(name) and is_mount_point(self.data_path(name)):
+                    self._active[name] = in_use[name]
+                else:
+                    self._active.pop(name, None)
+                    self._unmount_quietly(name)
+
     def unmount(self, name: str) -> None:
         with self.lock:
             v = self._volumes.get(name)
-            if v is None or not v.needs_mount():
-                return
+            if v is None or not v.needs_mount() or not self._active.get(name):
+                return  # not mounted by this daemon (settle() sees to what is left)
             left = self._active.get(name, 0) - 1
             if left > 0:
                 self._active[name] = left

@@ -124,3 +124,25 @@ def test_without_live_restore_the_next_daemon_ends_them(engine: Engine) -> None:
     while alive(pid):
         assert time.monotonic() < deadline, "the container was left running"
         time.sleep(0.1)
+
+
+def test_a_tmpfs_volume_stays_shared_across_a_daemon_crash(engine: Engine) -> None:
+    """The daemon mounted a tmpfs volume for a running container, then died. The next
+    one keeps that mount (the container still writes to it), a second container sees
+    the same files, and it goes once the last user stops."""
+    assert docker(engine, "volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs",
+                  "livevol").returncode == 0
+    cid = docker(engine, "run", "-d", "-v", "livevol:/d", "busybox", "sh", "-c",
+                 "echo first > /d/f; sleep 600").stdout.strip()
+    engine.kill_daemon()
+    engine.restart_daemon()
+    out = docker(engine, "run", "--rm", "-v", "livevol:/d", "busybox", "cat", "/d/f")
+    assert out.stdout == "first\n", (out.stderr, engine.log_tail())
+    mountpoint = json.loads(docker(engine, "volume", "inspect", "livevol").stdout)[0][
+        "Mountpoint"]
+    with open("/proc/self/mountinfo") as f:
+        assert f" {mountpoint} " in f.read()  # still held for the first container
+    assert docker(engine, "rm", "-f", cid).returncode == 0
+    with open("/proc/self/mountinfo") as f:
+        assert f" {mountpoint} " not in f.read()
+    assert docker(engine, "volume", "rm", "livevol").returncode == 0
