@@ -38,6 +38,9 @@ def parse_mount(text: str) -> dict[str, Any]:
         if key in ("readonly", "ro"):
             m["ReadOnly"] = _bool(key, val)
             continue
+        if key == "bind-nonrecursive":
+            bind["NonRecursive"] = _bool(key, val)
+            continue
         if key == "volume-nocopy":
             volume["NoCopy"] = _bool(key, val)
             continue

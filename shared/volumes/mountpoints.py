@@ -146,7 +146,8 @@ def spec_mounts(points: list[dict], rootfs: str, volumes: VolumeStore,
                     raise InvalidParameter(f"invalid mount config for type \"bind\": bind "
                                            f"source path does not exist: {source}")
                 os.makedirs(source, mode=0o755, exist_ok=True)
-        options = ["rbind"]
+        # rbind: the mounts under the source come along (a host /mnt with disks on it)
+        options = ["bind" if m.get("NonRecursive") else "rbind"]
         if not m["RW"]:
             options.append("ro")
         propagation = m["Propagation"]

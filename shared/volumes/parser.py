@@ -138,15 +138,18 @@ def parse_mount(m: dict) -> dict:
         if not source.replace("\\", "/").startswith("/"):
             raise mount_config_error(
                 kind, f"invalid mount path: '{source}' mount path must be absolute")
-        for flag in ("NonRecursive", "ReadOnlyNonRecursive", "ReadOnlyForceRecursive"):
+        for flag in ("ReadOnlyNonRecursive", "ReadOnlyForceRecursive"):
             if options.get(flag):
                 raise MountError(f"--mount bind-{flag}: not supported by this engine")
         create = bool(options.get("CreateMountpoint"))
         if not create and not os.path.exists(source):
             raise mount_config_error(kind, f"bind source path does not exist: {source}")
-        return mount_point("bind", target, source=_clean(source), rw=not ro,
-                           propagation=propagation or DEFAULT_PROPAGATION,
-                           create_source=create)
+        point = mount_point("bind", target, source=_clean(source), rw=not ro,
+                            propagation=propagation or DEFAULT_PROPAGATION,
+                            create_source=create)
+        # bind-nonrecursive: the source's mount alone, not the mounts below it
+        point["NonRecursive"] = bool(options.get("NonRecursive"))
+        return point
     if kind == "volume":
         options = m.get("VolumeOptions") or {}
         if options.get("Subpath"):

@@ -115,9 +115,9 @@ class VolumeStore:
         returns it, as dockerd does (its labels and options are not changed). No name:
         a random one; `anonymous`: one made for a container, which `rm -v` removes."""
         driver = driver or "local"
-        if driver != "local":
-            raise NotFound(f"error looking up volume plugin {driver}: plugin \"{driver}\" "
-                           "not found")
+        if driver != "local":  # no volume plugins here (moby's OpErr wording)
+            raise NotFound(f"create {name}: error looking up volume plugin {driver}: "
+                           f"plugin \"{driver}\" not found")
         if not name:
             name = secrets.token_hex(32)
         with self.lock:

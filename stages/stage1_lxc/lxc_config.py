@@ -278,8 +278,9 @@ def mounts(spec: dict) -> list[str]:
                 # would refuse the symlink, Docker lands the mount inside.
                 dest = inside_root(spec, dest)
                 create = "create=dir" if os.path.isdir(m["source"]) else "create=file"
-                options = ["bind" if o == "rbind" else o for o in options if o != "rprivate"]
-                options = [*dict.fromkeys(["bind", *options])]
+                options = [o for o in options if o != "rprivate"]
+                if "rbind" not in options:  # LXC's rbind: MS_BIND|MS_REC, as runc's
+                    options = [*dict.fromkeys(["bind", *options])]
             else:
                 create = "create=dir"
             fields = [escape(m.get("source") or kind), escape(dest.lstrip("/")), kind,

@@ -177,6 +177,28 @@ def test_bind_destination_symlink_out_of_rootfs_lands_inside(clients, host_dir: 
         clients.docker("rmi", "-f", image)
 
 
+@pytest.fixture
+def with_submount(host_dir: Path) -> Iterator[Path]:
+    """host_dir with a tmpfs mounted on host_dir/sub holding one file."""
+    sub = host_dir / "sub"
+    sub.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(sub)], check=True)
+    try:
+        (sub / "below").write_text("x")
+        yield host_dir
+    finally:
+        subprocess.run(["umount", str(sub)], check=True)
+
+
+def test_binds_are_recursive_unless_asked_not_to_be(cli, with_submount: Path) -> None:
+    done = cli("run", "--rm", "-v", f"{with_submount}:/d", "busybox", "ls", "/d/sub")
+    assert (done.returncode, done.stdout) == (0, "below\n"), done.stderr
+    done = cli("run", "--rm", "--mount",
+               f"type=bind,src={with_submount},dst=/d,bind-nonrecursive", "busybox",
+               "ls", "/d/sub")
+    assert (done.returncode, done.stdout) == (0, ""), done.stderr
+
+
 def test_tmpfs_mount_with_size_and_mode(clients) -> None:
     out = run(clients, "--mount", "type=tmpfs,target=/scratch,tmpfs-size=1m,tmpfs-mode=1770",
               "busybox", "sh", "-c",

@@ -122,4 +122,4 @@ def test_lxc_entries_keep_propagation_and_resolve_symlinks_inside_the_root(
          "options": ["rbind", "ro", "rslave"]}]}
     (line,) = lxc_config.mounts(spec)
     assert line == (f"lxc.mount.entry = {tmp_path} etc/sub none "
-                    "bind,ro,rslave,create=dir 0 0")
+                    "rbind,ro,rslave,create=dir 0 0")
