@@ -159,17 +159,25 @@ def evil_image(clients, tmp_path: Path, link_to: Path) -> str:
     return name
 
 
-def test_bind_destination_symlink_out_of_rootfs_lands_inside(clients, host_dir: Path,
-                                                             tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["bind", "volume"])
+def test_destination_symlink_out_of_rootfs_lands_inside(clients, host_dir: Path,
+                                                        tmp_path: Path, kind: str,
+                                                        volume_names: list[str]) -> None:
     """An image whose mount destination is a symlink to a host path must get the bind
-    inside its own root (the symlink followed inside it), never on the host."""
+    (or volume) inside its own root (the symlink followed inside it), never on the host."""
     victim = tmp_path / "victim"
     victim.mkdir()
     image = evil_image(clients, tmp_path, victim)
+    if kind == "volume":
+        source = new_volume(clients, volume_names)
+        run(clients, "-v", f"{source}:/v", "busybox", "cp", "/etc/hostname", "/v/hello")
+        expected = None
+    else:
+        source, expected = str(host_dir), "from the host\n"
     try:
-        out = run(clients, "-v", f"{host_dir}:/evil/sub", image,
+        out = run(clients, "-v", f"{source}:/evil/sub", image,
                   "sh", "-c", "cat /evil/sub/hello")
-        assert out == "from the host\n"
+        assert out == expected if expected else out.strip()
         assert list(victim.iterdir()) == []  # nothing made, nothing mounted on the host
         with open("/proc/self/mountinfo") as f:
             assert str(victim) not in f.read()
@@ -419,3 +427,14 @@ def test_ps_filters_by_volume(clients, host_dir: Path, volume_names: list[str]) 
                                 f"volume={value}").stdout.split()
         assert listed == [c], value
     assert clients.docker("ps", "-a", "-q", "--filter", "volume=/nothing").stdout == ""
+
+
+def test_a_failed_start_leaves_no_volume_mounted(clients, volume_names: list[str]) -> None:
+    """The start recipe undoes what it did: here a tmpfs volume mounted on the host
+    before the command turned out not to exist."""
+    name = new_volume(clients, volume_names, "--opt", "type=tmpfs", "--opt", "device=tmpfs")
+    mountpoint = clients.api("GET", f"/volumes/{name}").json()["Mountpoint"]
+    done = clients.docker("run", "--rm", "-v", f"{name}:/d", "busybox", "/no/such/command")
+    assert done.returncode == 127
+    with open("/proc/self/mountinfo") as f:
+        assert f" {mountpoint} " not in f.read()
