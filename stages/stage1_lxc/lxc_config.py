@@ -278,6 +278,13 @@ def mounts(spec: dict) -> list[str]:
                 # would refuse the symlink, Docker lands the mount inside.
                 dest = inside_root(spec, dest)
                 create = "create=dir" if os.path.isdir(m["source"]) else "create=file"
+                if {"shared", "rshared"} & set(options):
+                    # LXC makes the whole tree a slave of the host's before it mounts
+                    # an entry ("can not cross host boundary"): nothing could propagate
+                    # back, so a shared bind would be a lie.
+                    raise UnsupportedSpec(f"mounts: {m['destination']}: shared propagation "
+                                          "is not supported by LXC (its mounts are "
+                                          "slaves of the host's)")
                 options = [o for o in options if o != "rprivate"]
                 if "rbind" not in options:  # LXC's rbind: MS_BIND|MS_REC, as runc's
                     options = [*dict.fromkeys(["bind", *options])]

@@ -438,3 +438,24 @@ def test_a_failed_start_leaves_no_volume_mounted(clients, volume_names: list[str
     assert done.returncode == 127
     with open("/proc/self/mountinfo") as f:
         assert f" {mountpoint} " not in f.read()
+
+
+def test_rshared_bind_propagates_a_mount_back_to_the_host(clients, shared_dir: Path) -> None:
+    """`:rshared`: what the container mounts under the bind appears on the host (the
+    kernel's peer groups, which the era must not cut), as with Docker."""
+    inner = shared_dir / "inner"
+    inner.mkdir()
+    if clients.engine.name == "stage1":
+        # LXC makes every mount a slave of the host's: refused rather than ignored
+        done = clients.docker("run", "--rm", "-v", f"{shared_dir}:/d:rshared", "busybox",
+                              "true")
+        assert done.returncode != 0
+        assert "shared propagation is not supported by LXC" in done.stderr
+        return
+    try:
+        out = run(clients, "--privileged", "-v", f"{shared_dir}:/d:rshared", "busybox", "sh",
+                  "-c", "mount -t tmpfs tmpfs /d/inner && echo made > /d/inner/f && echo ok")
+        assert out == "ok\n"
+        assert (inner / "f").read_text() == "made\n"
+    finally:
+        subprocess.run(["umount", str(inner)], capture_output=True)

@@ -123,3 +123,10 @@ def test_lxc_entries_keep_propagation_and_resolve_symlinks_inside_the_root(
     (line,) = lxc_config.mounts(spec)
     assert line == (f"lxc.mount.entry = {tmp_path} etc/sub none "
                     "rbind,ro,rslave,create=dir 0 0")
+
+
+def test_lxc_refuses_a_shared_bind() -> None:
+    spec = {"mounts": [{"destination": "/d", "type": "bind", "source": "/srv",
+                        "options": ["rbind", "rshared"]}]}
+    with pytest.raises(lxc_config.UnsupportedSpec, match="shared propagation"):
+        lxc_config.mounts(spec)

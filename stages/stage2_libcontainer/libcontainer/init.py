@@ -220,7 +220,7 @@ def container_init(
     if "mount" in new_ns:
         rootfs.prepare(kernel, config)
         trace.step("init", "mounts ready: proc, dev, sys, masked paths")
-        rootfs.pivot(kernel, config.rootfs)
+        rootfs.pivot(kernel, config.rootfs, config.rootfs_propagation)
         trace.step("init", "pivot_root: the image's rootfs is now /")
     else:
         kernel.chroot(config.rootfs)  # no mount namespace asked for: the best that can be done

@@ -54,6 +54,9 @@ class Kernel:
     def chdir(self, path: str) -> None:
         os.chdir(path)
 
+    def fchdir(self, fd: int) -> None:
+        os.fchdir(fd)
+
     def sethostname(self, name: str) -> None:
         socket.sethostname(name)
 

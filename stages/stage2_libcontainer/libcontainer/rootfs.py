@@ -24,6 +24,7 @@ symlink is refused, as runc refuses it).
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -116,8 +117,10 @@ def _kept_flags(path: str) -> int:
 def prepare(kernel: Kernel, config: Config) -> None:
     """Everything before pivot_root: propagation, the rootfs bind, the spec's mounts."""
     rootfs = config.rootfs
+    propagation = PROPAGATION[config.rootfs_propagation]
     # Our mounts must not propagate back to the host (its / is usually "shared").
-    kernel.mount(None, "/", None, PROPAGATION[config.rootfs_propagation] | MS_REC)
+    kernel.mount(None, "/", None, propagation | MS_REC)
+    parent_mount_not_shared(kernel, rootfs, propagation)
     # pivot_root needs the new root to be a mount point: bind it onto itself.
     kernel.mount(rootfs, rootfs, None, MS_BIND | MS_REC)
     destinations = set()
@@ -126,6 +129,25 @@ def prepare(kernel: Kernel, config: Config) -> None:
         destinations.add(os.path.normpath(m.destination))
     if "/dev" in destinations:
         devices.create(kernel, rootfs, config.devices)
+
+
+def parent_mount_not_shared(kernel: Kernel, rootfs: str, propagation: int) -> None:
+    """The mount the rootfs sits on, made private (or slave) in this namespace, as
+    runc's rootfsParentMountPropagation: pivot_root refuses (EINVAL) a new root whose
+    parent mount is shared, and a bind of the rootfs under a shared parent would
+    propagate to the host. Needed when a `:rshared` bind asked for a shared root: the
+    root becomes shared only after pivot_root (pivot)."""
+    flag = MS_SLAVE if propagation & MS_SLAVE else MS_PRIVATE
+    path = rootfs
+    while True:
+        try:
+            kernel.mount(None, path, None, flag)
+            return
+        except OSError as e:
+            # EINVAL: not a mount point; the one it is on is further up
+            if e.errno != errno.EINVAL or path == "/":
+                raise
+            path = os.path.dirname(path)
 
 
 def own_cgroup(config: Config) -> str | None:
@@ -255,17 +277,32 @@ def mount_cgroups(kernel: Kernel, rootfs: str, dest: str, flags: int,
     kernel.mount(None, dest, None, MS_BIND | MS_REMOUNT | MS_RDONLY | _kept_flags(dest))
 
 
-def pivot(kernel: Kernel, rootfs: str) -> None:
+def pivot(kernel: Kernel, rootfs: str, propagation: str = "rprivate") -> None:
     """Make rootfs the root of this mount namespace and drop the old root entirely.
 
     pivot_root(".", ".") stacks the old root on top of the new one at "/"; unmounting
     "." (lazily: the host's mounts below are busy) then takes the old root away.
     """
-    kernel.chdir(rootfs)
-    kernel.pivot_root(".", ".")
-    kernel.mount(None, ".", None, MS_SLAVE | MS_REC)  # never propagate the unmount
+    # A handle on the old root: after pivot_root, "." (our cwd, the new root's top)
+    # names the new root, not the old one stacked on it (path lookup does not climb
+    # onto a mount for "."), so runc goes back into the old root by descriptor first.
+    old_root = os.open("/", os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        kernel.chdir(rootfs)
+        kernel.pivot_root(".", ".")
+        kernel.fchdir(old_root)
+    finally:
+        os.close(old_root)
+    # The old root's tree, and only it, made slave: its unmount must not reach the
+    # host (and the container's own mounts keep their propagation: an rshared bind).
+    kernel.mount(None, ".", None, MS_SLAVE | MS_REC)
     kernel.umount2(".", MNT_DETACH)
     kernel.chdir("/")
+    # A shared root (for an `rshared` bind) only now: made shared before pivot_root,
+    # it would have been the host's peer (and pivot_root refuses a shared parent).
+    flags = PROPAGATION[propagation]
+    if not flags & (MS_PRIVATE | MS_SLAVE):
+        kernel.mount(None, "/", None, flags)
 
 
 def finish(kernel: Kernel, config: Config) -> None:
