@@ -348,20 +348,29 @@ def test_image_volume_gets_an_anonymous_volume_with_its_files(clients, tmp_path:
     tar_path = tmp_path / "img.tar"
     with tarfile.open(tar_path, "w") as tar:
         tar.add("/bin/busybox", "bin/busybox")
-        for name in ("sh", "cat"):
+        for name in ("sh", "cat", "stat"):
             info = tarfile.TarInfo(f"bin/{name}")
             info.type, info.linkname = tarfile.SYMTYPE, "busybox"
             tar.addfile(info)
         seed = tmp_path / "seed"
         seed.write_text("from the image\n")
-        tar.add(str(seed), "vol/seed")
+        directory = tarfile.TarInfo("vol")
+        directory.type, directory.mode, directory.uid, directory.gid = \
+            tarfile.DIRTYPE, 0o750, 1234, 5678
+        tar.addfile(directory)
+        info = tar.gettarinfo(str(seed), "vol/seed")
+        info.mode, info.uid, info.gid = 0o640, 4321, 8765
+        with open(seed, "rb") as f:
+            tar.addfile(info, f)
     image = f"wb-vol-{uuid.uuid4().hex[:8]}"
     assert clients.docker("import", "--change", "VOLUME /vol", str(tar_path),
                           image).returncode == 0
     try:
         c = clients.name()
-        done = clients.docker("run", "--name", c, image, "cat", "/vol/seed")
-        assert done.stdout == "from the image\n", done.stderr
+        done = clients.docker("run", "--name", c, image, "sh", "-c",
+                              "cat /vol/seed; stat -c '%u:%g %a' /vol /vol/seed")
+        # copied up with the image's owners and modes
+        assert done.stdout == "from the image\n1234:5678 750\n4321:8765 640\n", done.stderr
         (mount,) = clients.inspect(c)["Mounts"]
         assert (mount["Type"], mount["Destination"]) == ("volume", "/vol")
         assert clients.docker("rm", "-v", c).returncode == 0
@@ -461,3 +470,16 @@ def test_rshared_bind_propagates_a_mount_back_to_the_host(clients, shared_dir: P
         assert (inner / "f").read_text() == "made\n"
     finally:
         subprocess.run(["umount", str(inner)], capture_output=True)
+
+
+def test_a_file_bind_and_rm_without_v_keeps_anonymous_volumes(clients, host_dir: Path,
+                                                             volume_names: list[str]) -> None:
+    c = clients.name()
+    done = clients.docker("run", "--name", c, "-v", f"{host_dir / 'hello'}:/etc/greeting:ro",
+                          "-v", "/anon", "busybox", "cat", "/etc/greeting")
+    assert done.stdout == "from the host\n", done.stderr
+    anon = [m["Name"] for m in clients.inspect(c)["Mounts"] if m["Type"] == "volume"]
+    volume_names.extend(anon)
+    assert clients.docker("rm", c).returncode == 0
+    assert clients.api("GET", f"/volumes/{anon[0]}").status == 200  # dangling, as Docker
+    assert anon[0] in clients.docker("volume", "ls", "-q", "-f", "dangling=true").stdout
