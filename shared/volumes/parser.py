@@ -158,7 +158,10 @@ def parse_mount(m: dict) -> dict:
                                                "volumes")
             raise MountError("--mount volume-subpath: not supported by this engine")
         driver = (options.get("DriverConfig") or {}).get("Name") or "local"
+        # Mode "z": dockerd's setBindModeIfNull for a local volume (SELinux relabelling,
+        # which means nothing on this host, but is what inspect shows)
         return mount_point("volume", target, name=source, driver=driver, rw=not ro,
+                           mode="z" if driver == "local" else "",
                            copy_data=not options.get("NoCopy"),
                            driver_options=(options.get("DriverConfig") or {}).get("Options"),
                            labels=options.get("Labels"))

@@ -224,6 +224,13 @@ def test_named_volume_outlives_its_container(clients, volume_names: list[str]) -
     run(clients, "-v", f"{name}:/data", "busybox", "sh", "-c", "echo kept > /data/f")
     assert run(clients, "--mount", f"type=volume,source={name},target=/d,readonly",
                "busybox", "cat", "/d/f") == "kept\n"
+    c = clients.name()
+    clients.docker("create", "--name", c, "--mount", f"type=volume,src={name},dst=/d",
+                   "busybox", "true")
+    (mount,) = clients.inspect(c)["Mounts"]
+    assert (mount["Type"], mount["Name"], mount["Driver"], mount["Mode"], mount["RW"],
+            mount["Propagation"]) == ("volume", name, "local", "z", True, "")
+    clients.docker("rm", c)
     info = clients.api("GET", f"/volumes/{name}").json()
     assert (info["Name"], info["Driver"], info["Labels"], info["Scope"]) == \
         (name, "local", {"team": "a"}, "local")
@@ -328,6 +335,7 @@ def test_anonymous_volumes_go_with_rm_v_and_named_ones_stay(clients, host_dir: P
     anon = mounts["/anon"]
     assert (anon["Type"], anon["Driver"], anon["RW"]) == ("volume", "local", True)
     assert mounts["/named"]["Name"] == named
+    assert (anon["Mode"], mounts["/named"]["Mode"], mounts["/bound"]["Mode"]) == ("", "z", "")
     bound = mounts["/bound"]
     assert (bound["Type"], bound["Source"], bound["RW"], bound["Propagation"]) == \
         ("bind", str(host_dir), True, "rprivate")
@@ -483,3 +491,12 @@ def test_a_file_bind_and_rm_without_v_keeps_anonymous_volumes(clients, host_dir:
     assert clients.docker("rm", c).returncode == 0
     assert clients.api("GET", f"/volumes/{anon[0]}").status == 200  # dangling, as Docker
     assert anon[0] in clients.docker("volume", "ls", "-q", "-f", "dangling=true").stdout
+
+
+def test_inspect_shows_a_tmpfs_mount(clients) -> None:
+    c = clients.name()
+    assert clients.docker("create", "--name", c, "--mount", "type=tmpfs,dst=/t,tmpfs-size=1m",
+                          "busybox", "true").returncode == 0
+    (mount,) = clients.inspect(c)["Mounts"]
+    assert mount == {"Type": "tmpfs", "Source": "", "Destination": "/t", "Mode": "",
+                     "RW": True, "Propagation": ""}
