@@ -20,7 +20,7 @@ from shared.oci import tmpfs
 from shared.securejoin import secure_join
 from shared.volumes import parser
 from shared.volumes.parser import MountError
-from shared.volumes.store import VolumeStore
+from shared.volumes.store import VolumeStore, unescape
 
 
 def register(config: dict, host_config: dict, volumes: VolumeStore,
@@ -175,7 +175,7 @@ def check_peer_group(source: str, tags: tuple[str, ...], what: str) -> None:
     with open("/proc/self/mountinfo") as f:
         for line in f:
             fields = line.split()
-            point = fields[4].encode().decode("unicode_escape")
+            point = unescape(fields[4])
             if (real == point or real.startswith(point.rstrip("/") + "/")) \
                     and len(point) >= len(best):
                 optional = fields[6:fields.index("-")]

@@ -253,6 +253,12 @@ class VolumeStore:
                 break
 
 
+def unescape(field: str) -> str:
+    """A path of /proc/self/mountinfo: the kernel writes space, tab, newline and
+    backslash as octal escapes (\\040...); everything else as it is."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
 def is_mount_point(path: str) -> bool:
     """Whether something is mounted on `path` (by /proc/self/mountinfo, which, unlike
     comparing st_dev, sees a bind of a directory onto its own filesystem too)."""
@@ -260,7 +266,7 @@ def is_mount_point(path: str) -> bool:
     try:
         with open("/proc/self/mountinfo") as f:
             for line in f:
-                point = line.split()[4].encode().decode("unicode_escape")
+                point = unescape(line.split()[4])
                 if point == real:
                     return True
     except OSError:

@@ -130,3 +130,10 @@ def test_lxc_refuses_a_shared_bind() -> None:
                         "options": ["rbind", "rshared"]}]}
     with pytest.raises(lxc_config.UnsupportedSpec, match="shared propagation"):
         lxc_config.mounts(spec)
+
+
+def test_mountinfo_paths_are_unescaped_as_the_kernel_escaped_them() -> None:
+    from shared.volumes.store import unescape
+
+    assert unescape(r"/a\040b\134c\011d") == "/a b\\c\td"
+    assert unescape("/é") == "/é"
