@@ -31,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from shared.daemon import crashpoints, logs, recovery, sharing
+from shared.daemon import containerfs, crashpoints, logs, recovery, sharing
 from shared.daemon.containerconfig import merge
 from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
@@ -212,6 +212,7 @@ class Engine(Lifecycle):
             undo.callback(sharing.release_shm, self.exec_dir(c))
             shm = sharing.shm_source(c, self.exec_dir, self.containers.get)
             spec = self._spec(c, rootfs, sandbox, joined, borrowed, shm)
+            containerfs.save_mounts(self._dir(c), spec)  # for `docker cp` once it stops
 
             io = make_fifos(self.exec_dir(c), "init", stdin=c.config["OpenStdin"],
                             terminal=c.config["Tty"])
