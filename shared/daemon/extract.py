@@ -44,6 +44,8 @@ class OverwriteRefused(OSError):
 class Options:
     allow_overwrite_dir_with_file: bool = True
     chown: tuple[int, int] | None = None  # copyUIDGID: every entry owned by the user
+    lchown: bool = True  # the owners in the tar kept (the client side, as docker's, not)
+    rebase: tuple[str, str] | None = None  # a first name component replaced (the client's)
 
 
 def extract(stream: BinaryIO, dest_fd: int, options: Options) -> None:
@@ -68,7 +70,7 @@ def extract(stream: BinaryIO, dest_fd: int, options: Options) -> None:
 
 def _extract_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, dest_fd: int,
                    options: Options) -> str | None:
-    parts = relative_parts(member.name.lstrip("/"), member.name)
+    parts = _rebased(relative_parts(member.name.lstrip("/"), member.name), member, options)
     if not parts:
         return None  # "./": the destination itself, which exists
     if member.issym():
@@ -91,11 +93,24 @@ def _extract_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, dest_fd: int,
             if not (is_dir and member.isdir()):
                 _remove(parent, name, is_dir)
                 existing = None
-        _create(tar, member, parent, name, dest_fd, existing is not None)
+        _create(tar, member, parent, name, dest_fd, existing is not None, options)
         _set_attributes(parent, name, member, options)
     finally:
         os.close(parent)
     return "/".join(parts)
+
+
+def _rebased(parts: list[str], member: tarfile.TarInfo, options: Options) -> list[str]:
+    """The client's rebase (docker's RebaseArchiveEntries): `d/x` -> `newname/x`; a
+    source given as `d/.` comes as `./x`, whose first component is the empty one."""
+    if options.rebase is None:
+        return parts
+    old, new = options.rebase
+    if old == ".":
+        return relative_parts(new, member.name) + parts
+    if parts and parts[0] == old:
+        return relative_parts(new, member.name) + parts[1:]
+    return parts
 
 
 def _check_symlink(member: tarfile.TarInfo, parts: list[str]) -> None:
@@ -133,7 +148,7 @@ def _walk(dest_fd: int, parts: list[str], entry: str, create: bool) -> int:
 
 
 def _create(tar: tarfile.TarFile, member: tarfile.TarInfo, parent: int, name: str,
-            dest_fd: int, exists: bool) -> None:
+            dest_fd: int, exists: bool, options: Options) -> None:
     if member.isdir():
         if not exists:
             os.mkdir(name, 0o700, dir_fd=parent)
@@ -146,7 +161,8 @@ def _create(tar: tarfile.TarFile, member: tarfile.TarInfo, parent: int, name: st
     elif member.issym():
         os.symlink(member.linkname, name, dir_fd=parent)
     elif member.islnk():
-        target = relative_parts(member.linkname.lstrip("/"), member.name)
+        target = _rebased(relative_parts(member.linkname.lstrip("/"), member.name), member,
+                          options)
         if not target:
             raise UnsafeLayer(f"tar entry {member.name!r}: hard link to the destination")
         target_dir = _walk(dest_fd, target[:-1], member.name, create=False)
@@ -172,7 +188,8 @@ def _set_attributes(parent: int, name: str, member: tarfile.TarInfo, options: Op
     uid, gid = options.chown or (member.uid, member.gid)
     if member.issym():
         # Linux has no modes on symlinks; the owner and times of the link itself.
-        os.chown(name, uid, gid, dir_fd=parent, follow_symlinks=False)
+        if options.lchown:
+            os.chown(name, uid, gid, dir_fd=parent, follow_symlinks=False)
         os.utime(name, (member.mtime, member.mtime), dir_fd=parent, follow_symlinks=False)
         return
     fd = os.open(name, O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
@@ -180,7 +197,8 @@ def _set_attributes(parent: int, name: str, member: tarfile.TarInfo, options: Op
         if stat.S_ISLNK(os.fstat(fd).st_mode):
             return  # swapped for a symlink by the container since it was made: left
         inode = f"/proc/self/fd/{fd}"  # the inode just made, whatever its name is now
-        os.chown(inode, uid, gid)
+        if options.lchown:
+            os.chown(inode, uid, gid)
         os.chmod(inode, member.mode & 0o7777)  # after chown, which clears setuid/setgid
         for key, value in member.pax_headers.items():
             if not key.startswith(PAX_XATTR_PREFIX) or key.startswith(
