@@ -27,10 +27,11 @@ MODIFY, ADD, DELETE = 0, 1, 2
 OPAQUE_XATTR = "trusted.overlay.opaque"
 # What a runtime makes in the rootfs to mount on (the network files, the kernel's
 # filesystems) and Docker keeps in a layer of its own between the image and the
-# container's ("-init", moby's initlayer): never the container's own change.
+# container's ("-init", moby's initlayer): never the container's own change. Stage 1
+# adds the mount point of its exec helper, /.whalebones (Docker 0.x's /.dockerinit).
 INIT_PATHS = frozenset({"/dev/pts", "/dev/shm", "/proc", "/sys", "/.dockerenv",
                         "/etc/resolv.conf", "/etc/hosts", "/etc/hostname", "/dev/console",
-                        "/etc/mtab", "/dev/mqueue"})
+                        "/etc/mtab", "/dev/mqueue", "/.whalebones"})
 
 
 def _deleted(full: str, st: os.stat_result) -> bool:
