@@ -76,11 +76,12 @@ def test_planted_symlinks_lead_nowhere_on_the_host(clients, tmp_path: Path) -> N
     depth = "../" * 12
     name = _run(clients, f"ln -s {host} /abs && ln -s {depth}{str(host).lstrip('/')} /rel "
                          "&& mkdir /d && ln -s / /d/root")
-    for path in ("/abs/secret", "/rel/secret", f"/d/root{host}/secret",
-                 f"/proc/self/root{host}/secret", f"/proc/1/root{host}/secret"):
+    for i, path in enumerate(("/abs/secret", "/rel/secret", f"/d/root{host}/secret",
+                              f"/proc/self/root{host}/secret", f"/proc/1/root{host}/secret")):
         assert _read(clients, name, path) != SECRET.encode(), path
-        out = clients.docker("cp", f"{name}:{path}", str(tmp_path / "out"))
-        assert not (tmp_path / "out").exists() or (tmp_path / "out").read_text() != SECRET
+        out = tmp_path / f"out{i}"
+        clients.docker("cp", f"{name}:{path}", str(out))
+        assert not out.is_file() or out.read_text() != SECRET, path
     (tmp_path / "new.txt").write_text("from outside\n")
     for dest in ("/abs/", "/rel/", f"/d/root{host}/", "/abs/planted"):
         clients.docker("cp", str(tmp_path / "new.txt"), f"{name}:{dest}")
