@@ -81,7 +81,7 @@ def clean_path(path: str) -> str:
     cleaned = posixpath.normpath("/" + path)
     if cleaned.startswith("//"):
         cleaned = "/" + cleaned.lstrip("/")
-    if posixpath.basename(path) == "." and posixpath.basename(cleaned) != ".":
+    if _base(path) == "." and _base(cleaned) != ".":
         cleaned = cleaned.rstrip("/") + "/."
     if path.endswith("/") and not cleaned.endswith("/"):
         cleaned += "/"

@@ -126,7 +126,8 @@ def _from_container(client: Client, container: str, src: str, dst: str,
 
     fd = os.open(dst_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        extract(_Chunks(response.chunks()), fd, Options(lchown=False, rebase=rebase))
+        extract(_Chunks(response.chunks()), fd,  # type: ignore[arg-type]
+                Options(lchown=False, rebase=rebase))
     finally:
         os.close(fd)
 
