@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import stat
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -95,38 +96,70 @@ class ContainerRoot:
     binds: list[BindMount]
 
 
+# One lock per container, held while the daemon has a stopped container's layers
+# mounted for a copy, and by a start from its rootfs mount to its "running": a copy
+# never sees a container half started, and a start waits for a copy of the stopped
+# container to end (as moby's container lock makes them wait for each other); two
+# overlay mounts of one upper dir at once are what overlayfs calls undefined.
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def files_lock(cid: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(cid, threading.Lock())
+
+
+def forget(cid: str) -> None:
+    """The container is removed: its lock goes."""
+    with _locks_guard:
+        _locks.pop(cid, None)
+
+
 @contextlib.contextmanager
 def open_root(engine: Engine, c: Container) -> Iterator[ContainerRoot]:
     """The container's root as its processes see it (running), or as the daemon mounts
     it (stopped); released on leaving the block."""
-    binds = mounts_of(engine, c)
-    pid = c.state.pid if c.state.running else 0
-    if pid:
-        fd = os.open(f"/proc/{pid}/root", O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        # The pid could have been reused between reading it and opening its root: the
-        # container must still be the one running with it.
-        if c.state.running and c.state.pid == pid:
-            try:
-                yield ContainerRoot(fd, binds)
-            finally:
+    lock = files_lock(c.id)
+    with lock:
+        binds = mounts_of(engine, c)
+        pid = c.state.pid if c.state.running else 0
+        fd = -1
+        if pid:
+            fd = os.open(f"/proc/{pid}/root", O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            # The pid could have been reused between reading it and opening its root:
+            # the container must still be the one running with it.
+            if not (c.state.running and c.state.pid == pid):
                 os.close(fd)
+                fd = -1
+        if fd < 0:
+            # Stopped: the lock stays held while its layers are mounted for the copy.
+            with _mounted(engine, c, binds) as path:
+                fd = os.open(path, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+                try:
+                    yield ContainerRoot(fd, binds)
+                finally:
+                    os.close(fd)
             return
+    try:
+        yield ContainerRoot(fd, binds)  # running: the held root is its own
+    finally:
         os.close(fd)
-    with mounted(engine, c, binds=binds) as path:
-        fd = os.open(path, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            yield ContainerRoot(fd, binds)
-        finally:
-            os.close(fd)
 
 
 @contextlib.contextmanager
-def mounted(engine: Engine, c: Container, binds: list[BindMount] | None = None
-            ) -> Iterator[str]:
+def mounted(engine: Engine, c: Container) -> Iterator[str]:
+    """The container's own layers (no binds: moby exports the container's layer
+    without its mounts), mounted while the block runs, under the container's lock."""
+    with files_lock(c.id), _mounted(engine, c, []) as path:
+        yield path
+
+
+@contextlib.contextmanager
+def _mounted(engine: Engine, c: Container, binds: list[BindMount]) -> Iterator[str]:
     """The overlay of the container's layers mounted on a fresh private directory, with
     `binds` bound on it; everything unmounted (lazily, recursively) and the directory
-    removed on leaving the block. `docker export` passes no binds: moby exports the
-    container's own layer, without its mounts."""
+    removed on leaving the block."""
     target = os.path.join(engine.exec_root, f"fs-{c.id[:12]}-{secrets.token_hex(4)}")
     os.makedirs(target, mode=0o700)
     try:
@@ -140,7 +173,7 @@ def mounted(engine: Engine, c: Container, binds: list[BindMount] | None = None
                   f"make {target} private")
             root_fd = os.open(target, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
-                for bind in binds or []:
+                for bind in binds:
                     _bind(root_fd, bind)
             finally:
                 os.close(root_fd)

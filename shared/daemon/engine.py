@@ -193,6 +193,12 @@ class Engine(Lifecycle):
             raise
 
     def _start(self, c: Container) -> None:
+        # Under the container's files lock: a `docker cp` of the stopped container
+        # ends first, and none sees it half started (containerfs.py).
+        with containerfs.files_lock(c.id):
+            self._start_locked(c)
+
+    def _start_locked(self, c: Container) -> None:
         """The recipe: rootfs -> network -> spec -> stdio -> executor.create/start.
         Each step pushes its undo; a failure at any step unwinds the ones before."""
         with contextlib.ExitStack() as undo:
@@ -385,8 +391,10 @@ class Engine(Lifecycle):
             self.execs.forget_container(c.id)
         self._delete_quietly(c.id)  # idempotent; a no-op for what was cleaned already
         unmount_rootfs(self._rootfs_path(c))
-        snapshots.remove(self._dir(c))
-        shutil.rmtree(self._dir(c), ignore_errors=True)
+        with containerfs.files_lock(c.id):  # a copy from its layers ends first
+            snapshots.remove(self._dir(c))
+            shutil.rmtree(self._dir(c), ignore_errors=True)
+        containerfs.forget(c.id)
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
         with self.lock:
             self.changed.notify_all()

@@ -224,3 +224,17 @@ def _tar(name: str) -> bytes:
         info.size = 2
         tar.addfile(info, io.BytesIO(b"x\n"))
     return buffer.getvalue()
+
+
+def test_cp_into_a_read_only_rootfs_is_refused(clients, tmp_path: Path) -> None:
+    """moby's checkWritablePath: `--read-only` refuses a copy in, running or not."""
+    name = clients.name()
+    assert clients.docker("run", "-d", "--read-only", "--name", name, "busybox",
+                          "sleep", "300").returncode == 0
+    (tmp_path / "f").write_text("f\n")
+    out = clients.docker("cp", str(tmp_path / "f"), f"{name}:/tmp/")
+    assert out.returncode != 0 and "container rootfs is marked read-only" in out.stderr
+    assert clients.docker("kill", name).returncode == 0
+    stopped = clients.docker("cp", str(tmp_path / "f"), f"{name}:/tmp/")
+    assert stopped.returncode != 0 and "marked read-only" in stopped.stderr
+    assert clients.docker("cp", f"{name}:/etc/passwd", str(tmp_path / "p")).returncode == 0
