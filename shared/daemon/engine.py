@@ -60,11 +60,15 @@ class Live:
 
 
 def unmount_rootfs(path: str) -> None:
-    """Unmount a container's rootfs if it is mounted (after a crash it may not be)."""
+    """Unmount a container's rootfs if it is mounted (after a crash it may not be).
+    A `docker export` still reading it keeps it busy: then it is detached (lazily), and
+    goes when the export lets go."""
     try:
         snapshots.unmount(path)
     except OSError as e:
-        if e.errno not in (errno.EINVAL, errno.ENOENT):
+        if e.errno == errno.EBUSY:
+            snapshots.unmount(path, lazy=True)
+        elif e.errno not in (errno.EINVAL, errno.ENOENT):
             raise
 
 

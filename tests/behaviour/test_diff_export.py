@@ -97,3 +97,26 @@ def test_export_and_diff_of_a_missing_container(cli, clients) -> None:
         out = cli(verb, "wb-no-such-container")
         assert out.returncode != 0
         assert "No such container: wb-no-such-container" in out.stderr
+
+
+def test_a_container_that_exits_during_an_export(clients) -> None:
+    """The export holds the container's filesystem; its exit is still recorded, and
+    the export still ends."""
+    from tests.engines import UnixHTTPConnection
+
+    name = clients.name()
+    assert clients.docker("run", "-d", "--name", name, "busybox", "sleep", "300"
+                          ).returncode == 0
+    conn = UnixHTTPConnection(str(clients.engine.socket), timeout=30)
+    try:
+        conn.request("GET", f"/containers/{name}/export")
+        reply = conn.getresponse()
+        assert reply.status == 200
+        first = reply.read(512)
+        assert clients.docker("kill", name).returncode == 0
+        waited = clients.docker("wait", name, timeout=20)
+        assert waited.returncode == 0 and waited.stdout.strip() == "137"
+        rest = reply.read()
+    finally:
+        conn.close()
+    assert "bin/busybox" in _names(first + rest)
