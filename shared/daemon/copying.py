@@ -130,7 +130,7 @@ def hold(root: ContainerRoot, path: str, ref: str) -> tuple[int, PathStat]:
         raise _errors(path, ref, e) from None
     st = os.fstat(fd)
     target = follow_in_scope(root.fd, abs_path) if stat.S_ISLNK(st.st_mode) else ""
-    return fd, PathStat(name=_base(abs_path) if not abs_path.endswith("/.") else ".",
+    return fd, PathStat(name=_base(abs_path),
                         size=st.st_size, mode=go_file_mode(st.st_mode),
                         mtime=go_time(st.st_mtime), link_target=target)
 
@@ -148,7 +148,7 @@ def archive(root: ContainerRoot, path: str, ref: str
     fd, st = hold(root, path, ref)
     abs_path = clean_path(path)
     if st.mode & GO_MODE_DIR:
-        base = _base(abs_path) if not abs_path.endswith("/.") else "."
+        base = _base(abs_path)  # "." for `d/.`: entries `./`, `./f`
         arcname = "" if base == "/" else base
     else:
         arcname = _base(abs_path)

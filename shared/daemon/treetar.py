@@ -84,6 +84,8 @@ class TreeTar:
             if fd is None:
                 return
             try:
+                if name and _filesystem(fd) in KERNEL_FILESYSTEMS:
+                    return  # a mount point of the kernel's: archived empty, as Docker
                 for child in sorted(os.listdir(fd)):
                     self.add(fd, child, f"{arcname.rstrip('/')}/{child}")
             finally:
@@ -131,6 +133,33 @@ class TreeTar:
             if e.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR, errno.ENXIO):
                 return None  # gone or swapped for a symlink meanwhile: not followed
             raise
+
+
+# A running container's root (/proc/<pid>/root) has the kernel's filesystems mounted
+# in it: /proc, /sys, cgroups. Docker's view of a container for `docker cp` has only
+# its layers and volumes, where they are empty directories; walking them would archive
+# the kernel's state (thousands of /proc entries, sysfs's host-wide tree). A copy that
+# names a path inside one is still served: only a walk into one stops at its door.
+KERNEL_FILESYSTEMS = frozenset({
+    0x9FA0,  # proc
+    0x62656572,  # sysfs
+    0x27E0EB,  # cgroup
+    0x63677270,  # cgroup2
+    0x1CD1,  # devpts
+    0x19800202,  # mqueue
+    0x73636673,  # securityfs
+    0x64626720,  # debugfs
+    0x74726163,  # tracefs
+    0xCAFE4A11,  # bpf
+})
+
+
+def _filesystem(fd: int) -> int:
+    """The f_type of the filesystem a descriptor is on (fstatfs(2); Python has
+    os.fstatvfs, which leaves the type out)."""
+    buf = ctypes.create_string_buffer(256)  # struct statfs: f_type first, a long
+    check(libc.fstatfs(fd, buf), "fstatfs")
+    return ctypes.c_ulong.from_buffer(buf).value & 0xFFFFFFFF
 
 
 def _readlink(fd: int) -> str:

@@ -238,3 +238,15 @@ def test_cp_into_a_read_only_rootfs_is_refused(clients, tmp_path: Path) -> None:
     stopped = clients.docker("cp", str(tmp_path / "f"), f"{name}:/tmp/")
     assert stopped.returncode != 0 and "marked read-only" in stopped.stderr
     assert clients.docker("cp", f"{name}:/etc/passwd", str(tmp_path / "p")).returncode == 0
+
+
+def test_cp_of_the_whole_root_leaves_the_kernels_filesystems_out(clients) -> None:
+    """/proc and /sys are the kernel's, mounted in a running container: a copy of `/`
+    has them as empty directories, as Docker's view of a container does."""
+    name = clients.name()
+    _running(clients, name)
+    out = clients.docker("cp", f"{name}:/", "-", binary=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    names = {n.strip("/") for n in tarfile.open(fileobj=io.BytesIO(out.stdout)).getnames()}
+    assert {"bin/busybox", "d/f", "proc", "sys"} <= names
+    assert not [n for n in names if n.startswith(("proc/", "sys/"))]
