@@ -106,7 +106,7 @@ def _rebased(parts: list[str], member: tarfile.TarInfo, options: Options) -> lis
     if options.rebase is None:
         return parts
     old, new = options.rebase
-    if old == ".":
+    if old in (".", "/"):  # the contents of a directory, or of the root (`/`, `/bin`)
         return relative_parts(new, member.name) + parts
     if parts and parts[0] == old:
         return relative_parts(new, member.name) + parts[1:]

@@ -250,3 +250,14 @@ def test_cp_of_the_whole_root_leaves_the_kernels_filesystems_out(clients) -> Non
     names = {n.strip("/") for n in tarfile.open(fileobj=io.BytesIO(out.stdout)).getnames()}
     assert {"bin/busybox", "d/f", "proc", "sys"} <= names
     assert not [n for n in names if n.startswith(("proc/", "sys/"))]
+
+
+def test_cp_of_the_root_and_of_contents_to_a_new_directory(cli, clients,
+                                                           tmp_path: Path) -> None:
+    name = clients.name()
+    _running(clients, name)
+    assert cli("cp", f"{name}:/d/.", str(tmp_path / "contents")).returncode == 0
+    assert sorted(os.listdir(tmp_path / "contents")) == ["f", "sub"]
+    assert cli("cp", f"{name}:/", str(tmp_path / "root"), timeout=120).returncode == 0
+    assert (tmp_path / "root" / "d" / "f").read_text() == "one\n"
+    assert (tmp_path / "root" / "bin" / "busybox").is_file()
