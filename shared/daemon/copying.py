@@ -23,6 +23,7 @@ import json
 import os
 import posixpath
 import stat
+import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,9 +115,14 @@ def not_found(path: str, ref: str) -> NotFound:
 
 
 def _errors(path: str, ref: str, e: OSError) -> EngineError:
-    """moby: a missing path is a 404 with its words; other failures are the system's."""
+    """moby: a missing path is a 404 with its words. A path that cannot be walked (a
+    file named as a directory, a loop of links, a magic link refused) is the request's
+    fault: 400 (moby answers 500, an untyped error; here a refusal is never a server
+    error). Anything else is the system's."""
     if e.errno == errno.ENOENT:
         return not_found(path, ref)
+    if e.errno in (errno.ENOTDIR, errno.ELOOP, errno.EXDEV, errno.ENAMETOOLONG):
+        return InvalidParameter(f"{e.strerror or e}: {path}")
     return EngineError(f"{e.strerror or e}: {path}")
 
 
@@ -178,8 +184,9 @@ def extract_to_dir(root: ContainerRoot, path: str, ref: str, stream: BinaryIO,
         check_writable(root, abs_path, readonly_rootfs)
         try:
             extract(stream, fd, options)
-        except (UnsafeLayer, OverwriteRefused) as e:
-            raise EngineError(str(e)) from None
+        except (UnsafeLayer, OverwriteRefused, tarfile.TarError) as e:
+            # A tar that breaks the rules, or is no tar: the request's fault (moby: 500).
+            raise InvalidParameter(str(e)) from None
         except OSError as e:
             if e.errno == errno.EROFS:
                 raise InvalidParameter("container rootfs is marked read-only") from None
