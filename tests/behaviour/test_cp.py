@@ -261,3 +261,13 @@ def test_cp_of_the_root_and_of_contents_to_a_new_directory(cli, clients,
     assert cli("cp", f"{name}:/", str(tmp_path / "root"), timeout=120).returncode == 0
     assert (tmp_path / "root" / "d" / "f").read_text() == "one\n"
     assert (tmp_path / "root" / "bin" / "busybox").is_file()
+
+
+def test_cp_from_a_stopped_container_sees_its_mounts(cli, clients, tmp_path: Path) -> None:
+    """A stopped container's own mounts (here the daemon's /etc/hostname) are bound on
+    its layers for the copy, as Docker's openContainerFS binds them."""
+    name = clients.name()
+    assert clients.docker("run", "--name", name, "--hostname", "copied-host", "busybox",
+                          "true").returncode == 0
+    assert cli("cp", f"{name}:/etc/hostname", str(tmp_path / "hostname")).returncode == 0
+    assert (tmp_path / "hostname").read_text() == "copied-host\n"
