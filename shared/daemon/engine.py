@@ -31,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from shared.daemon import crashpoints, logs, recovery, sharing
+from shared.daemon import containerfs, crashpoints, logs, recovery, sharing
 from shared.daemon.containerconfig import merge
 from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
@@ -60,11 +60,15 @@ class Live:
 
 
 def unmount_rootfs(path: str) -> None:
-    """Unmount a container's rootfs if it is mounted (after a crash it may not be)."""
+    """Unmount a container's rootfs if it is mounted (after a crash it may not be).
+    A `docker export` still reading it keeps it busy: then it is detached (lazily), and
+    goes when the export lets go."""
     try:
         snapshots.unmount(path)
     except OSError as e:
-        if e.errno not in (errno.EINVAL, errno.ENOENT):
+        if e.errno == errno.EBUSY:
+            snapshots.unmount(path, lazy=True)
+        elif e.errno not in (errno.EINVAL, errno.ENOENT):
             raise
 
 
@@ -193,6 +197,12 @@ class Engine(Lifecycle):
             raise
 
     def _start(self, c: Container) -> None:
+        # Under the container's files lock: a `docker cp` of the stopped container
+        # ends first, and none sees it half started (containerfs.py).
+        with containerfs.files_lock(c.id):
+            self._start_locked(c)
+
+    def _start_locked(self, c: Container) -> None:
         """The recipe: rootfs -> network -> spec -> stdio -> executor.create/start.
         Each step pushes its undo; a failure at any step unwinds the ones before."""
         with contextlib.ExitStack() as undo:
@@ -212,6 +222,7 @@ class Engine(Lifecycle):
             undo.callback(sharing.release_shm, self.exec_dir(c))
             shm = sharing.shm_source(c, self.exec_dir, self.containers.get)
             spec = self._spec(c, rootfs, sandbox, joined, borrowed, shm)
+            containerfs.save_mounts(self._dir(c), spec)  # for `docker cp` once it stops
 
             io = make_fifos(self.exec_dir(c), "init", stdin=c.config["OpenStdin"],
                             terminal=c.config["Tty"])
@@ -384,8 +395,10 @@ class Engine(Lifecycle):
             self.execs.forget_container(c.id)
         self._delete_quietly(c.id)  # idempotent; a no-op for what was cleaned already
         unmount_rootfs(self._rootfs_path(c))
-        snapshots.remove(self._dir(c))
-        shutil.rmtree(self._dir(c), ignore_errors=True)
+        with containerfs.files_lock(c.id):  # a copy from its layers ends first
+            snapshots.remove(self._dir(c))
+            shutil.rmtree(self._dir(c), ignore_errors=True)
+        containerfs.forget(c.id)
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
         with self.lock:
             self.changed.notify_all()
