@@ -130,3 +130,105 @@ def read_regular_file(root: str, unsafe: str, limit: int) -> bytes:
     if len(data) > limit:
         raise FileTooLarge(errno.EFBIG, f"file exceeds {limit} bytes", unsafe)
     return data
+
+
+# --- holding what was resolved ------------------------------------------------------------
+#
+# `docker cp` works on a live container: while the daemon copies, a process inside can
+# swap any directory on the way for a symlink to `/` (CVE-2018-15664: Docker resolved a
+# path, then used the path string again, and the kernel followed the swapped link on the
+# host). So nothing below hands a path string back to the kernel after resolving it: a
+# path is resolved once, relative to a descriptor of the container's root, and the
+# result is a descriptor; everything after works from descriptors, one name at a time
+# with O_NOFOLLOW, where no swap can lead anywhere.
+
+
+def open_beneath(root_fd: int, unsafe: str, flags: int = O_PATH) -> int:
+    """`unsafe` resolved inside the directory root_fd, as if it were `/`: a descriptor
+    opened with `flags` (add os.O_NOFOLLOW to hold a final symlink itself).
+
+    openat2(RESOLVE_IN_ROOT) where the kernel has it; else a walk one component at a
+    time from root_fd, each opened O_NOFOLLOW, a symlink's text read and walked again
+    from the root (what RESOLVE_IN_ROOT does inside the kernel)."""
+    relative = unsafe.lstrip("/") or "."
+    fd = _openat2_in_root(root_fd, relative, flags)
+    if fd is not None:
+        return fd
+    return _walk_beneath(root_fd, relative, flags)
+
+
+def _walk_beneath(root_fd: int, path: str, flags: int) -> int:
+    follow_last = not flags & os.O_NOFOLLOW
+    parts = [p for p in path.split("/") if p]
+    stack = [os.dup(root_fd)]  # the directories walked, root first: `..` pops one
+    links = 0
+    try:
+        while parts:
+            part = parts.pop(0)
+            if part == ".":
+                continue
+            if part == "..":
+                if len(stack) > 1:
+                    os.close(stack.pop())
+                continue
+            fd = os.open(part, O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=stack[-1])
+            if stat.S_ISLNK(os.fstat(fd).st_mode) and (parts or follow_last):
+                target = os.readlink(part, dir_fd=stack[-1])
+                os.close(fd)
+                links += 1
+                if links > 40:
+                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
+                if target.startswith("/"):
+                    while len(stack) > 1:
+                        os.close(stack.pop())
+                parts = [p for p in target.split("/") if p] + parts
+                continue
+            if parts and not stat.S_ISDIR(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), path)
+            stack.append(fd)
+        if flags == O_PATH or flags == O_PATH | os.O_NOFOLLOW:
+            return os.dup(stack[-1])
+        # Reopen the held inode with the asked-for flags: never the path again.
+        return os.open(f"/proc/self/fd/{stack[-1]}", (flags & ~os.O_NOFOLLOW) | os.O_CLOEXEC)
+    finally:
+        for fd in stack:
+            os.close(fd)
+
+
+def follow_in_scope(root_fd: int, unsafe: str) -> str:
+    """The path `unsafe` names once every symlink on it is followed, inside root_fd's
+    tree, as far as it goes (a broken link ends the walk with its target's name).
+    moby's symlink.FollowSymlinkInScope, for the LinkTarget of `docker cp`'s stat;
+    only link texts are read, each through a held descriptor."""
+    parts = [p for p in unsafe.split("/") if p]
+    resolved: list[str] = []
+    links = 0
+    while parts:
+        part = parts.pop(0)
+        if part == ".":
+            continue
+        if part == "..":
+            if resolved:
+                resolved.pop()
+            continue
+        parent = os.path.join("/", *resolved)
+        try:
+            dir_fd = open_beneath(root_fd, parent, O_PATH | os.O_DIRECTORY)
+        except OSError:
+            resolved.append(part)
+            continue
+        try:
+            target = os.readlink(part, dir_fd=dir_fd)
+        except OSError:  # not a symlink, or missing: kept as it is
+            resolved.append(part)
+            continue
+        finally:
+            os.close(dir_fd)
+        links += 1
+        if links > 255:
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), unsafe)
+        if target.startswith("/"):
+            resolved = []
+        parts = [p for p in target.split("/") if p] + parts
+    return os.path.join("/", *resolved)

@@ -31,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from shared.daemon import crashpoints, logs, recovery, sharing
+from shared.daemon import containerfs, crashpoints, logs, recovery, sharing
 from shared.daemon.containerconfig import ContainerConfig, merge
 from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
@@ -68,11 +68,15 @@ class Live:
 
 
 def unmount_rootfs(path: str) -> None:
-    """Unmount a container's rootfs if it is mounted (after a crash it may not be)."""
+    """Unmount a container's rootfs if it is mounted (after a crash it may not be).
+    A `docker export` still reading it keeps it busy: then it is detached (lazily), and
+    goes when the export lets go."""
     try:
         snapshots.unmount(path)
     except OSError as e:
-        if e.errno not in (errno.EINVAL, errno.ENOENT):
+        if e.errno == errno.EBUSY:
+            snapshots.unmount(path, lazy=True)
+        elif e.errno not in (errno.EINVAL, errno.ENOENT):
             raise
 
 
@@ -225,6 +229,12 @@ class Engine(Lifecycle):
             raise
 
     def _start(self, c: Container) -> None:
+        # Under the container's files lock: a `docker cp` of the stopped container
+        # ends first, and none sees it half started (containerfs.py).
+        with containerfs.files_lock(c.id):
+            self._start_locked(c)
+
+    def _start_locked(self, c: Container) -> None:
         """The recipe: rootfs -> network -> spec -> stdio -> executor.create/start.
         Each step pushes its undo; a failure at any step unwinds the ones before."""
         with contextlib.ExitStack() as undo:
@@ -255,6 +265,7 @@ class Engine(Lifecycle):
             spec["mounts"] = mountpoints.merge_mounts(spec["mounts"], user_mounts)
             if propagation:
                 spec["linux"]["rootfsPropagation"] = propagation
+            containerfs.save_mounts(self._dir(c), spec)  # for `docker cp` once it stops
 
             io = make_fifos(self.exec_dir(c), "init", stdin=c.config["OpenStdin"],
                             terminal=c.config["Tty"])
@@ -453,8 +464,10 @@ class Engine(Lifecycle):
             self.execs.forget_container(c.id)
         self._delete_quietly(c.id)  # idempotent; a no-op for what was cleaned already
         unmount_rootfs(self._rootfs_path(c))
-        snapshots.remove(self._dir(c))
-        shutil.rmtree(self._dir(c), ignore_errors=True)
+        with containerfs.files_lock(c.id):  # a copy from its layers ends first
+            snapshots.remove(self._dir(c))
+            shutil.rmtree(self._dir(c), ignore_errors=True)
+        containerfs.forget(c.id)
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
         with self.lock:
             self.changed.notify_all()

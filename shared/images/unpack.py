@@ -137,7 +137,7 @@ def unpack(stream: BinaryIO, dest: str) -> tuple[str, int]:
 
 def _unpack_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: str) -> str | None:
     """Unpack one entry; return its path, or None when it is bookkeeping only."""
-    parts = _relative_parts(member.name, member.name)
+    parts = relative_parts(member.name, member.name)
     if not parts:  # "./": the layer's root directory itself
         if not member.isdir():
             raise UnsafeLayer(f"layer entry {member.name!r}: the root must be a directory")
@@ -178,7 +178,7 @@ def _unpack_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: str) -> s
     elif member.issym():
         os.symlink(member.linkname, path)
     elif member.islnk():
-        target_parts = _relative_parts(member.linkname, member.name)
+        target_parts = relative_parts(member.linkname, member.name)
         if not target_parts:
             raise UnsafeLayer(f"layer entry {member.name!r}: hard link to the layer root")
         target_dir = _walk_directories(dest, target_parts[:-1], member.name, create=False)
@@ -202,7 +202,7 @@ def _unpack_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: str) -> s
     return path
 
 
-def _relative_parts(name: str, entry: str) -> list[str]:
+def relative_parts(name: str, entry: str) -> list[str]:
     """Split a name inside the layer into components, refusing any way out."""
     if name.startswith("/"):
         raise UnsafeLayer(f"layer entry {entry!r}: absolute path {name!r}")

@@ -500,3 +500,26 @@ def test_inspect_shows_a_tmpfs_mount(clients) -> None:
     (mount,) = clients.inspect(c)["Mounts"]
     assert mount == {"Type": "tmpfs", "Source": "", "Destination": "/t", "Mode": "",
                      "RW": True, "Propagation": ""}
+
+
+def test_docker_cp_reaches_into_a_volume_and_a_bind(clients, host_dir: Path, tmp_path: Path,
+                                                    volume_names: list[str]) -> None:
+    """docker cp into a container's mounts, running and stopped: the file is in the
+    volume (seen from another container) and in the bind's host directory."""
+    name = new_volume(clients, volume_names)
+    c = clients.name()
+    started = clients.docker("run", "-d", "--name", c, "-v", f"{name}:/data", "-v",
+                             f"{host_dir}:/bound", "busybox", "sleep", "60")
+    assert started.returncode == 0, started.stderr
+    local = tmp_path / "note"
+    local.write_text("copied\n")
+    for target in ("/data/running", "/bound/running"):
+        done = clients.docker("cp", str(local), f"{c}:{target}")
+        assert done.returncode == 0, done.stderr
+    clients.docker("stop", "-t", "0", c)
+    for target in ("/data/stopped", "/bound/stopped"):
+        done = clients.docker("cp", str(local), f"{c}:{target}")
+        assert done.returncode == 0, done.stderr
+    out = run(clients, "-v", f"{name}:/v", "busybox", "cat", "/v/running", "/v/stopped")
+    assert out == "copied\ncopied\n"
+    assert (host_dir / "running").read_text() == (host_dir / "stopped").read_text() == "copied\n"

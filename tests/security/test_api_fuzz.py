@@ -156,7 +156,8 @@ def test_no_generated_request_is_a_server_error(app: tuple[Flask, Engine]) -> No
 # depend on luck, and could start one, or wait (rightly) for one that never stops.
 KNOWN = {"/containers/": "fuzz-target", "/images/": "busybox"}
 NOTHING = "fuzz-no-such-container"
-WAITS = ("/containers/{id}/wait",)  # a known container's next exit may never come
+WAITS = ("/containers/{id}/wait",)
+DELIBERATE = (501, 503)  # a known container's next exit may never come
 
 
 def _names_nothing_by_chance(engine: Engine, ref: str) -> str:
@@ -192,7 +193,10 @@ def _fuzz(operation, mode, flask_app: Flask, engine: Engine,  # type: ignore[no-
             with open(os.environ["WB_FUZZ_TRACE"], "a") as trace:
                 print(case.as_curl_command(), file=trace)
         response = _answer(case, flask_app)
-        assert response.status_code < 500, (
+        # 501 and 503 are answers, not failures: a route whose feature this engine has
+        # not (shared/api/routes/not_yet.py) or a swarm route on a node in no swarm
+        # (swarm.py), as a Docker engine without that feature answers. A crash is 500.
+        assert response.status_code < 500 or response.status_code in DELIBERATE, (
             f"{response.status_code} {response.text[:500]}\n"
             f"    {case.as_curl_command()}")
 

@@ -16,7 +16,7 @@ from shared.api.containerfilters import ps_filters
 from shared.api.params import accepted_filters, current_engine, json_body, qbool, qint
 from shared.daemon import containerconfig, logs
 from shared.daemon.engine import Engine
-from shared.errors import Conflict, EngineError, InvalidParameter, NotFound
+from shared.errors import Conflict, InvalidParameter, NotFound
 
 bp = Blueprint("containers", __name__)
 
@@ -146,9 +146,10 @@ def container_delete(ref: str) -> Response:
     if qbool("link"):
         # `docker rm --link /parent/alias` removes a link, never a container. This
         # engine makes no links, so the only names there are a container's own, and
-        # moby's rmLink refuses those ("/name": the parent is "/"), a plain error: 500.
+        # moby's rmLink refuses those ("/name": the parent is "/"). dockerd's error is
+        # untyped, so a 500; here a refusal is never a server error: 409, its words.
         engine.containers.get(ref)  # No such container: 404
-        raise EngineError("Conflict, cannot remove the default link name of the container")
+        raise Conflict("Conflict, cannot remove the default link name of the container")
     engine.remove(ref, force=qbool("force"), volumes=qbool("v"))
     return Response(status=204)
 

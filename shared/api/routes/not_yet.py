@@ -37,11 +37,6 @@ class Missing:
 
 
 MISSING = [
-    # Files in and out of a container's filesystem (issue 17).
-    Missing("/containers/<ref>/archive", ["GET", "HEAD", "PUT"],
-            "copying files to or from a container (docker cp)", 17),
-    Missing("/containers/<ref>/export", ["GET"], "docker export", 17),
-    Missing("/containers/<ref>/changes", ["GET"], "docker diff", 17),
     # Watching and managing running containers (issue 18).
     Missing("/containers/<ref>/stats", ["GET"], "docker stats", 18),
     Missing("/containers/<ref>/update", ["POST"], "docker update", 18),
