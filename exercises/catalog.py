@@ -394,4 +394,36 @@ EXERCISES += (
     ),
 )
 
+EXERCISES += (
+    Exercise(
+        name="volume-copy-up",
+        title="A new volume takes the image's files: the copy-up",
+        stage="stage2",
+        task="When an empty volume is first mounted over a path where the image has "
+             "files, fill it with them, with their owners and modes, as Docker does; "
+             "leave a volume that has anything in it alone.",
+        why="`docker run -v pgdata:/var/lib/postgresql/data postgres` works on the first "
+            "run because the new volume starts as a copy of what the image keeps there. "
+            "Without it the mount would hide the image's files behind an empty "
+            "directory. It must happen once: a volume with data in it is the user's, "
+            "and the image's path is read inside the container's root, whose symlinks "
+            "the image chose.",
+        targets=(Target("shared/volumes/mountpoints.py", "copy_up", stub="pass"),),
+        hints=(
+            "Return at once if the volume's directory is not empty (os.listdir).",
+            "Find the image's directory with secure_join(rootfs, destination): a symlink "
+            "in the image stays inside the root. Skip it unless it is a real directory.",
+            "Copy with owners, modes and symlinks kept as they are (`cp -a SRC/. DST/`), "
+            "then give the volume's own directory the source directory's owner and mode.",
+        ),
+        tests=("tests/behaviour/test_volumes.py::"
+               "test_new_volume_takes_the_image_files_with_owners",
+               "tests/behaviour/test_volumes.py::"
+               "test_image_volume_gets_an_anonymous_volume_with_its_files"),
+        reading=("shared/volumes/mountpoints.py", "shared/volumes/store.py",
+                 "shared/securejoin.py"),
+        env=(("WB_ENGINES", "stage2"),),
+    ),
+)
+
 BY_NAME = {e.name: e for e in EXERCISES}
