@@ -32,8 +32,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-from shared.daemon import containerfs, crashpoints, logs, recovery, sharing
+from shared.daemon import containerfs, crashpoints, daemonconfig, logs, recovery, sharing
 from shared.daemon.containerconfig import ContainerConfig, merge
+from shared.daemon.daemonconfig import DaemonConfig
 from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
 from shared.daemon.lifecycle import DEFAULT_STOP_TIMEOUT, Lifecycle
@@ -92,8 +93,10 @@ class Engine(Lifecycle):
         images: ImageStore,
         live_restore: bool = False,
         network: NetworkManager | None = None,
+        settings: DaemonConfig | None = None,
     ) -> None:
         self.executor = executor
+        self.settings = settings or DaemonConfig()  # daemon.json's (daemonconfig.py)
         self.network = network
         self.live_restore = live_restore
         self.stage = stage
@@ -163,6 +166,9 @@ class Engine(Lifecycle):
             image = self.images.resolve(image_ref)
         except ValueError as e:
             raise InvalidParameter(str(e)) from None
+        if self.settings.keys & {"log-driver", "log-opts"}:
+            body = {**body, "HostConfig": daemonconfig.with_log_defaults(
+                body.get("HostConfig") or {}, self.settings)}
         merged = merge(body, image_ref, image.config.get("config") or {},
                        self.networking.resolver(), runtime=self.executor.name)
         # The store unpacks a layer when a container first needs it (containerd and
@@ -321,6 +327,9 @@ class Engine(Lifecycle):
               shm: str | None = None) -> dict:
         """The runtime spec of this start: the container's config, translated, with
         what the daemon decides now (the user's ids, /etc files, the namespace)."""
+        if self.settings.default_ulimits:
+            c.host_config["Ulimits"] = daemonconfig.with_default_ulimits(c.host_config,
+                                                                         self.settings)
         try:
             user = users.resolve(rootfs, c.config.get("User") or "",
                                  c.host_config.get("GroupAdd") or [])
