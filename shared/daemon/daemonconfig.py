@@ -197,7 +197,8 @@ def _ulimits(value: object) -> dict[str, dict]:
 
 
 def _mirror(url: str) -> str:
-    """dockerd's ValidateMirror: an http(s) URL with no path beyond "/"."""
+    """dockerd's ValidateMirror: an http(s) URL with no path beyond "/", kept with
+    one trailing "/" (as `docker info` shows it)."""
     scheme, sep, rest = url.partition("://")
     if not sep or scheme not in ("http", "https") or not rest:
         raise ConfigError(f"invalid mirror: unsupported scheme {scheme!r} in {url!r}: "
@@ -205,7 +206,7 @@ def _mirror(url: str) -> str:
     if rest.rstrip("/").count("/"):
         raise ConfigError(f"invalid mirror: path, query, or fragment at end of the URI "
                           f"{url!r}")
-    return f"{scheme}://{rest.rstrip('/')}"
+    return f"{scheme}://{rest.rstrip('/')}/"
 
 
 def _insecure(entry: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.engines import DOCKER_CLI, ENGINES, REPO, Engine, repo_env, start_engine
+from tests.registry import have_registry, start_registry
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root")
 STAGES = [s for s in ("stage1", "stage2", "stage3", "stage4")
@@ -88,3 +89,27 @@ def test_daemon_json_settings_apply_and_sighup_reloads(stage: str, tmp_path: Pat
         os.kill(engine.pid, signal.SIGHUP)
         poll(lambda: "settings kept" in engine.log_tail(), "the reload's error logged")
         assert json.loads(docker(engine, "info", "-f", "{{json .Labels}}")) == ["room=c"]
+
+
+@pytest.mark.skipif(not have_registry(), reason="docker-registry not installed")
+@pytest.mark.parametrize("stage", STAGES[:1])
+def test_registry_mirrors_serve_docker_io_pulls(stage: str, tmp_path: Path) -> None:
+    """A room without internet: busybox pushed to a local registry as
+    library/busybox, and `docker pull busybox:TAG` served by it as docker.io's mirror
+    (the tag exists nowhere else, so only the mirror can have answered)."""
+    with start_registry() as registry:
+        config = tmp_path / "daemon.json"
+        config.write_text(json.dumps({"registry-mirrors": [registry.url]}))
+        with start_engine(stage, ("--config-file", str(config))) as engine:
+            tag = f"mirror-{os.getpid()}"
+            local = f"{registry.host}/library/busybox:{tag}"
+            docker(engine, "tag", "busybox", local)
+            docker(engine, "push", local)
+            docker(engine, "rmi", local)
+            docker(engine, "pull", f"busybox:{tag}")
+            assert docker(engine, "run", "--rm", f"busybox:{tag}", "echo", "mirrored") \
+                == "mirrored\n"
+            info = json.loads(docker(engine, "info", "-f", "{{json .RegistryConfig}}"))
+            assert info["Mirrors"] == [registry.url + "/"]
+            assert f" {registry.url}/" in docker(engine, "info")  # "Registry Mirrors:"
+            docker(engine, "rmi", f"busybox:{tag}")

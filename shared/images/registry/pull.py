@@ -124,7 +124,7 @@ class Pull:
                 official = self.repo
                 self.repo = Repository(self.ref.registry, self.ref.repository,
                                        self.credentials, ("pull",), self.session,
-                                       base=mirror)
+                                       base=mirror.rstrip("/"))
                 try:
                     self._resolve()
                     return
