@@ -129,7 +129,7 @@ def run(
     executor = make_executor(args)
     images = ImageStore(os.path.join(args.root, "images"))
     if live_restore and not executor.containers_outlive_daemon:
-        raise SystemExit(f"--live-restore: the {executor.name} executor's containers "
+        raise SystemExit(f"live-restore: the {executor.name} executor's containers "
                          "cannot outlive the daemon (their parent and pipes are its own)")
     network = None
     if args.bridge != "none":

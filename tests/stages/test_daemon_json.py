@@ -113,3 +113,29 @@ def test_registry_mirrors_serve_docker_io_pulls(stage: str, tmp_path: Path) -> N
             assert info["Mirrors"] == [registry.url + "/"]
             assert f" {registry.url}/" in docker(engine, "info")  # "Registry Mirrors:"
             docker(engine, "rmi", f"busybox:{tag}")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_live_restore_from_the_file_and_by_sighup(stage: str, tmp_path: Path) -> None:
+    """From stage 3 on, live-restore in daemon.json is the flag's equal, and SIGHUP
+    turns it on or off; stages 1-2 cannot keep containers without the daemon (their
+    parent is the daemon) and refuse it at start."""
+    config = tmp_path / "daemon.json"
+    config.write_text('{"live-restore": true}')
+    if stage in ("stage1", "stage2"):
+        result = subprocess.run(
+            [sys.executable, "-m", MODULES[stage], "--config-file", str(config),
+             "--root", str(tmp_path / "root"), "--exec-root", str(tmp_path / "exec"),
+             "--host", f"unix://{tmp_path}/sock", "--bridge", "none"],
+            capture_output=True, text=True, timeout=60, env=repo_env(), cwd=REPO)
+        assert result.returncode != 0
+        assert "live-restore: the" in result.stderr
+        assert "cannot outlive the daemon" in result.stderr
+        return
+    with start_engine(stage, ("--config-file", str(config))) as engine:
+        assert json.loads(docker(engine, "info", "-f", "{{json .LiveRestoreEnabled}}"))
+        config.write_text('{"live-restore": false}')
+        os.kill(engine.pid, signal.SIGHUP)
+        poll(lambda: not json.loads(docker(engine, "info", "-f",
+                                           "{{json .LiveRestoreEnabled}}")),
+             "live restore off")
