@@ -83,3 +83,38 @@ def test_auto_remove_with_a_restart_policy_is_refused(clients) -> None:
         "HostConfig": {"AutoRemove": True, "RestartPolicy": {"Name": "always"}}})
     assert reply.status == 400
     assert "can't create 'AutoRemove' container with restart policy" in reply.message
+
+
+def test_unless_stopped_restarts_by_itself_not_after_docker_kill(clients) -> None:
+    name = clients.name()
+    # Its first run fails; the restarted one (same filesystem) stays up.
+    ok(clients.docker("run", "-d", "--name", name, "--restart", "unless-stopped",
+                      "busybox", "sh", "-c",
+                      "if [ -e /ran ]; then exec sleep 300; fi; touch /ran; exit 3"))
+    # Running is true while it waits to restart too (as dockerd's): not Restarting.
+    clients.wait_until(lambda: (s := clients.inspect(name))["RestartCount"] == 1
+                       and s["State"]["Running"] and not s["State"]["Restarting"],
+                       what="running again")
+    ok(clients.docker("kill", name))
+    state = clients.inspect(name)
+    assert (state["State"]["Status"], state["State"]["ExitCode"]) == ("exited", 137)
+    with pytest.raises(AssertionError, match="timed out"):
+        clients.wait_until(lambda: clients.inspect(name)["State"]["Status"] != "exited",
+                           timeout=1.5, what="no restart")
+
+
+def test_a_restarting_container_is_listed_by_ps(clients) -> None:
+    """Between an exit and its restart a container is "restarting", and counts as
+    running for `docker ps` (its back-off grows past a second after a few exits)."""
+    name = clients.name()
+    ok(clients.docker("run", "-d", "--name", name, "--restart", "always", "busybox",
+                      "false"))
+    clients.wait_until(lambda: clients.inspect(name)["State"]["Restarting"],
+                       what="restarting")
+    listed = ok(clients.docker("ps", "--filter", f"name={name}", "--format",
+                               "{{.Names}} {{.Status}}"))
+    assert listed.startswith(f"{name} ")
+    ok(clients.docker("stop", name))
+    state = clients.inspect(name)["State"]
+    assert (state["Status"], state["Restarting"], state["Running"]) == \
+        ("exited", False, False)
