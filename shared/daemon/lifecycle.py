@@ -13,7 +13,7 @@ import signal as signals
 import threading
 import time
 
-from shared.daemon import top
+from shared.daemon import restartpolicy, top
 from shared.daemon.executor import Executor, ExecutorError
 from shared.daemon.restartpolicy import RestartManager
 from shared.daemon.state import Container, ContainerStore
@@ -211,6 +211,7 @@ class Lifecycle:
         c = self.containers.get(ref)
         self._start_settled(c)
         with self.lock:
+            restartpolicy.refuse_if_restarting(c.state.status, c.id)
             if not c.state.running:
                 raise NotRunning(c.id)
             if c.state.status == "paused":
@@ -241,6 +242,7 @@ class Lifecycle:
     def top(self, ref: str, ps_args: str = "") -> dict:
         """`docker top`: the container's processes, as the host's ps shows them."""
         c = self.containers.get(ref)
+        restartpolicy.refuse_if_restarting(c.state.status, c.id)
         if not c.state.running:
             raise NotRunning(c.id)
         try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 
-from shared.errors import InvalidParameter
+from shared.errors import Conflict, InvalidParameter
 
 NAMES = ("no", "always", "unless-stopped", "on-failure")
 FIRST_DELAY = 0.1  # s: dockerd's defaultTimeout
@@ -28,6 +28,14 @@ def policy_of(host_config: dict) -> tuple[str, int]:
     """(name, maximum retry count) of a container's HostConfig.RestartPolicy."""
     policy = host_config.get("RestartPolicy") or {}
     return (policy.get("Name") or "no", int(policy.get("MaximumRetryCount") or 0))
+
+
+def refuse_if_restarting(status: str, cid: str) -> None:
+    """exec, pause and top between an exit and its restart: nothing runs to act on
+    (dockerd's errContainerIsRestarting, a 409)."""
+    if status == "restarting":
+        raise Conflict(f"Container {cid} is restarting, wait until the container is "
+                       "running")
 
 
 def validate(host_config: dict) -> None:

@@ -12,10 +12,10 @@ def ok(result) -> str:  # type: ignore[no-untyped-def]
     return result.stdout
 
 
-def test_on_failure_n_restarts_a_failing_container_n_times_then_leaves_it(clients) -> None:
-    name = clients.name()
-    ok(clients.docker("run", "-d", "--name", name, "--restart", "on-failure:2",
-                      "busybox", "false"))
+def test_on_failure_n_restarts_a_failing_container_n_times_then_leaves_it(
+        cli, clients) -> None:
+    name = clients.name()  # run by the docker CLI and by ours
+    ok(cli("run", "-d", "--name", name, "--restart", "on-failure:2", "busybox", "false"))
     # Back-off 100 ms then 200 ms: well within the deadline.
     state = clients.wait_until(
         lambda: (s := clients.inspect(name))["RestartCount"] == 2
@@ -114,6 +114,12 @@ def test_a_restarting_container_is_listed_by_ps(clients) -> None:
     listed = ok(clients.docker("ps", "--filter", f"name={name}", "--format",
                                "{{.Names}} {{.Status}}"))
     assert listed.startswith(f"{name} ")
+    if clients.inspect(name)["State"]["Restarting"]:  # still (its back-off is long now)
+        reply = clients.api("POST", f"/containers/{name}/exec", {"Cmd": ["true"]})
+        assert reply.status in (409, 201), reply.body
+        if reply.status == 409:
+            assert reply.message.endswith("is restarting, wait until the container is "
+                                          "running")
     ok(clients.docker("stop", name))
     state = clients.inspect(name)["State"]
     assert (state["Status"], state["Restarting"], state["Running"]) == \
