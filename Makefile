@@ -1,5 +1,6 @@
 # Whalebones: Docker's engine, era by era.
 #   make stage-4 && ./run busybox sh     start a stage, open a shell in a container
+#   CONFIG_FILE=my.json make stage-2     a daemon.json other than /etc/whalebones/daemon.json
 #   make test                            set everything up and run the tests
 #   make test-cgroup-v2                  stages 2 and 4's limits on pure cgroup v2, in a small VM
 #   make docs / make docs-serve          build the docs site (site/) / serve it on :8000

@@ -20,6 +20,8 @@ def status_text(c: Container) -> str:
         return f"Up {human_duration(now - st.started_at)}"
     if st.status == "paused":
         return f"Up {human_duration(now - st.started_at)} (Paused)"
+    if st.status == "restarting":
+        return f"Restarting ({st.exit_code}) {human_duration(now - st.finished_at)} ago"
     if st.status == "exited":
         return f"Exited ({st.exit_code}) {human_duration(now - st.finished_at)} ago"
     return "Created"
@@ -128,9 +130,9 @@ def inspect(engine: Engine, c: Container) -> dict:
         "Args": c.args,
         "State": {
             "Status": public_status(c),
-            "Running": st.running,
+            "Running": st.running or st.status == "restarting",  # as dockerd's
             "Paused": st.status == "paused",
-            "Restarting": False,
+            "Restarting": st.status == "restarting",
             "OOMKilled": st.oom_killed,
             "Dead": False,
             "Pid": st.pid,

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.daemon import createfields, etcfiles, gotypes, logs
+from shared.daemon import createfields, etcfiles, gotypes, logs, restartpolicy
 from shared.daemon.lifecycle import parse_signal
 from shared.errors import InvalidParameter, NotFound
 from shared.network import portmap
@@ -26,7 +26,6 @@ from shared.oci import confinement, namespace_modes, runtime_spec
 from shared.oci.lookpath import DEFAULT_PATH
 from shared.oci.runtime_spec import SpecError, merge_env
 
-RESTART_POLICIES = ("", "no", "always", "unless-stopped", "on-failure")
 BUILTIN_NETWORKS = ("default", "bridge", "none", "host")
 
 
@@ -90,9 +89,7 @@ def merge(
     if not isinstance(body, dict):
         raise InvalidParameter("invalid JSON: the body must be an object")
     body = check_types(body)
-    policy = ((body.get("HostConfig") or {}).get("RestartPolicy") or {}).get("Name") or ""
-    if policy not in RESTART_POLICIES:
-        raise InvalidParameter(f"invalid restart policy '{policy}'")
+    restartpolicy.validate(body.get("HostConfig") or {})
     createfields.refuse_unsupported(body, runtime)
     check_hostname(body.get("Hostname") or "")
     check_hostname(body.get("Domainname") or "", "domainname")

@@ -90,7 +90,7 @@ HOST_CONFIG: dict[str, Handling] = {
     "LogConfig": Applied("shared/daemon/logs.py (json-file; others refused)"),
     "NetworkMode": Applied("shared/daemon/networking.py"),
     "PortBindings": Applied("shared/network/portmap.py, nat.py"),
-    "RestartPolicy": Refused("--restart", planned=True),
+    "RestartPolicy": Applied("shared/daemon/restartpolicy.py: the engine at each exit"),
     "AutoRemove": Applied("the engine: removed when it exits"),
     "VolumeDriver": Applied("shared/volumes/store.py: local only, else 404 no such plugin"),
     "VolumesFrom": Applied("shared/volumes/mountpoints.py: the other's mount points"),

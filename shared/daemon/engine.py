@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import os
 import shutil
 import socket
@@ -31,12 +32,14 @@ import threading
 import time
 from dataclasses import dataclass
 
-from shared.daemon import containerfs, crashpoints, logs, recovery, sharing
+from shared.daemon import containerfs, crashpoints, daemonconfig, logs, recovery, sharing
 from shared.daemon.containerconfig import ContainerConfig, merge
+from shared.daemon.daemonconfig import DaemonConfig
 from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
 from shared.daemon.lifecycle import DEFAULT_STOP_TIMEOUT, Lifecycle
 from shared.daemon.networking import ContainerNetworking
+from shared.daemon.restartpolicy import RestartManager
 from shared.daemon.state import Container, ContainerStore
 from shared.daemon.stdio import Broadcast, ProcessIO, make_fifos
 from shared.errors import (
@@ -90,8 +93,10 @@ class Engine(Lifecycle):
         images: ImageStore,
         live_restore: bool = False,
         network: NetworkManager | None = None,
+        settings: DaemonConfig | None = None,
     ) -> None:
         self.executor = executor
+        self.settings = settings or DaemonConfig()  # daemon.json's (daemonconfig.py)
         self.network = network
         self.live_restore = live_restore
         self.stage = stage
@@ -110,6 +115,8 @@ class Engine(Lifecycle):
         self._exits: dict[str, int] = {}  # exits seen since the daemon started, per container
         self._removed: set[str] = set()
         self._restarting: set[str] = set()
+        self._restart_managers: dict[str, RestartManager] = {}
+        self.shutting_down = False
         recovery.recover(self)
         # Driver-opts volumes the last daemon mounted: kept for the containers that
         # still run, unmounted otherwise.
@@ -120,6 +127,7 @@ class Engine(Lifecycle):
                     if m["Type"] == "volume":
                         held[m["Name"]] = held.get(m["Name"], 0) + 1
         self.volumes.settle(held)
+        recovery.restart_by_policy(self)
 
     # ---------------------------------------------------------------- paths
 
@@ -158,6 +166,9 @@ class Engine(Lifecycle):
             image = self.images.resolve(image_ref)
         except ValueError as e:
             raise InvalidParameter(str(e)) from None
+        if self.settings.keys & {"log-driver", "log-opts"}:
+            body = {**body, "HostConfig": daemonconfig.with_log_defaults(
+                body.get("HostConfig") or {}, self.settings)}
         merged = merge(body, image_ref, image.config.get("config") or {},
                        self.networking.resolver(), runtime=self.executor.name)
         # The store unpacks a layer when a container first needs it (containerd and
@@ -202,13 +213,25 @@ class Engine(Lifecycle):
 
     # ---------------------------------------------------------------- start
 
-    def start(self, ref: str) -> None:
+    def start(self, ref: str, by_policy: bool = False) -> None:
+        """`docker start`; or, `by_policy`, the restart policy's own start after an
+        exit (which keeps the restart count and the back-off going)."""
         c = self.containers.get(ref)
         with self.lock:
+            if by_policy and (c.state.status != "restarting"
+                              or self.restart_manager(c).cancelled.is_set()):
+                return  # a stop, kill or rm came first
             if c.state.running:
                 raise NotModified("container already started")
             if c.id in self._removed:
                 raise Conflict(f"Container {c.id} is marked for removal and cannot be started")
+            if not by_policy:
+                # A new start, a new restart manager (dockerd's ResetRestartManager).
+                old = self._restart_managers.pop(c.id, None)
+                if old is not None:
+                    old.cancel()
+                c.restart_count = 0
+                c.manually_stopped = False
             c.state.status = "starting"  # in memory only: keeps a second start out
         try:
             self._start(c)
@@ -304,6 +327,9 @@ class Engine(Lifecycle):
               shm: str | None = None) -> dict:
         """The runtime spec of this start: the container's config, translated, with
         what the daemon decides now (the user's ids, /etc files, the namespace)."""
+        if self.settings.default_ulimits:
+            c.host_config["Ulimits"] = daemonconfig.with_default_ulimits(c.host_config,
+                                                                         self.settings)
         try:
             user = users.resolve(rootfs, c.config.get("User") or "",
                                  c.host_config.get("GroupAdd") or [])
@@ -357,6 +383,14 @@ class Engine(Lifecycle):
             self.changed.notify_all()
         threading.Thread(target=self._wait_exit, args=(c,), daemon=True).start()
 
+    def restart_manager(self, c: Container) -> RestartManager:
+        with self.lock:
+            manager = self._restart_managers.get(c.id)
+            if manager is None:
+                manager = RestartManager(c.host_config, c.restart_count)
+                self._restart_managers[c.id] = manager
+            return manager
+
     def _wait_exit(self, c: Container) -> None:
         try:
             status = self.executor.wait(c.id)
@@ -380,18 +414,44 @@ class Engine(Lifecycle):
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
         with self.lock:
             del self._live[c.id]
-            c.state.status = "exited"
             c.state.exit_code = code
             c.state.oom_killed = oom
             c.state.pid = 0
             c.state.finished_at = time.time()
+            delay = None
+            if c.id not in self._removed:
+                delay = self.restart_manager(c).should_restart(
+                    code, self.shutting_down or c.manually_stopped,
+                    c.state.finished_at - c.state.started_at)
+            if delay is None:
+                c.state.status = "exited"
+            else:
+                c.state.status = "restarting"
+                c.restart_count += 1
             self._exits[c.id] = self._exits.get(c.id, 0) + 1
             self.execs.container_exited(c.id)
             self.containers.save(c)
             self.changed.notify_all()
         self.output(c).publish("exit", None)
-        if c.host_config.get("AutoRemove") and c.id not in self._restarting:
+        if delay is not None:
+            threading.Thread(target=self._restart_after, args=(c, delay), daemon=True).start()
+        elif c.host_config.get("AutoRemove") and c.id not in self._restarting:
             self._remove_stopped(c)
+
+    def _restart_after(self, c: Container, delay: float) -> None:
+        """The restart policy's back-off, then the start (dockerd's monitor.go)."""
+        if self.restart_manager(c).wait(delay):
+            try:
+                self.start(c.id, by_policy=True)
+            except (EngineError, OSError) as e:
+                logging.getLogger("whalebones").warning(
+                    "restart of %s by its policy failed: %s", c.short_id, e)
+        with self.lock:
+            if c.state.status == "restarting":  # cancelled, or its start failed
+                c.state.status = "exited"
+                if c.id not in self._removed:
+                    self.containers.save(c)
+                self.changed.notify_all()
 
     def release(self, c: Container) -> None:
         """What a container that did not outlive the daemon left behind, released."""
@@ -438,6 +498,13 @@ class Engine(Lifecycle):
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
         c = self.containers.get(ref)
         self._start_settled(c)  # a start in progress finishes first, as under dockerd's lock
+        if c.state.status == "restarting":
+            if not force:
+                raise Conflict(
+                    f"You cannot remove a restarting container {c.id}. Stop the container "
+                    "before attempting removal or force remove"
+                )
+            self.restart_manager(c).cancel()
         if c.state.running:
             if not force:
                 raise Conflict(
@@ -455,6 +522,9 @@ class Engine(Lifecycle):
             if c.id in self._removed:
                 return
             self._removed.add(c.id)
+            manager = self._restart_managers.pop(c.id, None)
+            if manager is not None:
+                manager.cancel()
             if volumes:  # before it is forgotten: whoever waits for "removed" sees them go
                 for name in mountpoints.anonymous_volumes(c.mount_points):
                     with contextlib.suppress(Conflict):  # still another's (--volumes-from)
@@ -483,7 +553,12 @@ class Engine(Lifecycle):
     def shutdown(self) -> None:
         """The daemon is stopping. Unless live restore is on (and the executor keeps
         containers alive without the daemon), it stops them first, all at once, each
-        with its stop signal and grace period, as dockerd does."""
+        with its stop signal and grace period, as dockerd does. Those exits are not
+        restarted now, and not held against unless-stopped at the next start."""
+        with self.lock:
+            self.shutting_down = True
+            for manager in self._restart_managers.values():
+                manager.cancel()
         if not self.live_restore:
             running = [c for c in self.containers.all() if c.state.running]
             threads = [threading.Thread(target=self._stop_quietly, args=(c,)) for c in running]

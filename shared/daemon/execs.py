@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from shared.daemon import restartpolicy
 from shared.daemon.executor import ExecutorError
 from shared.daemon.stdio import Broadcast, ProcessIO, make_fifos
 from shared.errors import Conflict, EngineError, InvalidParameter, NoSuchExec, NotRunning
@@ -48,6 +49,7 @@ class ExecStore:
             raise InvalidParameter("invalid JSON: the body must be an object")
         if not body.get("Cmd"):
             raise InvalidParameter("No exec command specified")
+        restartpolicy.refuse_if_restarting(c.state.status, c.id)
         if not c.state.running:
             raise NotRunning(c.id)
         if c.state.status == "paused":  # (dockerd names it as the client did, here)

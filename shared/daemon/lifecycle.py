@@ -13,8 +13,9 @@ import signal as signals
 import threading
 import time
 
-from shared.daemon import top
+from shared.daemon import restartpolicy, top
 from shared.daemon.executor import Executor, ExecutorError
+from shared.daemon.restartpolicy import RestartManager
 from shared.daemon.state import Container, ContainerStore
 from shared.errors import Conflict, EngineError, InvalidParameter, NotModified, NotRunning
 
@@ -50,8 +51,12 @@ class Lifecycle:
     _exits: dict[str, int]
     _removed: set[str]
     _restarting: set[str]
+    shutting_down: bool
 
-    def start(self, ref: str) -> None: ...
+    def start(self, ref: str, by_policy: bool = False) -> None: ...
+
+    def restart_manager(self, c: Container) -> RestartManager:
+        raise NotImplementedError  # the Engine's
 
     # ---------------------------------------------------------------- waiting
 
@@ -73,7 +78,8 @@ class Lifecycle:
                 elif condition == "next-exit":
                     if self._exits.get(c.id, 0) > exits:
                         return c
-                elif not c.state.running and c.state.status != "starting":
+                elif not c.state.running and c.state.status not in ("starting",
+                                                                     "restarting"):
                     return c
                 if c.id in self._removed:
                     return c
@@ -101,12 +107,36 @@ class Lifecycle:
 
     # ---------------------------------------------------------------- signals
 
+    def _stopped_by_user(self, c: Container, ending: bool) -> bool:
+        """A stop or kill from the user (dockerd's killWithSignal): one meant to end
+        the container (`ending`: SIGKILL or its stop signal) cancels its restart
+        policy for this run (ExitOnNext); any marks it stopped by hand, which keeps an
+        unless-stopped container down. True if the container was only waiting for its
+        policy's restart: then nothing runs to be signalled, and it is now exited."""
+        with self.lock:
+            if ending:
+                self.restart_manager(c).cancel()
+            if not self.shutting_down:
+                c.manually_stopped = True
+            if c.state.status == "restarting":
+                if ending:
+                    c.state.status = "exited"
+                self.containers.save(c)
+                self.changed.notify_all()
+                return True
+            self.containers.save(c)
+            return False
+
     def kill(self, ref: str, sig: str | int | None = None) -> None:
         c = self.containers.get(ref)
         number = parse_signal(sig)
         self._start_settled(c)
+        if c.state.status == "restarting" and self._stopped_by_user(
+                c, number in (signals.SIGKILL, self._stop_signal(c))):
+            return
         if not c.state.running:
             raise NotRunning(c.id)
+        self._stopped_by_user(c, number in (signals.SIGKILL, self._stop_signal(c)))
         try:
             self.executor.kill(c.id, number)
         except ExecutorError as e:
@@ -138,9 +168,12 @@ class Lifecycle:
         SIGKILL when the grace period is over."""
         c = self.containers.get(ref)
         self._start_settled(c)
+        number = parse_signal(signal) if signal else self._stop_signal(c)
+        if c.state.status == "restarting" and self._stopped_by_user(c, True):
+            return
         if not c.state.running:
             raise NotModified("container already stopped")
-        number = parse_signal(signal) if signal else self._stop_signal(c)
+        self._stopped_by_user(c, True)
         if timeout is None:
             timeout = c.config.get("StopTimeout", DEFAULT_STOP_TIMEOUT)
         with contextlib.suppress(ExecutorError):
@@ -161,14 +194,13 @@ class Lifecycle:
         c = self.containers.get(ref)
         if signal:
             parse_signal(signal)  # a bad one refused before anything is stopped
-        if c.state.running:
+        if c.state.running or c.state.status == "restarting":
             self._restarting.add(c.id)  # its exit is not an end: --rm keeps it
             try:
                 self.stop(c.id, timeout, signal)
             finally:
                 self._restarting.discard(c.id)
-        c.restart_count += 1
-        self.start(c.id)
+        self.start(c.id)  # a new start: RestartCount is 0 again, as dockerd's
 
     # ---------------------------------------------------------------- pause
 
@@ -179,6 +211,7 @@ class Lifecycle:
         c = self.containers.get(ref)
         self._start_settled(c)
         with self.lock:
+            restartpolicy.refuse_if_restarting(c.state.status, c.id)
             if not c.state.running:
                 raise NotRunning(c.id)
             if c.state.status == "paused":
@@ -209,6 +242,7 @@ class Lifecycle:
     def top(self, ref: str, ps_args: str = "") -> dict:
         """`docker top`: the container's processes, as the host's ps shows them."""
         c = self.containers.get(ref)
+        restartpolicy.refuse_if_restarting(c.state.status, c.id)
         if not c.state.running:
             raise NotRunning(c.id)
         try:

@@ -37,8 +37,10 @@ def rfc3339(ts: float | None) -> str:
 
 @dataclass
 class State:
-    # created | running | paused | exited; "starting" too, in memory only, while a start
-    # is on its way. (Docker also has restarting, removing and dead: no era sets them yet.)
+    # created | running | paused | restarting | exited; "starting" too, in memory only,
+    # while a start is on its way. "restarting": it exited and its restart policy will
+    # start it again after the back-off (restartpolicy.py). (Docker also has removing
+    # and dead: no era sets them yet.)
     status: str = "created"
     pid: int = 0
     exit_code: int = 0
@@ -65,6 +67,9 @@ class Container:
     args: list[str]
     state: State = field(default_factory=State)
     restart_count: int = 0
+    # A `docker stop` or `docker kill` ended it (not the daemon's shutdown): an
+    # unless-stopped container stays down, even across a daemon restart.
+    manually_stopped: bool = False
     execs: list[str] = field(default_factory=list)
     # network name -> its EndpointSettings as asked for (Aliases, IPAMConfig): the
     # networks the container is on, whether it runs or not

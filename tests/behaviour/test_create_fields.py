@@ -97,9 +97,6 @@ def test_add_host_with_a_bad_address_is_refused(clients) -> None:
 @pytest.mark.ours_only(reason="refusing what this engine does not apply yet; the "
                        "reference applies each of these")
 @pytest.mark.parametrize(("body", "option"), [
-    ({"HostConfig": {"RestartPolicy": {"Name": "always"}}}, "--restart"),
-    ({"HostConfig": {"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}}},
-     "--restart"),
     ({"HostConfig": {"StorageOpt": {"size": "1G"}}}, "--storage-opt"),
     ({"HostConfig": {"Links": ["other:alias"]}}, "--link"),
     ({"HostConfig": {"DeviceRequests": [{"Count": -1, "Capabilities": [["gpu"]]}]}},
@@ -113,13 +110,6 @@ def test_what_is_not_applied_is_refused_by_name(clients, body: dict, option: str
     assert reply.status == 400, reply.body
     assert reply.message.startswith(f"{option} is not supported by this engine")
     assert clients.container_ids() == before  # nothing half-made
-
-
-@pytest.mark.ours_only(reason="the reference applies --restart")
-def test_docker_run_restart_is_refused_through_the_cli(cli) -> None:
-    result = cli("run", "-d", "--restart", "always", "busybox", "true")
-    assert result.returncode == 125
-    assert "--restart is not supported by this engine yet" in result.stderr
 
 
 def test_zero_values_are_not_requests(clients) -> None:

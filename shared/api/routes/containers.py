@@ -62,7 +62,7 @@ def container_list() -> Response:
     show_all = qbool("all") or filters.implies_all or bool(limit and limit > 0)
     result = []
     for c in engine.containers.all():
-        if not show_all and not c.state.running:
+        if not show_all and not (c.state.running or c.state.status == "restarting"):
             continue
         summary = views.summary(engine, c)
         if filters.keeps(engine, c, summary):

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import platform
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request
 
 from shared.api.params import current_engine
 from shared.api.version import API_VERSION, MIN_API_VERSION, VERSION
+
+if TYPE_CHECKING:
+    from shared.daemon.engine import Engine
 
 bp = Blueprint("system", __name__)
 
@@ -55,6 +59,20 @@ def version() -> Response:
     )
 
 
+def _registry_config(engine: Engine) -> dict:
+    """daemon.json's registry-mirrors and insecure-registries, as `docker info`
+    reads them (moby's registry.ServiceConfig)."""
+    settings = engine.settings
+    cidrs = ["127.0.0.0/8", "::1/128"] + [r for r in settings.insecure_registries if "/" in r]
+    indexes = {"docker.io": {"Name": "docker.io", "Mirrors": settings.registry_mirrors,
+                             "Secure": True, "Official": True}}
+    for name in settings.insecure_registries:
+        if "/" not in name:
+            indexes[name] = {"Name": name, "Mirrors": [], "Secure": False, "Official": False}
+    return {"InsecureRegistryCIDRs": cidrs, "IndexConfigs": indexes,
+            "Mirrors": settings.registry_mirrors}
+
+
 @bp.get("/info")
 def info() -> Response:
     engine = current_engine()
@@ -70,7 +88,10 @@ def info() -> Response:
         ContainersStopped=len(all_c) - running - paused,
         Images=len(engine.images.list()),
         Driver="overlay",
-        Debug=False,
+        Debug=engine.settings.debug,
+        Labels=engine.settings.labels,
+        LiveRestoreEnabled=engine.live_restore,
+        RegistryConfig=_registry_config(engine),
         OSType="linux",
         OperatingSystem="Whalebones",
         Architecture=uname.machine,
@@ -80,7 +101,7 @@ def info() -> Response:
         Name=uname.node,
         ServerVersion=VERSION,
         KernelVersion=uname.release,
-        LoggingDriver="json-file",
+        LoggingDriver=engine.settings.log_driver,
         CgroupDriver="cgroupfs",
         CgroupVersion="2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1",
         DefaultRuntime=engine.executor.name,

@@ -18,6 +18,7 @@ server has no business with our registry token. So redirects are followed by han
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 from collections.abc import Iterator
@@ -44,17 +45,35 @@ class RegistryError(EngineError):
         self.status = status
 
 
+# daemon.json's registry-mirrors (URLs, tried in order before docker.io) and
+# insecure-registries (host[:port] or CIDR): set once at daemon start, and by tests.
+MIRRORS: list[str] = []
+INSECURE: list[str] = []
+
+
+def configure(mirrors: list[str], insecure: list[str]) -> None:
+    MIRRORS[:] = mirrors
+    INSECURE[:] = insecure
+
+
 def is_insecure(registry: str) -> bool:
     """Docker speaks plain HTTP to registries on loopback (127.0.0.0/8, ::1, localhost)
-    and HTTPS to every other unless told (--insecure-registry); so do we."""
+    and HTTPS to every other unless told (insecure-registries); so do we."""
     host = registry.rsplit(":", 1)[0] if not registry.endswith("]") else registry
     host = host.strip("[]")
-    if host == "localhost":
+    if host == "localhost" or registry in INSECURE or host in INSECURE:
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    if address.is_loopback:
+        return True
+    for entry in INSECURE:
+        with contextlib.suppress(ValueError):
+            if "/" in entry and address in ipaddress.ip_network(entry, strict=False):
+                return True
+    return False
 
 
 def base_url(registry: str) -> str:
@@ -88,10 +107,11 @@ class Repository:
         credentials: Credentials,
         actions: tuple[str, ...] = ("pull",),
         session: requests.Session | None = None,
+        base: str | None = None,
     ) -> None:
         self.registry = registry
         self.repository = repository
-        self.base = base_url(registry)
+        self.base = base or base_url(registry)  # `base`: a mirror's URL
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.auth = Authenticator(self.session, credentials, repository, actions)

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 import requests
 import urllib3
 
-from shared.errors import InvalidParameter, NotFound
+from shared.errors import EngineError, InvalidParameter, NotFound
 from shared.images import reference
 from shared.images.reference import Reference
-from shared.images.registry import progress
+from shared.images.registry import client, progress
 from shared.images.registry.auth import Credentials
 from shared.images.registry.client import (
     RegistryError,
@@ -108,6 +108,7 @@ class Pull:
         self.store = store
         self.ref = ref if isinstance(ref, Reference) else reference.parse(ref)
         self.platform = Platform.parse(platform)
+        self.credentials, self.session = credentials, session
         self.repo = Repository(self.ref.registry, self.ref.repository, credentials,
                                ("pull",), session)
         self.manifest_bytes = b""
@@ -116,6 +117,22 @@ class Pull:
     # ---- 1. the manifest ---------------------------------------------------------
 
     def resolve(self) -> None:
+        """From docker.io, daemon.json's registry-mirrors are asked first, in order, as
+        dockerd does; any failure of a mirror falls back to the next, then docker.io."""
+        if self.ref.registry == reference.DEFAULT_REGISTRY:
+            for mirror in client.MIRRORS:
+                official = self.repo
+                self.repo = Repository(self.ref.registry, self.ref.repository,
+                                       self.credentials, ("pull",), self.session,
+                                       base=mirror.rstrip("/"))
+                try:
+                    self._resolve()
+                    return
+                except (EngineError, requests.RequestException):
+                    self.repo = official
+        self._resolve()
+
+    def _resolve(self) -> None:
         wanted = self.ref.digest or self.ref.tag or "latest"
         data, media_type = self._fetch_manifest(wanted, self.ref.digest)
         if media_type in INDEXES:
