@@ -148,6 +148,11 @@ class Executor(Protocol):
         """Every process in the container, as host pids."""
         ...
 
+    def update(self, cid: str, resources: dict) -> None:
+        """New cgroup limits (the spec's linux.resources, only the ones that change)
+        for a running container: `docker update`."""
+        ...
+
     def delete(self, cid: str) -> None:
         """Release everything the executor holds for a stopped container (cgroups,
         state, mounts). Deleting an unknown container is not an error."""

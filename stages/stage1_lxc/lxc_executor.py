@@ -483,6 +483,30 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         return sorted(lxc_leftovers.cgroup_procs([os.path.join(top, c.cgroup)
                                                   for top in hierarchies()]))
 
+    def update(self, cid: str, resources: dict) -> None:
+        """`docker update`: the same keys as the config's lxc.cgroup(2).* lines, each
+        written into the running container's cgroup by its monitor (lxc-cgroup)."""
+        self._container(cid)
+        try:
+            lines = lxc_config.cgroups({"linux": {"resources": resources}}, cgroup_version())
+        except lxc_config.UnsupportedSpec as e:
+            raise ExecutorError(f"update {cid}: {e}") from None
+        for entry in lines:
+            key, _, value = entry.partition(" = ")
+            key = key.removeprefix("lxc.cgroup2.").removeprefix("lxc.cgroup.")
+            if self.api == "python":
+                try:
+                    done = lxc_bindings.set_cgroup_item(self.state_root, cid, key, value)
+                except LookupError as e:
+                    raise ExecutorError(f"update {cid}: {e}") from None
+                if not done:
+                    raise ExecutorError(f"update {cid}: liblxc refused {key} = {value}")
+                continue
+            result = subprocess.run(["lxc-cgroup", "-P", self.state_root, "-n", cid, key, value],
+                                    capture_output=True, text=True)
+            if result.returncode != 0:
+                raise ExecutorError(f"update {cid}: {key} = {value}: {result.stderr.strip()}")
+
     def pause(self, cid: str) -> None:
         self._freeze(cid, True)
 

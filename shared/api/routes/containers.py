@@ -1,5 +1,5 @@
 """Container routes: create, list, inspect, top, start, stop, kill, pause, wait, logs,
-attach, rm, rename, prune, stats."""
+attach, rm, rename, prune, stats, update."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from shared.api import containerfilters, streams, views
 from shared.api.containerfilters import ps_filters
 from shared.api.params import accepted_filters, current_engine, json_body, qbool, qint
 from shared.api.prunefilters import prune_filters
-from shared.daemon import containerconfig, housekeeping, logs, stats
+from shared.daemon import containerconfig, housekeeping, logs, stats, update
 from shared.daemon.engine import Engine
 from shared.errors import Conflict, InvalidParameter, NotFound
 
@@ -159,6 +159,11 @@ def container_delete(ref: str) -> Response:
 def container_rename(ref: str) -> Response:
     housekeeping.rename(current_engine(), ref, request.args.get("name", ""))
     return Response(status=204)
+
+
+@bp.post("/containers/<ref>/update")
+def container_update(ref: str) -> Response:
+    return jsonify(Warnings=update.update(current_engine(), ref, json_body()))
 
 
 @bp.post("/containers/prune")

@@ -199,6 +199,20 @@ class Task:
     def resume(self) -> None:
         self._freeze("resume")
 
+    def update(self, resources: bytes) -> None:
+        """New limits (OCI linux.resources JSON) for the running container's cgroup."""
+        if self.process("").exited.is_set():
+            raise NotFound(f"update {self.id}: container has exited")
+        path = os.path.join(self.bundle, "update-resources.json")
+        with open(path, "wb") as f:
+            f.write(resources)
+        try:
+            self.runtime.update(self.id, path, self.log)
+        except RuntimeError_ as e:
+            raise TaskError(f"update {self.id}: {e}") from None
+        finally:
+            os.unlink(path)
+
     def _freeze(self, verb: str) -> None:
         if self.process("").exited.is_set():
             raise NotFound(f"{verb} {self.id}: container has exited")

@@ -113,6 +113,9 @@ class Shim:
     def resume(self) -> None:
         self.task.resume()
 
+    def update(self, resources: str) -> None:
+        self.task.update(resources.encode())
+
     def state(self) -> dict:
         init = self.task.processes.get("")
         return {"pid": init.pid if init else 0, "status": self.task.status()}
@@ -179,6 +182,7 @@ METHODS = {
     "kill",
     "pause",
     "resume",
+    "update",
     "exec",
     "resize",
     "close_io",
