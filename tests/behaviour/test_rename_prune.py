@@ -130,3 +130,16 @@ def test_wait_conditions(clients) -> None:
             conn.close()
     bad = clients.api("POST", f"/containers/{clients.name()}/wait?condition=nosuch")
     assert bad.status in (400, 404)
+
+
+def test_both_clis_rename(cli, clients) -> None:  # type: ignore[no-untyped-def]
+    old, new = clients.name(), clients.name()
+    ok(clients.docker("create", "--name", old, "busybox", "true"))
+    result = cli("rename", old, new)
+    assert result.returncode == 0 and result.stdout == "", result.stderr
+    assert clients.inspect(new)["Name"] == f"/{new}"
+    taken = cli("rename", new, new)
+    assert taken.returncode == 1
+    assert taken.stderr.splitlines() == [
+        "Error response from daemon: Renaming a container with the same name as its current "
+        "name", f"Error: failed to rename container named {new}"]

@@ -98,3 +98,14 @@ def test_update_refuses_a_restart_policy_by_name(clients) -> None:
     ok(clients.docker("create", "--name", name, "busybox", "true"))
     result = clients.docker("update", "--restart", "always", name)
     assert result.returncode != 0 and "restart polic" in result.stderr
+
+
+def test_both_clis_update(cli, clients) -> None:  # type: ignore[no-untyped-def]
+    name = clients.name()
+    ok(clients.docker("run", "-d", "--name", name, "--pids-limit", "50", "busybox",
+                      "sleep", "60"))
+    assert cli("update", "--pids-limit", "60", "--cpu-shares", "300", name).stdout == f"{name}\n"
+    hc = clients.inspect(name)["HostConfig"]
+    assert (hc["PidsLimit"], hc["CpuShares"]) == (60, 300)
+    path = "pids.max" if V2 else "pids/pids.max"
+    assert ok(clients.docker("exec", name, "cat", f"/sys/fs/cgroup/{path}")).strip() == "60"
