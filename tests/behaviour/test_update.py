@@ -109,3 +109,21 @@ def test_both_clis_update(cli, clients) -> None:  # type: ignore[no-untyped-def]
     assert (hc["PidsLimit"], hc["CpuShares"]) == (60, 300)
     path = "pids.max" if V2 else "pids/pids.max"
     assert ok(clients.docker("exec", name, "cat", f"/sys/fs/cgroup/{path}")).strip() == "60"
+
+
+def test_update_blkio_weight(clients, engine) -> None:  # type: ignore[no-untyped-def]
+    """Written where the kernel has a weight file (BFQ on v1, iocost on v2); else ours
+    refuse it by name, and dockerd says in a warning that it discards it."""
+    name = clients.name()
+    ok(clients.docker("run", "-d", "--name", name, "busybox", "sleep", "60"))
+    result = clients.docker("update", "--blkio-weight", "300", name)
+    if HOST.blkio_weight():
+        assert result.returncode == 0, result.stderr
+        path = "io.weight" if V2 else "blkio/blkio.weight"
+        inside = ok(clients.docker("exec", name, "cat", f"/sys/fs/cgroup/{path}")).strip()
+        assert inside == ("default 2930" if V2 else "300")
+    elif engine.ours:
+        assert result.returncode != 0 and "--blkio-weight" in result.stderr
+        assert clients.inspect(name)["HostConfig"]["BlkioWeight"] == 0
+    else:  # (the docker CLI prints update's warnings on stdout)
+        assert "Block I/O weight" in result.stdout and "discarded" in result.stdout
