@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from shared.api.prunefilters import PruneFilters
 from shared.errors import EngineError, InvalidParameter
 from shared.images import snapshots
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (the API layer parses the filters; the daemon only asks them)
+    from shared.api.prunefilters import PruneFilters
     from shared.daemon.engine import Engine
 
 
