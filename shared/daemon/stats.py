@@ -1,162 +1,20 @@
-"""`docker stats`: one sample of a running container's cgroup, in dockerd's JSON.
+"""`docker stats`: one reading of a running container, in dockerd's JSON.
 
-The kernel counts what a container uses per cgroup: CPU time (cpuacct.usage on v1,
-cpu.stat's usage_usec on v2), memory (memory.usage_in_bytes / memory.current, with the
-detail of memory.stat), tasks (pids.current), block I/O (blkio / io.stat). Network bytes
-are per interface, so they are read inside the container's network namespace:
-/proc/<pid>/net/dev shows the namespace of <pid>. The CLI computes CPU% from two
-samples: (container CPU delta / whole-system CPU delta) * online CPUs, so each sample
-carries the system's CPU time from /proc/stat too (moby daemon/stats_unix.go).
-
-Every stage reads the cgroup the container's init is in, from /proc/<pid>/cgroup: the
-same files whoever made the cgroup (LXC, our libcontainer, runc under containerd).
+The cgroup's counters come from the executor (shared/cgroupstats.py reads them: the
+daemon itself in stages 1-2, containerd's Tasks.Metrics in stages 3-4). The daemon adds
+what only it knows. Network bytes are per interface, so they are read inside the
+container's network namespace: /proc/<pid>/net/dev shows the namespace of <pid>. The
+CLI computes CPU% from two readings: (container CPU delta / whole-system CPU delta) *
+online CPUs, so each carries the system's CPU time from /proc/stat too (moby
+daemon/stats_unix.go).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
+from shared.cgroupstats import machine_memory, read, system_cpu
 from shared.daemon.state import Container, rfc3339
-
-CGROUP_ROOT = "/sys/fs/cgroup"
-CLOCK_TICKS = 100  # sysconf(_SC_CLK_TCK) on Linux: /proc/stat and cpuacct.stat count in it
-NS_PER_S = 1_000_000_000
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def _int(path: str) -> int:
-    text = (_read(path) or "").strip()
-    return int(text) if text.isdigit() else 0
-
-
-def _kv(path: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for line in (_read(path) or "").splitlines():
-        key, _, value = line.partition(" ")
-        if value.strip().isdigit():
-            out[key] = int(value)
-    return out
-
-
-def is_v2() -> bool:
-    return os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers"))
-
-
-def cgroup_dirs(pid: int) -> dict[str, str]:
-    """controller -> its directory for `pid` (v2: the one directory, under "")."""
-    dirs: dict[str, str] = {}
-    for line in (_read(f"/proc/{pid}/cgroup") or "").splitlines():
-        _, controllers, path = line.split(":", 2)
-        if not controllers:
-            if is_v2():
-                dirs[""] = CGROUP_ROOT + path
-            continue
-        for name in controllers.split(","):
-            dirs[name.removeprefix("name=")] = os.path.join(CGROUP_ROOT, controllers,
-                                                            path.lstrip("/"))
-    return dirs
-
-
-def system_cpu() -> tuple[int, int]:
-    """The whole machine's CPU time in ns (the first 7 fields of /proc/stat's `cpu`
-    line, as moby adds them) and the number of CPUs online."""
-    total, cpus = 0, 0
-    for line in (_read("/proc/stat") or "").splitlines():
-        if not line.startswith("cpu"):
-            break
-        if line.startswith("cpu "):
-            total = sum(int(v) for v in line.split()[1:8]) * NS_PER_S // CLOCK_TICKS
-        elif line[3].isdigit():
-            cpus += 1
-    return total, cpus
-
-
-def machine_memory() -> int:
-    for line in (_read("/proc/meminfo") or "").splitlines():
-        if line.startswith("MemTotal:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def _blkio_v1(path: str) -> list[dict]:
-    entries = []
-    for line in (_read(path) or "").splitlines():
-        parts = line.split()
-        if len(parts) == 3 and ":" in parts[0]:
-            major, minor = parts[0].split(":")
-            entries.append({"major": int(major), "minor": int(minor), "op": parts[1],
-                            "value": int(parts[2])})
-    return entries
-
-
-def _v1(dirs: dict[str, str]) -> dict:
-    cpu_dir, mem, pids, blkio = (dirs.get("cpuacct", ""), dirs.get("memory", ""),
-                                 dirs.get("pids", ""), dirs.get("blkio", ""))
-    percpu = [int(v) for v in (_read(f"{cpu_dir}/cpuacct.usage_percpu") or "").split()]
-    ticks = _kv(f"{cpu_dir}/cpuacct.stat")
-    throttling = _kv(f"{dirs.get('cpu', cpu_dir)}/cpu.stat")
-    io = _blkio_v1(f"{blkio}/blkio.io_service_bytes_recursive")
-    if not io:  # the CFQ counters are empty under blk-mq: the throttle layer counts
-        io = _blkio_v1(f"{blkio}/blkio.throttle.io_service_bytes_recursive")
-    serviced = (_blkio_v1(f"{blkio}/blkio.io_serviced_recursive")
-                or _blkio_v1(f"{blkio}/blkio.throttle.io_serviced_recursive"))
-    pids_max = (_read(f"{pids}/pids.max") or "").strip()
-    return {
-        "cpu_usage": {
-            "total_usage": _int(f"{cpu_dir}/cpuacct.usage"),
-            "percpu_usage": percpu,
-            "usage_in_kernelmode": ticks.get("system", 0) * NS_PER_S // CLOCK_TICKS,
-            "usage_in_usermode": ticks.get("user", 0) * NS_PER_S // CLOCK_TICKS,
-        },
-        "throttling_data": {"periods": throttling.get("nr_periods", 0),
-                            "throttled_periods": throttling.get("nr_throttled", 0),
-                            "throttled_time": throttling.get("throttled_time", 0)},
-        "memory": {"usage": _int(f"{mem}/memory.usage_in_bytes"),
-                   "max_usage": _int(f"{mem}/memory.max_usage_in_bytes"),
-                   "stats": _kv(f"{mem}/memory.stat"),
-                   "failcnt": _int(f"{mem}/memory.failcnt"),
-                   "limit": _int(f"{mem}/memory.limit_in_bytes")},
-        "pids": {"current": _int(f"{pids}/pids.current"),
-                 "limit": int(pids_max) if pids_max.isdigit() else 0},
-        "blkio": {"io_service_bytes_recursive": io or None,
-                  "io_serviced_recursive": serviced or None},
-    }
-
-
-def _v2(d: str) -> dict:
-    cpu = _kv(f"{d}/cpu.stat")
-    io = []
-    for line in (_read(f"{d}/io.stat") or "").splitlines():
-        dev, *fields = line.split()
-        major, minor = (int(n) for n in dev.split(":"))
-        values = dict(f.split("=", 1) for f in fields)
-        for op, key in (("read", "rbytes"), ("write", "wbytes")):
-            io.append({"major": major, "minor": minor, "op": op,
-                       "value": int(values.get(key, 0))})
-    mem_max = (_read(f"{d}/memory.max") or "").strip()
-    pids_max = (_read(f"{d}/pids.max") or "").strip()
-    return {
-        # cgroup v2 counts CPU time per cgroup, not per CPU: no percpu_usage (as moby)
-        "cpu_usage": {"total_usage": cpu.get("usage_usec", 0) * 1000,
-                      "usage_in_kernelmode": cpu.get("system_usec", 0) * 1000,
-                      "usage_in_usermode": cpu.get("user_usec", 0) * 1000},
-        "throttling_data": {"periods": cpu.get("nr_periods", 0),
-                            "throttled_periods": cpu.get("nr_throttled", 0),
-                            "throttled_time": cpu.get("throttled_usec", 0) * 1000},
-        "memory": {"usage": _int(f"{d}/memory.current"), "stats": _kv(f"{d}/memory.stat"),
-                   "limit": int(mem_max) if mem_max.isdigit() else 1 << 63},
-        "pids": {"current": _int(f"{d}/pids.current"),
-                 "limit": int(pids_max) if pids_max.isdigit() else 0},
-        "blkio": {"io_service_bytes_recursive": io or None},
-    }
 
 
 def network_stats(pid: int) -> dict[str, dict[str, int]]:
@@ -164,7 +22,7 @@ def network_stats(pid: int) -> dict[str, dict[str, int]]:
     keys = ["rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
             "tx_bytes", "tx_packets", "tx_errors", "tx_dropped"]
     out = {}
-    for line in (_read(f"/proc/{pid}/net/dev") or "").splitlines()[2:]:
+    for line in (read(f"/proc/{pid}/net/dev") or "").splitlines()[2:]:
         name, _, rest = line.partition(":")
         name, fields = name.strip(), rest.split()
         if name == "lo" or len(fields) < 16:
@@ -195,10 +53,10 @@ def _zero_cpu() -> dict:
             "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
 
 
-def sample(c: Container, pid: int, now: Callable[[], float], networked: bool) -> dict:
-    """One reading of a running container, without its precpu_stats."""
-    dirs = cgroup_dirs(pid)
-    raw = _v2(dirs[""]) if "" in dirs else _v1(dirs)
+def sample(c: Container, pid: int, now: Callable[[], float], networked: bool,
+           raw: dict) -> dict:
+    """One reading of a running container, without its precpu_stats. `raw`: its
+    cgroup's counters (shared/cgroupstats.metrics), from wherever the era reads them."""
     system, cpus = system_cpu()
     memory = raw["memory"]
     machine = machine_memory()

@@ -61,7 +61,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from shared import trace
+from shared import cgroupstats, trace
 from shared.daemon.children import ParentExecutor, Process, open_fifos
 from shared.daemon.executor import (
     CommandNotExecutable,
@@ -482,6 +482,12 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         # every v1 hierarchy holds the same processes: their union is any one's
         return sorted(lxc_leftovers.cgroup_procs([os.path.join(top, c.cgroup)
                                                   for top in hierarchies()]))
+
+    def metrics(self, cid: str, pid: int) -> dict:
+        """The daemon reads the container's cgroup itself (as dockerd asked libcontainer
+        before containerd)."""
+        self._container(cid)
+        return cgroupstats.metrics(pid)
 
     def update(self, cid: str, resources: dict) -> None:
         """`docker update`: the same keys as the config's lxc.cgroup(2).* lines, each

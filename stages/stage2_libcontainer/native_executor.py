@@ -19,7 +19,7 @@ import os
 import socket
 from collections.abc import Callable
 
-from shared import trace
+from shared import cgroupstats, trace
 from shared.daemon.children import ParentExecutor, Process, exit_status, open_fifos
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, start_error
 from shared.libc import set_child_subreaper
@@ -136,6 +136,12 @@ class NativeExecutor(ParentExecutor[Container, Process]):
 
     def pids(self, cid: str) -> list[int]:
         return self._container(cid).processes()
+
+    def metrics(self, cid: str, pid: int) -> dict:
+        """The daemon reads the container's cgroup itself (as dockerd asked libcontainer
+        before containerd)."""
+        self._container(cid)
+        return cgroupstats.metrics(pid)
 
     def update(self, cid: str, resources: dict) -> None:
         """`docker update`: the cgroup manager writes each limit given again (as runc

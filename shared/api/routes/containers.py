@@ -17,6 +17,7 @@ from shared.api.params import accepted_filters, current_engine, json_body, qbool
 from shared.api.prunefilters import prune_filters
 from shared.daemon import containerconfig, housekeeping, logs, stats, update
 from shared.daemon.engine import Engine
+from shared.daemon.executor import ExecutorError
 from shared.errors import Conflict, InvalidParameter, NotFound
 
 bp = Blueprint("containers", __name__)
@@ -189,7 +190,11 @@ def container_stats(ref: str) -> Response:
         pid = c.state.pid
         if not c.state.running or not pid:
             return None
-        return stats.sample(c, pid, time.time, networked)
+        try:
+            raw = engine.executor.metrics(c.id, pid)
+        except ExecutorError:
+            return None  # it exited meanwhile
+        return stats.sample(c, pid, time.time, networked, raw)
 
     def body() -> Iterator[bytes]:
         previous = reading()

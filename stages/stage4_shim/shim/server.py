@@ -113,6 +113,9 @@ class Shim:
     def resume(self) -> None:
         self.task.resume()
 
+    def metrics(self) -> dict:
+        return self.task.metrics()
+
     def update(self, resources: str) -> None:
         self.task.update(resources.encode())
 
@@ -183,6 +186,7 @@ METHODS = {
     "pause",
     "resume",
     "update",
+    "metrics",
     "exec",
     "resize",
     "close_io",
