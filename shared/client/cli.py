@@ -47,6 +47,8 @@ VERBS = {
     "export": "Export a container's filesystem as a tar archive",
     "unpause": "Unpause all processes within one or more containers",
     "restart": "Restart one or more containers",
+    "rename": "Rename a container",
+    "update": "Update configuration of one or more containers",
     "rm": "Remove one or more containers",
     "rmi": "Remove one or more images",
     "pull": "Download an image from a registry",

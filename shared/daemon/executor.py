@@ -148,6 +148,16 @@ class Executor(Protocol):
         """Every process in the container, as host pids."""
         ...
 
+    def metrics(self, cid: str, pid: int) -> dict:
+        """The counters of the container's cgroup (shared/cgroupstats.metrics), for
+        `docker stats`; `pid`: its init's, as the daemon knows it."""
+        ...
+
+    def update(self, cid: str, resources: dict) -> None:
+        """New cgroup limits (the spec's linux.resources, only the ones that change)
+        for a running container: `docker update`."""
+        ...
+
     def delete(self, cid: str) -> None:
         """Release everything the executor holds for a stopped container (cgroups,
         state, mounts). Deleting an unknown container is not an error."""

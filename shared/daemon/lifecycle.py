@@ -64,13 +64,21 @@ class Lifecycle:
         """Block until the condition holds; returns the container (its State tells)."""
         return self.wait_for(self.containers.get(ref), condition)
 
-    def wait_for(self, c: Container, condition: str = "not-running") -> Container:
+    def exits_seen(self, c: Container) -> int:
+        """How many exits of `c` this daemon has seen: what a next-exit wait counts from."""
+        with self.lock:
+            return self._exits.get(c.id, 0)
+
+    def wait_for(self, c: Container, condition: str = "not-running",
+                 exits: int | None = None) -> Container:
         """As wait(), for a container already looked up: it may be removed meanwhile
-        (that is what condition=removed waits for)."""
+        (that is what condition=removed waits for). `exits`: exits_seen() when the
+        wait was asked for (a next-exit after that one), if not now."""
         if condition not in ("not-running", "next-exit", "removed"):
             raise InvalidParameter(f"invalid condition: {condition!r}")
         with self.lock:
-            exits = self._exits.get(c.id, 0)
+            if exits is None:
+                exits = self._exits.get(c.id, 0)
             while True:
                 if condition == "removed":
                     if c.id in self._removed:

@@ -46,6 +46,10 @@ class ContainerNetworking:
         if sandbox is not None and self.manager is not None:
             self.manager.pin_namespace(cid, pid)
 
+    def rename(self, cid: str, name: str) -> None:
+        if self.manager is not None:
+            self.manager.rename(cid, name)
+
     def detach(self, cid: str) -> None:
         if self.manager is not None:
             self.manager.detach(cid)

@@ -151,14 +151,40 @@ class ContainerStore:
                     "are allowed"
                 )
             name = name.lstrip("/")
-            for other in self._by_id.values():
-                if other.name == name:
-                    raise Conflict(
-                        f'Conflict. The container name "/{name}" is already in use by '
-                        f'container "{other.id}". You have to remove (or rename) that '
-                        "container to be able to reuse that name."
-                    )
+            self._check_free(name)
             return name
+
+    def _check_free(self, name: str) -> None:
+        for other in self._by_id.values():
+            if other.name == name:
+                raise Conflict(
+                    f'Conflict. The container name "/{name}" is already in use by '
+                    f'container "{other.id}". You have to remove (or rename) that '
+                    "container to be able to reuse that name."
+                )
+
+    def rename(self, c: Container, new: str) -> str:
+        """moby's ContainerRename: the new name checked and taken atomically, the record
+        saved; the old name. (Its errors read as moby's, "Error when allocating new
+        name: ..." around the name index's own.)"""
+        with self._lock:
+            if not VALID_NAME.match(new):
+                raise InvalidParameter(
+                    f"Error when allocating new name: Invalid container name (/{new.lstrip('/')}),"
+                    " only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+                )
+            new = new.lstrip("/")
+            try:
+                self._check_free(new)
+            except Conflict as e:
+                raise Conflict(f"Error when allocating new name: {e}") from None
+            old, c.name = c.name, new
+            try:
+                self.save(c)
+            except BaseException:
+                c.name = old
+                raise
+            return old
 
     def add(self, c: Container) -> None:
         with self._lock:

@@ -285,6 +285,15 @@ class NetworkManager:
         with self._lock:
             return self._sandboxes.get(cid)
 
+    def rename(self, cid: str, name: str) -> None:
+        """`docker rename` of a running container: its networks' DNS answers the new
+        name from now on, not the old one (moby's Sandbox.Rename)."""
+        with self._lock:
+            sb = self._sandboxes.get(cid)
+            if sb is not None:
+                sb.name = name
+                self._save(sb)
+
     def attach(self, cid: str, name: str, hostname: str, networks: dict[str, dict],
                port_bindings: dict | None, dns: builtins.list[str] | None = None) -> Sandbox:
         """Make the container's namespace, plug it into each network, publish its ports.

@@ -96,6 +96,12 @@ def freeze(lxcpath: str, name: str, frozen: bool) -> bool:
     return bool(c.freeze() if frozen else c.unfreeze())
 
 
+def set_cgroup_item(lxcpath: str, name: str, key: str, value: str) -> bool:
+    """`lxc-cgroup -n NAME KEY VALUE`: the monitor writes one file of the container's
+    cgroup (KEY as in the config's lxc.cgroup.KEY / lxc.cgroup2.KEY)."""
+    return bool(container(lxcpath, name).set_cgroup_item(key, value))
+
+
 def argv(*args: str) -> list[str]:
     """The command line that runs this file as a helper (see the docstring). -I -S: the
     helper needs nothing but the standard library and the bindings' two files."""

@@ -61,7 +61,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from shared import trace
+from shared import cgroupstats, trace
 from shared.daemon.children import ParentExecutor, Process, open_fifos
 from shared.daemon.executor import (
     CommandNotExecutable,
@@ -482,6 +482,36 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         # every v1 hierarchy holds the same processes: their union is any one's
         return sorted(lxc_leftovers.cgroup_procs([os.path.join(top, c.cgroup)
                                                   for top in hierarchies()]))
+
+    def metrics(self, cid: str, pid: int) -> dict:
+        """The daemon reads the container's cgroup itself (as dockerd asked libcontainer
+        before containerd)."""
+        self._container(cid)
+        return cgroupstats.metrics(pid)
+
+    def update(self, cid: str, resources: dict) -> None:
+        """`docker update`: the same keys as the config's lxc.cgroup(2).* lines, each
+        written into the running container's cgroup by its monitor (lxc-cgroup)."""
+        self._container(cid)
+        try:
+            lines = lxc_config.cgroups({"linux": {"resources": resources}}, cgroup_version())
+        except lxc_config.UnsupportedSpec as e:
+            raise ExecutorError(f"update {cid}: {e}") from None
+        for entry in lines:
+            key, _, value = entry.partition(" = ")
+            key = key.removeprefix("lxc.cgroup2.").removeprefix("lxc.cgroup.")
+            if self.api == "python":
+                try:
+                    done = lxc_bindings.set_cgroup_item(self.state_root, cid, key, value)
+                except LookupError as e:
+                    raise ExecutorError(f"update {cid}: {e}") from None
+                if not done:
+                    raise ExecutorError(f"update {cid}: liblxc refused {key} = {value}")
+                continue
+            result = subprocess.run(["lxc-cgroup", "-P", self.state_root, "-n", cid, key, value],
+                                    capture_output=True, text=True)
+            if result.returncode != 0:
+                raise ExecutorError(f"update {cid}: {key} = {value}: {result.stderr.strip()}")
 
     def pause(self, cid: str) -> None:
         self._freeze(cid, True)

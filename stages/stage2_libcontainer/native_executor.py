@@ -19,12 +19,12 @@ import os
 import socket
 from collections.abc import Callable
 
-from shared import trace
+from shared import cgroupstats, trace
 from shared.daemon.children import ParentExecutor, Process, exit_status, open_fifos
 from shared.daemon.executor import ExecutorError, ExitStatus, IOConfig, start_error
 from shared.libc import set_child_subreaper
 from shared.terminal import copy_terminal, set_winsize
-from stages.stage2_libcontainer.libcontainer import Container, ContainerError, Stdio
+from stages.stage2_libcontainer.libcontainer import Container, ContainerError, Stdio, specconv
 
 
 def init_status(container: Container, returncode: int) -> ExitStatus:
@@ -136,6 +136,21 @@ class NativeExecutor(ParentExecutor[Container, Process]):
 
     def pids(self, cid: str) -> list[int]:
         return self._container(cid).processes()
+
+    def metrics(self, cid: str, pid: int) -> dict:
+        """The daemon reads the container's cgroup itself (as dockerd asked libcontainer
+        before containerd)."""
+        self._container(cid)
+        return cgroupstats.metrics(pid)
+
+    def update(self, cid: str, resources: dict) -> None:
+        """`docker update`: the cgroup manager writes each limit given again (as runc
+        update does); the processes keep running."""
+        try:
+            limits = specconv.to_resources(resources, "resources")
+            self._container(cid).cgroup.create(limits)
+        except (ContainerError, OSError) as e:
+            raise ExecutorError(f"update {cid}: {e}") from None
 
     def pause(self, cid: str) -> None:
         try:

@@ -145,6 +145,16 @@ class ContainerdExecutor:
     def pause(self, cid: str) -> None:
         self._call(self.tasks.Pause, pb.TaskRequest(id=cid), "pause")
 
+    def metrics(self, cid: str, pid: int) -> dict:
+        reply = self._call(self.tasks.Metrics, pb.TaskRequest(id=cid), "metrics")
+        found: dict = json.loads(reply.metrics)
+        return found
+
+    def update(self, cid: str, resources: dict) -> None:
+        self._call(self.tasks.Update,
+                   pb.UpdateTaskRequest(id=cid, resources=json.dumps(resources).encode()),
+                   "update")
+
     def resume(self, cid: str) -> None:
         self._call(self.tasks.Resume, pb.TaskRequest(id=cid), "resume")
 

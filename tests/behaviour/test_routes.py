@@ -241,14 +241,14 @@ def test_missing_features_are_named(clients, method: str, path: str, feature: st
     assert feature in reply.message and "not supported by this engine" in reply.message
 
 
-@pytest.mark.ours_only(reason="a real dockerd has docker stats")
+@pytest.mark.ours_only(reason="a real dockerd attaches over a WebSocket")
 def test_a_missing_feature_still_says_no_such_container(clients) -> None:
-    reply = clients.api("GET", f"/containers/{NOSUCH}/stats")
+    reply = clients.api("GET", f"/containers/{NOSUCH}/attach/ws")
     assert (reply.status, reply.message) == (404, f"No such container: {NOSUCH}")
     name = clients.name()
     assert clients.docker("create", "--name", name, "busybox").returncode == 0
-    reply = clients.api("GET", f"/containers/{name}/stats?stream=0")
-    assert reply.status == 501 and "docker stats" in reply.message
+    reply = clients.api("GET", f"/containers/{name}/attach/ws")
+    assert reply.status == 501 and "WebSocket" in reply.message
 
 
 def test_a_malformed_swarm_request_is_400_before_anything(clients) -> None:

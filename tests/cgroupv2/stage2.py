@@ -606,6 +606,44 @@ def docker_no_cgroup_left(s: Session) -> None:
     assert not left, left
 
 
+def docker_stats_reads_the_cgroup(s: Session) -> None:
+    """docker stats --no-stream of a busy loop: CPU% from cpu.stat's usage (v2) or
+    cpuacct (v1), memory in use and the -m limit."""
+    name = f"{PREFIX}stats"
+    s.docker_ok("run", "-d", "--name", name, "-m", "64m", "busybox", "sh", "-c",
+                "while :; do :; done")
+    try:
+        container_cgroup(s, name)
+        out = s.docker_ok("stats", "--no-stream", "--format", "{{.CPUPerc}}|{{.MemUsage}}",
+                          name).strip()
+        cpu, mem = out.split("|")
+        assert float(cpu.rstrip("%")) > 10, out
+        used, limit = (p.strip() for p in mem.split("/"))
+        assert limit == "64MiB" and not used.startswith("0B"), out
+        print(f"    docker stats: {out}")
+    finally:
+        s.docker("rm", "-f", name)
+
+
+def docker_update_writes_the_cgroup(s: Session) -> None:
+    """docker update of a running container: the new limits in its cgroup's files."""
+    name = f"{PREFIX}update"
+    s.docker_ok("run", "-d", "--name", name, "-m", "32m", "--memory-swap", "64m",
+                "--pids-limit", "20", "busybox", "sleep", "60")
+    try:
+        path = container_cgroup(s, name)
+        s.docker_ok("update", "-m", "48m", "--memory-swap", "96m", "--pids-limit", "30",
+                    "--cpus", "0.5", name)
+        memory = cgroupfs.read(cgroupfs.file(path, "memory", "memory.limit_in_bytes",
+                                             "memory.max"))
+        pids = cgroupfs.read(cgroupfs.file(path, "pids", "pids.max", "pids.max"))
+        quota = cgroupfs.read(cgroupfs.file(path, "cpu", "cpu.cfs_quota_us", "cpu.max"))
+        assert (memory, pids) == (str(48 << 20), "30"), (memory, pids)
+        assert quota in ("50000", "50000 100000"), quota
+    finally:
+        s.docker("rm", "-f", name)
+
+
 CHECKS: list[Callable[[Session], None]] = [
     lib_memory_limit_oom_kills, lib_pids_limit_stops_forks, lib_cpu_quota_throttles,
     lib_pause_freezes_the_group, lib_destroy_kills_the_whole_group, lib_device_allow_list,
@@ -614,6 +652,7 @@ CHECKS: list[Callable[[Session], None]] = [
     docker_more_limits_are_written, docker_refuses_what_v2_lacks, docker_cgroup_options,
     docker_stop_kills_the_whole_cgroup, docker_kill_then_rm, docker_rm_force,
     docker_pause_freezes_then_rm_force, docker_oom_kill_disable, *DEVICE_CHECKS,
+    docker_stats_reads_the_cgroup, docker_update_writes_the_cgroup,
     docker_no_cgroup_left,
 ]
 

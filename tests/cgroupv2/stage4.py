@@ -56,6 +56,8 @@ CHECKS: list[Callable[[Session], None]] = [
     stage2.docker_refuses_what_v2_lacks, stage2.docker_stop_kills_the_whole_cgroup,
     stage2.docker_kill_then_rm, stage2.docker_rm_force,
     stage2.docker_pause_freezes_then_rm_force, *stage2.DEVICE_CHECKS,
+    # Tasks.Metrics through the shim; Tasks.Update through the shim and runc update
+    stage2.docker_stats_reads_the_cgroup, stage2.docker_update_writes_the_cgroup,
     stage2.docker_no_cgroup_left,
 ]
 

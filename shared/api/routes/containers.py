@@ -1,5 +1,5 @@
 """Container routes: create, list, inspect, top, start, stop, kill, pause, wait, logs,
-attach, rm."""
+attach, rm, rename, prune, stats, update."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from flask import Blueprint, Response, jsonify, request
 from shared.api import containerfilters, streams, views
 from shared.api.containerfilters import ps_filters
 from shared.api.params import accepted_filters, current_engine, json_body, qbool, qint
-from shared.daemon import containerconfig, logs
+from shared.api.prunefilters import prune_filters
+from shared.daemon import containerconfig, housekeeping, logs, stats, update
 from shared.daemon.engine import Engine
+from shared.daemon.executor import ExecutorError
 from shared.errors import Conflict, InvalidParameter, NotFound
 
 bp = Blueprint("containers", __name__)
@@ -154,6 +156,68 @@ def container_delete(ref: str) -> Response:
     return Response(status=204)
 
 
+@bp.post("/containers/<ref>/rename")
+def container_rename(ref: str) -> Response:
+    housekeeping.rename(current_engine(), ref, request.args.get("name", ""))
+    return Response(status=204)
+
+
+@bp.post("/containers/<ref>/update")
+def container_update(ref: str) -> Response:
+    return jsonify(Warnings=update.update(current_engine(), ref, json_body()))
+
+
+@bp.post("/containers/prune")
+def container_prune() -> Response:
+    # moby daemon/prune.go's containersAcceptedFilters
+    filters = prune_filters({"label", "label!", "until"})
+    return jsonify(housekeeping.prune(current_engine(), filters))
+
+
+@bp.get("/containers/<ref>/stats")
+def container_stats(ref: str) -> Response:
+    """One reading a second while the container runs (stream=false: the second one,
+    so that precpu_stats is filled; one-shot: the first, without it), as dockerd."""
+    engine = current_engine()
+    c = engine.containers.get(ref)
+    stream = qbool("stream", True)
+    one_shot = qbool("one-shot")
+    if one_shot and stream:
+        raise InvalidParameter("cannot have stream=true and one-shot=true")
+    networked = (c.host_config.get("NetworkMode") or "") != "host"
+
+    def reading() -> dict | None:
+        pid = c.state.pid
+        if not c.state.running or not pid:
+            return None
+        try:
+            raw = engine.executor.metrics(c.id, pid)
+        except ExecutorError:
+            return None  # it exited meanwhile
+        return stats.sample(c, pid, time.time, networked, raw)
+
+    def body() -> Iterator[bytes]:
+        previous = reading()
+        if previous is None:
+            yield json.dumps(stats.empty(c)).encode() + b"\n"
+            return
+        if stream or one_shot:
+            yield json.dumps(stats.with_previous(dict(previous), None)).encode() + b"\n"
+            if one_shot:
+                return
+        while True:
+            time.sleep(1)  # dockerd's collector reads every second
+            current = reading()
+            if current is None:
+                return
+            yield json.dumps(stats.with_previous(current, previous)).encode() + b"\n"
+            if not stream:
+                return
+            previous = current
+
+    return Response(body(), mimetype="application/json")
+
+
 @bp.post("/containers/<ref>/wait")
 def container_wait(ref: str) -> Response:
     engine = current_engine()
@@ -161,12 +225,15 @@ def container_wait(ref: str) -> Response:
     c = engine.containers.get(ref)  # 404 before the 200 headers go out
     if condition not in ("not-running", "next-exit", "removed"):
         raise InvalidParameter(f"invalid condition: {condition!r}")
+    # Counted before the headers go out: a client that starts the container once it
+    # has them must not see that start's exit missed (moby registers the wait first).
+    exits = engine.exits_seen(c)
 
     def body() -> Iterator[bytes]:
         # The headers go out now, before the container even starts: the docker
         # CLI will not call start until it has them.
         yield b""
-        done = engine.wait_for(c, condition)
+        done = engine.wait_for(c, condition, exits)
         error = {"Message": done.state.error} if done.state.error else None
         yield json.dumps({"StatusCode": done.state.exit_code, "Error": error}).encode()
 

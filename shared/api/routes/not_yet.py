@@ -38,10 +38,6 @@ class Missing:
 
 MISSING = [
     # Watching and managing running containers (issue 18).
-    Missing("/containers/<ref>/stats", ["GET"], "docker stats", 18),
-    Missing("/containers/<ref>/update", ["POST"], "docker update", 18),
-    Missing("/containers/<ref>/rename", ["POST"], "docker rename", 18),
-    Missing("/containers/prune", ["POST"], "docker container prune", 18),
     Missing("/events", ["GET"], "docker events", 18),
     # Making images (issue 19).
     Missing("/commit", ["POST"], "docker commit", 19),

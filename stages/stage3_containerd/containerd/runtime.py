@@ -75,6 +75,9 @@ class Runtime:
     def resume(self, cid: str, log: str) -> None:
         self._run(["resume", cid], log)
 
+    def update(self, cid: str, resources_file: str, log: str) -> None:
+        self._run(["update", "--resources", resources_file, cid], log)
+
     def exec(
         self,
         cid: str,

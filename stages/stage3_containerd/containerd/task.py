@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from shared import cgroupstats
 from shared.terminal import copy_terminal
 from stages.stage3_containerd.containerd.process import (
     ConsoleSocket,
@@ -198,6 +199,28 @@ class Task:
 
     def resume(self) -> None:
         self._freeze("resume")
+
+    def metrics(self) -> dict:
+        """The counters of the container's cgroup, read by containerd (the real one
+        reads them with its cgroups library, for Tasks.Metrics)."""
+        init = self.process("")
+        if init.exited.is_set():
+            raise NotFound(f"metrics {self.id}: container has exited")
+        return cgroupstats.metrics(init.pid)
+
+    def update(self, resources: bytes) -> None:
+        """New limits (OCI linux.resources JSON) for the running container's cgroup."""
+        if self.process("").exited.is_set():
+            raise NotFound(f"update {self.id}: container has exited")
+        path = os.path.join(self.bundle, "update-resources.json")
+        with open(path, "wb") as f:
+            f.write(resources)
+        try:
+            self.runtime.update(self.id, path, self.log)
+        except RuntimeError_ as e:
+            raise TaskError(f"update {self.id}: {e}") from None
+        finally:
+            os.unlink(path)
 
     def _freeze(self, verb: str) -> None:
         if self.process("").exited.is_set():

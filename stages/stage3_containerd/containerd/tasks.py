@@ -156,6 +156,17 @@ class TasksService(rpc.TasksServicer):
         self.events.publish(namespace(context), "/tasks/paused", id=request.id)
         return pb.Empty()
 
+    def Metrics(self, request: pb.TaskRequest, context: grpc.ServicerContext
+                ) -> pb.MetricsResponse:
+        with grpc_errors(context):
+            found = self._task(context, request.id).metrics()
+        return pb.MetricsResponse(metrics=json.dumps(found).encode())
+
+    def Update(self, request: pb.UpdateTaskRequest, context: grpc.ServicerContext) -> pb.Empty:
+        with grpc_errors(context):
+            self._task(context, request.id).update(request.resources)
+        return pb.Empty()
+
     def Resume(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.Empty:
         with grpc_errors(context):
             self._task(context, request.id).resume()

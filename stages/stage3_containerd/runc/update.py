@@ -5,7 +5,7 @@
                 [--cpu-period N] ID
 
 A limit is a number written into a cgroup file, so changing it is writing again;
-the processes keep running. Only memory, pids and cpu are supported here (the
+the processes keep running. Only memory, pids, cpu and blockIO are supported here (the
 controllers stage 2's libcontainer sets); anything else in the JSON is an error.
 """
 
@@ -18,7 +18,7 @@ from shared.flags import Command, Flag
 from stages.stage2_libcontainer.libcontainer import Container, specconv
 from stages.stage3_containerd.runc.runtime import RuncError, Runtime, parse
 
-SUPPORTED = ("memory", "pids", "cpu")
+SUPPORTED = ("memory", "pids", "cpu", "blockIO")
 
 
 def read_resources(source: str) -> dict:

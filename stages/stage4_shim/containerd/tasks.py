@@ -247,6 +247,23 @@ class TasksService(rpc.TasksServicer):
     def Resume(self, request: pb.TaskRequest, context: grpc.ServicerContext) -> pb.Empty:
         return self._freeze("resume", "/tasks/resumed", request, context)
 
+    def Metrics(self, request: pb.TaskRequest, context: grpc.ServicerContext
+                ) -> pb.MetricsResponse:
+        """The shim reads its container's cgroup (containerd asks it, as the real one
+        asks its shims over ttrpc)."""
+        task = self._task(context, request.id)
+        with self._shim_errors(context, task):
+            found = task.shim.call("metrics")
+        return pb.MetricsResponse(metrics=json.dumps(found).encode())
+
+    def Update(self, request: pb.UpdateTaskRequest, context: grpc.ServicerContext) -> pb.Empty:
+        task = self._task(context, request.id)
+        if task.dead is not None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"update {task.id}: already exited")
+        with self._shim_errors(context, task):
+            task.shim.call("update", resources=request.resources.decode())
+        return pb.Empty()
+
     def _freeze(self, method: str, topic: str, request: pb.TaskRequest,
                 context: grpc.ServicerContext) -> pb.Empty:
         task = self._task(context, request.id)

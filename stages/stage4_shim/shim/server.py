@@ -113,6 +113,12 @@ class Shim:
     def resume(self) -> None:
         self.task.resume()
 
+    def metrics(self) -> dict:
+        return self.task.metrics()
+
+    def update(self, resources: str) -> None:
+        self.task.update(resources.encode())
+
     def state(self) -> dict:
         init = self.task.processes.get("")
         return {"pid": init.pid if init else 0, "status": self.task.status()}
@@ -179,6 +185,8 @@ METHODS = {
     "kill",
     "pause",
     "resume",
+    "update",
+    "metrics",
     "exec",
     "resize",
     "close_io",
