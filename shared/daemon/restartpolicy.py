@@ -75,6 +75,11 @@ class RestartManager:
     def cancel(self) -> None:
         self.cancelled.set()
 
+    def set_policy(self, host_config: dict) -> None:
+        """`docker update --restart`: the next exit is judged by the new policy
+        (moby's restartManager.SetPolicy)."""
+        self.name, self.max_retries = policy_of(host_config)
+
     def should_restart(self, exit_code: int, manually_stopped: bool,
                        ran_for: float) -> float | None:
         """The wait before the restart, or None if this exit is the end."""

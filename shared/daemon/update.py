@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
+from shared.daemon import restartpolicy
 from shared.daemon.executor import ExecutorError
 from shared.errors import Conflict, EngineError, InvalidParameter
 from shared.oci import runtime_spec
@@ -46,19 +47,22 @@ class UpdateFailed(EngineError):
     status = 500
 
 
+def groups_of(wanted: dict) -> set[str]:
+    """The cgroup settings' groups an update changes (a restart policy changes none)."""
+    return {UPDATABLE[k] for k in wanted if k in UPDATABLE}
+
+
 def check_request(body: dict) -> dict:
     """The fields asked for, refused (400) when this engine cannot change them."""
     if not isinstance(body, dict):
         raise InvalidParameter("invalid JSON: the body must be an object")
-    policy = (body.get("RestartPolicy") or {}).get("Name") or ""
-    if policy not in ("", "no"):
-        raise InvalidParameter(
-            f"docker update --restart {policy}: restart policies are not supported by "
-            "this engine yet")
     for name in NOT_UPDATABLE_HERE:
         if body.get(name):
             raise InvalidParameter(f"docker update: {name} cannot be updated by this engine")
     wanted = {k: body[k] for k in UPDATABLE if body.get(k)}
+    if (body.get("RestartPolicy") or {}).get("Name"):  # the CLI sends Name "" otherwise
+        restartpolicy.validate({"RestartPolicy": body["RestartPolicy"]})
+        wanted["RestartPolicy"] = dict(body["RestartPolicy"])
     if "PidsLimit" in body and body["PidsLimit"] is not None and body["PidsLimit"] <= 0:
         wanted["PidsLimit"] = -1  # 0 or -1: no limit (moby's update)
     try:  # as moby's verifyContainerSettings of the request alone
@@ -104,6 +108,10 @@ def update(engine: Engine, ref: str, body: dict) -> list[str]:
             raise InvalidParameter(f"Cannot update container {c.id}: container is marked "
                                    'for removal and cannot be "update"')
         before = c.host_config
+        if "RestartPolicy" in wanted and before.get("AutoRemove") \
+                and wanted["RestartPolicy"].get("Name") not in ("", "no"):
+            raise InvalidParameter("Restart policy cannot be updated because AutoRemove is "
+                                   "enabled for the container")
         host_config = merged(before, wanted, c.id)
         try:
             resources = runtime_spec.resources(host_config)
@@ -111,10 +119,12 @@ def update(engine: Engine, ref: str, body: dict) -> list[str]:
             raise InvalidParameter(f"Cannot update container {c.id}: {e}") from None
         c.host_config = host_config
         engine.containers.save(c)
-        if not c.state.running:
+        if "RestartPolicy" in wanted:
+            engine.restart_manager(c).set_policy(host_config)
+        if not c.state.running or not groups_of(wanted):
             return []
         # Only the groups of what changed: the rest of the cgroup stays as it is.
-        groups = {UPDATABLE[k] for k in wanted}
+        groups = groups_of(wanted)
         changed = {g: v for g, v in resources.items() if g in groups}
         if "pids" in groups and "pids" not in changed:
             changed["pids"] = {"limit": -1}

@@ -6,8 +6,6 @@ moby's messages where moby refuses.
 
 from __future__ import annotations
 
-import pytest
-
 from shared.oci import resources as host_resources
 
 HOST = host_resources.probe()
@@ -91,13 +89,27 @@ def test_update_refusals(clients) -> None:
     assert limits(clients, name)[0] == expected(64 * MiB, 128 * MiB, 0, 2, 0)[0]
 
 
-@pytest.mark.ours_only(reason="restart policies are not built here yet: refused by name "
-                       "(the reference applies them)")
-def test_update_refuses_a_restart_policy_by_name(clients) -> None:
+def test_update_restart_policy_applies_to_the_next_exit(clients) -> None:
+    """`docker update --restart on-failure:1` on a running container without a policy:
+    its next failing exit is restarted once, and inspect shows the new policy."""
     name = clients.name()
-    ok(clients.docker("create", "--name", name, "busybox", "true"))
+    ok(clients.docker("run", "-d", "--name", name, "busybox", "sh", "-c",
+                      "sleep 1; exit 3"))
+    ok(clients.docker("update", "--restart", "on-failure:1", name))
+    policy = clients.inspect(name)["HostConfig"]["RestartPolicy"]
+    assert (policy["Name"], policy["MaximumRetryCount"]) == ("on-failure", 1)
+    clients.wait_until(lambda: (s := clients.inspect(name))["RestartCount"] == 1
+                       and not s["State"]["Running"] and not s["State"]["Restarting"],
+                       timeout=30, what="one restart, then exited")
+    assert clients.inspect(name)["State"]["ExitCode"] == 3
+
+
+def test_update_restart_of_an_auto_remove_container_is_refused(clients) -> None:
+    name = clients.name()
+    ok(clients.docker("run", "-d", "--rm", "--name", name, "busybox", "sleep", "30"))
     result = clients.docker("update", "--restart", "always", name)
-    assert result.returncode != 0 and "restart polic" in result.stderr
+    assert result.returncode != 0
+    assert "Restart policy cannot be updated because AutoRemove is enabled" in result.stderr
 
 
 def test_both_clis_update(cli, clients) -> None:  # type: ignore[no-untyped-def]
