@@ -14,6 +14,7 @@ import threading
 import time
 
 from shared.daemon import top
+from shared.daemon.events import Events
 from shared.daemon.executor import Executor, ExecutorError
 from shared.daemon.state import Container, ContainerStore
 from shared.errors import Conflict, EngineError, InvalidParameter, NotModified, NotRunning
@@ -50,6 +51,7 @@ class Lifecycle:
     _exits: dict[str, int]
     _removed: set[str]
     _restarting: set[str]
+    events: Events
 
     def start(self, ref: str) -> None: ...
 
@@ -111,6 +113,7 @@ class Lifecycle:
             self.executor.kill(c.id, number)
         except ExecutorError as e:
             raise EngineError(f"Cannot kill container: {c.id}: {e}") from None
+        self.events.container(c, "kill", signal=str(number))
         if number in (signals.SIGKILL, self._stop_signal(c)):
             self._thaw_to_exit(c)
         if number == signals.SIGKILL:
@@ -131,6 +134,7 @@ class Lifecycle:
         """SIGKILL to every process of the container; thawed, so that they can die."""
         with contextlib.suppress(ExecutorError):
             self.executor.kill(c.id, signals.SIGKILL, all=True)
+            self.events.container(c, "kill", signal=str(int(signals.SIGKILL)))
         self._thaw_to_exit(c)
 
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
@@ -145,17 +149,18 @@ class Lifecycle:
             timeout = c.config.get("StopTimeout", DEFAULT_STOP_TIMEOUT)
         with contextlib.suppress(ExecutorError):
             self.executor.kill(c.id, number)
+            self.events.container(c, "kill", signal=str(number))
         self._thaw_to_exit(c)
         if timeout is not None and timeout < 0:
             self._wait_stopped(c, None)
-            return
-        if not self._wait_stopped(c, float(timeout)):
+        elif not self._wait_stopped(c, float(timeout)):
             self._kill_all(c)
             if not self._wait_stopped(c, KILL_TIMEOUT):
                 # SIGKILL cannot be ignored: the executor did not deliver it (say,
                 # containerd is down). Say so rather than hang the client (or shutdown).
                 raise EngineError(f"cannot stop container {c.id[:12]}: no exit "
                                   f"{KILL_TIMEOUT:.0f} s after SIGKILL")
+        self.events.container(c, "stop")  # after its "die", as dockerd's
 
     def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         c = self.containers.get(ref)
@@ -169,6 +174,7 @@ class Lifecycle:
                 self._restarting.discard(c.id)
         c.restart_count += 1
         self.start(c.id)
+        self.events.container(c, "restart")
 
     # ---------------------------------------------------------------- pause
 
@@ -203,6 +209,7 @@ class Lifecycle:
                 c.state.status = "paused" if paused else "running"
                 self.containers.save(c)
                 self.changed.notify_all()
+        self.events.container(c, "pause" if paused else "unpause")
 
     # ---------------------------------------------------------------- looking in
 

@@ -42,7 +42,6 @@ MISSING = [
     Missing("/containers/<ref>/update", ["POST"], "docker update", 18),
     Missing("/containers/<ref>/rename", ["POST"], "docker rename", 18),
     Missing("/containers/prune", ["POST"], "docker container prune", 18),
-    Missing("/events", ["GET"], "docker events", 18),
     # Making images (issue 19).
     Missing("/commit", ["POST"], "docker commit", 19),
     Missing("/build", ["POST"], "docker build", 19),
