@@ -124,8 +124,11 @@ def test_network_and_volume_events(clients) -> None:
     assert nets[1]["Actor"]["Attributes"]["container"] == nets[2]["Actor"]["Attributes"][
         "container"]
     vols = read_events(clients, since, "type=volume", f"volume={vol}")
-    assert actions(vols) == ["create", "mount", "unmount", "destroy"], actions(vols)
-    mount = vols[1]["Actor"]["Attributes"]
+    # dockerd 20.10 says "create" again when `run -v` finds the volume made: once
+    # is what matters
+    seen = [a for i, a in enumerate(actions(vols)) if i == 0 or a != actions(vols)[i - 1]]
+    assert seen == ["create", "mount", "unmount", "destroy"], actions(vols)
+    mount = next(e for e in vols if e["Action"] == "mount")["Actor"]["Attributes"]
     assert (mount["destination"], mount["read/write"], mount["driver"]) == ("/data", "true",
                                                                           "local")
 
