@@ -174,3 +174,50 @@ def test_our_cli_reads_events(clients) -> None:
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [e["Action"] for e in lines] == ["create"]
+
+
+def test_oom_then_die(clients) -> None:
+    since = since_now()
+    name = clients.name()
+    # tail keeps a "line" in memory until it sees a newline; /dev/zero has none
+    run = clients.docker("run", "--name", name, "-m", "32m", "busybox", "tail", "/dev/zero",
+                         timeout=60)
+    assert run.returncode == 137
+    seen = actions(read_events(clients, since, f"container={name}"))
+    assert "oom" in seen and seen.index("oom") < seen.index("die"), seen
+
+
+def test_restart(clients) -> None:
+    name = clients.name()
+    assert clients.docker("run", "-d", "--name", name, "busybox", "sleep", "60").returncode == 0
+    since = since_now()
+    assert clients.docker("restart", "-t", "0", name).returncode == 0
+    seen = actions(read_events(clients, since, f"container={name}"))
+    # SIGTERM, which sleep as pid 1 ignores, then at once (-t 0) SIGKILL: as dockerd
+    assert seen == ["kill", "kill", "die", "stop", "start", "restart"], seen
+
+
+def test_image_save_load_and_import(clients, tmp_path) -> None:
+    since = since_now()
+    image_id = clients.docker("image", "inspect", "-f", "{{.Id}}", "busybox").stdout.strip()
+    archive = tmp_path / "busybox.tar"
+    assert clients.docker("save", "-o", str(archive), "busybox").returncode == 0
+    assert clients.docker("load", "-i", str(archive)).returncode == 0
+    name = clients.name()
+    # a rootfs of one file, imported under a name, then removed
+    rootfs = tmp_path / "rootfs.tar"
+    import tarfile
+
+    with tarfile.open(rootfs, "w") as tar:
+        info = tarfile.TarInfo("hello")
+        tar.addfile(info)
+    imported = clients.docker("import", str(rootfs), f"{name}:v1")
+    assert imported.returncode == 0, imported.stderr
+    new_id = imported.stdout.strip()
+    assert clients.docker("rmi", f"{name}:v1").returncode == 0
+    events = read_events(clients, since, "type=image")
+    mine = [(e["Action"], e["Actor"]["ID"]) for e in events
+            if e["Actor"]["ID"] in (image_id, new_id)]
+    assert mine[:2] == [("save", image_id), ("load", image_id)], mine
+    assert mine[2:] == [("tag", new_id), ("import", new_id), ("untag", new_id),
+                        ("delete", new_id)], mine
