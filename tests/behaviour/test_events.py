@@ -221,3 +221,30 @@ def test_image_save_load_and_import(clients, tmp_path) -> None:
     assert mine[:2] == [("save", image_id), ("load", image_id)], mine
     assert mine[2:] == [("tag", new_id), ("import", new_id), ("untag", new_id),
                         ("delete", new_id)], mine
+
+
+@pytest.fixture(scope="module")
+def registry():  # type: ignore[no-untyped-def]
+    from tests.registry import have_registry, start_registry
+
+    if not have_registry():
+        pytest.skip("docker-registry not installed")
+    with start_registry() as running:
+        yield running
+
+
+def test_push_and_pull(clients, registry) -> None:
+    name = f"{registry.host}/wb/{clients.name()}:v1"
+    assert clients.docker("tag", "busybox", name).returncode == 0
+    try:
+        since = since_now()
+        assert clients.docker("push", name).returncode == 0
+        assert clients.docker("rmi", name).returncode == 0
+        assert clients.docker("pull", name).returncode == 0
+        repository = name.rsplit(":", 1)[0]
+        events = read_events(clients, since, "type=image", f"image={repository}")
+        pushed_pulled = [(e["Action"], e["Actor"]["ID"], e["Actor"]["Attributes"]["name"])
+                         for e in events if e["Action"] in ("push", "pull")]
+        assert pushed_pulled == [("push", name, repository), ("pull", name, repository)]
+    finally:
+        clients.api("DELETE", f"/images/{name}?force=1")
