@@ -248,3 +248,29 @@ def test_push_and_pull(clients, registry) -> None:
         assert pushed_pulled == [("push", name, repository), ("pull", name, repository)]
     finally:
         clients.api("DELETE", f"/images/{name}?force=1")
+
+
+def test_a_reader_that_goes_away_is_forgotten(clients) -> None:
+    """`docker events` with no end, then Ctrl-C: the daemon lets go of its subscriber
+    (/info's NEventsListener counts them), even though no event came meanwhile."""
+    import signal
+    import subprocess
+
+    from tests.behaviour.clients import wait_until
+
+    def listeners() -> int:
+        return int(clients.api("GET", "/info").json()["NEventsListener"])
+
+    before = listeners()
+    reader = subprocess.Popen([*clients.docker_command(), "events", "--filter",
+                               f"container={clients.name()}"], env=clients.cli_env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: listeners() == before + 1, 10, "the reader to subscribe")
+        reader.send_signal(signal.SIGINT)
+        reader.wait(10)
+        wait_until(lambda: listeners() == before, 10, "the reader to be forgotten")
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+            reader.wait()

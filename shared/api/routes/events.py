@@ -76,10 +76,10 @@ def events() -> Response:
                 return
             while until is None or time.time_ns() < until:
                 wait = POLL if until is None else min(POLL, (until - time.time_ns()) / 1e9)
-                m = sub.get(timeout=max(wait, 0.0))
-                if m is not None:
-                    if until is None or m.time_nano <= until:
-                        yield json.dumps(m.to_json()).encode() + b"\n"
+                live = sub.get(timeout=max(wait, 0.0))
+                if live is not None:
+                    if until is None or live.time_nano <= until:
+                        yield json.dumps(live.to_json()).encode() + b"\n"
                 elif _client_gone(sock):
                     return
         finally:
@@ -87,5 +87,4 @@ def events() -> Response:
 
     # dockerd answers application/json for API < 1.52 (its stream is not one JSON
     # document, but clients of those versions expect that type).
-    resp = Response(body(), mimetype="application/json")
-    return resp
+    return Response(body(), mimetype="application/json")

@@ -71,6 +71,7 @@ def info() -> Response:
         Images=len(engine.images.list()),
         Driver="overlay",
         Debug=False,
+        NEventsListener=engine.events.subscribers(),  # the `docker events` now reading
         OSType="linux",
         OperatingSystem="Whalebones",
         Architecture=uname.machine,
