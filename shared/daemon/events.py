@@ -51,7 +51,8 @@ class Message:
         body: dict = {}
         if self.type in ("container", "image"):
             body["status"] = self.action
-            body["id"] = self.actor_id
+            if self.actor_id:  # Go's omitempty: a prune has no actor
+                body["id"] = self.actor_id
             if self.type == "container" and self.attributes.get("image"):
                 body["from"] = self.attributes["image"]
         body.update(Type=self.type, Action=self.action,
@@ -222,6 +223,10 @@ class Events:
     def network(self, action: str, net_id: str, name: str, driver: str,
                 **extra: str) -> Message:
         return self.log("network", action, net_id, {**extra, "name": name, "type": driver})
+
+    def network_prune(self) -> Message:
+        """moby's localNetworksPrune: no actor, and nothing counted as reclaimed."""
+        return self.log("network", "prune", "", {"reclaimed": "0"})
 
     def volume(self, action: str, name: str, **attributes: str) -> Message:
         return self.log("volume", action, name, attributes)

@@ -274,3 +274,14 @@ def test_a_reader_that_goes_away_is_forgotten(clients) -> None:
         if reader.poll() is None:
             reader.kill()
             reader.wait()
+
+
+def test_prunes_are_told(clients) -> None:
+    since = since_now()
+    for kind in ("image", "network", "volume"):
+        assert clients.docker(kind, "prune", "-f").returncode == 0
+    events = read_events(clients, since, "event=prune")
+    assert sorted(e["Type"] for e in events) == ["image", "network", "volume"]
+    for e in events:
+        assert e["Actor"]["ID"] == "" and "reclaimed" in e["Actor"]["Attributes"]
+        assert "id" not in e

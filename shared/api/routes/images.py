@@ -371,4 +371,5 @@ def image_prune() -> Response:
         deleted += records
         if any("Deleted" in r for r in records):
             reclaimed += image.size
+    engine.events.log("image", "prune", "", {"reclaimed": str(reclaimed)})  # no actor
     return jsonify(ImagesDeleted=deleted or None, SpaceReclaimed=reclaimed)

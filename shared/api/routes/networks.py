@@ -178,4 +178,5 @@ def network_prune() -> Response:
         if net.user_defined and not m.containers_on(net):
             _remove(m, net.id)
             deleted.append(net.name)
+    current_engine().events.network_prune()
     return jsonify(NetworksDeleted=deleted)
