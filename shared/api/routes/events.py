@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, request
 
 from shared.api.params import current_engine, query_filters
-from shared.daemon.events import Filter
+from shared.daemon.events import Filter, Message
 from shared.errors import InvalidParameter
 
 bp = Blueprint("events", __name__)
@@ -52,6 +52,10 @@ def _client_gone(sock: socket.socket | None) -> bool:
         return True
 
 
+def _encode(m: Message) -> bytes:
+    return json.dumps(m.to_json(), separators=(",", ":")).encode()  # compact, as Go's
+
+
 @bp.get("/events")
 def events() -> Response:
     engine = current_engine()
@@ -71,7 +75,7 @@ def events() -> Response:
             # events()) waits for it before it goes on to do what it will watch.
             yield b""
             for m in past:
-                yield json.dumps(m.to_json()).encode() + b"\n"
+                yield _encode(m) + b"\n"
             if only_past:
                 return
             while until is None or time.time_ns() < until:
@@ -79,7 +83,7 @@ def events() -> Response:
                 live = sub.get(timeout=max(wait, 0.0))
                 if live is not None:
                     if until is None or live.time_nano <= until:
-                        yield json.dumps(live.to_json()).encode() + b"\n"
+                        yield _encode(live) + b"\n"
                 elif _client_gone(sock):
                     return
         finally:

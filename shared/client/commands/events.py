@@ -57,8 +57,9 @@ def line(event: dict[str, Any]) -> str:
     """The docker CLI's default: time, type, action, actor and its attributes."""
     nanos = int(event.get("timeNano") or 0)
     moment = datetime.datetime.fromtimestamp(nanos // 1_000_000_000).astimezone()
-    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos % 1_000_000_000:09d}" + \
-        moment.strftime("%z")[:3] + ":" + moment.strftime("%z")[3:]
+    offset = moment.strftime("%z")  # Go's Z07:00: "Z" in UTC, else "+01:00"
+    zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos % 1_000_000_000:09d}" + zone
     actor = event.get("Actor") or {}
     attributes = actor.get("Attributes") or {}
     text = f"{stamp} {event.get('Type')} {event.get('Action')} {actor.get('ID')}"
