@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from shared.api.routes import (
     container_files,
     containers,
+    events,
     execs,
     experimental,
     images,
@@ -81,7 +82,7 @@ def create_app(engine: Engine) -> Flask:
     app = Flask("whalebones")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["whalebones.engine"] = engine
-    for module in (system, containers, container_files, execs, images, networks, volumes,
+    for module in (system, events, containers, container_files, execs, images, networks, volumes,
                    swarm, plugins, experimental, not_yet):
         app.register_blueprint(module.bp)
 

@@ -34,6 +34,7 @@ VERBS = {
     "ps": "List containers",
     "images": "List images",
     "logs": "Fetch the logs of a container",
+    "events": "Get real time events from the server",
     "create": "Create a new container",
     "start": "Start one or more stopped containers",
     "attach": "Attach local standard input, output, and error streams to a running container",

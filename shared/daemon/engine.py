@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from shared.daemon import containerfs, crashpoints, daemonconfig, logs, recovery, sharing
 from shared.daemon.containerconfig import ContainerConfig, merge
 from shared.daemon.daemonconfig import DaemonConfig
+from shared.daemon.events import Events
 from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
 from shared.daemon.lifecycle import DEFAULT_STOP_TIMEOUT, Lifecycle
@@ -97,6 +98,7 @@ class Engine(Lifecycle):
     ) -> None:
         self.executor = executor
         self.settings = settings or DaemonConfig()  # daemon.json's (daemonconfig.py)
+        self.events = Events()  # what `docker events` hears (events.py)
         self.network = network
         self.live_restore = live_restore
         self.stage = stage
@@ -106,10 +108,13 @@ class Engine(Lifecycle):
         os.makedirs(self.exec_root, mode=0o700, exist_ok=True)
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
-        self.networking = ContainerNetworking(network, self.containers, self.lock)
+        self.networking = ContainerNetworking(network, self.containers, self.lock,
+                                              self.events)
         self.execs = ExecStore(self)
         # The daemon's volumes, shared by its containers (named ones outlive them all).
-        self.volumes = VolumeStore(os.path.join(root, "volumes"), self.volume_users)
+        self.volumes = VolumeStore(os.path.join(root, "volumes"), self.volume_users,
+                                   lambda action, name: self.events.volume(
+                                       action, name, driver="local"))
         self._live: dict[str, Live] = {}
         self._output: dict[str, Broadcast] = {}
         self._exits: dict[str, int] = {}  # exits seen since the daemon started, per container
@@ -179,12 +184,14 @@ class Engine(Lifecycle):
         points = mountpoints.register(merged.config, merged.host_config, self.volumes,
                                       self._mount_points_of)
         try:
-            return self._create(name, merged, image_ref, image, points)
+            c = self._create(name, merged, image_ref, image, points)
         except BaseException:
             for volume in mountpoints.anonymous_volumes(points):
                 with contextlib.suppress(EngineError):
                     self.volumes.remove(volume, force=True)
             raise
+        self.events.container(c, "create")
+        return c
 
     def _create(self, name: str | None, merged: ContainerConfig, image_ref: str,
                 image: Image, points: list[dict]) -> Container:
@@ -321,6 +328,13 @@ class Engine(Lifecycle):
             c.state.finished_at = 0.0
             self.containers.save(c)
             self.watch(c, pio, log, spec)  # in the same breath: running means watched
+        for m in c.mount_points:
+            if m["Type"] == "volume":
+                self.events.log("volume", "mount", m["Name"], {
+                    "driver": "local", "container": c.id, "destination": m["Destination"],
+                    "read/write": str(bool(m.get("RW", True))).lower(),
+                    "propagation": m.get("Propagation") or ""})
+        self.events.container(c, "start")
 
     def _spec(self, c: Container, rootfs: str, sandbox: Sandbox | None,
               joined: Container | None, borrowed: dict[str, str] | None = None,
@@ -412,6 +426,12 @@ class Engine(Lifecycle):
         # Its FIFOs and spec go too: what is left in the exec dir after this is the
         # mark of a daemon that died during a start or an exit (recovery.py).
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
+        if oom:
+            # dockerd hears containerd's TaskOOM before the exit; here the exit
+            # status carries it (read from the cgroup), so "oom" comes just before "die".
+            self.events.container(c, "oom")
+        self.events.container(c, "die", exitCode=str(code),
+                              execDuration=str(int(time.time() - c.state.started_at)))
         with self.lock:
             del self._live[c.id]
             c.state.exit_code = code
@@ -481,6 +501,7 @@ class Engine(Lifecycle):
         for m in c.mount_points:
             if m["Type"] == "volume":
                 self.volumes.unmount(m["Name"])
+                self.events.volume("unmount", m["Name"], driver="local", container=c.id)
 
     def _mount_points_of(self, ref: str) -> list[dict]:
         """--volumes-from: another container's mount points (400 if none is there,
@@ -539,6 +560,7 @@ class Engine(Lifecycle):
             shutil.rmtree(self._dir(c), ignore_errors=True)
         containerfs.forget(c.id)
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
+        self.events.container(c, "destroy")
         with self.lock:
             self.changed.notify_all()
 

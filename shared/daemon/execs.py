@@ -9,6 +9,7 @@ Exec records live in memory only, as in dockerd: they do not survive a daemon re
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -17,7 +18,14 @@ from typing import TYPE_CHECKING
 from shared.daemon import restartpolicy
 from shared.daemon.executor import ExecutorError
 from shared.daemon.stdio import Broadcast, ProcessIO, make_fifos
-from shared.errors import Conflict, EngineError, InvalidParameter, NoSuchExec, NotRunning
+from shared.errors import (
+    Conflict,
+    EngineError,
+    InvalidParameter,
+    NoSuchContainer,
+    NoSuchExec,
+    NotRunning,
+)
 from shared.oci import runtime_spec, users
 from shared.oci.runtime_spec import SpecError
 
@@ -58,6 +66,7 @@ class ExecStore:
         with self.engine.lock:
             self._execs[ex.id] = ex
             c.execs.append(ex.id)
+        self.engine.events.container(c, _action("exec_create", body), execID=ex.id)
         return ex
 
     def get(self, exec_id: str) -> Exec:
@@ -80,6 +89,7 @@ class ExecStore:
                 raise NotRunning(c.id)
             ex.running = True
         body = ex.body
+        engine.events.container(c, _action("exec_start", body), execID=ex.id)
         terminal = bool(body.get("Tty") if tty is None else tty)
         try:
             try:
@@ -125,6 +135,9 @@ class ExecStore:
             ex.running = False
             ex.exit_code = code
             self.engine.changed.notify_all()
+        with contextlib.suppress(NoSuchContainer):  # removed meanwhile (rm -f)
+            c = self.engine.containers.get(ex.container_id)
+            self.engine.events.container(c, "exec_die", execID=ex.id, exitCode=str(code))
         ex.done.set()
         ex.output.publish("exit", None)
 
@@ -147,3 +160,10 @@ class ExecStore:
         """The container is removed: so are its execs (under the engine's lock)."""
         for exec_id in [e for e, ex in self._execs.items() if ex.container_id == cid]:
             del self._execs[exec_id]
+
+
+def _action(verb: str, body: dict) -> str:
+    """dockerd's "exec_start: sh -c date": the verb and the command, a compromise
+    it keeps for old clients (a filter on the verb alone matches by prefix)."""
+    cmd = [str(a) for a in body.get("Cmd") or []]
+    return f"{verb}: {cmd[0] if cmd else ''} {' '.join(cmd[1:])}"

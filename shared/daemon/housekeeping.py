@@ -28,9 +28,10 @@ def rename(engine: Engine, ref: str, new: str) -> None:
         if c.name == new.lstrip("/"):
             raise InvalidParameter(
                 "Renaming a container with the same name as its current name")
-        engine.containers.rename(c, new)
+        old = engine.containers.rename(c, new)
         # Not running: no sandbox, and the next start makes it under the new name.
         engine.networking.rename(c.id, c.name)
+    engine.events.container(c, "rename", oldName="/" + old.lstrip("/"))
 
 
 def prune(engine: Engine, filters: PruneFilters) -> dict:
@@ -51,4 +52,5 @@ def prune(engine: Engine, filters: PruneFilters) -> dict:
             continue  # started or removed meanwhile: moby logs it and goes on
         deleted.append(c.id)
         reclaimed += size
+    engine.events.log("container", "prune", "", {"reclaimed": str(reclaimed)})
     return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}

@@ -14,6 +14,7 @@ import threading
 import time
 
 from shared.daemon import restartpolicy, top
+from shared.daemon.events import Events
 from shared.daemon.executor import Executor, ExecutorError
 from shared.daemon.restartpolicy import RestartManager
 from shared.daemon.state import Container, ContainerStore
@@ -52,6 +53,7 @@ class Lifecycle:
     _removed: set[str]
     _restarting: set[str]
     shutting_down: bool
+    events: Events
 
     def start(self, ref: str, by_policy: bool = False) -> None: ...
 
@@ -149,6 +151,7 @@ class Lifecycle:
             self.executor.kill(c.id, number)
         except ExecutorError as e:
             raise EngineError(f"Cannot kill container: {c.id}: {e}") from None
+        self.events.container(c, "kill", signal=str(number))
         if number in (signals.SIGKILL, self._stop_signal(c)):
             self._thaw_to_exit(c)
         if number == signals.SIGKILL:
@@ -169,6 +172,7 @@ class Lifecycle:
         """SIGKILL to every process of the container; thawed, so that they can die."""
         with contextlib.suppress(ExecutorError):
             self.executor.kill(c.id, signals.SIGKILL, all=True)
+            self.events.container(c, "kill", signal=str(int(signals.SIGKILL)))
         self._thaw_to_exit(c)
 
     def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
@@ -186,17 +190,18 @@ class Lifecycle:
             timeout = c.config.get("StopTimeout", DEFAULT_STOP_TIMEOUT)
         with contextlib.suppress(ExecutorError):
             self.executor.kill(c.id, number)
+            self.events.container(c, "kill", signal=str(number))
         self._thaw_to_exit(c)
         if timeout is not None and timeout < 0:
             self._wait_stopped(c, None)
-            return
-        if not self._wait_stopped(c, float(timeout)):
+        elif not self._wait_stopped(c, float(timeout)):
             self._kill_all(c)
             if not self._wait_stopped(c, KILL_TIMEOUT):
                 # SIGKILL cannot be ignored: the executor did not deliver it (say,
                 # containerd is down). Say so rather than hang the client (or shutdown).
                 raise EngineError(f"cannot stop container {c.id[:12]}: no exit "
                                   f"{KILL_TIMEOUT:.0f} s after SIGKILL")
+        self.events.container(c, "stop")  # after its "die", as dockerd's
 
     def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         c = self.containers.get(ref)
@@ -209,6 +214,7 @@ class Lifecycle:
             finally:
                 self._restarting.discard(c.id)
         self.start(c.id)  # a new start: RestartCount is 0 again, as dockerd's
+        self.events.container(c, "restart")
 
     # ---------------------------------------------------------------- pause
 
@@ -244,6 +250,7 @@ class Lifecycle:
                 c.state.status = "paused" if paused else "running"
                 self.containers.save(c)
                 self.changed.notify_all()
+        self.events.container(c, "pause" if paused else "unpause")
 
     # ---------------------------------------------------------------- looking in
 

@@ -8,23 +8,26 @@ tells the spec which namespace to join, writes the container's /etc files, and l
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 
 from shared.daemon import createfields, etcfiles
+from shared.daemon.events import Events
 from shared.daemon.state import Container, ContainerStore
-from shared.errors import Conflict, InvalidParameter, NotFound
+from shared.errors import Conflict, EngineError, InvalidParameter, NotFound
 from shared.network import portmap
 from shared.network.manager import Forbidden, NetworkManager, Sandbox
 
 
 class ContainerNetworking:
     def __init__(self, manager: NetworkManager | None, containers: ContainerStore,
-                 lock: threading.RLock) -> None:
+                 lock: threading.RLock, events: Events | None = None) -> None:
         # None: no bridge networking (unit tests); bridge containers get `none`'s.
         self.manager = manager
         self.containers = containers
         self._lock = lock  # the engine's: a container's record changes under it
+        self.events = events or Events()
 
     def resolver(self) -> Callable[[str], str] | None:
         """How a create request's network names become the record's (containerconfig)."""
@@ -38,8 +41,18 @@ class ContainerNetworking:
         if self.manager is None or not c.networks:
             return None
         ports = portmap.requested(c.host_config, c.config.get("ExposedPorts"))
-        return self.manager.attach(c.id, c.name, c.config["Hostname"], c.networks, ports,
-                                   dns=c.host_config.get("Dns") or [])
+        sandbox = self.manager.attach(c.id, c.name, c.config["Hostname"], c.networks, ports,
+                                      dns=c.host_config.get("Dns") or [])
+        for ep in sandbox.endpoints if sandbox is not None else []:
+            self._log("connect", ep.network_id, c.id)
+        return sandbox
+
+    def _log(self, action: str, net_ref: str, cid: str) -> None:
+        """moby's LogNetworkEventWithAttributes: the network, and which container."""
+        if self.manager is not None:
+            with contextlib.suppress(EngineError):
+                net = self.manager.get(net_ref)
+                self.events.network(action, net.id, net.name, net.driver, container=cid)
 
     def pin(self, cid: str, pid: int, sandbox: Sandbox | None) -> None:
         """After create: keep the namespace the executor made (if it made it)."""
@@ -52,7 +65,10 @@ class ContainerNetworking:
 
     def detach(self, cid: str) -> None:
         if self.manager is not None:
+            sandbox = self.manager.sandbox(cid)
             self.manager.detach(cid)
+            for ep in sandbox.endpoints if sandbox is not None else []:
+                self._log("disconnect", ep.network_id, cid)
 
     def joined(self, c: Container) -> Container | None:
         """The running container whose network `c` joins (None in other modes); `c`
@@ -130,8 +146,8 @@ class ContainerNetworking:
             if net.name in c.networks:
                 raise Forbidden(f"endpoint with name {c.name} already exists in network "
                                 f"{net.name}")
-            if c.state.running:
-                self.manager.connect(c.id, net.id, config or {})
+            if c.state.running and self.manager.connect(c.id, net.id, config or {}):
+                self._log("connect", net.id, c.id)
             c.networks[net.name] = config or {}
             self.containers.save(c)
 
@@ -145,5 +161,6 @@ class ContainerNetworking:
                 raise Forbidden(f"container {c.id} is not connected to network {net.name}")
             if c.state.running:
                 self.manager.disconnect(c.id, net.id)
+                self._log("disconnect", net.id, c.id)
             del c.networks[net.name]
             self.containers.save(c)

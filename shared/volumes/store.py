@@ -84,10 +84,13 @@ def check_options(options: dict[str, str]) -> None:
 class VolumeStore:
     """The volumes under one root, and which are mounted for whom."""
 
-    def __init__(self, root: str, users: Callable[[str], list[str]]) -> None:
+    def __init__(self, root: str, users: Callable[[str], list[str]],
+                 log: Callable[[str, str], object] | None = None) -> None:
         """`users(name)`: the ids of the containers whose mount points name the volume
-        (the daemon's containers are the one truth of who uses what)."""
+        (the daemon's containers are the one truth of who uses what). `log(action,
+        name)`: where "create" and "destroy" are told (the daemon's events)."""
         self.root = root
+        self.log = log or (lambda action, name: None)
         make_private_dir(root)
         self.users = users
         self.lock = threading.RLock()
@@ -148,7 +151,8 @@ class VolumeStore:
                 shutil.rmtree(directory, ignore_errors=True)
                 raise
             self._volumes[name] = v
-            return v, True
+        self.log("create", name)
+        return v, True
 
     def get(self, name: str) -> Volume:
         with self.lock:
@@ -181,6 +185,7 @@ class VolumeStore:
             except FileNotFoundError:
                 pass
             shutil.rmtree(directory, ignore_errors=True)
+        self.log("destroy", name)
 
     def size(self, name: str) -> int:
         """The disk its files take (what `docker system df` and a prune report)."""

@@ -311,6 +311,7 @@ def container_attach(ref: str) -> Response:
     stream, with_logs = qbool("stream"), qbool("logs")
     out = engine.output(c)
     q = out.subscribe() if stream else None
+    engine.events.container(c, "attach")
 
     def run(sock: socket.socket, read: Callable[[int], bytes]) -> None:
         try:

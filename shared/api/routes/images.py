@@ -85,7 +85,33 @@ def image_create() -> Response:
 
     pull = Pull(engine.images, image, _credentials(), request.args.get("platform") or None)
     pull.resolve()  # no such manifest, no access: a plain HTTP error, before streaming
-    return _streamed(pull.run)
+    named = reference.parse(image)
+
+    def run(reporter: progress.Reporter) -> None:
+        pull.run(reporter)
+        # moby's distribution.Pull: the reference as pulled, and the repository's name
+        _log(engine, "pull", named.familiar_string(), named.familiar())
+
+    return _streamed(run)
+
+
+def _log(engine: Engine, action: str, image_id: str, name: str) -> None:
+    """An image event, with the image's labels while it exists (moby's LogImageEvent)."""
+    labels: dict[str, str] = {}
+    try:
+        labels = (engine.images.resolve(image_id).config.get("config") or {}).get("Labels") or {}
+    except EngineError:
+        pass
+    engine.events.image(action, image_id, name, labels)
+
+
+def _log_deleted(engine: Engine, image_id: str, records: list[dict[str, str]]) -> None:
+    """moby's ImageDelete: "untag" for each name removed, "delete" for the image."""
+    for record in records:
+        if "Untagged" in record:
+            _log(engine, "untag", image_id, image_id)
+        elif record.get("Deleted") == image_id:
+            _log(engine, "delete", image_id, image_id)
 
 
 def _import(engine: Engine) -> Response:
@@ -99,6 +125,9 @@ def _import(engine: Engine) -> Response:
     image = import_rootfs(engine.images, request.stream, tag,
                           changes=request.args.getlist("changes"),
                           message=request.args.get("message", ""))
+    if tag:
+        _log(engine, "tag", image.id, reference.parse(tag).familiar_string())
+    _log(engine, "import", image.id, image.id)
     return Response(progress.encode({"status": image.id}), mimetype=JSON)
 
 
@@ -108,7 +137,14 @@ def image_push(name: str) -> Response:
     from shared.images.registry.push import Push
 
     push = Push(engine.images, name, request.args.get("tag") or None, _credentials())
-    return _streamed(push.run)
+    tag = request.args.get("tag")
+    named = reference.parse(f"{name}:{tag}" if tag else name)
+
+    def run(reporter: progress.Reporter) -> None:
+        push.run(reporter)
+        _log(engine, "push", named.familiar_string(), named.familiar())
+
+    return _streamed(run)
 
 
 @bp.post("/auth")
@@ -225,6 +261,8 @@ def _save(names: list[str]) -> Response:
         pipe.close()
         if failed:
             raise failed[0]
+    for image_id in dict.fromkeys(engine.images.resolve(n).id for n in names):
+        _log(engine, "save", image_id, image_id)
 
     def body() -> Iterator[bytes]:
         with pipe:
@@ -249,6 +287,8 @@ def image_load() -> Response:
         if isinstance(e, EngineError):
             raise
         raise InvalidParameter(f"invalid archive: {type(e).__name__}: {e}") from None
+    for image_id in dict.fromkeys(engine.images.resolve(n).id for n in loaded):
+        _log(engine, "load", image_id, image_id)
     lines = []
     for name in loaded:
         text = f"Loaded image ID: {name}" if name.startswith("sha256:") else \
@@ -277,14 +317,19 @@ def image_tag(ref: str) -> Response:
         raise InvalidParameter("repository name must have at least one component")
     if not reference.TAG.match(tag):
         raise InvalidParameter("invalid tag format")  # dockerd's words (reference.WithTag)
-    engine.images.tag(engine.images.resolve(ref), f"{repo}:{tag}")
+    image = engine.images.resolve(ref)
+    engine.images.tag(image, f"{repo}:{tag}")
+    _log(engine, "tag", image.id, reference.parse(f"{repo}:{tag}").familiar_string())
     return Response(status=201)
 
 
 @bp.delete("/images/<path:ref>")
 def image_delete(ref: str) -> Response:
     engine = current_engine()
-    return jsonify(engine.images.delete(ref, force=qbool("force"), in_use=_in_use(engine)))
+    image_id = engine.images.resolve(ref).id
+    records = engine.images.delete(ref, force=qbool("force"), in_use=_in_use(engine))
+    _log_deleted(engine, image_id, records)
+    return jsonify(records)
 
 
 def _in_use(engine: Engine) -> Callable[[str], str | None]:
@@ -322,7 +367,9 @@ def image_prune() -> Response:
             records = engine.images.delete(image.id, force=True, in_use=in_use)
         except image_store.ImageNotFound:
             continue  # gone meanwhile
+        _log_deleted(engine, image.id, records)
         deleted += records
         if any("Deleted" in r for r in records):
             reclaimed += image.size
+    engine.events.log("image", "prune", "", {"reclaimed": str(reclaimed)})  # no actor
     return jsonify(ImagesDeleted=deleted or None, SpaceReclaimed=reclaimed)

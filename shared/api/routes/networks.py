@@ -131,6 +131,7 @@ def network_create() -> Response:
     body = json_body()
     gotypes.check_body(body, gotypes.NETWORK_CREATE)
     net = manager().create(body)
+    current_engine().events.network("create", net.id, net.name, net.driver)
     resp = jsonify(Id=net.id, Warning="")
     resp.status_code = 201
     return resp
@@ -138,8 +139,14 @@ def network_create() -> Response:
 
 @bp.delete("/networks/<ref>")
 def network_delete(ref: str) -> Response:
-    manager().remove(ref)
+    _remove(manager(), ref)
     return Response(status=204)
+
+
+def _remove(m: NetworkManager, ref: str) -> None:
+    net = m.get(ref)
+    m.remove(ref)
+    current_engine().events.network("destroy", net.id, net.name, net.driver)
 
 
 @bp.post("/networks/<ref>/connect")
@@ -169,6 +176,7 @@ def network_prune() -> Response:
         if filters.spares(net.labels, net.created):
             continue
         if net.user_defined and not m.containers_on(net):
-            m.remove(net.id)
+            _remove(m, net.id)
             deleted.append(net.name)
+    current_engine().events.network_prune()
     return jsonify(NetworksDeleted=deleted)

@@ -38,7 +38,6 @@ class Missing:
 
 MISSING = [
     # Watching and managing running containers (issue 18).
-    Missing("/events", ["GET"], "docker events", 18),
     # Making images (issue 19).
     Missing("/commit", ["POST"], "docker commit", 19),
     Missing("/build", ["POST"], "docker build", 19),

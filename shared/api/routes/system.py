@@ -92,6 +92,7 @@ def info() -> Response:
         Labels=engine.settings.labels,
         LiveRestoreEnabled=engine.live_restore,
         RegistryConfig=_registry_config(engine),
+        NEventsListener=engine.events.subscribers(),  # the `docker events` now reading
         OSType="linux",
         OperatingSystem="Whalebones",
         Architecture=uname.machine,

@@ -105,4 +105,5 @@ def volume_prune() -> Response:
             continue
         deleted.append(v.name)
         reclaimed += size
+    engine.events.volume("prune", "", reclaimed=str(reclaimed))  # moby's, with no actor
     return jsonify(VolumesDeleted=deleted or None, SpaceReclaimed=reclaimed)
