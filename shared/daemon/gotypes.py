@@ -155,6 +155,10 @@ NETWORK_CREATE = {
 NETWORK_CONNECT = {"Container": "string", "EndpointConfig": ENDPOINT_SETTINGS}
 NETWORK_DISCONNECT = {"Container": "string", "Force": "bool"}
 
+# volume.CreateOptions (POST /volumes/create); ClusterVolumeSpec is swarm's, refused.
+VOLUME_CREATE = {"Name": "string", "Driver": "string", "DriverOpts": STRING_MAP,
+                 "Labels": STRING_MAP}
+
 # registry.AuthConfig (POST /auth).
 AUTH_CONFIG = {
     "username": "string", "password": "string", "auth": "string", "email": "string",

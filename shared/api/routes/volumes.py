@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from shared.api.params import accepted_filters, current_engine, json_body, qbool
 from shared.api.prunefilters import has_labels, prune_filters
+from shared.daemon import gotypes
 from shared.errors import InvalidParameter, Unavailable
 from shared.volumes.store import ANONYMOUS_LABEL, Volume
 
@@ -58,6 +59,10 @@ def volume_list() -> Response:
 @bp.post("/volumes/create")
 def volume_create() -> tuple[Response, int]:
     body = json_body()
+    gotypes.check_body(body, gotypes.VOLUME_CREATE)
+    if body.get("ClusterVolumeSpec"):  # a swarm cluster volume: never taken and ignored
+        raise Unavailable("cluster volumes are only available on swarm managers: this node "
+                          "is not part of a swarm")
     engine = current_engine()
     v, _ = engine.volumes.create(body.get("Name") or "", body.get("Driver") or "local",
                                  body.get("Labels") or {}, body.get("DriverOpts") or {})

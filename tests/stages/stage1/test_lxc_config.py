@@ -81,7 +81,7 @@ def test_mounts_use_lxc_own_for_proc_sys_dev() -> None:
     assert "lxc.autodev = 1" in lines and "lxc.pty.max = 1024" in lines
     assert ("lxc.mount.entry = shm dev/shm tmpfs "
             "nosuid,noexec,nodev,mode=1777,size=67108864,create=dir 0 0") in lines
-    assert "lxc.mount.entry = /x/my\\040hosts etc/hosts none bind,create=file 0 0" in lines
+    assert "lxc.mount.entry = /x/my\\040hosts etc/hosts none rbind,create=file 0 0" in lines
 
 
 def test_masks_and_read_only_paths() -> None:
