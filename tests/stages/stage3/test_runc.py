@@ -243,9 +243,9 @@ def test_update_memory_and_pids(runc: Runc, make_bundle, tmp_path: Path) -> None
         memory = Path("/sys/fs/cgroup" + cgroup.path, "memory.max").read_text()
         pids = Path("/sys/fs/cgroup" + cgroup.path, "pids.max").read_text()
     assert (int(memory), pids.strip()) == (64 << 20, "20")
-    p = runc("update", "--resources", "-", cid, input='{"blockIO": {"weight": 10}}',
-             check=False)
-    assert p.returncode == 1 and "only memory, pids, cpu" in p.stderr
+    p = runc("update", "--resources", "-", cid,
+             input='{"hugepageLimits": [{"pageSize": "2MB", "limit": 0}]}', check=False)
+    assert p.returncode == 1 and "only memory, pids, cpu, blockIO can be updated" in p.stderr
 
 
 @pytest.mark.parametrize("verb", ["state", "start", "kill", "delete", "pause", "ps", "exec"])
