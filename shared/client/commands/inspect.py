@@ -47,6 +47,25 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
     return status
 
 
+def inspect_objects(client: Client, paths: list[str], template: str | None) -> int:
+    """`docker network inspect`, `volume inspect`: each object by its API path, as JSON
+    or through the -f template; as docker, what was found first, then every failure."""
+    found, errors = [], []
+    for path in paths:
+        try:
+            found.append(client.request("GET", path))
+        except APIError as error:
+            errors.append(f"Error response from daemon: {error.message}")
+    if template is not None:
+        for obj in found:
+            print(render(template, obj))
+    else:
+        print(json.dumps(found, indent=4, ensure_ascii=False))
+    for message in errors:
+        print(message, file=sys.stderr)
+    return 1 if errors else 0
+
+
 def _lookup(client: Client, name: str, kinds: list[str]) -> Any:
     for kind in kinds:
         try:

@@ -187,23 +187,9 @@ INSPECT = Command(
 
 
 def inspect(client: Client, options: dict[str, Any], args: list[str]) -> int:
-    from shared.client.commands.inspect import render
+    from shared.client.commands.inspect import inspect_objects
 
-    found, errors = [], []
-    for name in args:
-        try:
-            found.append(client.request("GET", f"/networks/{name}"))
-        except APIError as error:
-            errors.append(f"Error response from daemon: {error.message}")
-    if options["format"] is not None:
-        for network in found:
-            print(render(options["format"], network))
-    else:
-        print(json.dumps(found, indent=4, ensure_ascii=False))
-    # As docker: what was found first, then every failure.
-    for message in errors:
-        print(message, file=sys.stderr)
-    return 1 if errors else 0
+    return inspect_objects(client, [f"/networks/{name}" for name in args], options["format"])
 
 
 # -- rm --------------------------------------------------------------------------

@@ -22,14 +22,20 @@ COMMAND = Command(
 
 
 def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
-    if not options["output"] and os.isatty(1):
+    query = "&".join(f"names={_quote(name)}" for name in args)
+    return write_archive(client, f"/images/get?{query}", options["output"])
+
+
+def write_archive(client: Client, path: str, output: str | None) -> int:
+    """A tar the daemon streams (save, export) into `output`, or stdout: never onto a
+    terminal, where binary would garble it, as docker's CLI refuses."""
+    if not output and os.isatty(1):
         print("cowardly refusing to save to a terminal. Use the -o flag or redirect",
               file=sys.stderr)
         return 1
-    query = "&".join(f"names={_quote(name)}" for name in args)
-    response = client.stream("GET", f"/images/get?{query}")
-    if options["output"]:
-        with open(options["output"], "wb") as out:
+    response = client.stream("GET", path)
+    if output:
+        with open(output, "wb") as out:
             for chunk in response.chunks():
                 out.write(chunk)
     else:

@@ -8,7 +8,6 @@ since Docker 23, only anonymous ones unless `--all`).
 
 from __future__ import annotations
 
-import json
 import sys
 
 from shared.client.api import APIError, Client
@@ -80,22 +79,9 @@ INSPECT = Command(
 
 
 def inspect(client: Client, options: dict[str, Any], args: list[str]) -> int:
-    from shared.client.commands.inspect import render
+    from shared.client.commands.inspect import inspect_objects
 
-    found, errors = [], []
-    for name in args:
-        try:
-            found.append(client.request("GET", f"/volumes/{name}"))
-        except APIError as error:
-            errors.append(f"Error response from daemon: {error.message}")
-    if options["format"] is not None:
-        for volume in found:
-            print(render(options["format"], volume))
-    else:
-        print(json.dumps(found, indent=4, ensure_ascii=False))
-    for message in errors:
-        print(message, file=sys.stderr)
-    return 1 if errors else 0
+    return inspect_objects(client, [f"/volumes/{name}" for name in args], options["format"])
 
 
 RM = Command(
