@@ -230,7 +230,6 @@ def test_a_volume_that_does_not_exist(clients) -> None:
                        "their issues (17, 18, 19) bring them")
 @pytest.mark.parametrize(("method", "path", "feature"), [
     ("POST", "/build", "docker build"),
-    ("POST", "/commit", "docker commit"),
     ("POST", "/session", "BuildKit"),
     ("GET", "/images/search?term=busybox", "docker search"),
 ])
