@@ -126,6 +126,7 @@ class _Walk:
                     self.entries += 1
                     if opaque:
                         self.tar.add_info(opaque_entry(child, st))
+                        self.entries += 1
                     self.directory(fd, child)
                 finally:
                     os.close(fd)

@@ -32,12 +32,12 @@ def _run(clients: Clients, image: str, script: str) -> str:
     return out.stdout
 
 
-def test_commit_takes_files_written_deleted_and_replaced(clients, image_name: str) -> None:
+def test_commit_takes_files_written_deleted_and_replaced(cli, clients, image_name: str) -> None:
     name = clients.name()
     script = ("echo hello > /new && rm /bin/ls && rm -r /usr/sbin && mkdir /usr/sbin "
               "&& echo x > /usr/sbin/only && mkdir -p /d/sub && echo deep > /d/sub/f")
     assert clients.docker("run", "--name", name, "busybox", "sh", "-c", script).returncode == 0
-    out = clients.docker("commit", name, image_name)
+    out = cli("commit", name, image_name)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().startswith("sha256:")
     seen = _run(clients, image_name, "cat /new /d/sub/f; ls /usr/sbin; "
@@ -51,11 +51,11 @@ def test_commit_takes_files_written_deleted_and_replaced(clients, image_name: st
         clients, image_name, "cat /etc/hostname")  # each container's own, none baked in
 
 
-def test_commit_changes_history_author_and_comment(clients, image_name: str) -> None:
+def test_commit_changes_history_author_and_comment(cli, clients, image_name: str) -> None:
     name = clients.name()
     assert clients.docker("run", "--name", name, "busybox", "sh", "-c",
                           "echo hi > /greeting").returncode == 0
-    out = clients.docker("commit", "-a", "Ada <ada@example.org>", "-m", "the greeting",
+    out = cli("commit", "-a", "Ada <ada@example.org>", "-m", "the greeting",
                          "--change", 'CMD ["cat", "/greeting"]', "--change", "ENV A=1 B=two",
                          "--change", "WORKDIR /tmp", "--change", "LABEL role=test",
                          "--change", "EXPOSE 8080", name, image_name)
