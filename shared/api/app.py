@@ -19,6 +19,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from shared.api.routes import (
+    build,
     commit,
     container_files,
     containers,
@@ -83,7 +84,7 @@ def create_app(engine: Engine) -> Flask:
     app = Flask("whalebones")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["whalebones.engine"] = engine
-    for module in (system, events, commit, containers, container_files, execs, images,
+    for module in (system, events, build, commit, containers, container_files, execs, images,
                    networks, volumes, swarm, plugins, experimental, not_yet):
         app.register_blueprint(module.bp)
 

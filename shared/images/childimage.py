@@ -105,5 +105,9 @@ def make_child(
                     "digest": d["digest"], "size": d["size"]} for d in layers],
     }
     manifest_bytes = json.dumps(manifest, separators=(",", ":")).encode()
-    return store.add_image(manifest_bytes, config_bytes,
-                           [store.blob_path(d["digest"]) for d in layers], tags or [])
+    child = store.add_image(manifest_bytes, config_bytes,
+                            [store.blob_path(d["digest"]) for d in layers], tags or [])
+    if parent is not None:
+        store.set_parent(child.id, parent.id)
+        child.parent = parent.id
+    return child

@@ -38,9 +38,6 @@ class Missing:
 
 MISSING = [
     # Watching and managing running containers (issue 18).
-    # Making images (issue 19).
-    Missing("/build", ["POST"], "docker build", 19),
-    Missing("/build/prune", ["POST"], "docker builder prune", 19),
     # BuildKit's own channels: the daemon announces the classic builder (/_ping's
     # Builder-Version: 1), so a client that honours it never opens them.
     Missing("/session", ["POST"], "BuildKit (docker buildx) sessions"),
