@@ -107,6 +107,7 @@ class Builder:
         self.containers: list[str] = []  # made by this build and not yet removed
         self.stages: dict[str, Image | None] = {}  # finished stages, by name and index
         self.used_args: set[str] = set()
+        self.meta: dict[str, str | None] = {}  # the ARGs before the first FROM
 
     # ------------------------------------------------------------ output
 
@@ -131,7 +132,7 @@ class Builder:
                 key, self.options.labels[key]))
         total = len(parsed.meta_args) + sum(1 + len(s.instructions) for s in stages)
         index = 1
-        meta: dict[str, str | None] = {}
+        meta = self.meta
         for arg in parsed.meta_args:
             self.out(f"Step {index}/{total} : {arg.original}\n")
             index += 1
@@ -202,8 +203,7 @@ class Builder:
         if run_config.get("OnBuild"):
             raise BuildError("ONBUILD triggers of a base image are not supported by this "
                              "engine's builder")
-        return Stage(parsed_stage.name, image, run_config,
-                     args={k: None for k in ()})
+        return Stage(parsed_stage.name, image, run_config)
 
     def _from_image(self, name: str) -> Image:
         try:
@@ -329,10 +329,12 @@ class Builder:
             self._commit_config(state, f"STOPSIGNAL {cfg['StopSignal']}")
         elif keyword == "ARG":
             parts = []
-            for key, value in steps.arg_pairs(ins, x):
-                state.args[key] = value
-                self.used_args.add(key)
-                parts.append(key if value is None else f"{key}={value}")
+            for name, default in steps.arg_pairs(ins, x):
+                if default is None:  # `ARG NAME` after FROM takes the meta ARG's default
+                    default = self.meta.get(name)
+                state.args[name] = default
+                self.used_args.add(name)
+                parts.append(name if default is None else f"{name}={default}")
             self._commit_config(state, "ARG " + " ".join(parts))
         elif keyword == "SHELL":
             cfg["Shell"] = list(ins.args)

@@ -36,6 +36,7 @@ def tag(clients: Clients) -> Iterator[str]:
 
 
 def _context(tmp_path: Path, dockerfile: str, **files: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "Dockerfile").write_text(dockerfile)
     for name, text in files.items():
         path = tmp_path / name.replace("__", "/")
@@ -179,3 +180,24 @@ def test_docker_py_builds(clients, tag: str, tmp_path: Path) -> None:
     text = "".join(chunk.get("stream", "") for chunk in logs)
     assert "Step 2/3 : RUN echo from-py > /py" in text and "Successfully built" in text
     assert _run(clients, tag) == "from-py\n"
+
+
+def test_our_cli_builds(clients, tag: str, tmp_path: Path) -> None:
+    ctx = _context(tmp_path / "ctx", "FROM busybox\nARG WHO\nCOPY . /ctx\n"
+                   "RUN echo \"hi $WHO\" > /hi\nCMD [\"cat\", \"/hi\"]\n",
+                   **{".dockerignore": "*.secret\n", "a.secret": "no", "b.txt": "yes"})
+    out = clients.ours("build", "-t", tag, "--build-arg", "WHO=ours", "--label", "k=v",
+                       str(ctx), timeout=180)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Step 1/6 : FROM busybox" in out.stdout
+    assert out.stdout.splitlines()[-1] == f"Successfully tagged {tag}:latest"
+    assert _run(clients, tag) == "hi ours\n"
+    assert "a.secret" not in _run(clients, tag, "ls", "/ctx").split()
+    labels = clients.api("GET", f"/images/{tag}/json").json()["Config"]["Labels"]
+    assert labels == {"k": "v"}
+    quiet = clients.ours("build", "-q", "-t", tag, str(ctx), timeout=180)
+    assert quiet.returncode == 0 and re.fullmatch(r"sha256:[0-9a-f]{64}\n", quiet.stdout)
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUN exit 7\n")
+    failed = clients.ours("build", "--force-rm", str(ctx), timeout=180)
+    assert failed.returncode == 7
+    assert "The command '/bin/sh -c exit 7' returned a non-zero code: 7" in failed.stderr
