@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from shared.build import steps
+from shared.build import dockerfile, steps
 from shared.build.cache import BuildCache
 from shared.daemon.commit import take_layer
 from shared.errors import EngineError, InvalidParameter
@@ -260,6 +260,10 @@ class Builder:
 
     def _dispatch(self, state: Stage, ins: steps.Instruction) -> None:
         keyword = ins.keyword
+        try:
+            dockerfile.check_classic(ins)  # --chmod, RUN --mount...: BuildKit's
+        except dockerfile.DockerfileError as e:
+            raise BuildError(str(e)) from None
         env = self._env(state)
         cfg = state.run_config
 
@@ -288,8 +292,8 @@ class Builder:
             cfg["Labels"] = labels
             self._commit_config(state, "LABEL " + " ".join(f"{k}={v}" for k, v in pairs))
         elif keyword == "MAINTAINER":
-            state.maintainer = ins.text
-            self._commit_config(state, "MAINTAINER " + ins.text)
+            state.maintainer = steps.text(ins)
+            self._commit_config(state, "MAINTAINER " + state.maintainer)
         elif keyword in ("CMD", "ENTRYPOINT"):
             command = steps.command(ins, cfg.get("Shell") or DEFAULT_SHELL)
             if keyword == "CMD":
@@ -302,12 +306,12 @@ class Builder:
                     cfg["Cmd"] = None
             self._commit_config(state, f"{keyword} {steps.go_quoted_list(command)}")
         elif keyword == "WORKDIR":
-            path = x(ins.text)
+            path = x(steps.text(ins))
             cfg["WorkingDir"] = path if path.startswith("/") else os.path.join(
                 cfg.get("WorkingDir") or "/", path)
             self._workdir(state)
         elif keyword == "USER":
-            cfg["User"] = x(ins.text)
+            cfg["User"] = x(steps.text(ins))
             self._commit_config(state, f"USER {cfg['User']}")
         elif keyword == "EXPOSE":
             ports = [x(p) for p in ins.args]
@@ -325,7 +329,7 @@ class Builder:
             cfg["Volumes"] = volumes
             self._commit_config(state, f"VOLUME [{' '.join(paths)}]")
         elif keyword == "STOPSIGNAL":
-            cfg["StopSignal"] = x(ins.text)
+            cfg["StopSignal"] = x(steps.text(ins))
             self._commit_config(state, f"STOPSIGNAL {cfg['StopSignal']}")
         elif keyword == "ARG":
             parts = []
@@ -340,12 +344,20 @@ class Builder:
             cfg["Shell"] = list(ins.args)
             self._commit_config(state, f"SHELL [{' '.join(ins.args)}]")
         elif keyword == "ONBUILD":
-            cfg["OnBuild"] = [*(cfg.get("OnBuild") or []), ins.text]
-            self._commit_config(state, "ONBUILD " + ins.text)
+            cfg["OnBuild"] = [*(cfg.get("OnBuild") or []), steps.text(ins)]
+            self._commit_config(state, "ONBUILD " + steps.text(ins))
         elif keyword in ("COPY", "ADD"):
             self._copy(state, ins, x)
         elif keyword == "HEALTHCHECK":
-            raise BuildError("HEALTHCHECK is not supported by this engine yet")
+            if cfg.get("Healthcheck") and (cfg["Healthcheck"].get("Test") or ["NONE"])[0] \
+                    != "NONE":
+                self.out(f"Note: overriding previous HEALTHCHECK: "
+                         f"[{' '.join(cfg['Healthcheck']['Test'])}]\n")
+            try:
+                cfg["Healthcheck"] = dockerfile.healthcheck(ins)
+            except (dockerfile.DockerfileError, ValueError) as e:
+                raise BuildError(str(e)) from None
+            self._commit_config(state, "HEALTHCHECK " + steps.go_health(cfg["Healthcheck"]))
         else:
             raise InvalidParameter(f"unknown instruction: {keyword}")
 
@@ -463,11 +475,6 @@ class Builder:
             shutil.rmtree(layer_dir, ignore_errors=True)
 
     def _run(self, state: Stage, ins: steps.Instruction) -> None:
-        if ins.flags:
-            flag = next(iter(ins.flags))
-            raise BuildError(f"the --{flag} option requires BuildKit. Refer to "
-                             "https://docs.docker.com/go/buildkit/ to learn how to build "
-                             "images with BuildKit enabled")
         if state.image is None:
             raise BuildError("RUN on an image without a filesystem (FROM scratch) has no "
                              "shell to run")
@@ -513,10 +520,6 @@ class Builder:
         return self.engine.wait(c.id).state.exit_code
 
     def _copy(self, state: Stage, ins: steps.Instruction, x: Callable[[str], str]) -> None:
-        if ins.flags.get("chmod"):
-            raise BuildError("the --chmod option requires BuildKit. Refer to "
-                             "https://docs.docker.com/go/buildkit/ to learn how to build "
-                             "images with BuildKit enabled")
         words = [x(w) for w in ins.args]
         if len(words) < 2:
             raise BuildError(f"{ins.keyword} requires at least two arguments")

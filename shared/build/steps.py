@@ -10,28 +10,14 @@ before the first FROM are the "meta args", and each FROM starts a stage.
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from shared.build import context, dockerfile, substitution
 from shared.errors import InvalidParameter
 
 
-@dataclass
-class Instruction:
-    keyword: str  # upper case: RUN, COPY...
-    args: list[str]
-    json_form: bool
-    flags: dict[str, str]
-    line: int
-    original: str
-
-    @property
-    def text(self) -> str:
-        """The arguments as one string (USER, WORKDIR, MAINTAINER, ONBUILD...)."""
-        return " ".join(self.args)
+Instruction = dockerfile.Instruction
 
 
 @dataclass
@@ -49,40 +35,21 @@ class Parsed:
     stages: list[ParsedStage]
 
 
-def _instruction(raw: Any) -> Instruction:
-    return Instruction(keyword=str(raw.keyword).upper(), args=list(raw.args),
-                       json_form=bool(raw.json_form), flags=dict(raw.flags or {}),
-                       line=int(raw.line), original=str(raw.original))
-
-
-def parse(text: str) -> Parsed:
+def parse(text: str, name: str = "Dockerfile") -> Parsed:
     """The Dockerfile's meta args and stages; a syntax error is a 400 naming the line."""
     try:
-        raw = dockerfile.parse(text)
+        parsed = dockerfile.parse(text, name)
     except dockerfile.DockerfileError as e:
         raise InvalidParameter(str(e)) from None
-    instructions = [_instruction(i) for i in getattr(raw, "instructions", raw)]
-    meta: list[Instruction] = []
-    stages: list[ParsedStage] = []
-    for ins in instructions:
-        if ins.keyword == "FROM":
-            words = ins.args
-            name = ""
-            if len(words) == 3 and words[1].lower() == "as":
-                name = words[2].lower()
-            elif len(words) != 1:
-                raise InvalidParameter(
-                    f"dockerfile parse error line {ins.line}: FROM requires either one or "
-                    "three arguments")
-            stages.append(ParsedStage(words[0], name, ins.flags.get("platform", ""),
-                                      ins.original))
-        elif not stages:
-            if ins.keyword != "ARG":
-                raise InvalidParameter("no build stage in current context")
-            meta.append(ins)
-        else:
-            stages[-1].instructions.append(ins)
-    return Parsed(meta, stages)
+    stages = [ParsedStage(s.base, s.name or "", s.platform or "",
+                          s.source.original if s.source else f"FROM {s.base}",
+                          list(s.instructions)) for s in parsed.stages]
+    return Parsed(list(parsed.meta_args), stages)
+
+
+def text(ins: Instruction) -> str:
+    """The one-string argument of MAINTAINER, USER, WORKDIR, STOPSIGNAL, ONBUILD."""
+    return ins.args[0] if ins.args else ""
 
 
 def expand(word: str, env: dict[str, str]) -> str:
@@ -90,46 +57,19 @@ def expand(word: str, env: dict[str, str]) -> str:
 
 
 def pairs(ins: Instruction) -> list[tuple[str, str]]:
-    """ENV and LABEL: `A=1 B="x y"`, or the old one-pair form `A some value`."""
-    if ins.args and "=" not in ins.args[0] and len(ins.args) >= 1 and not ins.json_form \
-            and all("=" not in a for a in ins.args[:1]):
-        if len(ins.args) < 2:
-            raise InvalidParameter(f"{ins.keyword} must have two arguments")
-        return [(ins.args[0], " ".join(ins.args[1:]))]
-    found = []
-    for word in ins.args:
-        key, eq, value = word.partition("=")
-        if not eq or not key:
-            raise InvalidParameter(f"Syntax error - can't find = in {word!r}. "
-                                   "Must be of the form: name=value")
-        found.append((key, _unquote(value)))
-    return found
-
-
-def _unquote(value: str) -> str:
-    try:
-        words = shlex.split(value)
-    except ValueError:
-        return value
-    return " ".join(words) if len(words) == 1 else value
+    """ENV's and LABEL's pairs, unexpanded (quotes kept: expand() removes them)."""
+    return dockerfile.key_values(ins)
 
 
 def arg_pairs(ins: Instruction, x: Callable[[str], str]) -> list[tuple[str, str | None]]:
-    """ARG NAME or ARG NAME=default (several allowed)."""
-    found: list[tuple[str, str | None]] = []
-    for word in ins.args:
-        key, eq, value = word.partition("=")
-        found.append((key, x(_unquote(value)) if eq else None))
-    return found
+    """ARG NAME or ARG NAME=default (several allowed), the defaults expanded."""
+    return [(name, None if default is None else x(default))
+            for name, default in dockerfile.arg_definitions(ins)]
 
 
 def command(ins: Instruction, shell: list[str]) -> list[str]:
     """RUN, CMD, ENTRYPOINT: the JSON form as written, the shell form under the shell."""
-    if ins.json_form:
-        return list(ins.args)
-    if not ins.args:
-        return []
-    return [*shell, ins.text]
+    return dockerfile.command_line(ins, shell)
 
 
 def go_quoted_list(words: list[str]) -> str:
@@ -139,9 +79,13 @@ def go_quoted_list(words: list[str]) -> str:
 
 def label_instruction(key: str, value: str) -> Instruction:
     """`docker build --label k=v`: a LABEL appended to the last stage (moby's
-    buildLabelOptions)."""
-    return Instruction("LABEL", [f"{key}={value}"], False, {}, 0,
-                       f'LABEL "{key}"="{value}"')
+    buildLabelOptions). Its words are quoted so that expansion leaves them as given."""
+    return Instruction("LABEL", [_single_quoted(key), _single_quoted(value)], False, {}, 0,
+                       f"LABEL {key}={value}")
+
+
+def _single_quoted(word: str) -> str:
+    return "'" + word.replace("'", "'\\''") + "'"
 
 
 def sources_digest(root: str, sources: list[str], add: bool) -> str:
@@ -152,3 +96,28 @@ def copy_sources(root: str, sources: list[str], rootfs: str, dest: str, *, chown
                  preserve_owner: bool, unpack: bool) -> None:
     context.copy_sources(root, sources, rootfs, dest, chown=chown,
                          preserve_owner=preserve_owner, unpack=unpack)
+
+
+def _go_duration(ns: int) -> str:
+    """Go's time.Duration.String() for whole milliseconds and up: 0s, 30s, 1m30s."""
+    if ns == 0:
+        return "0s"
+    seconds, rest = divmod(ns, 1_000_000_000)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    frac = f".{rest:09d}".rstrip("0") if rest else ""
+    text = f"{seconds}{frac}s"
+    if hours or minutes:
+        text = f"{minutes}m" + text
+    if hours:
+        text = f"{hours}h" + text
+    return text
+
+
+def go_health(health: dict) -> str:
+    """fmt's %+v of dockerd 20.10's *HealthConfig, as HEALTHCHECK's history shows it."""
+    return (f"&{{Test:[{' '.join(health.get('Test') or [])}] "
+            f"Interval:{_go_duration(int(health.get('Interval') or 0))} "
+            f"Timeout:{_go_duration(int(health.get('Timeout') or 0))} "
+            f"StartPeriod:{_go_duration(int(health.get('StartPeriod') or 0))} "
+            f"Retries:{int(health.get('Retries') or 0)}}}")
