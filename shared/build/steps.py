@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from shared.build import context, dockerfile, substitution
 from shared.errors import InvalidParameter
 
-
 Instruction = dockerfile.Instruction
 
 
