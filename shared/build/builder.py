@@ -582,3 +582,33 @@ def _familiar(tag: str) -> str:
     from shared.images import reference
     return reference.parse(tag).familiar_string()
 
+
+
+class _ConfigOnly(Builder):
+    """moby's BuildFromConfig: the same dispatchers, with nothing committed (what
+    `docker commit --change` applies to the new image's config)."""
+
+    def __init__(self) -> None:  # no engine: nothing is built
+        self.options = BuildOptions()
+        self.meta = {}
+        self.used_args = set()
+        self._emit = lambda message: None
+
+    def _commit_config(self, state: Stage, comment: str) -> None:
+        pass
+
+    def _workdir(self, state: Stage) -> None:
+        pass
+
+
+def apply_change(config: dict, change: str) -> None:
+    """One `docker commit --change` instruction applied to `config` (a 400 for one a
+    commit does not take, or a bad one)."""
+    try:
+        instruction = dockerfile.parse_change(change)
+    except dockerfile.DockerfileError as e:
+        raise InvalidParameter(str(e)) from None
+    try:
+        _ConfigOnly()._dispatch(Stage("", None, config), instruction)
+    except BuildError as e:
+        raise InvalidParameter(e.message) from None

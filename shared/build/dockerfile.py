@@ -662,7 +662,9 @@ def parse_changes(changes: list[str]) -> list[Instruction]:
     out = []
     for node in nodes:
         if node.keyword.lower() not in COMMIT_KEYWORDS:
-            raise DockerfileError(f"{node.keyword} is not a valid change command", node.line)
+            # buildkit keeps the keyword lower-cased: "run is not a valid change command"
+            raise DockerfileError(f"{node.keyword.lower()} is not a valid change command",
+                                  node.line)
         out.append(_instruction(node))
     return out
 

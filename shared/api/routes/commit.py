@@ -7,19 +7,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from shared.api.params import current_engine, json_body
+from shared.build.builder import apply_change
 from shared.daemon.commit import commit_container
 from shared.errors import InvalidParameter
 from shared.images import reference
-from shared.images.rootfs_import import apply_change
 
 bp = Blueprint("commit", __name__)
-
-
-def _apply(config: dict, change: str) -> None:
-    try:
-        apply_change(config, change)
-    except (ValueError, KeyError, IndexError) as e:
-        raise InvalidParameter(str(e) or f"invalid change: {change!r}") from None
 
 
 def repo_tag(repo: str, tag: str) -> str | None:
@@ -43,7 +36,7 @@ def commit() -> Response:
     c = engine.containers.get(request.args.get("container", ""))
     pause = request.args.get("pause")
     image = commit_container(
-        engine, c, apply_change=_apply, changes=request.args.getlist("changes"),
+        engine, c, apply_change=apply_change, changes=request.args.getlist("changes"),
         config=config or None, tag=tag, author=request.args.get("author", ""),
         comment=request.args.get("comment", ""),
         pause=pause is None or pause.strip().lower() not in ("", "0", "no", "false", "none"))
