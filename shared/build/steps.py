@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.build import context, dockerfile, substitution
+from shared.build import dockerfile
 from shared.errors import InvalidParameter
 
 Instruction = dockerfile.Instruction
@@ -52,6 +52,8 @@ def text(ins: Instruction) -> str:
 
 
 def expand(word: str, env: dict[str, str]) -> str:
+    from shared.build import substitution
+
     return substitution.expand(word, env)
 
 
@@ -88,11 +90,15 @@ def _single_quoted(word: str) -> str:
 
 
 def sources_digest(root: str, sources: list[str], add: bool) -> str:
+    from shared.build import context
+
     return context.sources_digest(root, sources)
 
 
 def copy_sources(root: str, sources: list[str], rootfs: str, dest: str, *, chown: str,
                  preserve_owner: bool, unpack: bool) -> None:
+    from shared.build import context
+
     context.copy_sources(root, sources, rootfs, dest, chown=chown,
                          preserve_owner=preserve_owner, unpack=unpack)
 

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, jsonify, request
 
 from shared.api.params import current_engine, qbool, query_filters
-from shared.build import context
 from shared.build.builder import Builder, BuildError, BuildOptions
 from shared.build.cache import BuildCache
 from shared.errors import EngineError, InvalidParameter
@@ -106,6 +105,8 @@ def build() -> Response:
         context_dir = os.path.join(workdir, "context")
         os.mkdir(context_dir, 0o755)
         try:
+            from shared.build import context
+
             context.unpack(request.stream, context_dir)
         except tarfile.ReadError as e:
             if "empty" not in str(e):
