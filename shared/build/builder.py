@@ -3,7 +3,7 @@
 Docker's first builder, kept in moby's builder/dockerfile, makes an image per
 instruction, each the child of the last:
 
-    FROM busybox          the stage's first image, pulled if missing
+    FROM busybox          the stage's first image (one the engine has: no pull)
     RUN make              a container of the current image runs `/bin/sh -c make`,
                           by whatever executor this era has (LXC, libcontainer,
                           containerd + runc, a shim); its upper dir is committed
@@ -73,11 +73,11 @@ class BuildOptions:
     nocache: bool = False
     rm: bool = True
     forcerm: bool = False
-    pull: bool = False
     target: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     networkmode: str = ""
     extrahosts: list[str] = field(default_factory=list)
+    resources: dict = field(default_factory=dict)  # HostConfig fields for RUN's containers
 
 
 @dataclass
@@ -385,6 +385,7 @@ class Builder:
             "WorkingDir": config.get("WorkingDir") or "",
             "Labels": config.get("Labels") or {},
             "HostConfig": {
+                **self.options.resources,
                 "NetworkMode": self.options.networkmode or "default",
                 "ExtraHosts": self.options.extrahosts or None,
                 "LogConfig": {"Type": "json-file", "Config": {}},

@@ -201,3 +201,15 @@ def test_our_cli_builds(clients, tag: str, tmp_path: Path) -> None:
     failed = clients.ours("build", "--force-rm", str(ctx), timeout=180)
     assert failed.returncode == 7
     assert "The command '/bin/sh -c exit 7' returned a non-zero code: 7" in failed.stderr
+
+
+def test_history_names_the_steps_images(clients, tag: str, tmp_path: Path) -> None:
+    ctx = _context(tmp_path, "FROM busybox\nENV A=1\nRUN echo x > /x\n")
+    out = _build(clients, ctx, "-t", tag)
+    assert out.returncode == 0, out.stderr
+    steps = re.findall(r" ---> ([0-9a-f]{12})\n", out.stdout)
+    rows = clients.docker("history", "-q", tag).stdout.split()
+    base = clients.docker("history", "-q", "busybox").stdout.split()
+    assert rows == steps[:0:-1] + base  # steps[0]: the FROM, busybox itself
+    assert clients.api("GET", f"/images/{tag}/json").json()["Parent"].startswith(
+        "sha256:" + steps[-2])

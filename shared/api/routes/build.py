@@ -59,8 +59,13 @@ def options_from_request() -> BuildOptions:
     if request.args.get("version", "1") != "1":
         raise InvalidParameter("BuildKit (builder version 2) is not supported by this "
                                "engine: use the classic builder (DOCKER_BUILDKIT=0)")
-    for name in ("squash", "cachefrom", "securityopt", "isolation", "outputs"):
-        if request.args.get(name) not in (None, "", "0", "false", "[]", "default"):
+    for name in ("squash", "pull"):
+        if qbool(name):
+            raise InvalidParameter(f"the build option {name} is not supported by this engine"
+                                   + (": it builds from the images it has" if name == "pull"
+                                      else ""))
+    for name in ("cachefrom", "securityopt", "outputs", "isolation"):
+        if request.args.get(name) not in (None, "", "[]", "null", "default"):
             raise InvalidParameter(f"the build option {name} is not supported by this engine")
     buildargs = _json_param("buildargs", "build args")
     labels = _json_param("labels", "labels")
@@ -78,12 +83,41 @@ def options_from_request() -> BuildOptions:
         nocache=qbool("nocache"),
         rm=rm or forcerm,
         forcerm=forcerm,
-        pull=qbool("pull"),
         target=request.args.get("target", ""),
         labels={str(k): str(v) for k, v in labels.items()},
         networkmode=request.args.get("networkmode", ""),
         extrahosts=request.args.getlist("extrahosts"),
+        resources=_resources(),
     )
+
+
+# moby's hostConfigFromOptions: the RUN containers' resources, as `docker run` has them.
+RESOURCES = {"memory": "Memory", "memswap": "MemorySwap", "cpushares": "CpuShares",
+             "cpuperiod": "CpuPeriod", "cpuquota": "CpuQuota", "shmsize": "ShmSize"}
+
+
+def _resources() -> dict:
+    host_config: dict = {}
+    for name, key in RESOURCES.items():
+        value = request.args.get(name)
+        if value not in (None, "", "0"):
+            try:
+                host_config[key] = int(value)
+            except ValueError:
+                raise InvalidParameter(f"invalid value for {name}: {value!r}") from None
+    for name, key in (("cpusetcpus", "CpusetCpus"), ("cpusetmems", "CpusetMems"),
+                      ("cgroupparent", "CgroupParent")):
+        if request.args.get(name):
+            host_config[key] = request.args[name]
+    ulimits = request.args.get("ulimits")
+    if ulimits:
+        try:
+            parsed = json.loads(ulimits)
+        except ValueError as e:
+            raise InvalidParameter(f"error reading ulimit settings: {e}") from None
+        if parsed:
+            host_config["Ulimits"] = parsed
+    return host_config
 
 
 def _read_dockerfile(context_dir: str, name: str) -> str:
