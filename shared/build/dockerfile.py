@@ -207,7 +207,10 @@ class _Directives:
 
 
 @dataclass
-class _Node:
+class Node:
+    """A line of pass 1 (buildkit's parser.Node, flattened): arguments split by the
+    instruction's rule, flags not yet checked, the keyword as written."""
+
     keyword: str  # as written
     args: list[str]
     json_form: bool
@@ -215,7 +218,50 @@ class _Node:
     original: str
     line: int = 0
     end_line: int = 0
-    child: _Node | None = None  # ONBUILD's
+    child: Node | None = None  # ONBUILD's
+
+
+def parse_nodes(text: str) -> list[Node]:
+    """Pass 1 alone (buildkit's parser.Parse): the nodes, nothing checked beyond syntax."""
+    return _parse_nodes(text)[0]
+
+
+def dump(node: Node) -> str:
+    """A node as buildkit's Node.Dump prints it: `(copy ["--from=a"] "x" "/y")`, the
+    form of buildkit's parser test files."""
+    out = node.keyword.lower()
+    if node.flags:
+        out += " [" + " ".join(go_quote(f) for f in node.flags) + "]"
+    if node.child is not None:
+        return f"{out} ({dump(node.child)})"
+    for arg in node.args:
+        out += " " + go_quote(arg)
+    return out
+
+
+def go_quote(text: str) -> str:
+    """Go's strconv.Quote: printable characters as they are, the rest escaped."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xffff:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+               "\t": "\\t", "\v": "\\v"}
 
 
 def _split_lines(text: str) -> list[str]:
@@ -225,10 +271,10 @@ def _split_lines(text: str) -> list[str]:
     return lines
 
 
-def _parse_nodes(text: str) -> tuple[list[_Node], _Directives, list[str]]:
+def _parse_nodes(text: str) -> tuple[list[Node], _Directives, list[str]]:
     directives = _Directives()
     lines = _split_lines(text)
-    nodes: list[_Node] = []
+    nodes: list[Node] = []
     warnings: list[str] = []
     i = 0
     current = 0
@@ -284,7 +330,7 @@ def _parse_nodes(text: str) -> tuple[list[_Node], _Directives, list[str]]:
     return nodes, directives, warnings
 
 
-def _node_from_line(line: str, escape: str) -> _Node:
+def _node_from_line(line: str, escape: str) -> Node:
     parts = _WHITESPACE.split(_trim_space(line), maxsplit=1)
     keyword, rest = parts[0], ""
     flags: list[str] = []
@@ -292,7 +338,7 @@ def _node_from_line(line: str, escape: str) -> _Node:
         rest, flags = _extract_flags(parts[1], escape)
     rest = _trim_space(rest)
     kind = keyword.lower()
-    node = _Node(keyword, [], False, flags, _trim_space(line))
+    node = Node(keyword, [], False, flags, _trim_space(line))
     if kind in ("run", "cmd", "entrypoint", "shell"):
         node.args, node.json_form = _maybe_json(rest)
     elif kind in ("add", "copy", "volume"):
@@ -477,7 +523,8 @@ def _health_args(rest: str) -> tuple[list[str], bool]:
 
 def _name_values(rest: str, key: str, escape: str) -> list[str]:
     """ENV and LABEL: `name value` (legacy: one pair, the value the rest of the line) or
-    `name=value ...` (any number); the first word decides (line_parsers.go parseNameVal)."""
+    `name=value ...` (any number); the first word decides (line_parsers.go parseNameVal).
+    Triples as buildkit's nodes: name, value, and "=" or "" (legacy)."""
     words = parse_words(rest, escape)
     if not words:
         return []
@@ -485,7 +532,7 @@ def _name_values(rest: str, key: str, escape: str) -> list[str]:
         parts = _WHITESPACE.split(rest, maxsplit=1)
         if len(parts) < 2:
             raise DockerfileError(f"{key} must have two arguments")
-        return [parts[0], parts[1]]
+        return [parts[0], parts[1], ""]
     out: list[str] = []
     for word in words:
         if "=" not in word:
@@ -493,11 +540,11 @@ def _name_values(rest: str, key: str, escape: str) -> list[str]:
                 f"Syntax error - can't find = in {json.dumps(word)}. "
                 "Must be of the form: name=value")
         name, value = word.split("=", 1)
-        out += [name, value]
+        out += [name, value, "="]
     return out
 
 
-def _refuse_heredoc(node: _Node, line: str, start: int) -> None:
+def _refuse_heredoc(node: Node, line: str, start: int) -> None:
     """Heredocs (`RUN <<EOF`) are BuildKit's; the classic builder would run the `<<EOF`
     line through the shell and lose the body, so a heredoc is refused by name."""
     target = node.child if node.keyword.lower() == "onbuild" and node.child else node
@@ -515,7 +562,7 @@ def _refuse_heredoc(node: _Node, line: str, start: int) -> None:
 
 # --- pass 2: nodes to instructions (instructions/parse.go) ---------------------------
 
-def _parse_flags(node: _Node, kind: str) -> dict[str, str]:
+def _parse_flags(node: Node, kind: str) -> dict[str, str]:
     known = _FLAGS.get(kind, {})
     if kind == "healthcheck" and node.args and node.args[0].upper() == "NONE":
         known = {}
@@ -549,7 +596,7 @@ def _parse_flags(node: _Node, kind: str) -> dict[str, str]:
     return flags
 
 
-def _instruction(node: _Node) -> Instruction:
+def _instruction(node: Node) -> Instruction:
     """Pass 2 for one node: the checks instructions/parse.go makes (messages as there)."""
     kind = node.keyword.lower()
     upper = node.keyword.upper()
@@ -573,9 +620,10 @@ def _instruction(node: _Node) -> Instruction:
         _stage_name(args)
     flags = _parse_flags(node, kind)
     if kind in ("env", "label"):
-        for name in args[0::2]:
+        for name in args[0::3]:
             if not name:
                 raise DockerfileError(f"{upper} names can not be blank")
+        args = [word for i, word in enumerate(args) if i % 3 != 2]
     if kind == "arg":
         for word in args:
             if word.startswith("="):
