@@ -108,6 +108,7 @@ class Builder:
         self.stages: dict[str, Image | None] = {}  # finished stages, by name and index
         self.used_args: set[str] = set()
         self.meta: dict[str, str | None] = {}  # the ARGs before the first FROM
+        self.escape = "\\"  # the Dockerfile's escape directive
 
     # ------------------------------------------------------------ output
 
@@ -117,7 +118,8 @@ class Builder:
     # ------------------------------------------------------------ the loop
 
     def build(self, dockerfile_text: str) -> str:
-        parsed = steps.parse(dockerfile_text)
+        parsed = steps.parse(dockerfile_text, self.options.dockerfile)
+        self.escape = parsed.escape
         stages = parsed.stages
         if self.options.target:
             names = [s.name for s in stages]
@@ -136,7 +138,8 @@ class Builder:
         for arg in parsed.meta_args:
             self.out(f"Step {index}/{total} : {arg.original}\n")
             index += 1
-            for key, value in steps.arg_pairs(arg, lambda w: steps.expand(w, self._meta(meta))):
+            for key, value in steps.arg_pairs(
+                    arg, lambda w: steps.expand(w, self._meta(meta), self.escape)):
                 meta[key] = value
         state: Stage | None = None
         for number, parsed_stage in enumerate(stages):
@@ -183,12 +186,12 @@ class Builder:
 
     def _begin_stage(self, parsed_stage: steps.ParsedStage, meta: dict[str, str | None]
                      ) -> Stage:
-        name = steps.expand(parsed_stage.base, self._meta(meta))
+        name = steps.expand(parsed_stage.base, self._meta(meta), self.escape)
         self.used_args.update(k for k in meta if k in parsed_stage.base)
         if not name:
             raise BuildError(f"base name ({parsed_stage.base}) should not be blank")
         if parsed_stage.platform:
-            platform = steps.expand(parsed_stage.platform, self._meta(meta))
+            platform = steps.expand(parsed_stage.platform, self._meta(meta), self.escape)
             if platform not in ("linux/amd64", "linux", "amd64"):
                 raise BuildError(f'"{platform}": only linux/amd64 is supported by this engine')
         image: Image | None
@@ -268,7 +271,7 @@ class Builder:
         cfg = state.run_config
 
         def x(word: str) -> str:
-            return steps.expand(word, env)
+            return steps.expand(word, env, self.escape)
 
         if keyword == "RUN":
             self._run(state, ins)
@@ -314,7 +317,7 @@ class Builder:
             cfg["User"] = x(steps.text(ins))
             self._commit_config(state, f"USER {cfg['User']}")
         elif keyword == "EXPOSE":
-            ports = [x(p) for p in ins.args]
+            ports = [w for p in ins.args for w in steps.expand_words(p, env, self.escape)]
             exposed = dict(cfg.get("ExposedPorts") or {})
             for port in ports:
                 exposed[port if "/" in port else f"{port}/tcp"] = {}
@@ -591,6 +594,7 @@ class _ConfigOnly(Builder):
 
     def __init__(self) -> None:  # no engine: nothing is built
         self.options = BuildOptions()
+        self.escape = "\\"
         self.meta = {}
         self.used_args = set()
         self._emit = lambda message: None

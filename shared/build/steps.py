@@ -32,6 +32,7 @@ class ParsedStage:
 class Parsed:
     meta_args: list[Instruction]
     stages: list[ParsedStage]
+    escape: str = "\\"
 
 
 def parse(text: str, name: str = "Dockerfile") -> Parsed:
@@ -43,7 +44,7 @@ def parse(text: str, name: str = "Dockerfile") -> Parsed:
     stages = [ParsedStage(s.base, s.name or "", s.platform or "",
                           s.source.original if s.source else f"FROM {s.base}",
                           list(s.instructions)) for s in parsed.stages]
-    return Parsed(list(parsed.meta_args), stages)
+    return Parsed(list(parsed.meta_args), stages, parsed.escape)
 
 
 def text(ins: Instruction) -> str:
@@ -51,10 +52,30 @@ def text(ins: Instruction) -> str:
     return ins.args[0] if ins.args else ""
 
 
-def expand(word: str, env: dict[str, str]) -> str:
+def expand(word: str, env: dict[str, str], escape: str = "\\",
+           used: set[str] | None = None) -> str:
+    """A word with its variables replaced and its quotes removed (buildkit's
+    ProcessWord); a bad substitution fails the step."""
     from shared.build import substitution
 
-    return substitution.expand(word, env)
+    try:
+        return substitution.expand(word, env, escape, used)
+    except substitution.SubstitutionError as e:
+        from shared.build.builder import BuildError
+
+        raise BuildError(str(e)) from None
+
+
+def expand_words(text: str, env: dict[str, str], escape: str = "\\") -> list[str]:
+    """EXPOSE's words, split after expansion (ProcessWords)."""
+    from shared.build import substitution
+
+    try:
+        return substitution.expand_words(text, env, escape)
+    except substitution.SubstitutionError as e:
+        from shared.build.builder import BuildError
+
+        raise BuildError(str(e)) from None
 
 
 def pairs(ins: Instruction) -> list[tuple[str, str]]:
