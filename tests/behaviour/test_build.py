@@ -213,3 +213,13 @@ def test_history_names_the_steps_images(clients, tag: str, tmp_path: Path) -> No
     assert rows == steps[:0:-1] + base  # steps[0]: the FROM, busybox itself
     assert clients.api("GET", f"/images/{tag}/json").json()["Parent"].startswith(
         "sha256:" + steps[-2])
+
+
+def test_an_ignored_dockerfile_is_read_but_not_copied(clients, tag: str, tmp_path: Path
+                                                     ) -> None:
+    ctx = _context(tmp_path, "FROM busybox\nCOPY . /ctx\n",
+                   **{".dockerignore": "Dockerfile\n.dockerignore\n", "kept.txt": "x"})
+    for build in (clients.docker, clients.ours):
+        out = build("build", "-t", tag, str(ctx), env=LEGACY, timeout=180)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert _run(clients, tag, "ls", "-a", "/ctx").split() == [".", "..", "kept.txt"]

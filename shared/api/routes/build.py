@@ -129,6 +129,22 @@ def _read_dockerfile(context_dir: str, name: str) -> str:
         raise InvalidParameter(f"Cannot locate specified Dockerfile: {name}") from None
 
 
+def _remove_build_files(context_dir: str, dockerfile: str) -> None:
+    """moby's removeDockerfile: the Dockerfile and .dockerignore, read, leave the
+    context when .dockerignore names them, so that `COPY . .` cannot take them."""
+    from shared.build import dockerignore
+
+    try:
+        with open(secure_join(context_dir, ".dockerignore"), encoding="utf-8") as f:
+            patterns = dockerignore.read_patterns(f.read())
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return
+    for name in dockerignore.daemon_removals(patterns, dockerfile):
+        path = secure_join(context_dir, name)
+        if os.path.isfile(path) or os.path.islink(path):
+            os.unlink(path)
+
+
 @bp.post("/build")
 def build() -> Response:
     engine = current_engine()
@@ -147,6 +163,7 @@ def build() -> Response:
                 raise InvalidParameter(f"the build context is not a tar archive: {e}"
                                        ) from None
         text = _read_dockerfile(context_dir, options.dockerfile)
+        _remove_build_files(context_dir, options.dockerfile)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise

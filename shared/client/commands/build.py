@@ -69,11 +69,10 @@ def context_tar(directory: str, dockerfile: str | None) -> tuple[tempfile.Spoole
 
     directory = os.path.abspath(directory)
     ignore_path = os.path.join(directory, ".dockerignore")
-    patterns = ""
+    patterns: list[str] = []
     if os.path.isfile(ignore_path):
         with open(ignore_path, encoding="utf-8") as f:
-            patterns = f.read()
-    excluded = dockerignore.matcher(patterns)
+            patterns = dockerignore.read_patterns(f.read())
     out = tempfile.SpooledTemporaryFile(max_size=16 << 20)
     name = "Dockerfile"
     extra: bytes | None = None
@@ -86,14 +85,10 @@ def context_tar(directory: str, dockerfile: str | None) -> tuple[tempfile.Spoole
                 extra = f.read()
             name = f".dockerfile.{secrets.token_hex(10)}"
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for root, dirs, files in os.walk(directory):
-            rel_root = os.path.relpath(root, directory)
-            for entry in sorted(dirs) + sorted(files):
-                rel = entry if rel_root == "." else f"{rel_root}/{entry}"
-                # The Dockerfile and .dockerignore always travel: the daemon reads them.
-                if rel not in (name, ".dockerignore") and excluded(rel):
-                    continue
-                tar.add(os.path.join(root, entry), arcname=rel, recursive=False)
+        # The Dockerfile and .dockerignore travel even when ignored: the daemon reads them.
+        for rel in dockerignore.included(directory, dockerignore.client_patterns(patterns,
+                                                                                 name)):
+            tar.add(os.path.join(directory, rel), arcname=rel, recursive=False)
         if extra is not None:
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(extra), 0o644
