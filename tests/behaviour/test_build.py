@@ -4,7 +4,10 @@ config, `docker history`), by the cache, and by what a failed build leaves."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -223,3 +226,21 @@ def test_an_ignored_dockerfile_is_read_but_not_copied(clients, tag: str, tmp_pat
         out = build("build", "-t", tag, str(ctx), env=LEGACY, timeout=180)
         assert out.returncode == 0, out.stdout + out.stderr
         assert _run(clients, tag, "ls", "-a", "/ctx").split() == [".", "..", "kept.txt"]
+
+
+@pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo is not installed")
+def test_a_built_image_is_a_real_image(clients, tag: str, tmp_path: Path) -> None:
+    ctx = _context(tmp_path / "ctx", "FROM busybox\nRUN echo x > /x && rm /bin/ls\n"
+                   "ENV A=1\n")
+    assert _build(clients, ctx, "-t", tag).returncode == 0
+    saved = tmp_path / "image.tar"
+    out = clients.docker("save", "-o", str(saved), tag)
+    assert out.returncode == 0, out.stderr
+    seen = subprocess.run(["skopeo", "inspect", "--config", f"docker-archive:{saved}"],
+                          capture_output=True, text=True, timeout=60)
+    assert seen.returncode == 0, seen.stderr
+    config = json.loads(seen.stdout)
+    inspect = clients.api("GET", f"/images/{tag}/json").json()
+    assert config["rootfs"]["diff_ids"] == inspect["RootFS"]["Layers"]
+    assert [h.get("empty_layer", False) for h in config["history"][-2:]] == [False, True]
+    assert "A=1" in config["config"]["Env"]
