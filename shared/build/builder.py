@@ -406,9 +406,9 @@ class Builder:
         layer = None
         if c is not None:
             upper = os.path.join(self.engine.containers.dir(c.id), "upper")
-        if upper is not None and state.image is not None:
-            layer = take_layer(self.engine.images, upper,
-                               self.engine.images.layer_dirs(state.image))
+        if upper is not None:
+            lowers = self.engine.images.layer_dirs(state.image) if state.image else []
+            layer = take_layer(self.engine.images, upper, lowers)
         image = make_child(self.engine.images, state.image, layer,
                            copy.deepcopy(state.run_config),
                            container_config=container_config,
@@ -462,11 +462,17 @@ class Builder:
             os.rmdir(target)
 
     @contextlib.contextmanager
-    def bare_layer(self, image: Image) -> Iterator[tuple[str, str]]:
+    def bare_layer(self, image: Image | None) -> Iterator[tuple[str, str]]:
         """A writable layer on `image` with no container (moby's NewRWLayer for COPY
-        and ADD): (its mounted rootfs, its upper dir), gone afterwards."""
+        and ADD): (its mounted rootfs, its upper dir), gone afterwards. On FROM
+        scratch there is nothing below: the layer is a plain directory."""
         layer_dir = tempfile.mkdtemp(prefix="build-layer-", dir=self.engine.images.tmp)
         try:
+            if image is None:
+                upper = os.path.join(layer_dir, "upper")
+                os.mkdir(upper, 0o755)
+                yield upper, upper
+                return
             mounts = snapshots.prepare(self.engine.images, layer_dir, image)
             rootfs = os.path.join(layer_dir, "rootfs")
             os.mkdir(rootfs)
@@ -545,9 +551,6 @@ class Builder:
             config = self._nop(state, comment, one_word=True)
             if self._probe(state, config):
                 return
-            if state.image is None:
-                raise BuildError(f"{ins.keyword} into FROM scratch is not supported by this "
-                                 "engine's builder yet")
             with self.bare_layer(state.image) as (rootfs, upper):
                 workdir = state.run_config.get("WorkingDir") or "/"
                 target = dest if dest.startswith("/") else os.path.join(workdir, dest) + (

@@ -244,3 +244,15 @@ def test_a_built_image_is_a_real_image(clients, tag: str, tmp_path: Path) -> Non
     assert config["rootfs"]["diff_ids"] == inspect["RootFS"]["Layers"]
     assert [h.get("empty_layer", False) for h in config["history"][-2:]] == [False, True]
     assert "A=1" in config["config"]["Env"]
+
+
+def test_from_scratch(clients, tag: str, tmp_path: Path) -> None:
+    ctx = _context(tmp_path / "ctx", "FROM busybox AS tools\nFROM scratch\n"
+                   "COPY --from=tools /bin/busybox /bin/busybox\nCOPY hello /etc/hello\n"
+                   'ENTRYPOINT ["/bin/busybox"]\nCMD ["cat", "/etc/hello"]\n',
+                   hello="from scratch\n")
+    out = _build(clients, ctx, "-t", tag)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert _run(clients, tag) == "from scratch\n"
+    layers = clients.api("GET", f"/images/{tag}/json").json()["RootFS"]["Layers"]
+    assert len(layers) == 2
