@@ -146,6 +146,7 @@ class Builder:
             self.out(f"Step {index}/{total} : {parsed_stage.source}\n")
             index += 1
             state = self._begin_stage(parsed_stage, meta)
+            self._run_triggers(state)
             self.out(f" ---> {state.image_id.removeprefix('sha256:')[:12]}\n")
             for instruction in parsed_stage.instructions:
                 self.out(f"Step {index}/{total} : {instruction.original}\n")
@@ -202,11 +203,29 @@ class Builder:
         else:
             image = self._from_image(name)
         run_config = copy.deepcopy((image.config.get("config") if image else None) or {})
-        # An image's ONBUILD triggers run in the stage built FROM it (not here: refused).
-        if run_config.get("OnBuild"):
-            raise BuildError("ONBUILD triggers of a base image are not supported by this "
-                             "engine's builder")
         return Stage(parsed_stage.name, image, run_config)
+
+    def _run_triggers(self, state: Stage) -> None:
+        """The base image's ONBUILD instructions, run first in the stage built FROM it
+        (moby's dispatchTriggeredOnBuild); the new image does not inherit them."""
+        triggers = state.run_config.get("OnBuild") or []
+        if not triggers:
+            return
+        state.run_config["OnBuild"] = None
+        self.out(f"# Executing {len(triggers)} build trigger"
+                 f"{'s' if len(triggers) > 1 else ''}\n")
+        for trigger in triggers:
+            try:
+                parsed = dockerfile.parse(f"FROM scratch\n{trigger}\n")
+            except dockerfile.DockerfileError as e:
+                raise BuildError(str(e)) from None
+            instructions = parsed.stages[0].instructions
+            if len(instructions) != 1:
+                raise BuildError("onbuild trigger should be a single expression")
+            if instructions[0].keyword in ("ONBUILD", "FROM", "MAINTAINER"):
+                raise BuildError(f"{instructions[0].keyword} isn't allowed as an ONBUILD "
+                                 "trigger")
+            self._dispatch_and_clean(state, instructions[0])
 
     def _from_image(self, name: str) -> Image:
         try:

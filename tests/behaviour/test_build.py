@@ -256,3 +256,18 @@ def test_from_scratch(clients, tag: str, tmp_path: Path) -> None:
     assert _run(clients, tag) == "from scratch\n"
     layers = clients.api("GET", f"/images/{tag}/json").json()["RootFS"]["Layers"]
     assert len(layers) == 2
+
+
+def test_onbuild_triggers_run_in_the_child_build(clients, tag: str, tmp_path: Path) -> None:
+    base = _context(tmp_path / "base", "FROM busybox\nONBUILD RUN echo triggered > /t\n")
+    assert _build(clients, base, "-t", tag + "-base").returncode == 0
+    try:
+        child = _context(tmp_path / "child", f"FROM {tag}-base\nCMD [\"cat\", \"/t\"]\n")
+        out = _build(clients, child, "-t", tag)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "# Executing 1 build trigger" in out.stdout
+        assert _run(clients, tag) == "triggered\n"
+        config = clients.api("GET", f"/images/{tag}/json").json()["Config"]
+        assert not config["OnBuild"]
+    finally:
+        clients.docker("rmi", "-f", tag, tag + "-base")
