@@ -571,9 +571,7 @@ class Builder:
             if self._probe(state, config):
                 return
             with self.bare_layer(state.image) as (rootfs, upper):
-                workdir = state.run_config.get("WorkingDir") or "/"
-                target = dest if dest.startswith("/") else os.path.join(workdir, dest) + (
-                    "/" if dest.endswith("/") else "")
+                target = steps.destination(state.run_config.get("WorkingDir") or "/", dest)
                 steps.copy_sources(source_root, sources, rootfs, target,
                                    chown=chown, preserve_owner=preserve,
                                    unpack=ins.keyword == "ADD")

@@ -111,17 +111,35 @@ def _single_quoted(word: str) -> str:
 
 
 def sources_digest(root: str, sources: list[str], add: bool) -> str:
+    """The digest of COPY/ADD's sources that their step's cache key names."""
     from shared.build import context
 
-    return context.sources_digest(root, sources)
+    try:
+        return context.sources_digest(root, sources, "ADD" if add else "COPY")
+    except context.ContextError as e:
+        from shared.build.builder import BuildError
+
+        raise BuildError(str(e)) from None
+
+
+def destination(workdir: str, dest: str) -> str:
+    """A relative destination is under WORKDIR (moby's normalizeDest)."""
+    from shared.build import context
+
+    return context.normalize_dest(workdir, dest)
 
 
 def copy_sources(root: str, sources: list[str], rootfs: str, dest: str, *, chown: str,
                  preserve_owner: bool, unpack: bool) -> None:
     from shared.build import context
 
-    context.copy_sources(root, sources, rootfs, dest, chown=chown,
-                         preserve_owner=preserve_owner, unpack=unpack)
+    try:
+        context.copy_sources(root, sources, rootfs, dest, chown=chown,
+                             preserve_owner=preserve_owner, unpack=unpack)
+    except context.ContextError as e:
+        from shared.build.builder import BuildError
+
+        raise BuildError(str(e)) from None
 
 
 def _go_duration(ns: int) -> str:

@@ -27,7 +27,6 @@ from shared.build.cache import BuildCache
 from shared.errors import EngineError, InvalidParameter
 from shared.images import reference
 from shared.images.registry import progress
-from shared.securejoin import secure_join
 
 bp = Blueprint("build", __name__)
 
@@ -120,31 +119,6 @@ def _resources() -> dict:
     return host_config
 
 
-def _read_dockerfile(context_dir: str, name: str) -> str:
-    path = secure_join(context_dir, name)
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        raise InvalidParameter(f"Cannot locate specified Dockerfile: {name}") from None
-
-
-def _remove_build_files(context_dir: str, dockerfile: str) -> None:
-    """moby's removeDockerfile: the Dockerfile and .dockerignore, read, leave the
-    context when .dockerignore names them, so that `COPY . .` cannot take them."""
-    from shared.build import dockerignore
-
-    try:
-        with open(secure_join(context_dir, ".dockerignore"), encoding="utf-8") as f:
-            patterns = dockerignore.read_patterns(f.read())
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return
-    for name in dockerignore.daemon_removals(patterns, dockerfile):
-        path = secure_join(context_dir, name)
-        if os.path.isfile(path) or os.path.islink(path):
-            os.unlink(path)
-
-
 @bp.post("/build")
 def build() -> Response:
     engine = current_engine()
@@ -154,16 +128,19 @@ def build() -> Response:
     try:
         context_dir = os.path.join(workdir, "context")
         os.mkdir(context_dir, 0o755)
-        try:
-            from shared.build import context
+        from shared.build import context
 
-            context.unpack(request.stream, context_dir)
-        except tarfile.ReadError as e:
-            if "empty" not in str(e):
-                raise InvalidParameter(f"the build context is not a tar archive: {e}"
-                                       ) from None
-        text = _read_dockerfile(context_dir, options.dockerfile)
-        _remove_build_files(context_dir, options.dockerfile)
+        try:
+            try:
+                context.unpack(request.stream, context_dir)
+            except tarfile.ReadError as e:
+                if "empty" not in str(e):  # an empty body: no Dockerfile, said below
+                    raise InvalidParameter(f"the build context is not a tar archive: {e}"
+                                           ) from None
+            options.dockerfile, text = context.read_dockerfile(context_dir, options.dockerfile)
+            context.remove_build_files(context_dir, options.dockerfile)
+        except context.ContextError as e:
+            raise InvalidParameter(str(e)) from None
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
