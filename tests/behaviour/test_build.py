@@ -271,3 +271,18 @@ def test_onbuild_triggers_run_in_the_child_build(clients, tag: str, tmp_path: Pa
         assert not config["OnBuild"]
     finally:
         clients.docker("rmi", "-f", tag, tag + "-base")
+
+
+def test_a_copy_never_leaves_the_context(clients, tag: str, tmp_path: Path) -> None:
+    ctx = _context(tmp_path / "ctx", "FROM busybox\nCOPY ../outside /x\n")
+    (tmp_path / "outside").write_text("not yours")
+    out = _build(clients, ctx, "-t", tag)
+    assert out.returncode != 0
+    assert "forbidden path outside the build context: ../outside" in out.stderr
+    # A symlink in the context is followed inside the context only: /etc is the
+    # context's etc, which it does not have.
+    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY link/passwd /x\n")
+    (ctx / "link").symlink_to("/etc")
+    out = _build(clients, ctx, "-t", tag)
+    assert out.returncode != 0 and "Successfully" not in out.stdout
+    assert clients.api("GET", f"/images/{tag}/json").status == 404
