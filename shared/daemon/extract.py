@@ -27,6 +27,7 @@ import posixpath
 import shutil
 import stat
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -48,11 +49,16 @@ class Options:
     rebase: tuple[str, str] | None = None  # a first name component replaced (the client's)
 
 
-def extract(stream: BinaryIO, dest_fd: int, options: Options) -> None:
-    """Unpack the tar (any compression tarfile detects) into the held directory."""
+def extract(stream: BinaryIO, dest_fd: int, options: Options,
+            check: Callable[[tarfile.TarInfo], None] | None = None) -> None:
+    """Unpack the tar (any compression tarfile detects) into the held directory.
+    `check` sees each entry first and may refuse it by raising (a build context refuses
+    device nodes and counts bytes)."""
     directories: list[tuple[str, float]] = []
     with tarfile.open(fileobj=stream, mode="r|*") as tar:
         for member in tar:
+            if check is not None:
+                check(member)
             rel = _extract_entry(tar, member, dest_fd, options)
             if rel is not None and member.isdir():
                 directories.append((rel, member.mtime))
