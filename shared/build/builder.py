@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from shared.build import dockerfile, steps
 from shared.build.cache import BuildCache
 from shared.daemon.commit import take_layer
+from shared.daemon.engine import unmount_rootfs
 from shared.errors import EngineError, InvalidParameter
 from shared.images import snapshots
 from shared.images.childimage import make_child
@@ -477,7 +478,7 @@ class Builder:
         try:
             yield target
         finally:
-            snapshots.unmount(target)
+            unmount_rootfs(target)
             os.rmdir(target)
 
     @contextlib.contextmanager
@@ -499,7 +500,7 @@ class Builder:
             try:
                 yield rootfs, os.path.join(layer_dir, "upper")
             finally:
-                snapshots.unmount(rootfs)
+                unmount_rootfs(rootfs)  # detached if still busy: never left mounted
         finally:
             shutil.rmtree(layer_dir, ignore_errors=True)
 
@@ -597,7 +598,7 @@ class Builder:
             try:
                 yield target
             finally:
-                snapshots.unmount(target)
+                unmount_rootfs(target)
         finally:
             os.rmdir(target)
 

@@ -132,7 +132,7 @@ def build() -> Response:
 
         try:
             try:
-                context.unpack(request.stream, context_dir)
+                context.unpack(request.stream, context_dir)  # type: ignore[arg-type]
             except tarfile.ReadError as e:
                 if "empty" not in str(e):  # an empty body: no Dockerfile, said below
                     raise InvalidParameter(f"the build context is not a tar archive: {e}"
