@@ -157,3 +157,16 @@ def test_a_committed_image_is_a_real_image(clients, image_name: str, tmp_path: P
     inspect = clients.api("GET", f"/images/{image_name}/json").json()
     assert config["rootfs"]["diff_ids"] == inspect["RootFS"]["Layers"]
     assert config["history"][-1]["created_by"] == "sh -c echo real > /real && rm /bin/ls"
+
+
+def test_a_commit_body_is_a_config_to_commit(clients, image_name: str) -> None:
+    name = clients.name()
+    assert clients.docker("run", "--name", name, "busybox", "true").returncode == 0
+    reply = clients.api("POST", f"/commit?container={name}&repo={image_name}",
+                        {"Cmd": ["echo", "from the body"], "Env": ["X=1"]})
+    assert reply.status == 201, reply.body
+    config = clients.api("GET", f"/images/{image_name}/json").json()["Config"]
+    assert config["Cmd"] == ["echo", "from the body"]
+    assert "X=1" in config["Env"] and any(e.startswith("PATH=") for e in config["Env"])
+    assert clients.api("POST", f"/commit?container={name}&repo={image_name}",
+                       "null").status == 201

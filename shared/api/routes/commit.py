@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from shared.api.params import current_engine, json_body
+from shared.api.params import _body_bytes, current_engine, json_body
 from shared.build.builder import apply_change
 from shared.daemon.commit import commit_container
 from shared.errors import InvalidParameter
@@ -28,7 +28,10 @@ def repo_tag(repo: str, tag: str) -> str | None:
 @bp.post("/commit")
 def commit() -> Response:
     engine = current_engine()
-    body = json_body()
+    # The body is a container Config to commit instead of the container's (moby's
+    # decodeCommitRequest); empty or JSON null: the container's own.
+    raw = _body_bytes().strip()
+    body = {} if raw in (b"", b"null") else json_body()
     config = body.get("Config") if "Config" in body else (body or None)
     if config is not None and not isinstance(config, dict):
         raise InvalidParameter("invalid JSON: Config must be an object")
