@@ -100,6 +100,8 @@ def unpack(stream: BinaryIO, dest: str, max_bytes: int = MAX_CONTEXT_BYTES,
         extract(stream, dest_fd, Options(lchown=True), check)
     except UnsafeLayer as err:
         raise ContextError(f"the build context is unsafe: {err}") from None
+    except OSError as err:  # a hard link to nothing in the context, a full disk...
+        raise ContextError(f"the build context could not be unpacked: {err}") from None
     finally:
         os.close(dest_fd)
 
