@@ -226,8 +226,9 @@ def _source(root_fd: int, original: str, command: str, wildcards: bool) -> list[
                 for found in _source(root_fd, rel, command, wildcards=False)]
     cleaned = posixpath.normpath(path) if path else "."
     if cleaned == ".." or cleaned.startswith("../"):
+        # dockerd 20.10's words (FullPath): the "()" held a host path it never filled in
         raise ContextError(f"{command} failed: forbidden path outside the build context: "
-                           f"{original} ({posixpath.normpath('/' + path)[1:]})")
+                           f"{path} ()")
     resolved = follow_in_scope(root_fd, path)
     try:
         fd = open_beneath(root_fd, resolved, O_PATH | os.O_CLOEXEC)
