@@ -14,6 +14,10 @@ differently, as dockerd does:
    An error here is "dockerfile parse error line N: MESSAGE" (instructions.parseError;
    buildkit 0.10 and later say "on line N" and add "(did you mean RUN?)" suggestions).
 
+One deliberate difference: dockerd 20.10 never checks the flags of ARG, STOPSIGNAL and
+HEALTHCHECK NONE (`ARG --x=1 A` builds, the flag ignored); here they are refused like
+any unknown flag, as this project never accepts an option to ignore it.
+
 Nothing is expanded here: `$VAR` stays as written, quotes included, because which
 variables exist is known only while building (substitution.py does it then).
 
@@ -44,10 +48,10 @@ KEYWORDS = ("add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from",
             "healthcheck", "label", "maintainer", "onbuild", "run", "shell",
             "stopsignal", "user", "volume", "workdir")
 
-# The instructions `docker commit --change` accepts (daemon/builder/dockerfile/builder.go
-# validCommitCommands).
+# The instructions `docker commit --change` accepts (builder/dockerfile/builder.go
+# validCommitCommands: dockerd 20.10 has no STOPSIGNAL there, later ones add it).
 COMMIT_KEYWORDS = ("cmd", "entrypoint", "healthcheck", "env", "expose", "label",
-                   "onbuild", "stopsignal", "user", "volume", "workdir")
+                   "onbuild", "user", "volume", "workdir")
 
 # The flags buildkit v0.8's parser accepts per instruction, and their kinds (bflag.go):
 # a "bool" flag may stand alone, a "string" one needs =value, "strings" repeats. (Later
@@ -705,7 +709,9 @@ def parse_changes(changes: list[str]) -> list[Instruction]:
     out = []
     for node in nodes:
         if node.keyword.lower() not in COMMIT_KEYWORDS:
-            raise DockerfileError(f"{node.keyword} is not a valid change command", node.line)
+            # 20.10's parser lower-cases the keyword, and the message shows it so
+            raise DockerfileError(f"{node.keyword.lower()} is not a valid change command",
+                                  node.line)
         out.append(_instruction(node))
     return out
 

@@ -662,9 +662,10 @@ def test_commit_changes() -> None:
     changes = df.parse_changes(["ENV A=1", "EXPOSE 80", "WORKDIR /w", "USER nobody"])
     assert [c.keyword for c in changes] == ["ENV", "EXPOSE", "WORKDIR", "USER"]
     assert [c.line for c in changes] == [1, 2, 3, 4]
-    for bad, message in [("RUN true", "RUN is not a valid change command"),
+    for bad, message in [("RUN true", "run is not a valid change command"),
                          ("from x", "from is not a valid change command"),
-                         ("SHELL [\"sh\"]", "SHELL is not a valid change command"),
+                         ("SHELL [\"sh\"]", "shell is not a valid change command"),
+                         ("STOPSIGNAL 9", "stopsignal is not a valid change command"),
                          ("ENV A", "ENV must have two arguments"),
                          ("WORKDIR", "WORKDIR requires exactly one argument")]:
         with pytest.raises(DockerfileError) as err:
