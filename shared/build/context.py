@@ -394,7 +394,7 @@ def _copy_one(src_fd: int, source: Source, dst_fd: int, dest: str,
     target = follow_in_scope(dst_fd, dest)  # the image's symlinks, followed inside it
     if source.is_dir:
         existed = _is_dir(dst_fd, target)
-        _make_dirs(dst_fd, target, None)
+        os.close(_make_dirs(dst_fd, target, None))
         _copy_tree(src_fd, source.path, dst_fd, target, owner, chown_top=not existed)
         return
     if unpack and _is_archive(src_fd, source.path):

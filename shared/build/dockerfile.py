@@ -709,7 +709,7 @@ def parse_changes(changes: list[str]) -> list[Instruction]:
     out = []
     for node in nodes:
         if node.keyword.lower() not in COMMIT_KEYWORDS:
-            # 20.10's parser lower-cases the keyword, and the message shows it so
+            # buildkit keeps the keyword lower-cased: "run is not a valid change command"
             raise DockerfileError(f"{node.keyword.lower()} is not a valid change command",
                                   node.line)
         out.append(_instruction(node))
