@@ -100,6 +100,8 @@ def unpack(stream: BinaryIO, dest: str, max_bytes: int = MAX_CONTEXT_BYTES,
         extract(stream, dest_fd, Options(lchown=True), check)
     except UnsafeLayer as err:
         raise ContextError(f"the build context is unsafe: {err}") from None
+    except OSError as err:  # a hard link to nothing in the context, a full disk...
+        raise ContextError(f"the build context could not be unpacked: {err}") from None
     finally:
         os.close(dest_fd)
 
@@ -224,8 +226,9 @@ def _source(root_fd: int, original: str, command: str, wildcards: bool) -> list[
                 for found in _source(root_fd, rel, command, wildcards=False)]
     cleaned = posixpath.normpath(path) if path else "."
     if cleaned == ".." or cleaned.startswith("../"):
+        # dockerd 20.10's words (FullPath): the "()" held a host path it never filled in
         raise ContextError(f"{command} failed: forbidden path outside the build context: "
-                           f"{original} ({posixpath.normpath('/' + path)[1:]})")
+                           f"{path} ()")
     resolved = follow_in_scope(root_fd, path)
     try:
         fd = open_beneath(root_fd, resolved, O_PATH | os.O_CLOEXEC)

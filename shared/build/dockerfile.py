@@ -1,5 +1,7 @@
 """The Dockerfile parser, with the semantics of moby/buildkit's frontend/dockerfile/parser
-and instructions packages, which dockerd's classic builder (DOCKER_BUILDKIT=0) uses too.
+and instructions packages, which dockerd's classic builder (DOCKER_BUILDKIT=0) uses too:
+as vendored by dockerd 20.10 (buildkit v0.8, eeb7b65a), the reference daemon our
+behaviour tests compare with. Where later buildkit differs it is said below.
 
 A Dockerfile is read in two passes, as buildkit does, and the two report errors
 differently, as dockerd does:
@@ -9,7 +11,12 @@ differently, as dockerd does:
    An error here is "failed to parse Dockerfile: MESSAGE" (dockerd wraps the parser's
    error with the Dockerfile's name, remotecontext/detect.go readAndParseDockerfile).
 2. Nodes to instructions (instructions.Parse): flags checked, argument counts, stages.
-   An error here is "dockerfile parse error on line N: MESSAGE" (instructions.parseError).
+   An error here is "dockerfile parse error line N: MESSAGE" (instructions.parseError;
+   buildkit 0.10 and later say "on line N" and add "(did you mean RUN?)" suggestions).
+
+One deliberate difference: dockerd 20.10 never checks the flags of ARG, STOPSIGNAL and
+HEALTHCHECK NONE (`ARG --x=1 A` builds, the flag ignored); here they are refused like
+any unknown flag, as this project never accepts an option to ignore it.
 
 Nothing is expanded here: `$VAR` stays as written, quotes included, because which
 variables exist is known only while building (substitution.py does it then).
@@ -41,36 +48,34 @@ KEYWORDS = ("add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from",
             "healthcheck", "label", "maintainer", "onbuild", "run", "shell",
             "stopsignal", "user", "volume", "workdir")
 
-# The instructions `docker commit --change` accepts (daemon/builder/dockerfile/builder.go
-# validCommitCommands).
+# The instructions `docker commit --change` accepts (builder/dockerfile/builder.go
+# validCommitCommands: dockerd 20.10 has no STOPSIGNAL there, later ones add it).
 COMMIT_KEYWORDS = ("cmd", "entrypoint", "healthcheck", "env", "expose", "label",
-                   "onbuild", "stopsignal", "user", "volume", "workdir")
+                   "onbuild", "user", "volume", "workdir")
 
-# The flags buildkit's parser accepts per instruction, and their kinds (bflag.go): a
-# "bool" flag may stand alone (--link), a "string" one needs =value, "strings" repeats.
+# The flags buildkit v0.8's parser accepts per instruction, and their kinds (bflag.go):
+# a "bool" flag may stand alone, a "string" one needs =value, "strings" repeats. (Later
+# buildkit adds --link, --parents, --exclude, --checksum, HEALTHCHECK --start-interval,
+# RUN --network/--security/--device: to dockerd 20.10 they are "Unknown flag".)
 _FLAGS: dict[str, dict[str, str]] = {
-    "add": {"chown": "string", "chmod": "string", "link": "bool", "keep-git-dir": "bool",
-            "checksum": "string", "unpack": "bool", "exclude": "strings"},
-    "copy": {"chown": "string", "from": "string", "chmod": "string", "link": "bool",
-             "exclude": "strings", "parents": "bool"},
+    "add": {"chown": "string", "chmod": "string"},
+    "copy": {"chown": "string", "from": "string", "chmod": "string"},
     "from": {"platform": "string"},
-    "run": {"mount": "strings", "network": "string", "security": "string",
-            "device": "strings"},
+    "run": {"mount": "strings"},
     "healthcheck": {"interval": "string", "timeout": "string", "start-period": "string",
-                    "start-interval": "string", "retries": "string"},
+                    "retries": "string"},
 }
 
-# Flags buildkit parses but dockerd's classic builder does not apply. dockerd refuses
-# --chmod and every RUN flag ("requires BuildKit", dispatchers.go) and silently ignores
-# the rest; we refuse them all with its words rather than ignore any.
+# Flags the parser accepts but the classic builder does not apply: dockerd refuses
+# them when it reaches the step ("the --chmod option requires BuildKit", dispatchers.go).
 _CLASSIC_FLAGS = {"add": ("chown",), "copy": ("chown", "from"), "from": ("platform",),
-                  "healthcheck": ("interval", "timeout", "start-period", "start-interval",
-                                  "retries")}
+                  "healthcheck": ("interval", "timeout", "start-period", "retries")}
 
 _WHITESPACE = re.compile(r"[\t\v\f\r ]+")  # parser.reWhitespace: no \n
 # Go's \s is ASCII whitespace only (RE2), and `$` the end of the text.
-_DIRECTIVE = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z",
-                        re.DOTALL)
+_DIRECTIVE = re.compile(
+    r"^#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z",
+    re.DOTALL)
 _HEREDOC = re.compile(r"^([0-9]*)<<(-?)[\t\n\f\r ]*([^<]*)\Z")
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9\-_.]*$")
 _ONBUILD_PREFIX = re.compile(r"(?i)^\s*ONBUILD\s*")
@@ -178,12 +183,9 @@ class _Directives:
     def offer(self, line: str) -> None:
         if self._done:
             return
-        if not line.startswith("#"):
-            self._done = True
-            return
-        match = _DIRECTIVE.match(_trim_left_space(line[1:]))
+        match = _DIRECTIVE.match(line)
         name = match.group(1).lower() if match else ""
-        if name not in ("syntax", "escape", "check"):
+        if name not in ("syntax", "escape"):  # buildkit 0.12 adds "check"
             self._done = True
             return
         assert match is not None
@@ -283,7 +285,7 @@ def _parse_nodes(text: str) -> tuple[list[Node], _Directives, list[str]]:
         if len(raw.encode()) + 1 > _MAX_LINE:
             raise DockerfileError(
                 f"dockerfile line greater than max allowed size of {_MAX_LINE - 1}", current)
-        token = raw.rstrip("\r\n")
+        token = raw.removesuffix("\r")  # bufio.ScanLines drops "\n" and one "\r"
         if strip_left:
             token = _trim_left_space(token)
         directives.offer(token)
@@ -316,7 +318,7 @@ def _parse_nodes(text: str) -> tuple[list[Node], _Directives, list[str]]:
             buf.append(part)
         line = "".join(buf)
         if empty_continuation:
-            warnings.append(f"Empty continuation line found in: {line}")
+            warnings.append("[WARNING]: Empty continuation line found in:\n    " + line)
         try:
             node = _node_from_line(line, directives.escape)
         except DockerfileError as err:
@@ -327,6 +329,9 @@ def _parse_nodes(text: str) -> tuple[list[Node], _Directives, list[str]]:
         nodes.append(node)
     if not nodes:
         raise DockerfileError("file with no instructions", current)
+    if warnings:
+        warnings.append("[WARNING]: Empty continuation lines will become errors in a "
+                        "future release.")
     return nodes, directives, warnings
 
 
@@ -477,7 +482,9 @@ def _json_array(rest: str) -> list[str] | None:
     if not rest.startswith("["):
         return None
     try:
-        value = json.loads(rest, parse_constant=_refuse_constant)
+        # Go's json.Decoder reads the first value and leaves what follows: `["a"] b`
+        # is the array ["a"] (buildkit 0.10 and later want the whole line to be JSON)
+        value, _ = json.JSONDecoder(parse_constant=_refuse_constant).raw_decode(rest)
     except (ValueError, _NotStrings):
         return None
     if not isinstance(value, list):
@@ -524,7 +531,7 @@ def _health_args(rest: str) -> tuple[list[str], bool]:
 def _name_values(rest: str, key: str, escape: str) -> list[str]:
     """ENV and LABEL: `name value` (legacy: one pair, the value the rest of the line) or
     `name=value ...` (any number); the first word decides (line_parsers.go parseNameVal).
-    Triples as buildkit's nodes: name, value, and "=" or "" (legacy)."""
+    Pairs, flattened, as buildkit v0.8's nodes (later ones add a third word, "=" or "")."""
     words = parse_words(rest, escape)
     if not words:
         return []
@@ -532,7 +539,7 @@ def _name_values(rest: str, key: str, escape: str) -> list[str]:
         parts = _WHITESPACE.split(rest, maxsplit=1)
         if len(parts) < 2:
             raise DockerfileError(f"{key} must have two arguments")
-        return [parts[0], parts[1], ""]
+        return [parts[0], parts[1]]
     out: list[str] = []
     for word in words:
         if "=" not in word:
@@ -540,7 +547,7 @@ def _name_values(rest: str, key: str, escape: str) -> list[str]:
                 f"Syntax error - can't find = in {json.dumps(word)}. "
                 "Must be of the form: name=value")
         name, value = word.split("=", 1)
-        out += [name, value, "="]
+        out += [name, value]
     return out
 
 
@@ -567,31 +574,27 @@ def _parse_flags(node: Node, kind: str) -> dict[str, str]:
     if kind == "healthcheck" and node.args and node.args[0].upper() == "NONE":
         known = {}
     flags: dict[str, str] = {}
-    for word in node.flags:
+    for word in node.flags:  # BFlags.Parse, with buildkit v0.8's words
+        if not word.startswith("--"):
+            raise DockerfileError(f"Arg should start with -- : {word}")
         if word == "--":
             break
-        if not word.startswith("--"):
-            raise DockerfileError(f"arg should start with -- : {word}")
-        name, has_value, value = word.partition("=")
-        flag = name[2:]
+        flag, has_value, value = word[2:].partition("=")
         kind_of = known.get(flag)
         if kind_of is None:
-            message = f"unknown flag: {name}"
-            suggestion = _suggest(flag, list(known), case_sensitive=True)
-            raise DockerfileError(message + (f" (did you mean {suggestion}?)"
-                                             if suggestion else ""))
+            raise DockerfileError(f"Unknown flag: {flag}")
         if flag in flags and kind_of != "strings":
-            raise DockerfileError(f"duplicate flag specified: {name}")
+            raise DockerfileError(f"Duplicate flag specified: {flag}")
         if kind_of == "bool":
             if has_value and value == "":
-                raise DockerfileError(f"missing a value on flag: {name}")
+                raise DockerfileError(f"Missing a value on flag: {flag}")
             if value.lower() not in ("true", "false", ""):
                 raise DockerfileError(
-                    f"expecting boolean value for flag {name}, not: {value}")
+                    f"Expecting boolean value for flag {flag}, not: {value}")
             flags[flag] = "false" if value.lower() == "false" else "true"
         else:
             if not has_value:
-                raise DockerfileError(f"missing a value on flag: {name}")
+                raise DockerfileError(f"Missing a value on flag: {flag}")
             flags[flag] = value  # a repeated "strings" flag keeps its last value here
     return flags
 
@@ -602,10 +605,7 @@ def _instruction(node: Node) -> Instruction:
     upper = node.keyword.upper()
     args = node.args
     if kind not in KEYWORDS:
-        suggestion = _suggest(node.keyword, [k.upper() for k in KEYWORDS],
-                              case_sensitive=False)
-        raise DockerfileError(f"unknown instruction: {node.keyword}"
-                              + (f" (did you mean {suggestion}?)" if suggestion else ""))
+        raise DockerfileError(f"unknown instruction: {upper}")
     exactly_one = ("maintainer", "workdir", "user", "stopsignal")
     at_least_one = ("env", "label", "onbuild", "healthcheck", "expose", "volume", "arg",
                     "shell")
@@ -620,10 +620,9 @@ def _instruction(node: Node) -> Instruction:
         _stage_name(args)
     flags = _parse_flags(node, kind)
     if kind in ("env", "label"):
-        for name in args[0::3]:
+        for name in args[0::2]:
             if not name:
                 raise DockerfileError(f"{upper} names can not be blank")
-        args = [word for i, word in enumerate(args) if i % 3 != 2]
     if kind == "arg":
         for word in args:
             if word.startswith("="):
@@ -688,7 +687,7 @@ def parse(text: str, name: str = "Dockerfile") -> Dockerfile:
             instruction = _instruction(node)
         except DockerfileError as err:
             raise DockerfileError(
-                f"dockerfile parse error on line {node.line}: {err}", node.line) from None
+                f"dockerfile parse error line {node.line}: {err}", node.line) from None
         if instruction.keyword == "FROM":
             stages.append(Stage(_stage_name(instruction.args), instruction.args[0],
                                 instruction.flags.get("platform"), [], instruction))
@@ -736,42 +735,6 @@ def check_classic(instruction: Instruction) -> None:
                 f"the --{flag} option requires BuildKit. Refer to "
                 "https://docs.docker.com/go/buildkit/ to learn how to build images with "
                 "BuildKit enabled", instruction.line)
-
-
-# --- "did you mean" (buildkit util/suggest) ------------------------------------------
-
-def _levenshtein(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
-def _suggest(value: str, options: list[str], case_sensitive: bool) -> str | None:
-    """The option within two edits of `value`, cased like it (suggest.Search)."""
-    original = value
-    if not case_sensitive:
-        value = value.lower()
-    match, best = None, 3
-    for option in options:
-        if not case_sensitive:
-            option = option.lower()
-        if option == value:
-            return None
-        distance = _levenshtein(value, option)
-        if distance < best:
-            match, best = option, distance
-    if match is None or case_sensitive:
-        return match
-    if original == original.lower():
-        return match.lower()
-    if original == original.upper():
-        return match.upper()
-    return match
 
 
 # --- instruction arguments that need no container ------------------------------------
@@ -881,8 +844,7 @@ def healthcheck(instruction: Instruction) -> dict[str, object]:
         "Test": ["CMD" if instruction.json_form else "CMD-SHELL", *command]}
     try:
         for flag, key in (("interval", "Interval"), ("timeout", "Timeout"),
-                          ("start-period", "StartPeriod"),
-                          ("start-interval", "StartInterval")):
+                          ("start-period", "StartPeriod")):
             value = _interval(instruction.flags, flag)
             if value:
                 config[key] = value
@@ -896,8 +858,7 @@ def healthcheck(instruction: Instruction) -> dict[str, object]:
         if not -2**31 <= count < 2**31:
             raise DockerfileError(
                 f'strconv.ParseInt: parsing "{retries}": value out of range')
-        if count < 0:
-            raise DockerfileError(f"--retries cannot be negative ({count})")
-        if count:
-            config["Retries"] = count
+        if count < 1:  # buildkit 0.10 and later allow 0
+            raise DockerfileError(f"--retries must be at least 1 (not {count})")
+        config["Retries"] = count
     return config

@@ -324,7 +324,13 @@ def _walk(root: str, rel: str, matcher: PatternMatcher, parent: list[bool] | Non
 
 def daemon_removals(patterns: list[str], dockerfile: str = "Dockerfile") -> list[str]:
     """What the daemon deletes from the context it received: .dockerignore and the
-    Dockerfile, each when the patterns match it (removeDockerfile)."""
+    Dockerfile, each when the patterns match it (removeDockerfile; dockerd 20.10 asks
+    fileutils.Matches, the rule of `matches`, where later ones ask
+    MatchesOrParentMatches)."""
     matcher = PatternMatcher(patterns)
-    return [name for name in (".dockerignore", dockerfile)
-            if matcher.matches_or_parent_matches(name)]
+    out = []
+    for name in (".dockerignore", dockerfile):
+        name = clean(name)
+        if name != "." and matcher.matches(name):
+            out.append(name)
+    return out

@@ -3,14 +3,20 @@
 
 It looks like a shell's but is not one: no command substitution, no globbing, no word
 splitting except where an instruction asks for words (EXPOSE), and quotes are removed.
-The forms:
+The forms dockerd 20.10 knows (its vendored buildkit v0.8, our reference daemon):
 
     $VAR ${VAR}          the value, or "" when unset
-    ${VAR:-word}         word if VAR is unset or empty      (${VAR-word}: if unset)
-    ${VAR:+word}         word if VAR is set and not empty   (${VAR+word}: if set)
+    ${VAR:-word}         word if VAR is unset or empty
+    ${VAR:+word}         word if VAR is set and not empty
     ${VAR:?msg}          an error if VAR is unset or empty  (${VAR?msg}: if unset)
-    ${VAR#pat} ${VAR##pat}   VAR less its shortest/longest prefix matching pat
-    ${VAR%pat} ${VAR%%pat}   the same for a suffix
+
+Anything else in braces is refused: "missing ':' in substitution" (${VAR-word},
+${VAR#pat}, ${VAR/a/b}), "unsupported modifier (x) in substitution" (${VAR:x}).
+Newer buildkit (dockerd 23 and later) adds, with `newer=True` here:
+
+    ${VAR-word} ${VAR+word}          the same tests, "unset" only
+    ${VAR#pat} ${VAR##pat}           VAR less its shortest/longest prefix matching pat
+    ${VAR%pat} ${VAR%%pat}           the same for a suffix
     ${VAR/pat/rep} ${VAR//pat/rep}   the first/every match of pat replaced
 
 Quotes: '...' keeps everything literal; "..." keeps text but still expands $ and
@@ -96,7 +102,8 @@ class _Words:
 
 class _Lexer:
     def __init__(self, word: str, env: Mapping[str, str], escape: str,
-                 used: set[str] | None) -> None:
+                 used: set[str] | None, newer: bool = False) -> None:
+        self.newer = newer
         self.text = word
         self.pos = 0
         self.env = env
@@ -141,7 +148,7 @@ class _Lexer:
                 value = self.dollar()
                 result.append(value)
                 words.add_string(value)
-            elif ch == "<":
+            elif ch == "<" and self.newer:
                 value = self.possible_heredoc()
                 result.append(value)
                 words.add_raw(value)
@@ -233,6 +240,8 @@ class _Lexer:
         return "".join(out)
 
     def dollar(self) -> str:
+        if not self.newer:
+            return self.dollar_v08()
         self.next()
         if self.peek() != "{":
             name = self.name()
@@ -286,6 +295,47 @@ class _Lexer:
                     return _trim_suffix(word, value, greedy)
                 return _trim_prefix(word, value, greedy)
         raise _Failure(f"unsupported modifier ({modifier}) in substitution")
+
+    def dollar_v08(self) -> str:
+        """processDollar of buildkit v0.8 (dockerd 20.10): only ?, :-, :+ and :?."""
+        self.next()
+        if self.peek() != "{":
+            name = self.name()
+            return self.lookup(name)[0] if name else "$"
+        self.next()
+        if self.peek() == _EOF:
+            raise _Failure("syntax error: missing '}'")
+        if self.peek() in "{}:":
+            raise _Failure("syntax error: bad substitution")
+        name = self.name()
+        ch = self.next()
+        if ch == "}":
+            return self.lookup(name)[0]
+        if ch not in ("?", ":"):
+            raise _Failure("missing ':' in substitution")
+        modifier = self.next() if ch == ":" else "?"
+        try:
+            word, _ = self.process("}", False)
+        except _Failure:
+            if self.peek() == _EOF:
+                raise _Failure("syntax error: missing '}'") from None
+            raise
+        value, found = self.lookup(name)
+        if ch == "?":
+            if not found:
+                raise _Failure(f"{name}: {word or 'is not allowed to be unset'}")
+            return value
+        if modifier == "+":
+            return word if value != "" else value
+        if modifier == "-":
+            return word if value == "" else value
+        if modifier == "?":
+            if not found:
+                raise _Failure(f"{name}: {word or 'is not allowed to be unset'}")
+            if value == "":
+                raise _Failure(f"{name}: {word or 'is not allowed to be empty'}")
+            return value
+        raise _Failure(f"unsupported modifier ({modifier or chr(0xfffd)}) in substitution")
 
     def replace(self, name: str) -> str:
         replace_all = self.peek() == "/"
@@ -371,9 +421,9 @@ def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
     return _trim_prefix(_reverse_pattern(pattern), value[::-1], greedy)[::-1]
 
 
-def _run(word: str, env: Mapping[str, str], escape: str,
-         used: set[str] | None) -> tuple[str, list[str]]:
-    lexer = _Lexer(word, env, escape, used)
+def _run(word: str, env: Mapping[str, str], escape: str, used: set[str] | None,
+         newer: bool) -> tuple[str, list[str]]:
+    lexer = _Lexer(word, env, escape, used, newer)
     try:
         return lexer.process(_EOF, False)
     except _Failure as err:
@@ -381,17 +431,18 @@ def _run(word: str, env: Mapping[str, str], escape: str,
 
 
 def expand(word: str, env: Mapping[str, str], escape: str = "\\",
-           used: set[str] | None = None) -> str:
+           used: set[str] | None = None, newer: bool = False) -> str:
     """One word expanded (ProcessWord): variables replaced, quotes and escapes removed.
-    Names found in `env` are added to `used` (the builder's "consumed build args")."""
-    return _run(word, env, escape, used)[0]
+    Names found in `env` are added to `used` (the builder's "consumed build args");
+    `newer`: buildkit's later forms too (see the module docstring)."""
+    return _run(word, env, escape, used, newer)[0]
 
 
 def expand_words(text: str, env: Mapping[str, str], escape: str = "\\",
-                 used: set[str] | None = None) -> list[str]:
+                 used: set[str] | None = None, newer: bool = False) -> list[str]:
     """Text expanded and split into words (ProcessWords): EXPOSE $PORTS with
     PORTS="80 443" gives two ports; quoted or escaped spaces do not split."""
-    return _run(text, env, escape, used)[1]
+    return _run(text, env, escape, used, newer)[1]
 
 
 def env_map(env: list[str]) -> dict[str, str]:

@@ -124,10 +124,11 @@ def test_sources_and_wildcards(ctx: Path) -> None:
     (["missing"], "COPY", "COPY failed: file not found in build context or excluded by "
                           ".dockerignore: stat missing: file does not exist"),
     (["*.nothing"], "COPY", "COPY failed: no source files were specified"),
+    # reference: "COPY failed: forbidden path outside the build context: ../x ()"
     (["../outside"], "COPY", "COPY failed: forbidden path outside the build context: "
-                             "../outside (outside)"),
-    (["conf/../../x"], "ADD", "ADD failed: forbidden path outside the build context: "
-                              "conf/../../x (x)"),
+                             "../outside ()"),
+    (["/conf/../../x"], "ADD", "ADD failed: forbidden path outside the build context: "
+                               "conf/../../x ()"),
     (["http://example.com/f"], "COPY", "COPY failed: source can't be a URL for COPY"),
 ])
 def test_source_errors(ctx: Path, sources: list[str], command: str, message: str) -> None:
@@ -269,3 +270,17 @@ def test_symlinks_are_copied_as_symlinks_inside_a_directory(tmp_path: Path,
     os.symlink("/etc/shadow", src / "d" / "l")
     context.copy_sources(str(src), ["d"], str(rootfs), "/d")
     assert os.readlink(rootfs / "d" / "l") == "/etc/shadow"
+
+
+@needs_root
+def test_no_descriptor_is_left_open(ctx: Path, rootfs: Path) -> None:
+    """A descriptor left open in the image's root keeps its mount busy (EBUSY at the
+    unmount after the step)."""
+    before = len(os.listdir("/proc/self/fd"))
+    context.copy_sources(str(ctx), ["conf"], str(rootfs), "/a/b")
+    context.copy_sources(str(ctx), ["app.py", "link"], str(rootfs), "/c/", chown="app")
+    (ctx / "x.tar").write_bytes(make_tar([("f", b"x", {})]))
+    context.copy_sources(str(ctx), ["x.tar"], str(rootfs), "/d", unpack=True)
+    context.sources_digest(str(ctx), ["*"])
+    context.remove_build_files(str(ctx))
+    assert len(os.listdir("/proc/self/fd")) == before

@@ -1,11 +1,12 @@
 """Unit tests (pure, no daemon): the Dockerfile parser, shared/build/dockerfile.py.
 
 The first table is moby/buildkit's own parser test files
-(frontend/dockerfile/parser/testfiles/NAME/{Dockerfile,result}, buildkit commit
-73ed6825c4b7569379ef89df0aedcdbe64473d31): each Dockerfile with the node dump buildkit's
+(frontend/dockerfile/parser/testfiles/NAME/{Dockerfile,result}) at commit eeb7b65a, the
+buildkit dockerd 20.10 vendors: each Dockerfile with the node dump buildkit's
 parser_test.go expects. All 33 of them pass; a cited subset is kept here. The error
-messages are dockerd's classic builder's (daemon/builder/dockerfile/builder.go,
-remotecontext/detect.go, buildkit's instructions/parse.go and parser/*.go).
+messages are dockerd 20.10's classic builder's (builder/dockerfile/builder.go,
+remotecontext/detect.go, buildkit's instructions/parse.go and parser/*.go), and the
+ones marked "reference" were read off that daemon (DOCKER_BUILDKIT=0 docker build).
 """
 
 from __future__ import annotations
@@ -101,21 +102,21 @@ BUILDKIT_TESTFILES = [
         '',
     ], [
         '(from "ubuntu")',
-        '(env "name" "value" "")',
-        '(env "name" "value" "=")',
-        '(env "name" "value" "=" "name2" "value2" "=")',
-        '(env "name" "\\"value value1\\"" "=")',
-        '(env "name" "value\\\\ value2" "=")',
-        '(env "name" "\\"value\'quote space\'value2\\"" "=")',
-        '(env "name" "\'value\\"double quote\\"value2\'" "=")',
-        '(env "name" "value\\\\ value2" "=" "name2" "value2\\\\ value3" "=")',
-        '(env "name" "\\"a\\\\\\"b\\"" "=")',
-        '(env "name" "\\"a\\\\\'b\\"" "=")',
-        '(env "name" "\'a\\\\\'b\'" "=")',
-        '(env "name" "\'a\\\\\'b\'\'" "=")',
-        '(env "name" "\'a\\\\\\"b\'" "=")',
-        '(env "name" "\\"\'\'\\"" "=")',
-        '(env "name" "value" "=" "name1" "value1" "=" "name2" "\\"value2a            value2b\\"" "=" "name3" "\\"value3a\\\\n\\\\\\"value3b\\\\\\"\\"" "=" "name4" "\\"value4a\\\\\\\\nvalue4b\\"" "=")',  # noqa: E501
+        '(env "name" "value")',
+        '(env "name" "value")',
+        '(env "name" "value" "name2" "value2")',
+        '(env "name" "\\"value value1\\"")',
+        '(env "name" "value\\\\ value2")',
+        '(env "name" "\\"value\'quote space\'value2\\"")',
+        '(env "name" "\'value\\"double quote\\"value2\'")',
+        '(env "name" "value\\\\ value2" "name2" "value2\\\\ value3")',
+        '(env "name" "\\"a\\\\\\"b\\"")',
+        '(env "name" "\\"a\\\\\'b\\"")',
+        '(env "name" "\'a\\\\\'b\'")',
+        '(env "name" "\'a\\\\\'b\'\'")',
+        '(env "name" "\'a\\\\\\"b\'")',
+        '(env "name" "\\"\'\'\\"")',
+        '(env "name" "value" "name1" "value1" "name2" "\\"value2a            value2b\\"" "name3" "\\"value3a\\\\n\\\\\\"value3b\\\\\\"\\"" "name4" "\\"value4a\\\\\\\\nvalue4b\\"")',  # noqa: E501
     ]),
     ('escape-after-comment', [
         '# Comment here. Should not be looking for the following parser directive.',
@@ -129,8 +130,8 @@ BUILDKIT_TESTFILES = [
         '\\go',
     ], [
         '(from "image")',
-        '(label "maintainer" "foo@bar.com" "")',
-        '(env "GOPATH" "\\\\go" "")',
+        '(label "maintainer" "foo@bar.com")',
+        '(env "GOPATH" "\\\\go")',
     ]),
     ('escape-nonewline', [
         '# escape = `',
@@ -143,8 +144,8 @@ BUILDKIT_TESTFILES = [
         '',
     ], [
         '(from "image")',
-        '(label "maintainer" "foo@bar.com" "")',
-        '(env "GOPATH" "\\\\go" "")',
+        '(label "maintainer" "foo@bar.com")',
+        '(env "GOPATH" "\\\\go")',
     ]),
     ('escape-with-syntax', [
         '# syntax = docker/dockerfile',
@@ -174,7 +175,7 @@ BUILDKIT_TESTFILES = [
         '',
     ], [
         '(from "ubuntu:14.04")',
-        '(label "maintainer" "Erik \\\\\\\\Hollensbe <erik@hollensbe.org>\\\\\\"" "")',
+        '(label "maintainer" "Erik \\\\\\\\Hollensbe <erik@hollensbe.org>\\\\\\"")',
         '(run "apt-get \\\\update &&   apt-get \\\\\\"install znc -y")',
         '(add "\\\\conf\\\\\\\\\\"" "/.znc")',
         '(run "foo bar baz")',
@@ -245,13 +246,13 @@ BUILDKIT_TESTFILES = [
         '',
     ], [
         '(from "hello-world")',
-        '(env "A" "path" "")',
-        '(env "B" "another\\\\\\\\path" "")',
-        '(env "C" "trailing\\\\\\\\backslash\\\\\\\\" "")',
-        '(env "D" "This should not be appended to C" "")',
-        '(env "E" "helloworld" "")',
-        '(env "F" "hello world" "")',
-        '(env "G" "hello world" "")',
+        '(env "A" "path")',
+        '(env "B" "another\\\\\\\\path")',
+        '(env "C" "trailing\\\\\\\\backslash\\\\\\\\")',
+        '(env "D" "This should not be appended to C")',
+        '(env "E" "helloworld")',
+        '(env "F" "hello world")',
+        '(env "G" "hello world")',
     ]),
     ('jeztah-invalid-json-single-quotes', [
         "CMD ['echo','single quotes are invalid JSON']",
@@ -280,7 +281,7 @@ BUILDKIT_TESTFILES = [
         '',
     ], [
         '(from "ubuntu:14.04")',
-        '(label "maintainer" "Seongyeol Lim <seongyeol37@gmail.com>" "")',
+        '(label "maintainer" "Seongyeol Lim <seongyeol37@gmail.com>")',
         '(copy "." "/go/src/github.com/docker/docker")',
         '(add "." "/")',
         '(add "null" "/")',
@@ -299,6 +300,110 @@ BUILDKIT_TESTFILES = [
         '(arg "foo" "bar=baz")',
         '(from "ubuntu")',
         '(arg "abc=\\"123 456\\"" "def")',
+    ]),
+    ('health', [
+        'FROM debian',
+        'ADD check.sh main.sh /app/',
+        'CMD /app/main.sh',
+        'HEALTHCHECK',
+        'HEALTHCHECK --interval=5s --timeout=3s --retries=3 \\',
+        '  CMD /app/check.sh --quiet',
+        'HEALTHCHECK CMD',
+        'HEALTHCHECK   CMD   a b',
+        'HEALTHCHECK --timeout=3s CMD ["foo"]',
+        'HEALTHCHECK CONNECT TCP 7000',
+        '',
+    ], [
+        '(from "debian")',
+        '(add "check.sh" "main.sh" "/app/")',
+        '(cmd "/app/main.sh")',
+        '(healthcheck)',
+        '(healthcheck ["--interval=5s" "--timeout=3s" "--retries=3"] "CMD" "/app/check.sh --quiet")',  # noqa: E501
+        '(healthcheck "CMD")',
+        '(healthcheck "CMD" "a b")',
+        '(healthcheck ["--timeout=3s"] "CMD" "foo")',
+        '(healthcheck "CONNECT" "TCP 7000")',
+    ]),
+    ('lk4d4-the-edge-case-generator', [
+        'FROM busybox:buildroot-2014.02',
+        '',
+        'LABEL maintainer docker <docker@docker.io>',
+        '',
+        'ONBUILD RUN ["echo", "test"]',
+        'ONBUILD RUN echo test',
+        'ONBUILD COPY . /',
+        '',
+        '',
+        '# RUN Commands \\',
+        '# linebreak in comment \\',
+        'RUN ["ls", "-la"]',
+        'RUN ["echo", "\'1234\'"]',
+        'RUN echo "1234"',
+        'RUN echo 1234',
+        "RUN echo '1234' && \\",
+        '    echo "456" && \\',
+        '    echo 789',
+        "RUN    sh -c 'echo root:testpass \\",
+        "        > /tmp/passwd'",
+        'RUN mkdir -p /test /test2 /test3/test',
+        '',
+        '# ENV \\',
+        'ENV SCUBA 1 DUBA 3',
+        'ENV SCUBA "1 DUBA 3"',
+        '',
+        '# CMD \\',
+        'CMD ["echo", "test"]',
+        'CMD echo test',
+        'CMD echo "test"',
+        "CMD echo 'test'",
+        "CMD echo 'test' | wc -",
+        '',
+        '#EXPOSE\\',
+        'EXPOSE 3000',
+        'EXPOSE 9000 5000 6000',
+        '',
+        'USER docker',
+        'USER docker:root',
+        '',
+        'VOLUME ["/test"]',
+        'VOLUME ["/test", "/test2"]',
+        'VOLUME /test3',
+        '',
+        'WORKDIR /test',
+        '',
+        'ADD . /',
+        'COPY . copy',
+        '',
+    ], [
+        '(from "busybox:buildroot-2014.02")',
+        '(label "maintainer" "docker <docker@docker.io>")',
+        '(onbuild (run "echo" "test"))',
+        '(onbuild (run "echo test"))',
+        '(onbuild (copy "." "/"))',
+        '(run "ls" "-la")',
+        '(run "echo" "\'1234\'")',
+        '(run "echo \\"1234\\"")',
+        '(run "echo 1234")',
+        '(run "echo \'1234\' &&     echo \\"456\\" &&     echo 789")',
+        '(run "sh -c \'echo root:testpass         > /tmp/passwd\'")',
+        '(run "mkdir -p /test /test2 /test3/test")',
+        '(env "SCUBA" "1 DUBA 3")',
+        '(env "SCUBA" "\\"1 DUBA 3\\"")',
+        '(cmd "echo" "test")',
+        '(cmd "echo test")',
+        '(cmd "echo \\"test\\"")',
+        '(cmd "echo \'test\'")',
+        '(cmd "echo \'test\' | wc -")',
+        '(expose "3000")',
+        '(expose "9000" "5000" "6000")',
+        '(user "docker")',
+        '(user "docker:root")',
+        '(volume "/test")',
+        '(volume "/test" "/test2")',
+        '(volume "/test3")',
+        '(workdir "/test")',
+        '(add "." "/")',
+        '(copy "." "copy")',
     ]),
 ]
 
@@ -329,15 +434,12 @@ def test_buildkit_negative_testfiles(text: str, message: str) -> None:
 def test_a_parse_error_names_its_line_as_dockerd_does() -> None:
     with pytest.raises(DockerfileError) as err:
         df.parse("FROM busybox\n\nRUNN echo hi\n")
-    assert str(err.value) == ("dockerfile parse error on line 3: unknown instruction: RUNN "
-                              "(did you mean RUN?)")
+    # reference: "dockerfile parse error line 2: unknown instruction: RUNN"
+    assert str(err.value) == "dockerfile parse error line 3: unknown instruction: RUNN"
     assert err.value.line == 3
     with pytest.raises(DockerfileError) as err:
-        df.parse("FROM busybox\nFOOBAR x\n")
-    assert str(err.value) == "dockerfile parse error on line 2: unknown instruction: FOOBAR"
-    with pytest.raises(DockerfileError) as err:  # lower case suggestion for lower case
         df.parse("from busybox\ncopi a b\n")
-    assert str(err.value).endswith("unknown instruction: copi (did you mean copy?)")
+    assert str(err.value) == "dockerfile parse error line 2: unknown instruction: COPI"
 
 
 def test_the_dockerfile_name_is_in_first_pass_errors() -> None:
@@ -385,7 +487,9 @@ def test_keywords_are_case_insensitive_and_original_keeps_the_line() -> None:
 def test_continuations_skip_comments_and_warn_on_empty_lines() -> None:
     parsed = df.parse("FROM a\nRUN echo 1 \\\n# a comment\n\n   && echo 2\n")
     assert parsed.stages[0].instructions[0].args == ["echo 1    && echo 2"]
-    assert parsed.warnings == ["Empty continuation line found in: RUN echo 1    && echo 2"]
+    assert parsed.warnings == [
+        "[WARNING]: Empty continuation line found in:\n    RUN echo 1    && echo 2",
+        "[WARNING]: Empty continuation lines will become errors in a future release."]
 
 
 def test_escape_directive() -> None:
@@ -413,6 +517,16 @@ def test_directives_count_only_before_anything_else() -> None:
     parsed = df.parse("# syntax=docker/dockerfile:1\n#escape = `\nFROM a\n")
     assert parsed.directives == {"syntax": "docker/dockerfile:1", "escape": "`"}
     assert df.parse("\ufeff# escape=`\nFROM a\n").escape == "`"  # a BOM is skipped
+    # "check" is a directive to buildkit 0.12+, a plain comment (ending them) to 20.10
+    assert df.parse("# check=skip=all\n# escape=`\nFROM a\n").escape == "\\"
+
+
+def test_json_is_the_first_value_as_go_decodes_it() -> None:
+    # dockerd 20.10's json.Decoder stops after the array: what follows is dropped
+    parsed = df.parse('FROM a\nCMD ["echo", "hi"] trailing\nCMD ["a"\n')
+    trailing, unterminated = parsed.stages[0].instructions
+    assert (trailing.args, trailing.json_form) == (["echo", "hi"], True)
+    assert (unterminated.args, unterminated.json_form) == (['["a"'], False)
 
 
 def test_json_and_shell_forms() -> None:
@@ -433,6 +547,7 @@ def test_env_label_arg_words_keep_their_quotes_for_expansion() -> None:
                       'LABEL "com.example"="v" k=v\nARG X Y=1 "Z=a b"\n')
     env, old, label, arg = parsed.stages[0].instructions
     assert df.key_values(env) == [("A", "1"), ("B", '"two words"'), ("C", "x\\ y")]
+    assert env.args == ["A", "1", "B", '"two words"', "C", "x\\ y"]
     assert df.key_values(old) == [("OLD", "the value")]
     assert df.key_values(label) == [('"com.example"', '"v"'), ("k", "v")]
     assert df.arg_definitions(arg) == [("X", None), ("Y", "1"), ('"Z', 'a b"')]
@@ -446,11 +561,12 @@ def test_env_label_arg_words_keep_their_quotes_for_expansion() -> None:
     ("SHELL /bin/bash -c", "SHELL requires the arguments to be in JSON form"),
     ("ONBUILD ONBUILD RUN x", "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"),
     ("ONBUILD FROM x", "FROM isn't allowed as an ONBUILD trigger"),
-    ("COPY --fro=x a b", "unknown flag: --fro (did you mean from?)"),
-    ("COPY --from a b", "missing a value on flag: --from"),
-    ("COPY --from=a --from=b a b", "duplicate flag specified: --from"),
-    ("COPY --link=maybe a b", "expecting boolean value for flag --link, not: maybe"),
-    ("RUN --foo true", "unknown flag: --foo"),
+    ("COPY --fro=x a b", "Unknown flag: fro"),
+    ("COPY --link a b", "Unknown flag: link"),  # reference: later buildkit's flag
+    ("COPY --from a b", "Missing a value on flag: from"),
+    ("COPY --from=a --from=b a b", "Duplicate flag specified: from"),
+    ("RUN --network=none true", "Unknown flag: network"),
+    ("HEALTHCHECK --start-interval=1s CMD x", "Unknown flag: start-interval"),
     ("ENV =x", "ENV names can not be blank"),
     ("ARG =x", "ARG names can not be blank"),
     ("HEALTHCHECK NONE x", "HEALTHCHECK NONE takes no arguments"),
@@ -458,7 +574,8 @@ def test_env_label_arg_words_keep_their_quotes_for_expansion() -> None:
     ("HEALTHCHECK CMD", "Missing command after HEALTHCHECK CMD"),
     ("HEALTHCHECK --interval=1us CMD x", 'Interval "interval" cannot be less than 1ms'),
     ("HEALTHCHECK --timeout=5 CMD x", 'time: missing unit in duration "5"'),
-    ("HEALTHCHECK --retries=-1 CMD x", "--retries cannot be negative (-1)"),
+    ("HEALTHCHECK --retries=0 CMD x", "--retries must be at least 1 (not 0)"),
+    ("HEALTHCHECK --retries=x CMD x", 'strconv.ParseInt: parsing "x": invalid syntax'),
     ("FROM a AS 1st", 'invalid name for build stage: "1st", name can\'t start with a number '
                       "or contain symbols"),
     ("FROM a b", "FROM requires either one or three arguments"),
@@ -466,7 +583,7 @@ def test_env_label_arg_words_keep_their_quotes_for_expansion() -> None:
 def test_instruction_errors(line: str, message: str) -> None:
     with pytest.raises(DockerfileError) as err:
         df.parse(f"FROM busybox\n{line}\n")
-    assert str(err.value) == f"dockerfile parse error on line 2: {message}"
+    assert str(err.value) == f"dockerfile parse error line 2: {message}"
 
 
 def test_heredocs_are_refused_by_name() -> None:
@@ -483,14 +600,14 @@ def test_heredocs_are_refused_by_name() -> None:
 def test_healthcheck_is_stored_as_dockerd_does() -> None:
     parsed = df.parse("FROM a\nHEALTHCHECK --interval=1m30s --timeout=3s --start-period=0s "
                       "--retries=3 CMD curl -f http://localhost/\nHEALTHCHECK NONE\n"
-                      'HEALTHCHECK --start-interval=500ms CMD ["true"]\n')
+                      'HEALTHCHECK --start-period=500ms CMD ["true"]\n')
     shell, none, exec_form = parsed.stages[0].instructions
     assert df.healthcheck(shell) == {"Test": ["CMD-SHELL", "curl -f http://localhost/"],
                                      "Interval": 90_000_000_000, "Timeout": 3_000_000_000,
                                      "Retries": 3}
     assert df.healthcheck(none) == {"Test": ["NONE"]}
     assert df.healthcheck(exec_form) == {"Test": ["CMD", "true"],
-                                         "StartInterval": 500_000_000}
+                                         "StartPeriod": 500_000_000}
 
 
 def test_go_durations() -> None:
@@ -526,10 +643,11 @@ def test_onbuild_keeps_its_expression_and_parses_its_trigger() -> None:
 
 
 def test_classic_builder_refuses_buildkit_only_flags() -> None:
+    # reference: parsed, then refused at the step, with these words
     parsed = df.parse("FROM a\nCOPY --chmod=644 a /b\nRUN --mount=type=cache,target=/c true\n"
-                      "COPY --link a /b\nCOPY --chown=1:2 --from=x a /b\n")
-    chmod, mount, link, ok = parsed.stages[0].instructions
-    for instruction, flag in ((chmod, "chmod"), (mount, "mount"), (link, "link")):
+                      "COPY --chown=1:2 --from=x a /b\n")
+    chmod, mount, ok = parsed.stages[0].instructions
+    for instruction, flag in ((chmod, "chmod"), (mount, "mount")):
         with pytest.raises(df.RequiresBuildKit) as err:
             df.check_classic(instruction)
         assert str(err.value) == (f"the --{flag} option requires BuildKit. Refer to "
@@ -554,3 +672,15 @@ def test_commit_changes() -> None:
             df.parse_change(bad)
         assert str(err.value) == message
     assert df.parse_changes([]) == []
+
+
+def test_commit_changes_have_no_stopsignal_in_dockerd_20_10() -> None:
+    with pytest.raises(DockerfileError) as err:  # reference: the same words
+        df.parse_change("STOPSIGNAL 9")
+    assert str(err.value) == "stopsignal is not a valid change command"
+
+
+def test_flags_dockerd_20_10_ignores_are_refused() -> None:
+    for line in ("ARG --x=1 A", "STOPSIGNAL --x=1 9", "HEALTHCHECK --interval=5s NONE"):
+        with pytest.raises(DockerfileError, match="Unknown flag: "):
+            df.parse(f"FROM a\n{line}\n")

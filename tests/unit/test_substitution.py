@@ -3,7 +3,9 @@
 The tables are cases from moby/buildkit's lexer test data
 (frontend/dockerfile/shell/envVarTest, a third of its Unix rows, run with
 PWD=/home SHELL=bash KOREAN=한국어 NULL=; and wordsTest whole, whose ENV lines add to the
-environment of the rows after them) and from lex_test.go's TestProcessWithMatches.
+environment of the rows after them): the same files at buildkit eeb7b65a (v0.8, the
+one dockerd 20.10 vendors) and at today's master, so both dialects run them. The
+newer forms are checked with cases from master's lex_test.go TestProcessWithMatches.
 """
 
 from __future__ import annotations
@@ -123,23 +125,25 @@ WORDS_TEST = [
     ("hello'$there'", 'hello$there'),]
 
 
+@pytest.mark.parametrize("newer", [False, True], ids=["dockerd-20.10", "newer"])
 @pytest.mark.parametrize(("word", "expected"), ENV_VAR_TEST)
-def test_buildkit_env_var_test(word: str, expected: str) -> None:
+def test_buildkit_env_var_test(word: str, expected: str, newer: bool) -> None:
     if expected == "error":
         with pytest.raises(SubstitutionError):
-            expand(word, ENV_VAR_ENV)
+            expand(word, ENV_VAR_ENV, newer=newer)
     else:
-        assert expand(word, ENV_VAR_ENV) == expected
+        assert expand(word, ENV_VAR_ENV, newer=newer) == expected
 
 
-def test_buildkit_words_test() -> None:
+@pytest.mark.parametrize("newer", [False, True], ids=["dockerd-20.10", "newer"])
+def test_buildkit_words_test(newer: bool) -> None:
     env: list[str] = []
     for text, expected in WORDS_TEST:
         if text == "ENV":
             env.append(expected)
             continue
         try:
-            words = expand_words(text, env_map(env))
+            words = expand_words(text, env_map(env), newer=newer)
         except SubstitutionError:
             words = ["error"]
         assert words == expected.split(","), text
@@ -164,19 +168,19 @@ def test_buildkit_words_test() -> None:
     ("${FOO//\\//\\/}", {"FOO": "/tmp/foo.txt"}, "\\/tmp\\/foo.txt"),
     ("${FOO///}", {}, ""),
 ])
-def test_buildkit_process_with_matches(word: str, env: dict[str, str], expected: str) -> None:
-    assert expand(word, env) == expected
+def test_newer_forms(word: str, env: dict[str, str], expected: str) -> None:
+    assert expand(word, env, newer=True) == expected
 
 
 @pytest.mark.parametrize(("word", "message"), [
+    # dockerd 20.10's words, checked against it (DOCKER_BUILDKIT=0 docker build)
+    ("${B", 'failed to process "${B": missing \':\' in substitution'),
+    ("${FOO-x}", 'failed to process "${FOO-x}": missing \':\' in substitution'),
+    ("${FOO#x}", 'failed to process "${FOO#x}": missing \':\' in substitution'),
+    ("${FOO:=x}", 'failed to process "${FOO:=x}": unsupported modifier (=) in substitution'),
     ("${BAZ?ccc}", 'failed to process "${BAZ?ccc}": BAZ: ccc'),
     ("${BAR:?}", 'failed to process "${BAR:?}": BAR: is not allowed to be empty'),
     ("${BAZ?}", 'failed to process "${BAZ?}": BAZ: is not allowed to be unset'),
-    ("${FOO=aaa}", 'failed to process "${FOO=aaa}": unsupported modifier (=) in substitution'),
-    ("${FOO:#x}", 'failed to process "${FOO:#x}": unsupported modifier (:#) in substitution'),
-    ("${FOO//ww}", "failed to process \"${FOO//ww}\": syntax error: missing '/' in ${}"),
-    # the end of the text read as a modifier: Go prints the EOF rune as U+FFFD
-    ("${FOO", 'failed to process "${FOO": unsupported modifier (\ufffd) in substitution'),
     ("${FOO:-x", "failed to process \"${FOO:-x\": syntax error: missing '}'"),
     ("${}", 'failed to process "${}": syntax error: bad substitution'),
     ("'open", 'failed to process "\'open": unexpected end of statement while looking for '
@@ -186,6 +190,28 @@ def test_errors_carry_dockerds_words(word: str, message: str) -> None:
     with pytest.raises(SubstitutionError) as err:
         expand(word, {"FOO": "xxyy", "BAR": ""})
     assert str(err.value) == message
+
+
+@pytest.mark.parametrize(("word", "message"), [
+    ("${FOO=aaa}", 'failed to process "${FOO=aaa}": unsupported modifier (=) in substitution'),
+    ("${FOO:#x}", 'failed to process "${FOO:#x}": unsupported modifier (:#) in substitution'),
+    ("${FOO//ww}", "failed to process \"${FOO//ww}\": syntax error: missing '/' in ${}"),
+    # the end of the text read as a modifier: Go prints the EOF rune as U+FFFD
+    ("${FOO", 'failed to process "${FOO": unsupported modifier (\ufffd) in substitution'),
+])
+def test_newer_errors(word: str, message: str) -> None:
+    with pytest.raises(SubstitutionError) as err:
+        expand(word, {"FOO": "xxyy", "BAR": ""}, newer=True)
+    assert str(err.value) == message
+
+
+def test_the_two_dialects_differ_where_dockerd_did() -> None:
+    env = {"SET": "v", "EMPTY": ""}
+    assert expand("${UNSET:+x}${EMPTY:+x}${SET:+x}", env) == "x"
+    assert expand("${EMPTY:-d}${SET:-d}", env) == "dv"
+    assert expand("${EMPTY-d}", env, newer=True) == ""
+    with pytest.raises(SubstitutionError):
+        expand("${EMPTY-d}", env)
 
 
 def test_quotes_and_escapes() -> None:
