@@ -3,7 +3,7 @@
 Docker's first builder, kept in moby's builder/dockerfile, makes an image per
 instruction, each the child of the last:
 
-    FROM busybox          the stage's first image (one the engine has: no pull)
+    FROM busybox          the stage's first image, pulled if missing (or --pull)
     RUN make              a container of the current image runs `/bin/sh -c make`,
                           by whatever executor this era has (LXC, libcontainer,
                           containerd + runc, a shim); its upper dir is committed
@@ -74,6 +74,7 @@ class BuildOptions:
     nocache: bool = False
     rm: bool = True
     forcerm: bool = False
+    pull: bool = False
     target: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     networkmode: str = ""
@@ -202,7 +203,7 @@ class Builder:
         elif name == "scratch":
             image = None
         else:
-            image = self._from_image(name)
+            image = self._from_image(name, pull=self.options.pull)
         run_config = copy.deepcopy((image.config.get("config") if image else None) or {})
         return Stage(parsed_stage.name, image, run_config)
 
@@ -228,16 +229,30 @@ class Builder:
                                  "trigger")
             self._dispatch_and_clean(state, instructions[0])
 
-    def _from_image(self, name: str) -> Image:
+    def _from_image(self, name: str, pull: bool = False) -> Image:
+        """The image a FROM (or COPY --from) names; pulled when the engine does not
+        have it, or always with `pull` (`docker build --pull`), its progress in the
+        build's stream as dockerd shows it."""
+        if not pull:
+            try:
+                return self.engine.images.resolve(name)
+            except ImageNotFound:
+                pass
+            except ValueError as e:
+                raise BuildError(str(e)) from None
+        from shared.images.registry import progress
+        from shared.images.registry.auth import ANONYMOUS
+        from shared.images.registry.pull import Pull
+
         try:
+            puller = Pull(self.engine.images, name, ANONYMOUS, None)
+            puller.resolve()
+            puller.run(progress.Reporter(self._emit))
             return self.engine.images.resolve(name)
-        except ImageNotFound:
-            pass
+        except EngineError as e:
+            raise BuildError(e.message) from None
         except ValueError as e:
             raise BuildError(str(e)) from None
-        raise BuildError(f"pull access denied for {name.split(':')[0]}, repository does not "
-                         "exist or may require 'docker login': this engine builds offline, "
-                         "from images it already has")
 
     def _dispatch_and_clean(self, state: Stage, instruction: steps.Instruction) -> None:
         ok = False

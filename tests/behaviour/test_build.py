@@ -286,3 +286,33 @@ def test_a_copy_never_leaves_the_context(clients, tag: str, tmp_path: Path) -> N
     out = _build(clients, ctx, "-t", tag)
     assert out.returncode != 0 and "Successfully" not in out.stdout
     assert clients.api("GET", f"/images/{tag}/json").status == 404
+
+
+@pytest.fixture(scope="module")
+def registry():
+    from tests.registry import have_registry, start_registry
+
+    if not have_registry():
+        pytest.skip("docker-registry not installed")
+    with start_registry() as running:
+        yield running
+
+
+def test_from_an_image_not_here_pulls_it(clients, tag: str, tmp_path: Path, registry
+                                         ) -> None:
+    remote = f"{registry.host}/wb/{tag}:v1"
+    assert clients.docker("tag", "busybox", remote).returncode == 0
+    try:
+        assert clients.docker("push", remote).returncode == 0
+        assert clients.docker("rmi", remote).returncode == 0
+        ctx = _context(tmp_path, f"FROM {remote}\nRUN echo pulled > /p\n")
+        out = _build(clients, ctx, "-t", tag)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "Pulling from wb/" in out.stdout
+        assert _run(clients, tag, "cat", "/p") == "pulled\n"
+        assert clients.api("GET", f"/images/{remote}/json").status == 200
+        again = _build(clients, ctx, "--pull", "-t", tag)  # asks the registry again
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "Pulling from wb/" in again.stdout and "Using cache" in again.stdout
+    finally:
+        clients.docker("rmi", "-f", remote)

@@ -58,11 +58,8 @@ def options_from_request() -> BuildOptions:
     if request.args.get("version", "1") != "1":
         raise InvalidParameter("BuildKit (builder version 2) is not supported by this "
                                "engine: use the classic builder (DOCKER_BUILDKIT=0)")
-    for name in ("squash", "pull"):
-        if qbool(name):
-            raise InvalidParameter(f"the build option {name} is not supported by this engine"
-                                   + (": it builds from the images it has" if name == "pull"
-                                      else ""))
+    if qbool("squash"):
+        raise InvalidParameter("the build option squash is not supported by this engine")
     for name in ("cachefrom", "securityopt", "outputs", "isolation"):
         if request.args.get(name) not in (None, "", "[]", "null", "default"):
             raise InvalidParameter(f"the build option {name} is not supported by this engine")
@@ -82,6 +79,7 @@ def options_from_request() -> BuildOptions:
         nocache=qbool("nocache"),
         rm=rm or forcerm,
         forcerm=forcerm,
+        pull=qbool("pull"),
         target=request.args.get("target", ""),
         labels={str(k): str(v) for k, v in labels.items()},
         networkmode=request.args.get("networkmode", ""),
