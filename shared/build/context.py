@@ -211,7 +211,10 @@ def resolve_sources(root: str, sources: list[str], command: str = "COPY") -> lis
                 raise ContextError(f"ADD failed: {source}: this daemon does not download "
                                    "URLs (it builds offline): fetch the file into the "
                                    "build context and ADD it from there")
-            found += _source(root_fd, source, command, wildcards=True)
+            try:
+                found += _source(root_fd, source, command, wildcards=True)
+            except OSError as err:  # a symlink loop, a file that will not open...
+                raise ContextError(f"{command} failed: {source}: {err.strerror}") from None
         if not found:
             raise ContextError(f"{command} failed: no source files were specified")
         return found

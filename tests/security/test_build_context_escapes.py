@@ -261,3 +261,12 @@ def test_chown_does_not_hang_on_a_fifo(tmp_path: Path) -> None:
     thread.join(5)
     assert not thread.is_alive(), "reading a FIFO /etc/passwd blocked the daemon"
     assert isinstance(result[0], ContextError)
+
+
+def test_a_symlink_loop_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    os.symlink("b", ctx / "a")
+    os.symlink("a", ctx / "b")
+    with pytest.raises(ContextError, match="^COPY failed: a: "):
+        context.resolve_sources(str(ctx), ["a"])
