@@ -7,8 +7,9 @@ hold `../../etc/passwd` entries or a symlink `data -> /root`; an image may hold
 `/app -> /etc` hoping the daemon writes the host's /etc. So:
 
 - the tar is unpacked by shared/daemon/extract.py, from a held descriptor, one name at a
-  time: no entry lands outside the directory, no relative symlink points above it, no
-  device node is accepted, the bytes and entries are counted against a cap;
+  time: a name is read as dockerd's chrooted unpack reads it (`../../a` is `a`, inside),
+  nothing is written through a symlink, no device node is accepted, the bytes and
+  entries are counted against a cap;
 - a source path is resolved as moby's FollowSymlinkInScope does: a symlink is followed
   as if the context's root were `/`, so `data -> /root` means the context's own root,
   never the host's; a path that climbs out with `..` is refused by name
@@ -85,6 +86,11 @@ def unpack(stream: BinaryIO, dest: str, max_bytes: int = MAX_CONTEXT_BYTES,
     counted = {"bytes": 0, "entries": 0}
 
     def check(member: tarfile.TarInfo) -> None:
+        # dockerd 20.10 unpacks the context in a chroot at its root, where `../a` is
+        # `/a`: the name is read so, and lands inside (a hard link's target too)
+        member.name = _in_root(member.name)
+        if member.islnk():
+            member.linkname = _in_root(member.linkname)
         if member.ischr() or member.isblk():
             raise ContextError(f"the build context holds a device node ({member.name}): "
                                "refused")
@@ -97,13 +103,18 @@ def unpack(stream: BinaryIO, dest: str, max_bytes: int = MAX_CONTEXT_BYTES,
 
     dest_fd = os.open(dest, DIR_FLAGS)
     try:
-        extract(stream, dest_fd, Options(lchown=True), check)
+        extract(stream, dest_fd, Options(lchown=True, symlinks_above_root=True), check)
     except UnsafeLayer as err:
         raise ContextError(f"the build context is unsafe: {err}") from None
     except OSError as err:  # a hard link to nothing in the context, a full disk...
         raise ContextError(f"the build context could not be unpacked: {err}") from None
     finally:
         os.close(dest_fd)
+
+
+def _in_root(name: str) -> str:
+    """A tar name as a chroot at the destination reads it: `../../a/b` is `a/b`."""
+    return posixpath.normpath("/" + name).lstrip("/") or "."
 
 
 def read_dockerfile(context: str, name: str = "Dockerfile") -> tuple[str, str]:
@@ -211,7 +222,10 @@ def resolve_sources(root: str, sources: list[str], command: str = "COPY") -> lis
                 raise ContextError(f"ADD failed: {source}: this daemon does not download "
                                    "URLs (it builds offline): fetch the file into the "
                                    "build context and ADD it from there")
-            found += _source(root_fd, source, command, wildcards=True)
+            try:
+                found += _source(root_fd, source, command, wildcards=True)
+            except OSError as err:  # a symlink loop, a file that will not open...
+                raise ContextError(f"{command} failed: {source}: {err.strerror}") from None
         if not found:
             raise ContextError(f"{command} failed: no source files were specified")
         return found

@@ -37,7 +37,9 @@ What each instruction's `args` hold (moby's node arguments):
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field, replace
 
@@ -765,6 +767,69 @@ def command_line(instruction: Instruction, shell: list[str] | None = None) -> li
     if not args:
         return []
     return [*(shell or DEFAULT_SHELL), " ".join(args)]
+
+
+def workdir(current: str, requested: str) -> str:
+    """WORKDIR's new directory (normalizeWorkdir): a relative path joins the current
+    one, cleaned; an absolute one is kept as written."""
+    if not requested:
+        raise DockerfileError("cannot normalize nothing")
+    if requested.startswith("/"):
+        return requested
+    return posixpath.normpath(posixpath.join("/", current or "/", requested))
+
+
+def _port_range(text: str) -> tuple[int, int]:
+    """go-connections' ParsePortRange: `80` or `8000-8010`, each a uint16."""
+    if not text:
+        raise ValueError("Empty string specified for ports.")
+    parts = text.split("-")
+    if not all(p.isascii() and p.isdigit() and int(p) < 65536 for p in parts[:2]):
+        raise ValueError(text)
+    start, end = int(parts[0]), int(parts[1] if len(parts) > 1 else parts[0])
+    if end < start:
+        raise ValueError(f"Invalid range specified for the Port: {text}")
+    return start, end
+
+
+def exposed_ports(words: list[str]) -> list[str]:
+    """EXPOSE's words, expanded, as the keys of ExposedPorts ("80/tcp"), in order: Go's
+    nat.ParsePortSpecs as dockerd 20.10 vendors it. A range gives every port of it;
+    `[ip:][hostport:]port` is accepted and only the port kept."""
+    out: list[str] = []
+    for raw in words:
+        parts = raw.split(":")
+        container = parts[-1]
+        host = parts[-2] if len(parts) > 1 else ""
+        ip = ":".join(parts[:-2]).removeprefix("[").removesuffix("]")
+        port, _, proto = container.partition("/")
+        proto = (proto.partition("/")[0] or "tcp") if port else ""
+        if ip:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                raise DockerfileError(f"Invalid ip address: {ip}") from None
+        if not port:
+            raise DockerfileError(f"No port specified: {raw}<empty>")
+        try:
+            start, end = _port_range(port)
+        except ValueError:
+            raise DockerfileError(f"Invalid containerPort: {port}") from None
+        if host:
+            try:
+                host_start, host_end = _port_range(host)
+            except ValueError:
+                raise DockerfileError(f"Invalid hostPort: {host}") from None
+            if end - start != host_end - host_start and end != start:
+                raise DockerfileError("Invalid ranges specified for container and host "
+                                      f"Ports: {port} and {host}")
+        if proto.lower() not in ("tcp", "udp", "sctp"):
+            raise DockerfileError(f"Invalid proto: {proto}")
+        for number in range(start, end + 1):
+            key = f"{number}/{proto.lower()}"
+            if key not in out:
+                out.append(key)
+    return out
 
 
 def shell_of(instruction: Instruction) -> list[str]:

@@ -47,6 +47,9 @@ class Options:
     chown: tuple[int, int] | None = None  # copyUIDGID: every entry owned by the user
     lchown: bool = True  # the owners in the tar kept (the client side, as docker's, not)
     rebase: tuple[str, str] | None = None  # a first name component replaced (the client's)
+    # A build context is unpacked in a chroot by dockerd, where a relative symlink above
+    # the root only leads back to the root: kept as written (never followed here).
+    symlinks_above_root: bool = False
 
 
 def extract(stream: BinaryIO, dest_fd: int, options: Options,
@@ -79,7 +82,7 @@ def _extract_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, dest_fd: int,
     parts = _rebased(relative_parts(member.name.lstrip("/"), member.name), member, options)
     if not parts:
         return None  # "./": the destination itself, which exists
-    if member.issym():
+    if member.issym() and not options.symlinks_above_root:
         _check_symlink(member, parts)
     parent = _walk(dest_fd, parts[:-1], member.name, create=True)
     try:

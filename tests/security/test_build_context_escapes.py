@@ -88,6 +88,20 @@ def test_a_context_tar_never_writes_outside(tmp_path: Path, host: Path,
     assert sorted(os.listdir(tmp_path)) in (["context", "host"], ["host"])
 
 
+def test_names_are_read_as_dockerds_chrooted_unpack_reads_them(tmp_path: Path,
+                                                              host: Path) -> None:
+    """The reference dockerd 20.10 builds such a context: `../../up/pwned` is found at
+    /ctx/up/pwned after `COPY . /ctx/`, the link `evil -> ../../..` is kept as a link,
+    and a hard link to /etc/passwd fails ("link /etc/passwd /h: no such file")."""
+    dest = unpack_into(tmp_path, tar_of(entry("../../up/pwned"),
+                                        entry("evil", tarfile.SYMTYPE, "../../..")))
+    assert (dest / "up" / "pwned").read_bytes() == b"pwned"
+    assert os.readlink(dest / "evil") == "../../.."
+    with pytest.raises(ContextError, match="could not be unpacked"):
+        unpack_into(tmp_path, tar_of(entry("h", tarfile.LNKTYPE, "/etc/passwd")))
+    assert host_untouched(host)
+
+
 def test_an_absolute_symlink_in_the_context_is_never_written_through(tmp_path: Path,
                                                                       host: Path) -> None:
     data = tar_of(entry("evil", tarfile.SYMTYPE, str(host)), entry("evil/pwned"))
@@ -261,3 +275,12 @@ def test_chown_does_not_hang_on_a_fifo(tmp_path: Path) -> None:
     thread.join(5)
     assert not thread.is_alive(), "reading a FIFO /etc/passwd blocked the daemon"
     assert isinstance(result[0], ContextError)
+
+
+def test_a_symlink_loop_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    os.symlink("b", ctx / "a")
+    os.symlink("a", ctx / "b")
+    with pytest.raises(ContextError, match="^COPY failed: a: "):
+        context.resolve_sources(str(ctx), ["a"])

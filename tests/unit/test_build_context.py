@@ -284,3 +284,55 @@ def test_no_descriptor_is_left_open(ctx: Path, rootfs: Path) -> None:
     context.sources_digest(str(ctx), ["*"])
     context.remove_build_files(str(ctx))
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+@needs_root
+def test_owners_and_modes_as_the_reference_leaves_them(tmp_path: Path) -> None:
+    """The same COPYs built by the reference dockerd 20.10 (DOCKER_BUILDKIT=0) gave,
+    by `stat -c '%n %u:%g %a'`, the owners asserted here."""
+    ctx = tmp_path / "ctx"
+    (ctx / "d" / "sub").mkdir(parents=True)
+    (ctx / "f").write_text("f")
+    (ctx / "d" / "sub" / "g").write_text("g")
+    for path in (ctx / "f", ctx / "d" / "sub" / "g"):
+        os.chmod(path, 0o644)
+    for path in (ctx / "d", ctx / "d" / "sub"):
+        os.chmod(path, 0o755)
+    os.symlink("f", ctx / "link")
+    (ctx / "a.tar").write_bytes(make_tar([("pkg/file", b"z", {"uid": 7, "gid": 8,
+                                                             "mode": 0o644})]))
+    root = tmp_path / "rootfs"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "passwd").write_text("root:x:0:0::/root:/bin/sh\napp:x:1000:50::/:/bin/sh\n")
+    (root / "etc" / "group").write_text("root:x:0:\napp:x:1001:\n")
+    (root / "exists").mkdir()
+    os.chown(root / "exists", 7, 7)
+    os.chmod(root / "exists", 0o755)
+    copy = context.copy_sources
+    copy(str(ctx), ["f"], str(root), "/u", chown="app")
+    copy(str(ctx), ["f"], str(root), "/p/q/", chown="4242")
+    copy(str(ctx), ["d"], str(root), "/new/a/b", chown="5")
+    copy(str(ctx), ["d"], str(root), "/exists", chown="6")
+    copy(str(ctx), ["d"], str(root), "/plain")
+    copy(str(ctx), ["link"], str(root), "/viafollow")
+    copy(str(ctx), ["a.tar"], str(root), "/x/", unpack=True)
+    expected = """/u 1000:1001 644
+/p 4242:4242 755
+/p/q 4242:4242 755
+/p/q/f 4242:4242 644
+/new 0:0 755
+/new/a 0:0 755
+/new/a/b 5:5 755
+/new/a/b/sub 5:5 755
+/new/a/b/sub/g 5:5 644
+/exists 7:7 755
+/exists/sub 6:6 755
+/plain/sub/g 0:0 644
+/viafollow 0:0 644
+/x/pkg/file 7:8 644"""
+    for line in expected.splitlines():
+        name, owner, mode = line.split()
+        st = os.lstat(root / name.lstrip("/"))
+        assert (name, f"{st.st_uid}:{st.st_gid}", f"{stat.S_IMODE(st.st_mode):o}") == (
+            name, owner, mode)
+    assert (root / "viafollow").read_text() == "f" and not (root / "viafollow").is_symlink()

@@ -684,3 +684,26 @@ def test_flags_dockerd_20_10_ignores_are_refused() -> None:
     for line in ("ARG --x=1 A", "STOPSIGNAL --x=1 9", "HEALTHCHECK --interval=5s NONE"):
         with pytest.raises(DockerfileError, match="Unknown flag: "):
             df.parse(f"FROM a\n{line}\n")
+
+
+def test_exposed_ports_as_nat_parses_them() -> None:
+    assert df.exposed_ports(["80", "443/TCP", "53/udp", "8000-8002", "127.0.0.1:9000:90",
+                             "80/tcp"]) == ["80/tcp", "443/tcp", "53/udp", "8000/tcp",
+                                            "8001/tcp", "8002/tcp", "90/tcp"]
+    # reference: "Invalid containerPort: abc", "Invalid proto: icmp", and the keys above
+    for word, message in [("abc", "Invalid containerPort: abc"),
+                          ("80/icmp", "Invalid proto: icmp"),
+                          ("/tcp", "No port specified: /tcp<empty>"),
+                          ("70000", "Invalid containerPort: 70000"),
+                          ("x:1:80", "Invalid ip address: x"),
+                          ("8000-7000", "Invalid containerPort: 8000-7000")]:
+        with pytest.raises(DockerfileError) as err:
+            df.exposed_ports([word])
+        assert str(err.value) == message
+
+
+def test_workdir_as_dockerd_normalizes_it() -> None:
+    assert df.workdir("/", "app") == "/app"
+    assert df.workdir("/app", "../srv/./x") == "/srv/x"
+    assert df.workdir("/app", "/abs/../kept") == "/abs/../kept"  # absolute: as written
+    assert df.workdir("", "rel") == "/rel"
