@@ -344,9 +344,11 @@ class Builder:
                     cfg["Cmd"] = None
             self._commit_config(state, f"{keyword} {steps.go_quoted_list(command)}")
         elif keyword == "WORKDIR":
-            path = x(steps.text(ins))
-            cfg["WorkingDir"] = path if path.startswith("/") else os.path.join(
-                cfg.get("WorkingDir") or "/", path)
+            try:
+                cfg["WorkingDir"] = dockerfile.workdir(cfg.get("WorkingDir") or "",
+                                                       x(steps.text(ins)))
+            except dockerfile.DockerfileError as e:
+                raise BuildError(str(e)) from None
             self._workdir(state)
         elif keyword == "USER":
             cfg["User"] = x(steps.text(ins))
@@ -354,8 +356,10 @@ class Builder:
         elif keyword == "EXPOSE":
             ports = [w for p in ins.args for w in steps.expand_words(p, env, self.escape)]
             exposed = dict(cfg.get("ExposedPorts") or {})
-            for port in ports:
-                exposed[port if "/" in port else f"{port}/tcp"] = {}
+            try:
+                exposed.update({port: {} for port in dockerfile.exposed_ports(ports)})
+            except (dockerfile.DockerfileError, ValueError) as e:
+                raise BuildError(str(e)) from None
             cfg["ExposedPorts"] = exposed
             self._commit_config(state, "EXPOSE " + " ".join(ports))
         elif keyword == "VOLUME":
