@@ -316,3 +316,13 @@ def test_from_an_image_not_here_pulls_it(clients, tag: str, tmp_path: Path, regi
         assert "Pulling from wb/" in again.stdout and "Using cache" in again.stdout
     finally:
         clients.docker("rmi", "-f", remote)
+
+
+def test_network_and_extra_hosts_reach_run(clients, tag: str, tmp_path: Path) -> None:
+    ctx = _context(tmp_path, "FROM busybox\nRUN ls /sys/class/net > /nets && "
+                   "grep buildhost /etc/hosts > /hosts\n")
+    out = _build(clients, ctx, "--no-cache", "--network", "none", "--add-host",
+                 "buildhost:10.1.2.3", "-t", tag)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert _run(clients, tag, "cat", "/nets").split() == ["lo"]
+    assert _run(clients, tag, "cat", "/hosts").split() == ["10.1.2.3", "buildhost"]
