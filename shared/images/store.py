@@ -611,7 +611,7 @@ def to_inspect(image: Image) -> dict:
         "Parent": image.parent,
         "Comment": config.get("comment", ""),
         "Created": config.get("created") or UNIX_EPOCH,
-        "Container": "",
+        "Container": config.get("container", ""),  # the one committed (commit, build)
         "DockerVersion": config.get("docker_version", ""),
         "Author": config.get("author", ""),
         "Config": {**DOCKER_CONFIG_DEFAULTS, **(config.get("config") or {})},

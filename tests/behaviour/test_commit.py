@@ -136,6 +136,7 @@ def test_docker_py_commit(clients, image_name: str) -> None:
                                                    changes=["ENV FROM_PY=yes"])
     assert f"{image_name}:v1" in image.tags
     assert "FROM_PY=yes" in image.attrs["Config"]["Env"]
+    assert image.attrs["Container"] == clients.inspect(name)["Id"]  # the one committed
     assert _run(clients, f"{image_name}:v1", "cat /py") == "py\n"
     clients.docker("rmi", f"{image_name}:v1")
 
