@@ -23,6 +23,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+from tests.bench_build import bench_build
 from tests.bench_pull import bench_pull
 from tests.bench_scale import bench_scale
 from tests.engines import REPO, start_engine
@@ -69,12 +70,14 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated subset of contenders")
     parser.add_argument("--pull-runs", type=int, default=3, help="runs of each 50 MB pull")
     parser.add_argument("--scale", type=int, default=100, help="detached containers at once")
+    parser.add_argument("--build-runs", type=int, default=3, help="runs of each build")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     wanted = lambda name: only is None or name in only  # noqa: E731
     results: dict[str, float] = {}
     notes: dict[str, str] = {}
     pulls: dict[str, float] = {}
+    builds: dict[str, float] = {}
     scaled: dict[str, dict] = {}
 
     with ExitStack() as stack:
@@ -165,6 +168,10 @@ def main() -> int:
             pulls, pull_notes = bench_pull(stack, workdir, args.pull_runs)
             notes.update(pull_notes)
 
+        if wanted("build"):
+            builds = bench_build(stack, workdir, args.build_runs,
+                                 shutil.which("dockerd") is not None)
+
     base = results.get("docker run --rm --network none")
     print(f"\nmedian of {args.runs} runs each, this machine, this run")
     print(f"{'contender':56} {'median ms':>10} {'x docker':>9}")
@@ -191,6 +198,12 @@ def main() -> int:
             print(f"{name:56} {ms:10.1f} {ratio:>9}  {notes.get(name, '')}")
         results.update(pulls)
         RESULTS.write_text(json.dumps({**json.loads(RESULTS.read_text()), "pull_ms": pulls},
+                                      indent=2))
+    if builds:
+        print(f"\nclassic build of a 7-step Dockerfile, median of {args.build_runs}")
+        for name, ms in builds.items():
+            print(f"{name:56} {ms:10.1f}")
+        RESULTS.write_text(json.dumps({**json.loads(RESULTS.read_text()), "build_ms": builds},
                                       indent=2))
     print(f"\nwritten to {RESULTS}")
     return 0

@@ -19,6 +19,8 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from shared.api.routes import (
+    build,
+    commit,
     container_files,
     containers,
     events,
@@ -82,8 +84,8 @@ def create_app(engine: Engine) -> Flask:
     app = Flask("whalebones")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["whalebones.engine"] = engine
-    for module in (system, events, containers, container_files, execs, images, networks, volumes,
-                   swarm, plugins, experimental, not_yet):
+    for module in (system, events, build, commit, containers, container_files, execs, images,
+                   networks, volumes, swarm, plugins, experimental, not_yet):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(EngineError)

@@ -44,6 +44,8 @@ VERBS = {
     "pause": "Pause all processes within one or more containers",
     "top": "Display the running processes of a container",
     "cp": "Copy files/folders between a container and the local filesystem",
+    "build": "Build an image from a Dockerfile",
+    "commit": "Create a new image from a container's changes",
     "diff": "Inspect changes to files or directories on a container's filesystem",
     "export": "Export a container's filesystem as a tar archive",
     "unpause": "Unpause all processes within one or more containers",

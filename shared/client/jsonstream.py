@@ -24,7 +24,12 @@ if TYPE_CHECKING:
 
 
 class StreamError(Exception):
-    """An `{"error": ...}` line: the operation failed after it had started."""
+    """An `{"error": ...}` line: the operation failed after it had started. `code`: the
+    exit code it carries (a build's failed RUN), which the docker CLI exits with."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Display:
@@ -38,7 +43,8 @@ class Display:
     def show(self, message: dict[str, Any]) -> None:
         if "error" in message or "errorDetail" in message:
             detail = message.get("errorDetail") or {}
-            raise StreamError(detail.get("message") or message.get("error") or "unknown error")
+            raise StreamError(detail.get("message") or message.get("error") or "unknown error",
+                              detail.get("code") or 1)
         if self.quiet:
             return
         if "stream" in message:

@@ -27,6 +27,7 @@ import posixpath
 import shutil
 import stat
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -46,13 +47,21 @@ class Options:
     chown: tuple[int, int] | None = None  # copyUIDGID: every entry owned by the user
     lchown: bool = True  # the owners in the tar kept (the client side, as docker's, not)
     rebase: tuple[str, str] | None = None  # a first name component replaced (the client's)
+    # A build context is unpacked in a chroot by dockerd, where a relative symlink above
+    # the root only leads back to the root: kept as written (never followed here).
+    symlinks_above_root: bool = False
 
 
-def extract(stream: BinaryIO, dest_fd: int, options: Options) -> None:
-    """Unpack the tar (any compression tarfile detects) into the held directory."""
+def extract(stream: BinaryIO, dest_fd: int, options: Options,
+            check: Callable[[tarfile.TarInfo], None] | None = None) -> None:
+    """Unpack the tar (any compression tarfile detects) into the held directory.
+    `check` sees each entry first and may refuse it by raising (a build context refuses
+    device nodes and counts bytes)."""
     directories: list[tuple[str, float]] = []
     with tarfile.open(fileobj=stream, mode="r|*") as tar:
         for member in tar:
+            if check is not None:
+                check(member)
             rel = _extract_entry(tar, member, dest_fd, options)
             if rel is not None and member.isdir():
                 directories.append((rel, member.mtime))
@@ -73,7 +82,7 @@ def _extract_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, dest_fd: int,
     parts = _rebased(relative_parts(member.name.lstrip("/"), member.name), member, options)
     if not parts:
         return None  # "./": the destination itself, which exists
-    if member.issym():
+    if member.issym() and not options.symlinks_above_root:
         _check_symlink(member, parts)
     parent = _walk(dest_fd, parts[:-1], member.name, create=True)
     try:

@@ -48,20 +48,26 @@ class TreeTar:
         assert self._tar is not None
         self._tar.close()
 
-    def add(self, parent_fd: int, name: str, arcname: str) -> None:
+    def add(self, parent_fd: int, name: str, arcname: str, recurse: bool = True) -> None:
         """Archive the entry `name` of the held directory parent_fd (and, for a
-        directory, everything under it) as `arcname`."""
+        directory, everything under it unless not `recurse`) as `arcname`."""
         try:
             st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
         except FileNotFoundError:
             return  # removed meanwhile: a live tree, as moby logs and goes on
-        self._add(parent_fd, name, arcname, st)
+        self._add(parent_fd, name, arcname, st, recurse)
+
+    def add_info(self, info: tarfile.TarInfo) -> None:
+        """An entry made by the caller, without contents (a layer's whiteout file)."""
+        assert self._tar is not None
+        self._tar.addfile(info)
 
     def add_held(self, fd: int, arcname: str) -> None:
         """Archive what the O_PATH descriptor fd holds (a resolved copy source)."""
         self._add(fd, "", arcname, os.fstat(fd))
 
-    def _add(self, parent_fd: int, name: str, arcname: str, st: os.stat_result) -> None:
+    def _add(self, parent_fd: int, name: str, arcname: str, st: os.stat_result,
+             recurse: bool = True) -> None:
         assert self._tar is not None
         info = tarfile.TarInfo(arcname)
         info.mode = stat.S_IMODE(st.st_mode)
@@ -80,6 +86,8 @@ class TreeTar:
             info.type = tarfile.DIRTYPE
             info.name = arcname.rstrip("/") + "/"
             self._tar.addfile(info)
+            if not recurse:
+                return
             fd = self._open(parent_fd, name, DIR_FLAGS)
             if fd is None:
                 return

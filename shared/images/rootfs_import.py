@@ -157,8 +157,17 @@ def history(store: ImageStore, image: Image) -> list[dict]:
             "Size": size,
             "Comment": entry.get("comment", ""),
         })
-    if rows:
-        rows[0].update(Id=image.id, Tags=image.repo_tags or None)
+    # A built or committed image's parents are images here too (a build's steps):
+    # their rows get their IDs, as `docker history` shows a classic build's steps.
+    ancestor: Image | None = image
+    while ancestor is not None:
+        depth = len(entries) - len(ancestor.config.get("history") or [])
+        if 0 <= depth < len(rows):
+            rows[depth].update(Id=ancestor.id, Tags=ancestor.repo_tags or None)
+        try:
+            ancestor = store.get(ancestor.parent) if ancestor.parent else None
+        except LookupError:
+            ancestor = None
     return rows
 
 

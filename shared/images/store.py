@@ -117,6 +117,7 @@ class Image:
     layers: list[str]  # diff_ids, lowest first
     architecture: str
     os: str
+    parent: str = ""  # the image it was built or committed on (moby's SetParent)
 
     @property
     def short_id(self) -> str:
@@ -309,7 +310,24 @@ class ImageStore:
             layers=list(config.get("rootfs", {}).get("diff_ids", [])),
             architecture=config.get("architecture", ""),
             os=config.get("os", ""),
+            parent=record.get("parent", ""),
         )
+
+    def set_parent(self, image_id: str, parent_id: str) -> None:
+        """Remember which image `image_id` was made on: a build's steps are each
+        other's parents, which hides them from `docker images` and lets `docker rmi`
+        of the last remove the untagged steps below it."""
+        with self._update_index() as index:
+            if image_id in index["images"] and parent_id in index["images"]:
+                index["images"][image_id]["parent"] = parent_id
+
+    def children(self) -> dict[str, builtins.list[str]]:
+        """parent image ID -> the IDs of the images made on it."""
+        found: dict[str, builtins.list[str]] = {}
+        for image_id, record in self._read_index()["images"].items():
+            if record.get("parent"):
+                found.setdefault(record["parent"], []).append(image_id)
+        return found
 
     def manifest(self, image: Image) -> dict:
         return self._json_blob(image.manifest_digest)
@@ -401,6 +419,25 @@ class ImageStore:
             return records
         records.append({"Deleted": image.id})
         records.extend({"Deleted": chain} for chain in self._remove_image(image.id))
+        records.extend(self._prune_parents(image.parent, in_use))
+        return records
+
+    def _prune_parents(self, parent: str, in_use: Callable[[str], str | None] | None
+                       ) -> builtins.list[dict[str, str]]:
+        """moby's imageDeleteHelper without noprune: an untagged parent left with no
+        child (a build's intermediate step) goes too, and so on down."""
+        records: builtins.list[dict[str, str]] = []
+        while parent:
+            try:
+                image = self.get(parent)
+            except ImageNotFound:
+                break
+            if (image.repo_tags or image.repo_digests or self.children().get(parent)
+                    or (in_use and in_use(parent))):
+                break
+            records.append({"Deleted": image.id})
+            records.extend({"Deleted": chain} for chain in self._remove_image(image.id))
+            parent = image.parent
         return records
 
     def _refs_of(self, image_id: str) -> builtins.list[Reference]:
@@ -552,7 +589,7 @@ def to_summary(image: Image) -> dict:
     """One item of `GET /images/json`, what `docker images` lists."""
     return {
         "Id": image.id,
-        "ParentId": "",
+        "ParentId": image.parent,
         "RepoTags": image.repo_tags,
         "RepoDigests": image.repo_digests,
         "Created": image.created,
@@ -571,10 +608,10 @@ def to_inspect(image: Image) -> dict:
         "Id": image.id,
         "RepoTags": image.repo_tags,
         "RepoDigests": image.repo_digests,
-        "Parent": "",
+        "Parent": image.parent,
         "Comment": config.get("comment", ""),
         "Created": config.get("created") or UNIX_EPOCH,
-        "Container": "",
+        "Container": config.get("container", ""),  # the one committed (commit, build)
         "DockerVersion": config.get("docker_version", ""),
         "Author": config.get("author", ""),
         "Config": {**DOCKER_CONFIG_DEFAULTS, **(config.get("config") or {})},

@@ -229,8 +229,6 @@ def test_a_volume_that_does_not_exist(clients) -> None:
 @pytest.mark.ours_only(reason="a real dockerd has these features; ours answers 501 until "
                        "their issues (17, 18, 19) bring them")
 @pytest.mark.parametrize(("method", "path", "feature"), [
-    ("POST", "/build", "docker build"),
-    ("POST", "/commit", "docker commit"),
     ("POST", "/session", "BuildKit"),
     ("GET", "/images/search?term=busybox", "docker search"),
 ])

@@ -190,7 +190,11 @@ def image_list() -> Response:
     since = [engine.images.resolve(v).created for v in filters.get("since", [])]
     patterns_ = filters.get("reference")
     shown = []
+    # moby: an untagged image with children (a build's step) only with all=1
+    parents = set() if qbool("all") else set(engine.images.children())
     for image in engine.images.list():
+        if image.id in parents and not (image.repo_tags or image.repo_digests):
+            continue
         if before and not image.created < min(before):
             continue
         if since and not image.created > max(since):
@@ -355,9 +359,10 @@ def image_prune() -> Response:
     in_use = _in_use(engine)
     deleted: list[dict[str, str]] = []
     reclaimed = 0
+    parents = set(engine.images.children())
     for image in engine.images.list():
-        if only_dangling and (image.repo_tags or image.repo_digests):
-            continue
+        if only_dangling and (image.repo_tags or image.repo_digests or image.id in parents):
+            continue  # (a build's step goes with the image made on it: moby's Heads)
         if in_use(image.id):
             continue
         labels = (image.config.get("config") or {}).get("Labels") or {}

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from shared.api.params import current_engine
 from shared.errors import NotImplementedYet
@@ -38,10 +38,6 @@ class Missing:
 
 MISSING = [
     # Watching and managing running containers (issue 18).
-    # Making images (issue 19).
-    Missing("/commit", ["POST"], "docker commit", 19),
-    Missing("/build", ["POST"], "docker build", 19),
-    Missing("/build/prune", ["POST"], "docker builder prune", 19),
     # BuildKit's own channels: the daemon announces the classic builder (/_ping's
     # Builder-Version: 1), so a client that honours it never opens them.
     Missing("/session", ["POST"], "BuildKit (docker buildx) sessions"),
@@ -58,8 +54,7 @@ MISSING = [
 
 def _answer(missing: Missing) -> Callable[..., Response]:
     def refuse(ref: str | None = None, name: str | None = None) -> Response:
-        container = ref if ref is not None else (
-            request.args.get("container") if missing.rule == "/commit" else None)
+        container = ref
         if container:
             current_engine().containers.get(container)  # No such container: 404
         raise NotImplementedYet(missing.message)
