@@ -156,10 +156,15 @@ def test_docker_py_cmd_probe_and_its_output_cut_at_4096_bytes(clients) -> None:
     assert container.attrs["State"]["Health"]["Status"] == "healthy"
 
 
-def test_stop_ends_the_checks_and_start_begins_them_again(clients) -> None:
+def test_pause_and_stop_end_the_checks_and_start_begins_them_again(clients) -> None:
     name = clients.name()
     ok(clients.docker("run", "-d", "--name", name, "--health-cmd", "true",
                       "--health-interval", "200ms", "busybox", "sleep", "60"))
+    wait_health(clients, name, "healthy")
+    # no probe runs in a frozen container: dockerd stops the checks, and says so
+    ok(clients.docker("pause", name))
+    assert health(clients, name)["Status"] == "unhealthy"
+    ok(clients.docker("unpause", name))
     before = len(wait_health(clients, name, "healthy")["Log"])
     ok(clients.docker("stop", "-t", "0", name))
     # dockerd: a check that no longer runs reads unhealthy; the Log is kept
