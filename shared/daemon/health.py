@@ -1,7 +1,7 @@
 """Health checks: the daemon runs a probe in the container, now and then, and keeps score.
 
 A process that is alive is not necessarily working: a web server may run while it
-answers nothing. The kernel cannot tell, so Docker (1.12) let the image or the user
+answers nothing. The kernel cannot tell, so Docker lets the image or the user
 name a command that can: `HEALTHCHECK CMD curl -f http://localhost/` in a Dockerfile,
 `--health-cmd` at `docker run`. The daemon runs it as an exec (the container's own
 namespaces, cgroup and user: execs.py) every Interval, and keeps State.Health:
