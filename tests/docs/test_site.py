@@ -253,3 +253,43 @@ def test_no_broken_internal_links(base_url: str) -> None:
     pages = [u for u in seen if u.endswith("/")]
     assert len(pages) > 20, f"the crawl found only {len(pages)} pages"
     assert broken == [], "broken internal links:\n" + "\n".join(sorted(broken))
+
+
+class Prose(HTMLParser):
+    """The text a reader sees, outside code, scripts and styles: where markdown that
+    was not rendered would show as itself."""
+
+    SKIPPED = {"pre", "code", "script", "style", "svg", "textarea"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIPPED:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIPPED and self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.depth:
+            self.text.append(data)
+
+
+# Markdown that reached the page as text: a table's rule row, an attribute list that
+# did not attach, a fence that did not open, an admonition that did not render.
+RAW_MARKDOWN = ("|---|", "| --- |", "{ .", "{: .", "```", "!!! ", "???+ ")
+
+
+def test_no_page_shows_raw_markdown(site: Path) -> None:
+    raw: list[str] = []
+    for page in sorted(site.rglob("*.html")):
+        prose = Prose()
+        prose.feed(page.read_text(errors="replace"))
+        text = "".join(prose.text)
+        raw += [f"{page.relative_to(site)}: {mark!r}" for mark in RAW_MARKDOWN
+                if mark in text]
+    assert raw == [], "pages show markdown that was not rendered:\n" + "\n".join(raw)
