@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from shared import patterns
 from shared.api import views
 from shared.api.prunefilters import has_labels
+from shared.daemon import health
 from shared.daemon.engine import Engine
 from shared.daemon.state import Container
 from shared.errors import InvalidParameter
@@ -69,8 +70,7 @@ class PsFilters:
             return False
         if "status" in f and views.public_status(c) not in f["status"]:
             return False
-        # No health check runs here: every container's health is moby's "none".
-        if "health" in f and "none" not in f["health"]:
+        if "health" in f and health.status(c) not in f["health"]:
             return False
         if self.ancestors is not None and c.image_id not in self.ancestors:
             return False

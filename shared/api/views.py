@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from shared.daemon import health
 from shared.daemon.engine import Engine
 from shared.daemon.execs import Exec
 from shared.daemon.state import Container, rfc3339
@@ -17,7 +18,7 @@ def status_text(c: Container) -> str:
     now = time.time()
     st = c.state
     if st.status == "running":
-        return f"Up {human_duration(now - st.started_at)}"
+        return f"Up {human_duration(now - st.started_at)}{health.status_suffix(c)}"
     if st.status == "paused":
         return f"Up {human_duration(now - st.started_at)} (Paused)"
     if st.status == "restarting":
@@ -140,6 +141,7 @@ def inspect(engine: Engine, c: Container) -> dict:
             "Error": st.error,
             "StartedAt": rfc3339(st.started_at),
             "FinishedAt": rfc3339(st.finished_at),
+            **({"Health": health.view(c)} if c.health is not None else {}),
         },
         "Image": c.image_id,
         "ResolvConfPath": "",

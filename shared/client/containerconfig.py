@@ -13,6 +13,7 @@ import posixpath
 import re
 import sys
 
+from shared import goduration
 from shared.client import mounts, portspecs
 from shared.client.api import APIError, Client
 from shared.flags import Flag, integer, nano_cpus, ram_in_bytes
@@ -106,6 +107,20 @@ FLAGS = [
          "processes"),
     Flag("--cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)", metavar="string"),
     Flag("--cpuset-mems", "MEMs in which to allow execution (0-3, 0,1)", metavar="string"),
+    # Health checks (docker's cli/command/container/opts.go): durations as Go's
+    Flag("--health-cmd", "Command to run to check health", metavar="string"),
+    Flag("--health-interval", "Time between running the check (ms|s|m|h) (default 0s)",
+         metavar="duration", convert=goduration.parse),
+    Flag("--health-retries", "Consecutive failures needed to report unhealthy", metavar="int",
+         convert=integer),
+    Flag("--health-timeout", "Maximum time to allow one check to run (ms|s|m|h) (default 0s)",
+         metavar="duration", convert=goduration.parse),
+    Flag("--health-start-period", "Start period for the container to initialize before "
+         "starting health-retries countdown (ms|s|m|h) (default 0s)", metavar="duration",
+         convert=goduration.parse),
+    Flag("--health-start-interval", "Time between running the check during the start "
+         "period (ms|s|m|h) (default 0s)", metavar="duration", convert=goduration.parse),
+    Flag("--no-healthcheck", "Disable any container-specified HEALTHCHECK"),
     Flag("--cgroup-parent", "Optional parent cgroup for the container", metavar="string"),
 ]
 
@@ -297,6 +312,34 @@ def confinement_flags(options: dict[str, Any], host_config: dict[str, Any]) -> N
         host_config["OomScoreAdj"] = options["oom_score_adj"]
 
 
+HEALTH_FLAGS = (("Interval", "health_interval"), ("Timeout", "health_timeout"),
+                ("StartPeriod", "health_start_period"),
+                ("StartInterval", "health_start_interval"), ("Retries", "health_retries"))
+
+
+def healthcheck(options: dict[str, Any]) -> dict | None:
+    """Config.Healthcheck from the --health-* flags, as docker's CLI builds it: a
+    command is run by the shell (CMD-SHELL); --no-healthcheck is Test ["NONE"], which
+    turns off the image's HEALTHCHECK. Durations in nanoseconds."""
+    given = bool(options["health_cmd"]) or any(options[f] for _, f in HEALTH_FLAGS)
+    if options["no_healthcheck"]:
+        if given:
+            raise BadOption("--no-healthcheck conflicts with --health-* options")
+        return {"Test": ["NONE"]}
+    if not given:
+        return None
+    for key, flag in (("interval", "health_interval"), ("timeout", "health_timeout"),
+                      ("retries", "health_retries"), ("start-period", "health_start_period"),
+                      ("start-interval", "health_start_interval")):
+        if (options[flag] or 0) < 0:
+            raise BadOption(f"--health-{key} cannot be negative")
+    config: dict[str, Any] = {
+        "Test": ["CMD-SHELL", options["health_cmd"]] if options["health_cmd"] else None}
+    for key, flag in HEALTH_FLAGS:
+        config[key] = options[flag] or 0
+    return config
+
+
 def restart_policy(value: str) -> dict:
     """`--restart NAME[:MAX-RETRIES]` (docker's opts.ParseRestartPolicy)."""
     name, sep, retries = value.partition(":")
@@ -407,6 +450,9 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
         mounts.apply(options, body, host_config)
     except mounts.MountOptionError as e:
         raise BadOption(f'invalid argument for "--mount" flag: {e}') from None
+    health = healthcheck(options)
+    if health is not None:
+        body["Healthcheck"] = health
     return {**body,
         "Hostname": options["hostname"] or "",
         "Domainname": options["domainname"] or "",

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.daemon import createfields, etcfiles, gotypes, logs, restartpolicy
+from shared.daemon import createfields, etcfiles, gotypes, health, logs, restartpolicy
 from shared.daemon.lifecycle import parse_signal
 from shared.errors import InvalidParameter, NotFound
 from shared.network import portmap
@@ -90,6 +90,7 @@ def merge(
         raise InvalidParameter("invalid JSON: the body must be an object")
     body = check_types(body)
     restartpolicy.validate(body.get("HostConfig") or {})
+    health.validate(body.get("Healthcheck"))
     createfields.refuse_unsupported(body, runtime)
     check_hostname(body.get("Hostname") or "")
     check_hostname(body.get("Domainname") or "", "domainname")
@@ -140,6 +141,9 @@ def merge(
     volumes = {**(image_config.get("Volumes") or {}), **(body.get("Volumes") or {})}
     if volumes:
         config["Volumes"] = volumes  # the image's VOLUMEs and `-v /path`: shared/volumes
+    healthcheck = health.merge(body.get("Healthcheck"), image_config.get("Healthcheck"))
+    if healthcheck is not None:
+        config["Healthcheck"] = healthcheck  # the image's HEALTHCHECK, or the request's
     if body.get("StopTimeout") is not None:
         config["StopTimeout"] = body["StopTimeout"]
     if body.get("NetworkDisabled"):

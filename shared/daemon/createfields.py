@@ -62,7 +62,7 @@ CONFIG: dict[str, Handling] = {
     "StdinOnce": Applied("the attach streams (shared/daemon/stdio.py)"),
     "Env": Applied("runtime_spec.build: spec.process.env"),
     "Cmd": Applied("containerconfig.command"),
-    "Healthcheck": Refused("--health-cmd", planned=True),
+    "Healthcheck": Applied("shared/daemon/health.py: a probe exec'd on a timer"),
     # Windows' command-line quoting; on Linux arguments are an argv, never a line.
     "ArgsEscaped": Applied("nothing to do on Linux (Windows' command-line quoting)"),
     "Image": Applied("the engine: the container's image"),
@@ -203,10 +203,6 @@ def is_set(key: str, value: object) -> bool:
         return isinstance(value, list) and any(value)  # a [2]uint
     if key == "RestartPolicy":
         return isinstance(value, dict) and value.get("Name") not in (None, "", "no")
-    if key == "Healthcheck":
-        # ["NONE"] turns off an image's healthcheck; there is none to turn off yet.
-        test = value.get("Test") if isinstance(value, dict) else None
-        return bool(test) and test != ["NONE"]
     return True
 
 

@@ -38,6 +38,7 @@ from shared.daemon.daemonconfig import DaemonConfig
 from shared.daemon.events import Events
 from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
+from shared.daemon.health import HealthMonitors
 from shared.daemon.lifecycle import DEFAULT_STOP_TIMEOUT, Lifecycle
 from shared.daemon.networking import ContainerNetworking
 from shared.daemon.restartpolicy import RestartManager
@@ -111,6 +112,7 @@ class Engine(Lifecycle):
         self.networking = ContainerNetworking(network, self.containers, self.lock,
                                               self.events)
         self.execs = ExecStore(self)
+        self.health = HealthMonitors(self)  # health checks' probes (health.py)
         # The daemon's volumes, shared by its containers (named ones outlive them all).
         self.volumes = VolumeStore(os.path.join(root, "volumes"), self.volume_users,
                                    lambda action, name: self.events.volume(
@@ -394,6 +396,7 @@ class Engine(Lifecycle):
         """From now on the container runs: a thread waits for its exit."""
         with self.lock:
             self._live[c.id] = Live(io=pio, log=log, rootfs=self._rootfs_path(c), spec=spec)
+            self.health.init(c)  # started, or adopted after a daemon restart
             self.changed.notify_all()
         threading.Thread(target=self._wait_exit, args=(c,), daemon=True).start()
 
@@ -412,6 +415,7 @@ class Engine(Lifecycle):
         except ExecutorError as e:
             code, oom = 255, False
             c.state.error = str(e)
+        self.health.stop(c)  # started again with the container, if it is
         live = self._live[c.id]
         # The output must be in the log before anyone hears of the exit: `docker run`
         # prints the logs after `wait` returns.
@@ -581,6 +585,7 @@ class Engine(Lifecycle):
             self.shutting_down = True
             for manager in self._restart_managers.values():
                 manager.cancel()
+        self.health.stop_all()
         if not self.live_restore:
             running = [c for c in self.containers.all() if c.state.running]
             threads = [threading.Thread(target=self._stop_quietly, args=(c,)) for c in running]

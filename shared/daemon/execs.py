@@ -156,6 +156,14 @@ class ExecStore:
             if ex.container_id == cid and ex.running:
                 ex.running = False
 
+    def forget(self, exec_id: str) -> None:
+        """An exec the daemon itself ran (a health probe) is done: no trace is kept."""
+        with self.engine.lock:
+            ex = self._execs.pop(exec_id, None)
+            if ex is not None:
+                with contextlib.suppress(NoSuchContainer, ValueError):
+                    self.engine.containers.get(ex.container_id).execs.remove(exec_id)
+
     def forget_container(self, cid: str) -> None:
         """The container is removed: so are its execs (under the engine's lock)."""
         for exec_id in [e for e, ex in self._execs.items() if ex.container_id == cid]:

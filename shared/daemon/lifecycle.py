@@ -16,6 +16,7 @@ import time
 from shared.daemon import restartpolicy, top
 from shared.daemon.events import Events
 from shared.daemon.executor import Executor, ExecutorError
+from shared.daemon.health import HealthMonitors
 from shared.daemon.restartpolicy import RestartManager
 from shared.daemon.state import Container, ContainerStore
 from shared.errors import Conflict, EngineError, InvalidParameter, NotModified, NotRunning
@@ -54,6 +55,7 @@ class Lifecycle:
     _restarting: set[str]
     shutting_down: bool
     events: Events
+    health: HealthMonitors
 
     def start(self, ref: str, by_policy: bool = False) -> None: ...
 
@@ -248,6 +250,7 @@ class Lifecycle:
         with self.lock:
             if c.state.running:  # not if it exited meanwhile: its exit is the news
                 c.state.status = "paused" if paused else "running"
+                self.health.update(c)  # no probes into a frozen container
                 self.containers.save(c)
                 self.changed.notify_all()
         self.events.container(c, "pause" if paused else "unpause")

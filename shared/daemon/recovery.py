@@ -44,6 +44,8 @@ def recover(engine: Engine) -> None:
         c.state.pid = 0
         c.state.finished_at = time.time()
         c.state.error = "the daemon restarted"
+        if c.health is not None:  # its checks ended with it (moby: stopped reads unhealthy)
+            c.health["Status"] = "unhealthy"
         engine.containers.save(c)
     if engine.network is not None:
         engine.network.recover({c.id for c in engine.containers.all() if c.state.running})

@@ -76,6 +76,9 @@ class Container:
     networks: dict = field(default_factory=dict)
     # its binds, volumes and --mount tmpfs, decided at create (shared/volumes)
     mount_points: list = field(default_factory=list)
+    # State.Health while a health check is configured and has run (health.py):
+    # {"Status", "FailingStreak", "Log": [{"Start", "End", "ExitCode", "Output"}]}
+    health: dict | None = None
 
     @property
     def short_id(self) -> str:

@@ -52,6 +52,7 @@ instead (lxc_bindings): the same config, the same processes, the same log.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -427,6 +428,16 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
 
     def kill(self, cid: str, signal_: int, all: bool = False, exec_id: str | None = None) -> None:
         if exec_id is not None:
+            # The exec's process is not the daemon's child: lxc-attach (or liblxc's
+            # attach_wait) is, and LXC clones the attached process with CLONE_PARENT as
+            # the tool's child. The signal goes to it, then to the tool; the tool alone
+            # would die and leave the process running in the container (a health probe
+            # past its timeout must end).
+            proc = self._proc(cid, exec_id)
+            if not proc.exited.is_set():
+                for pid in _children(proc.pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal_)
             self._signal_exec(cid, exec_id, signal_)
             return
         c = self._container(cid)
@@ -569,3 +580,20 @@ class LxcExecutor(ParentExecutor[Container, Tool]):
         # The daemon is going: no lxc-start of ours will need the lock directories.
         lxc_leftovers.remove_lock_dirs(self.state_root)
 
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc/PID/stat's fourth field)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        # the command name, in parentheses, may hold spaces: the fields after its end
+        fields = stat[stat.rindex(b")") + 2:].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found

@@ -101,7 +101,6 @@ def test_add_host_with_a_bad_address_is_refused(clients) -> None:
     ({"HostConfig": {"Links": ["other:alias"]}}, "--link"),
     ({"HostConfig": {"DeviceRequests": [{"Count": -1, "Capabilities": [["gpu"]]}]}},
      "--gpus"),
-    ({"Healthcheck": {"Test": ["CMD", "true"]}}, "--health-cmd"),
 ])
 def test_what_is_not_applied_is_refused_by_name(clients, body: dict, option: str) -> None:
     before = clients.container_ids()

@@ -77,8 +77,6 @@ def test_a_refused_host_config_field_is_refused_by_its_option(key: str) -> None:
 @pytest.mark.parametrize("key", REFUSED_CONFIG)
 def test_a_refused_config_field_is_refused_by_its_option(key: str) -> None:
     value = set_value(gotypes.CREATE_REQUEST[key])
-    if key == "Healthcheck":
-        value = {"Test": ["CMD", "true"]}
     option = createfields.CONFIG[key]
     assert isinstance(option, Refused)
     with pytest.raises(InvalidParameter, match=f"^{re.escape(option.option)}"):
@@ -94,8 +92,10 @@ def test_a_field_at_its_zero_value_is_not_a_request(key: str, unset: object) -> 
     merge({"Cmd": ["true"], "HostConfig": {key: unset}}, "busybox", IMAGE, None)
 
 
-def test_healthcheck_none_turns_off_nothing_and_is_accepted() -> None:
-    merge({"Cmd": ["true"], "Healthcheck": {"Test": ["NONE"]}}, "busybox", IMAGE, None)
+def test_healthcheck_none_is_kept_and_turns_off_the_images() -> None:
+    image = {**IMAGE, "Healthcheck": {"Test": ["CMD-SHELL", "true"], "Interval": 10**9}}
+    merged = merge({"Cmd": ["true"], "Healthcheck": {"Test": ["NONE"]}}, "busybox", image, None)
+    assert merged.config["Healthcheck"] == {"Test": ["NONE"], "Interval": 10**9}
 
 
 @pytest.mark.parametrize(("host_config", "message"), [

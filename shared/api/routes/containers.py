@@ -29,6 +29,10 @@ def container_create() -> Response:
     body = json_body()
     if request.args.get("platform"):
         _check_platform(engine, str(body.get("Image") or ""), request.args["platform"])
+    version = request.environ.get("whalebones.api_version") or (1, 45)
+    if version < (1, 44) and isinstance(body.get("Healthcheck"), dict):
+        # StartInterval came with API 1.44: an older client's is ignored, as by dockerd
+        body = {**body, "Healthcheck": {**body["Healthcheck"], "StartInterval": 0}}
     c = engine.create(request.args.get("name"), body)
     resp = jsonify(Id=c.id, Warnings=[])
     resp.status_code = 201
