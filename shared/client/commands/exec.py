@@ -19,6 +19,8 @@ COMMAND = Command(
     "Execute a command in a running container",
     [
         Flag("-d, --detach", "Detached mode: run command in the background"),
+        Flag("--detach-keys", "Override the key sequence for detaching a container",
+             metavar="string"),
         Flag("-i, --interactive", "Keep STDIN open even if not attached"),
         Flag("-t, --tty", "Allocate a pseudo-TTY"),
         Flag("-e, --env", "Set environment variables", metavar="list", many=True),
@@ -41,6 +43,7 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         print("the input device is not a TTY", file=sys.stderr)
         return 1
     client.request("GET", f"/containers/{name}/json")  # a clear 404 for unknown names
+    keys = session.detach_keys(options["detach_keys"])
     config = {
         "User": options["user"] or "",
         "Privileged": options["privileged"],
@@ -49,7 +52,7 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         "AttachStdout": not detach,
         "AttachStderr": not detach,
         "Detach": detach,
-        "DetachKeys": "",
+        "DetachKeys": keys,
         "Env": environment(options["env"]),
         "WorkingDir": options["workdir"] or "",
         "Cmd": command,
@@ -64,9 +67,13 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         return 0
 
     conn = client.hijack(f"/exec/{exec_id}/start", body=start)
-    session.stream_while_running(
+    if session.stream_while_running(
         client, conn, tty=tty, stdin=interactive,
-        resize_path=f"/exec/{exec_id}/resize", kill_path=None,
-    )
+        resize_path=f"/exec/{exec_id}/resize", kill_path=None, keys=keys,
+    ):
+        # The process runs on. The docker CLI's exec returns the escape proxy's error,
+        # printed as any error.
+        print("read escape sequence", file=sys.stderr)
+        return 1
     # The stream ends when the process does; its exit code is the exec's state.
     return int(client.request("GET", f"/exec/{exec_id}/json").get("ExitCode") or 0)
