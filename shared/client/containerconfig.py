@@ -27,6 +27,7 @@ FLAGS = [
     Flag("-t, --tty", "Allocate a pseudo-TTY"),
     Flag("--name", "Assign a name to the container", metavar="string"),
     Flag("-e, --env", "Set environment variables", metavar="list", many=True),
+    Flag("--env-file", "Read in a file of environment variables", metavar="list", many=True),
     Flag("-w, --workdir", "Working directory inside the container", metavar="string"),
     Flag("-u, --user", "Username or UID (format: <name|uid>[:<group|gid>])", metavar="string"),
     Flag("-h, --hostname", "Container host name", metavar="string"),
@@ -211,6 +212,45 @@ def environment(entries: list[str]) -> list[str]:
 
 class BadOption(ValueError):
     """A flag value docker's CLI itself refuses (the text is docker's)."""
+
+
+def env_file(path: str) -> list[str]:
+    """One `--env-file`, read as the docker CLI's opts.ParseEnvFile reads it: a UTF-8
+    BOM dropped, lines trimmed on the left, blank lines and `#` comments skipped,
+    `NAME=value` kept as it is (the value untrimmed), a bare `NAME` taken from our
+    environment, or dropped when we have none (unlike `-e NAME`, sent bare)."""
+    try:
+        with open(path, "rb") as f:
+            raw_lines = f.read().split(b"\n")
+    except OSError as e:
+        raise BadOption(f"open {path}: {(e.strerror or str(e)).lower()}") from None
+    if raw_lines and raw_lines[-1] == b"":
+        raw_lines.pop()
+    entries = []
+    for number, raw in enumerate(raw_lines, 1):
+        raw = raw.removesuffix(b"\r")  # bufio.ScanLines drops a CR before the LF
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError:
+            raise BadOption(f"invalid env file ({path}): invalid utf8 bytes at line "
+                            f"{number}: [{' '.join(str(b) for b in raw)}]") from None
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        line = text.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        name = name.lstrip(" \t")
+        if any(c in name for c in " \t\n\v\f\r"):
+            raise BadOption(f"invalid env file ({path}): variable '{name}' contains "
+                            "whitespaces")
+        if not name:
+            raise BadOption(f"invalid env file ({path}): no variable name on line '{line}'")
+        if sep:
+            entries.append(f"{name}={value}")
+        elif name in os.environ:
+            entries.append(f"{name.strip()}={os.environ[name]}")
+    return entries
 
 
 def security_options(entries: list[str]) -> list[str]:
@@ -417,7 +457,9 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
         "Tty": options["tty"],
         "OpenStdin": interactive,
         "StdinOnce": attach and interactive,  # close stdin when the attached client leaves
-        "Env": environment(options["env"]),
+        # as the docker CLI: the files' entries first, then -e's
+        "Env": [entry for path in options["env_file"] for entry in env_file(path)]
+        + environment(options["env"]),
         "Cmd": command or None,  # None: the image's CMD
         "Image": image,
         "WorkingDir": options["workdir"] or "",

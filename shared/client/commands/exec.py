@@ -6,7 +6,7 @@ import os
 import sys
 
 from shared.client.api import Client
-from shared.client.containerconfig import environment
+from shared.client.containerconfig import BadOption, env_file, environment
 from shared.flags import Command, Flag
 
 TYPE_CHECKING = False  # not typing's: see the package docstring
@@ -24,6 +24,8 @@ COMMAND = Command(
         Flag("-i, --interactive", "Keep STDIN open even if not attached"),
         Flag("-t, --tty", "Allocate a pseudo-TTY"),
         Flag("-e, --env", "Set environment variables", metavar="list", many=True),
+        Flag("--env-file", "Read in a file of environment variables", metavar="list",
+             many=True),
         Flag("-w, --workdir", "Working directory inside the container", metavar="string"),
         Flag("-u, --user", "Username or UID (format: <name|uid>[:<group|gid>])",
              metavar="string"),
@@ -42,6 +44,11 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
     if tty and interactive and not detach and not os.isatty(0):
         print("the input device is not a TTY", file=sys.stderr)
         return 1
+    try:
+        env = [entry for path in options["env_file"] for entry in env_file(path)]
+    except BadOption as error:
+        print(error, file=sys.stderr)
+        return 1
     client.request("GET", f"/containers/{name}/json")  # a clear 404 for unknown names
     keys = session.detach_keys(options["detach_keys"])
     config = {
@@ -53,7 +60,7 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         "AttachStderr": not detach,
         "Detach": detach,
         "DetachKeys": keys,
-        "Env": environment(options["env"]),
+        "Env": env + environment(options["env"]),
         "WorkingDir": options["workdir"] or "",
         "Cmd": command,
     }
