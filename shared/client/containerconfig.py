@@ -73,6 +73,10 @@ FLAGS = [
     Flag("--restart", 'Restart policy to apply when a container exits (default "no")',
          metavar="string"),
     Flag("--runtime", "Runtime to use for this container", metavar="string"),
+    Flag("--log-driver", "Logging driver for the container", metavar="string"),
+    Flag("--log-opt", "Log driver options", metavar="list", many=True),
+    Flag("--mac-address", "Container MAC address (e.g., 92:d0:c6:0a:29:33)",
+         metavar="string"),
     Flag("--device", "Add a host device to the container", metavar="list", many=True,
          convert=lambda text: device_mapping(validate_device(text))),
     Flag("--device-cgroup-rule", "Add a rule to the cgroup allowed devices list",
@@ -439,6 +443,8 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
         host_config["RestartPolicy"] = restart_policy(options["restart"])
     if options["runtime"]:
         host_config["Runtime"] = options["runtime"]
+    if options["log_driver"] or options["log_opt"]:
+        host_config["LogConfig"] = log_config(options["log_driver"] or "", options["log_opt"])
     host_config.update(sharing_options(options))
     confinement_flags(options, host_config)
     entrypoint = options["entrypoint"]
@@ -466,17 +472,46 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
         "Entrypoint": None if entrypoint is None else [entrypoint],
         "ExposedPorts": exposed,
         "HostConfig": host_config,
-        "NetworkingConfig": {"EndpointsConfig": endpoints(network, options["network_alias"])},
+        "NetworkingConfig": {"EndpointsConfig": endpoints(network, options["network_alias"],
+                                                          options["mac_address"] or "")},
     }
 
 
-def endpoints(network: str, aliases: list[str]) -> dict:
+def log_config(driver: str, entries: list[str]) -> dict:
+    """`--log-driver` and `--log-opt KEY=VALUE` (docker's parseLoggingOpts: a KEY
+    alone is an empty value; options for none are refused here, before the daemon)."""
+    if driver == "none" and entries:
+        raise BadOption("invalid logging opts for driver none")
+    config = {}
+    for entry in entries:
+        key, _, value = entry.partition("=")
+        config[key] = value
+    return {"Type": driver, "Config": config}
+
+
+def mac_address(text: str) -> str:
+    """`--mac-address`, checked as the docker CLI checks it (Go's net.ParseMAC, for the
+    6-byte forms: aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff)."""
+    from shared.network.macaddr import parse_mac
+
+    try:
+        parse_mac(text.strip())
+    except ValueError:
+        raise BadOption(f"{text} is not a valid mac address") from None
+    return text
+
+
+def endpoints(network: str, aliases: list[str], mac: str = "") -> dict:
     """NetworkingConfig.EndpointsConfig: `--network-alias` names belong to the network
     the container starts on (other containers there resolve them by DNS), so the
-    settings are keyed by that network, as the docker CLI sends them."""
-    if not aliases:
-        return {}
-    return {network: {"Aliases": list(aliases)}}
+    settings are keyed by that network, as the docker CLI sends them; so is
+    `--mac-address` since API 1.44 (the address of the container's end there)."""
+    settings: dict[str, Any] = {}
+    if aliases:
+        settings["Aliases"] = list(aliases)
+    if mac:
+        settings["MacAddress"] = mac_address(mac)
+    return {network: settings} if settings else {}
 
 
 def with_latest(image: str) -> str:

@@ -39,7 +39,8 @@ def test_the_missing_default_file_is_no_settings_a_missing_named_one_an_error(
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"log-driver": "syslog"}, "only json-file"),
+    ({"log-driver": "syslog"}, "only json-file, local, none"),
+    ({"log-driver": "none", "log-opts": {"max-size": "1m"}}, "invalid logging opts"),
     ({"log-opts": {"max-size": "lots"}}, "log-opts"),
     ({"log-opts": {"colour": "blue"}}, "unknown log opt 'colour'"),
     ({"default-ulimits": {"nofile": {"Name": "nofile", "Soft": 20, "Hard": 10}}},

@@ -15,11 +15,11 @@ from shared.api import containerfilters, streams, views
 from shared.api.containerfilters import ps_filters
 from shared.api.params import accepted_filters, current_engine, json_body, qbool, qint
 from shared.api.prunefilters import prune_filters
-from shared.daemon import containerconfig, housekeeping, logs, stats, update
+from shared.daemon import containerconfig, housekeeping, logdrivers, logs, stats, update
 from shared.daemon.engine import Engine
 from shared.daemon.executor import ExecutorError
 from shared.detachkeys import DEFAULT, EscapeProxy, to_bytes
-from shared.errors import Conflict, InvalidParameter, NotFound
+from shared.errors import Conflict, InvalidParameter, NotFound, NotImplementedYet
 
 bp = Blueprint("containers", __name__)
 
@@ -248,6 +248,8 @@ def container_logs(ref: str) -> Response:
     wanted = {s for s in ("stdout", "stderr") if qbool(s)}
     if not wanted:
         raise InvalidParameter("Bad parameters: you must choose at least one stream")
+    if not logdrivers.readable(c.host_config):
+        raise NotImplementedYet("configured logging driver does not support reading")
     tail_arg = request.args.get("tail", "all")
     tail = None if tail_arg in ("all", "") else qint("tail")
     if tail is not None and tail < 0:
