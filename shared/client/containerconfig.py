@@ -464,6 +464,9 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
         "OpenStdin": interactive,
         "StdinOnce": attach and interactive,  # close stdin when the attached client leaves
         # as the docker CLI: the files' entries first, then -e's
+        # the container-wide field too, for daemons before API 1.44 (which move it to
+        # the network's endpoint; later ones check that the two agree)
+        "MacAddress": mac_address(options["mac_address"]) if options["mac_address"] else "",
         "Env": [entry for path in options["env_file"] for entry in env_file(path)]
         + environment(options["env"]),
         "Cmd": command or None,  # None: the image's CMD
