@@ -63,6 +63,15 @@ def test_log_opts_fill_in_under_the_containers_own() -> None:
                                    "Config": {"max-size": "5m", "max-file": "2"}}
 
 
+def test_log_driver_local_or_none_is_the_default_driver() -> None:
+    config = parse('{"log-driver": "local", "log-opts": {"max-file": "3"}}')
+    merged = daemonconfig.with_log_defaults({}, config)
+    assert merged["LogConfig"] == {"Type": "local", "Config": {"max-file": "3"}}
+    # the container's own driver: the daemon's options are not its own
+    merged = daemonconfig.with_log_defaults({"LogConfig": {"Type": "none"}}, config)
+    assert merged["LogConfig"] == {"Type": "none", "Config": {}}
+
+
 def test_default_ulimits_add_only_the_names_the_container_does_not_set() -> None:
     config = parse(json.dumps({"default-ulimits": {
         "nofile": {"Name": "nofile", "Soft": 100, "Hard": 200},
