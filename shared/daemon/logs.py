@@ -363,6 +363,8 @@ def read(
 ) -> Iterator[Entry]:
     """Entries of the chosen streams, through the rotated files: the last `tail` of them,
     then (follow) new ones until the container stops."""
+    if not path:
+        return  # the none driver's: no log at all
     files: list[BinaryIO] = []
     names: list[str] = []
     for name in log_files(path):
