@@ -120,13 +120,15 @@ def test_detach_from_exec_it_leaves_the_process_running(clients, kind: str) -> N
 
 # --- the daemon's side: a client that only writes bytes -------------------------------
 
-def hijack(clients: Clients, path: str) -> tuple[socket.socket, bytes]:
+def hijack(clients: Clients, path: str, body: dict | None = None) -> tuple[socket.socket, bytes]:
     """POST `path` with Upgrade: tcp; return the socket and the response head."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(15)
     sock.connect(str(clients.engine.socket))
+    data = json.dumps(body).encode() if body is not None else b""
     sock.sendall(f"POST {path} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\n"
-                 "Upgrade: tcp\r\nContent-Length: 0\r\n\r\n".encode())
+                 f"Upgrade: tcp\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = sock.recv(1)
@@ -169,6 +171,46 @@ def test_the_daemon_ends_a_tty_attach_at_the_detach_keys(clients, keys: str,
     events = clients.docker("events", "--since", "0", "--until", str(int(time.time()) + 1),
                             "--filter", f"container={name}", "--format", "{{.Action}}")
     assert "detach" in events.stdout.split(), events
+
+
+def detach_exec_by_bytes(clients: Clients) -> tuple[str, str]:
+    """An exec of `sh` with a TTY, detached by its keys sent down a raw connection;
+    returns (container, exec id) once the daemon has hung up."""
+    name = clients.name()
+    assert clients.docker("run", "-d", "--name", name, "busybox", "sleep", "60").returncode == 0
+    created = clients.api("POST", f"/containers/{name}/exec", {
+        "Cmd": ["sh"], "Tty": True, "AttachStdin": True, "AttachStdout": True,
+        "DetachKeys": "ctrl-x,x"})
+    exec_id = created.json()["Id"]
+    sock, head = hijack(clients, f"/exec/{exec_id}/start", {"Detach": False, "Tty": True})
+    try:
+        assert head.startswith(b"HTTP/1.1 101"), head
+        sock.sendall(b"echo two$((1+1)); exec sleep 78\n")
+        seen = b""
+        while b"two2" not in seen:
+            seen += sock.recv(65536)
+        sock.sendall(b"\x18x")
+        read_to_end(sock)  # the daemon hangs up
+    finally:
+        sock.close()
+    return name, exec_id
+
+
+def test_the_daemon_ends_an_exec_stream_at_its_detach_keys(clients) -> None:
+    detach_exec_by_bytes(clients)
+
+
+@pytest.mark.ours_only(reason="dockerd 20.10, detaching an exec itself, lets its process "
+                       "die (exec_die, exit code 126); moby's code means it to run on, "
+                       "with an exec_detach event, as it does when the CLI hangs up "
+                       "(test_detach_from_exec_it_leaves_the_process_running)")
+def test_an_exec_detached_by_the_daemon_runs_on(clients) -> None:
+    name, exec_id = detach_exec_by_bytes(clients)
+    assert clients.api("GET", f"/exec/{exec_id}/json").json()["Running"] is True
+    assert "sleep 78" in clients.docker("top", name).stdout
+    events = clients.docker("events", "--since", "0", "--until", str(int(time.time()) + 1),
+                            "--filter", f"container={name}", "--format", "{{.Action}}")
+    assert "exec_detach" in events.stdout.split(), events
 
 
 def test_invalid_detach_keys_are_refused(clients) -> None:
