@@ -185,8 +185,10 @@ def detach_exec_by_bytes(clients: Clients) -> tuple[str, str]:
     sock, head = hijack(clients, f"/exec/{exec_id}/start", {"Detach": False, "Tty": True})
     try:
         assert head.startswith(b"HTTP/1.1 101"), head
-        sock.sendall(b"echo two$((1+1)); exec sleep 78\n")
         seen = b""
+        while b"# " not in seen:  # typed only at the prompt: a shell setting up its
+            seen += sock.recv(65536)  # terminal may flush what came before
+        sock.sendall(b"echo two$((1+1)); exec sleep 78\n")
         while b"two2" not in seen:
             seen += sock.recv(65536)
         sock.sendall(b"\x18x")
