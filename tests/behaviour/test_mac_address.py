@@ -91,3 +91,15 @@ def test_an_invalid_mac_never_runs(clients, network: str) -> None:
         reply = clients.api("POST", f"/containers/{name}/start")
     assert reply.status in (400, 500)
     assert "02:42:zz:11:00:99" in reply.message
+
+
+@pytest.mark.ours_only(reason="the default bridge (the reference runs --bridge=none), and "
+                       "the docker CLI 28's per-network --mac-address (API 1.44)")
+def test_docker_cli_on_the_default_bridge(clients) -> None:
+    out = ok(clients.docker("run", "--rm", "--mac-address", MAC, "busybox",
+                            "cat", "/sys/class/net/eth0/address"))
+    assert out == f"{MAC}\n"
+    host = clients.docker("run", "--rm", "--network", "host", "--mac-address", MAC,
+                          "busybox", "true")
+    assert host.returncode == 125
+    assert "conflicting options: mac-address and the network mode" in host.stderr
