@@ -227,3 +227,12 @@ def test_invalid_exec_detach_keys_are_refused(cli, clients) -> None:
     out = cli("exec", "--detach-keys", "a,", name, "true")
     assert out.returncode != 0
     assert "Error response from daemon: Invalid escape keys (a,) provided" in out.stderr
+
+
+def test_run_with_invalid_detach_keys_cannot_attach(cli, clients) -> None:
+    result = cli("run", "--detach-keys", "ctrl-", "--name", clients.name(), "busybox", "true")
+    assert result.returncode == 1
+    # the docker CLI reports the failed upgrade; ours, the daemon's reason for it
+    expected = ("unable to upgrade to tcp, received 400" if cli.kind == "docker"
+                else "Error response from daemon: Invalid detach keys (ctrl-) provided")
+    assert expected in result.stderr
