@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from flask import Response, request
 
 from shared.daemon.stdio import Subscription
+from shared.detachkeys import EscapeProxy
 
 STREAM_NUMBERS = {"stdin": 0, "stdout": 1, "stderr": 2}
 MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
@@ -106,8 +107,13 @@ def pump_input(
     read: Callable[[int], bytes],
     write: Callable[[bytes], bool],
     on_eof: Callable[[], None],
+    escape: EscapeProxy | None = None,
+    on_detach: Callable[[], None] = lambda: None,
 ) -> threading.Thread:
-    """Copy what the client types into the process, in a thread of its own."""
+    """Copy what the client types into the process, in a thread of its own.
+
+    `escape` (a TTY attach): the detach keys end the copy with `on_detach` instead of
+    `on_eof`: the client leaves, the process keeps its stdin (moby's copyEscapable)."""
 
     def run() -> None:
         try:
@@ -115,7 +121,13 @@ def pump_input(
                 data = read(65536)
                 if not data:
                     break
-                if not write(data):
+                detached = False
+                if escape is not None:
+                    data, detached = escape.feed(data)
+                if data and not write(data):
+                    return
+                if detached:
+                    on_detach()
                     return
         except (OSError, ValueError):
             pass

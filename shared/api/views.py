@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from shared.daemon import health
+from shared.daemon import health, logdrivers
 from shared.daemon.engine import Engine
 from shared.daemon.execs import Exec
 from shared.daemon.state import Container, rfc3339
@@ -147,7 +147,9 @@ def inspect(engine: Engine, c: Container) -> dict:
         "ResolvConfPath": "",
         "HostnamePath": "",
         "HostsPath": "",
-        "LogPath": engine.log_path(c),
+        # json-file's only: dockerd keeps the local driver's file private
+        "LogPath": engine.log_path(c) if logdrivers.of(c.host_config)[0] == "json-file"
+        else "",
         "Name": f"/{c.name}",
         "RestartCount": c.restart_count,
         "Driver": "overlay",

@@ -232,7 +232,8 @@ class Client:
         # carried on with the stream on the same connection.
         if response.status not in (101, 200):
             response.close()
-            raise ProtocolError(f"POST {path}: expected 101 UPGRADED, got {response.status}")
+            # the docker CLI's words
+            raise ProtocolError(f"unable to upgrade to tcp, received {response.status}")
         reader = response._reader
         return Hijacked(reader.sock, reader.buffer)
 

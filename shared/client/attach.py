@@ -10,10 +10,10 @@ One thread does both directions with select(): wait until the socket or stdin ha
 something, move it, repeat. The stream ends when the daemon closes its side, which
 it does when the container's output ends (usually: the container exited).
 
-With a TTY, typing Ctrl-P Ctrl-Q detaches: we stop and leave the container
-running, as the docker CLI does. (Only with a TTY: without one, every byte of input
-is data. The daemon, seeing us go without a TTY-less EOF, keeps the container's
-stdin open.)
+With a TTY, typing the detach keys (Ctrl-P Ctrl-Q, or --detach-keys) detaches: we
+stop and leave the container running, as the docker CLI does. The daemon watches for
+them too (shared/detachkeys.py); we hang up first, and never send the sequence.
+(Only with a TTY: without one, every byte of input is data.)
 
 When our stdin ends we half-close the socket (shutdown SHUT_WR): the daemon reads
 EOF and closes the container's stdin, so `cat` or `sh` in the container see the end
@@ -28,6 +28,7 @@ import socket
 
 from shared.client.api import Hijacked
 from shared.client.streams import STDERR, Demuxer
+from shared.detachkeys import DEFAULT, EscapeProxy
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -57,36 +58,8 @@ class _Output:
             self.closed = True
 
 
-DETACH_KEYS = b"\x10\x11"  # Ctrl-P Ctrl-Q, docker's default
-
-
-class DetachKeys:
-    """Spot the detach sequence in typed input, even split across reads.
-
-    Bytes that might start the sequence are held back; if the next byte shows they
-    do not, they are let through after all (so a lone Ctrl-P still reaches vim).
-    """
-
-    def __init__(self, keys: bytes = DETACH_KEYS) -> None:
-        self.keys = keys
-        self.held = b""
-
-    def feed(self, data: bytes) -> tuple[bytes, bool]:
-        """-> (bytes to send on, whether the user asked to detach)."""
-        out = bytearray()
-        for byte in data:
-            candidate = self.held + bytes([byte])
-            if self.keys.startswith(candidate):
-                self.held = candidate
-                if candidate == self.keys:
-                    return bytes(out), True
-            else:
-                out += candidate
-                self.held = b""
-        return bytes(out), False
-
-
-def copy_streams(conn: Hijacked, *, tty: bool, send_stdin: bool) -> bool:
+def copy_streams(conn: Hijacked, *, tty: bool, send_stdin: bool,
+                 detach_keys: bytes = DEFAULT) -> bool:
     """Pump until the daemon ends the output stream; True if the user detached.
 
     The output is framed exactly when the process has no TTY. (The reply's
@@ -98,7 +71,7 @@ def copy_streams(conn: Hijacked, *, tty: bool, send_stdin: bool) -> bool:
         output.write(conn.leftover)
     reading_stdin = send_stdin
     pending = b""  # stdin bytes read but not yet accepted by the socket
-    detach_keys = DetachKeys() if tty else None
+    escape = EscapeProxy(detach_keys) if tty else None
     while True:
         readers: list[socket.socket | int] = [sock]
         if reading_stdin and not pending:
@@ -121,8 +94,8 @@ def copy_streams(conn: Hijacked, *, tty: bool, send_stdin: bool) -> bool:
             if not pending:
                 reading_stdin = False
                 _half_close(sock)
-            elif detach_keys is not None:
-                pending, detached = detach_keys.feed(pending)
+            elif escape is not None:
+                pending, detached = escape.feed(pending)
                 if detached:
                     sock.close()
                     return True

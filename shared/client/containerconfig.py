@@ -28,6 +28,7 @@ FLAGS = [
     Flag("-t, --tty", "Allocate a pseudo-TTY"),
     Flag("--name", "Assign a name to the container", metavar="string"),
     Flag("-e, --env", "Set environment variables", metavar="list", many=True),
+    Flag("--env-file", "Read in a file of environment variables", metavar="list", many=True),
     Flag("-w, --workdir", "Working directory inside the container", metavar="string"),
     Flag("-u, --user", "Username or UID (format: <name|uid>[:<group|gid>])", metavar="string"),
     Flag("-h, --hostname", "Container host name", metavar="string"),
@@ -73,6 +74,10 @@ FLAGS = [
     Flag("--restart", 'Restart policy to apply when a container exits (default "no")',
          metavar="string"),
     Flag("--runtime", "Runtime to use for this container", metavar="string"),
+    Flag("--log-driver", "Logging driver for the container", metavar="string"),
+    Flag("--log-opt", "Log driver options", metavar="list", many=True),
+    Flag("--mac-address", "Container MAC address (e.g., 92:d0:c6:0a:29:33)",
+         metavar="string"),
     Flag("--device", "Add a host device to the container", metavar="list", many=True,
          convert=lambda text: device_mapping(validate_device(text))),
     Flag("--device-cgroup-rule", "Add a rule to the cgroup allowed devices list",
@@ -226,6 +231,45 @@ def environment(entries: list[str]) -> list[str]:
 
 class BadOption(ValueError):
     """A flag value docker's CLI itself refuses (the text is docker's)."""
+
+
+def env_file(path: str) -> list[str]:
+    """One `--env-file`, read as the docker CLI's opts.ParseEnvFile reads it: a UTF-8
+    BOM dropped, lines trimmed on the left, blank lines and `#` comments skipped,
+    `NAME=value` kept as it is (the value untrimmed), a bare `NAME` taken from our
+    environment, or dropped when we have none (unlike `-e NAME`, sent bare)."""
+    try:
+        with open(path, "rb") as f:
+            raw_lines = f.read().split(b"\n")
+    except OSError as e:
+        raise BadOption(f"open {path}: {(e.strerror or str(e)).lower()}") from None
+    if raw_lines and raw_lines[-1] == b"":
+        raw_lines.pop()
+    entries = []
+    for number, raw in enumerate(raw_lines, 1):
+        raw = raw.removesuffix(b"\r")  # bufio.ScanLines drops a CR before the LF
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError:
+            raise BadOption(f"invalid env file ({path}): invalid utf8 bytes at line "
+                            f"{number}: [{' '.join(str(b) for b in raw)}]") from None
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        line = text.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        name = name.lstrip(" \t")
+        if any(c in name for c in " \t\n\v\f\r"):
+            raise BadOption(f"invalid env file ({path}): variable '{name}' contains "
+                            "whitespaces")
+        if not name:
+            raise BadOption(f"invalid env file ({path}): no variable name on line '{line}'")
+        if sep:
+            entries.append(f"{name}={value}")
+        elif name in os.environ:
+            entries.append(f"{name.strip()}={os.environ[name]}")
+    return entries
 
 
 def security_options(entries: list[str]) -> list[str]:
@@ -442,6 +486,8 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
         host_config["RestartPolicy"] = restart_policy(options["restart"])
     if options["runtime"]:
         host_config["Runtime"] = options["runtime"]
+    if options["log_driver"] or options["log_opt"]:
+        host_config["LogConfig"] = log_config(options["log_driver"] or "", options["log_opt"])
     host_config.update(sharing_options(options))
     confinement_flags(options, host_config)
     entrypoint = options["entrypoint"]
@@ -463,24 +509,58 @@ def build(options: dict[str, Any], image: str, command: list[str], *, attach: bo
         "Tty": options["tty"],
         "OpenStdin": interactive,
         "StdinOnce": attach and interactive,  # close stdin when the attached client leaves
-        "Env": environment(options["env"]),
+        # as the docker CLI: the files' entries first, then -e's
+        # the container-wide field too, for daemons before API 1.44 (which move it to
+        # the network's endpoint; later ones check that the two agree)
+        "MacAddress": mac_address(options["mac_address"]) if options["mac_address"] else "",
+        "Env": [entry for path in options["env_file"] for entry in env_file(path)]
+        + environment(options["env"]),
         "Cmd": command or None,  # None: the image's CMD
         "Image": image,
         "WorkingDir": options["workdir"] or "",
         "Entrypoint": None if entrypoint is None else [entrypoint],
         "ExposedPorts": exposed,
         "HostConfig": host_config,
-        "NetworkingConfig": {"EndpointsConfig": endpoints(network, options["network_alias"])},
+        "NetworkingConfig": {"EndpointsConfig": endpoints(network, options["network_alias"],
+                                                          options["mac_address"] or "")},
     }
 
 
-def endpoints(network: str, aliases: list[str]) -> dict:
+def log_config(driver: str, entries: list[str]) -> dict:
+    """`--log-driver` and `--log-opt KEY=VALUE` (docker's parseLoggingOpts: a KEY
+    alone is an empty value; options for none are refused here, before the daemon)."""
+    if driver == "none" and entries:
+        raise BadOption("invalid logging opts for driver none")
+    config = {}
+    for entry in entries:
+        key, _, value = entry.partition("=")
+        config[key] = value
+    return {"Type": driver, "Config": config}
+
+
+def mac_address(text: str) -> str:
+    """`--mac-address`, checked as the docker CLI checks it (Go's net.ParseMAC, for the
+    6-byte forms: aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff)."""
+    from shared.network.macaddr import parse_mac
+
+    try:
+        parse_mac(text.strip())
+    except ValueError:
+        raise BadOption(f"{text} is not a valid mac address") from None
+    return text
+
+
+def endpoints(network: str, aliases: list[str], mac: str = "") -> dict:
     """NetworkingConfig.EndpointsConfig: `--network-alias` names belong to the network
     the container starts on (other containers there resolve them by DNS), so the
-    settings are keyed by that network, as the docker CLI sends them."""
-    if not aliases:
-        return {}
-    return {network: {"Aliases": list(aliases)}}
+    settings are keyed by that network, as the docker CLI sends them; so is
+    `--mac-address` since API 1.44 (the address of the container's end there)."""
+    settings: dict[str, Any] = {}
+    if aliases:
+        settings["Aliases"] = list(aliases)
+    if mac:
+        settings["MacAddress"] = mac_address(mac)
+    return {network: settings} if settings else {}
 
 
 def with_latest(image: str) -> str:

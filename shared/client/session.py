@@ -48,8 +48,35 @@ def report_start_error(program: str, verb: str, error: APIError) -> int:
     return start_error_status(error.message)
 
 
-def attach_container(client: Client, container: str, *, stdin: bool) -> Hijacked:
-    query = {"stream": 1, "stdin": stdin, "stdout": 1, "stderr": 1}
+def detach_keys(option: str | None) -> str:
+    """The detach keys as the docker CLI chooses them: --detach-keys, else the
+    "detachKeys" of its config.json, else "" (the daemon's Ctrl-P Ctrl-Q)."""
+    if option:
+        return option
+    from shared.images.registry.dockerconfig import read_config
+
+    try:
+        configured = read_config().get("detachKeys")
+    except (OSError, ValueError):
+        return ""  # an unreadable config: the docker CLI warns and goes on too
+    return configured if isinstance(configured, str) else ""
+
+
+def key_bytes(keys: str) -> bytes:
+    """What our side watches for; the daemon has refused invalid keys already."""
+    from shared.detachkeys import DEFAULT, to_bytes
+
+    try:
+        return to_bytes(keys) if keys else DEFAULT
+    except ValueError:
+        return DEFAULT  # as the docker CLI: the default, if the daemon let them pass
+
+
+def attach_container(client: Client, container: str, *, stdin: bool,
+                     keys: str = "") -> Hijacked:
+    query: dict[str, object] = {"stream": 1, "stdin": stdin, "stdout": 1, "stderr": 1}
+    if keys:
+        query["detachKeys"] = keys
     return client.hijack(f"/containers/{container}/attach", query=query)
 
 
@@ -77,9 +104,10 @@ def stream_while_running(
     stdin: bool,
     resize_path: str | None,
     kill_path: str | None,
+    keys: str = "",
 ) -> bool:
     """Copy the streams until they end, with the terminal or signals handled.
-    Returns True if the user detached (Ctrl-P Ctrl-Q) instead.
+    Returns True if the user detached (`keys`, or Ctrl-P Ctrl-Q) instead.
 
     `resize_path` is where window sizes go (/containers/ID/resize or
     /exec/ID/resize); `kill_path` where proxied signals go (None: do not proxy).
@@ -90,10 +118,11 @@ def stream_while_running(
             from shared.client.terminal import raw_mode
 
             with raw_mode(0):
-                return copy_streams(conn, tty=tty, send_stdin=stdin)
+                return copy_streams(conn, tty=tty, send_stdin=stdin,
+                                    detach_keys=key_bytes(keys))
     elif kill_path is not None:
         _proxy_signals(client, kill_path)
-    return copy_streams(conn, tty=tty, send_stdin=stdin)
+    return copy_streams(conn, tty=tty, send_stdin=stdin, detach_keys=key_bytes(keys))
 
 
 def _follow_window_size(client: Client, resize_path: str | None) -> None:
@@ -139,9 +168,10 @@ def run_attached(
     stdin: bool,
     auto_remove: bool,
     start: Callable[[], None],
+    keys: str = "",
 ) -> int:
     """Steps 1-4 above for a container; returns its exit status."""
-    conn = attach_container(client, container, stdin=stdin)
+    conn = attach_container(client, container, stdin=stdin, keys=keys)
     waiter = wait_for_exit(client, container, removed=auto_remove)
     try:
         start()
@@ -159,6 +189,7 @@ def run_attached(
         stdin=stdin,
         resize_path=f"/containers/{container}/resize",
         kill_path=f"/containers/{container}/kill",
+        keys=keys,
     )
     if detached:  # the container runs on; nothing to wait for
         waiter.close()

@@ -18,10 +18,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.daemon import createfields, etcfiles, gotypes, health, logs, restartpolicy
+from shared.daemon import createfields, etcfiles, gotypes, health, logdrivers, restartpolicy
 from shared.daemon.lifecycle import parse_signal
 from shared.errors import InvalidParameter, NotFound
-from shared.network import portmap
+from shared.network import macaddr, portmap
 from shared.oci import confinement, namespace_modes, runtime_spec
 from shared.oci.lookpath import DEFAULT_PATH
 from shared.oci.runtime_spec import SpecError, merge_env
@@ -108,6 +108,7 @@ def merge(
     if not args:
         raise InvalidParameter("No command specified")
     mode, networks = _networks(body, host_config, network_mode)
+    macaddr.place(body, mode, networks)  # --mac-address, on the mode's endpoint
     if mode in ("none", "host") and host_config.get("PortBindings"):
         host_config["PortBindings"] = {}  # Docker ignores them too
     try:
@@ -192,11 +193,10 @@ def check_types(body: dict) -> dict:
         if not EXPOSED_PORT.match(key) or not 0 < int(key.partition("/")[0]) <= 65535:
             raise InvalidParameter(f"invalid port specification: {key!r}")
     log_config = (body.get("HostConfig") or {}).get("LogConfig") or {}
-    if log_config.get("Type") in (None, "", "json-file"):
-        try:
-            logs.options(log_config.get("Config") or {})
-        except ValueError as e:  # dockerd finds a bad value only at start: we, now
-            raise InvalidParameter(str(e)) from None
+    try:
+        logdrivers.check(log_config.get("Type") or "", log_config.get("Config") or {})
+    except ValueError as e:  # dockerd finds a bad value only at start: we, now
+        raise InvalidParameter(str(e)) from None
     return checked
 
 

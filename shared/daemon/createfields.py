@@ -70,7 +70,8 @@ CONFIG: dict[str, Handling] = {
     "WorkingDir": Applied("runtime_spec.build: spec.process.cwd"),
     "Entrypoint": Applied("containerconfig.command"),
     "NetworkDisabled": Applied("containerconfig.merge: no network, as --network none"),
-    "MacAddress": Refused("--mac-address"),
+    "MacAddress": Applied("shared/network/macaddr.py: the veth's address (links.plug; "
+                          "stage 1: lxc.net.N.hwaddr)"),
     # Instructions `docker build` keeps in an image's config; a container keeps them
     # for `docker commit`, as dockerd does, and nothing at run time reads them.
     "OnBuild": Applied("kept for docker commit (a build-time field)"),
@@ -87,7 +88,8 @@ HOST_CONFIG: dict[str, Handling] = {
     "Binds": Applied("shared/volumes/mountpoints.py: binds and named volumes"),
     # The CLI writes the file itself; dockerd only keeps the name, as here.
     "ContainerIDFile": Applied("the client (--cidfile): the daemon keeps the name"),
-    "LogConfig": Applied("shared/daemon/logs.py (json-file; others refused)"),
+    "LogConfig": Applied("shared/daemon/logdrivers.py (json-file, local, none; others "
+                         "refused)"),
     "NetworkMode": Applied("shared/daemon/networking.py"),
     "PortBindings": Applied("shared/network/portmap.py, nat.py"),
     "RestartPolicy": Applied("shared/daemon/restartpolicy.py: the engine at each exit"),
@@ -171,7 +173,8 @@ ENDPOINT: dict[str, Handling] = {
     "IPAMConfig": Applied("shared/network/manager.py: IPv4Address (--ip); see IPAM_CONFIG"),
     "Links": Refused("--link"),
     "Aliases": Applied("shared/network/dns.py: the network's DNS answers them"),
-    "MacAddress": Refused("--mac-address"),
+    "MacAddress": Applied("shared/network/macaddr.py: the veth's address (links.plug; "
+                          "stage 1: lxc.net.N.hwaddr)"),
     "DriverOpts": Refused("--network driver-opt"),
     # What `docker inspect` reports of an endpoint; a client sending them back (as
     # docker-py does with a container's own settings) asks for nothing.

@@ -26,7 +26,7 @@ APPLIED = {
     "live-restore": "the engine: containers outlive the daemon (stage 3 on)",
     "debug": "the daemon's log level; Debug in /info",
     "labels": "Labels in /info",
-    "log-driver": "the default LogConfig.Type at create (json-file, the one driver here)",
+    "log-driver": "the default LogConfig.Type at create (json-file, local or none)",
     "log-opts": "the default LogConfig.Config at create",
     "default-ulimits": "merged into HostConfig.Ulimits at create",
     "registry-mirrors": "pull from docker.io: the mirrors first, in order",
@@ -47,7 +47,6 @@ NOT_APPLIED = (
     "cluster-store", "default-network-opts", "metrics-addr", "oom-score-adjust",
     "proxies", "raw-logs", "swarm-default-advertise-addr", "node-generic-resources",
 )
-LOG_DRIVERS = ("json-file",)
 ULIMIT_NAME = re.compile(r"^[a-z]+$")
 
 
@@ -111,14 +110,15 @@ def parse(text: str) -> DaemonConfig:
     config.live_restore = _bool(data, "live-restore")
     config.debug = _bool(data, "debug")
     config.labels = _labels(data.get("labels", []))
+    from shared.daemon import logdrivers
+
     config.log_driver = data.get("log-driver", "json-file")
-    if config.log_driver not in LOG_DRIVERS:
-        raise ConfigError(f"log-driver {config.log_driver!r}: only json-file is "
-                          "supported by this daemon")
+    if config.log_driver not in logdrivers.NAMES:
+        raise ConfigError(f"log-driver {config.log_driver!r}: only "
+                          f"{', '.join(logdrivers.NAMES)} are supported by this daemon")
     config.log_opts = _string_map(data.get("log-opts", {}), "log-opts")
-    from shared.daemon import logs
     try:
-        logs.options(config.log_opts)  # json-file's, checked as a container's own
+        logdrivers.check(config.log_driver, config.log_opts)  # as a container's own
     except ValueError as e:
         raise ConfigError(f"log-opts: {e}") from None
     config.default_ulimits = _ulimits(data.get("default-ulimits", {}))

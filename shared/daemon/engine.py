@@ -40,6 +40,7 @@ from shared.daemon.execs import ExecStore
 from shared.daemon.executor import Executor, ExecutorError, IOConfig
 from shared.daemon.health import HealthMonitors
 from shared.daemon.lifecycle import DEFAULT_STOP_TIMEOUT, Lifecycle
+from shared.daemon.logdrivers import container_limits, container_log_path
 from shared.daemon.networking import ContainerNetworking
 from shared.daemon.restartpolicy import RestartManager
 from shared.daemon.state import Container, ContainerStore
@@ -67,7 +68,7 @@ class Live:
     """What exists only while a container runs: its streams, its log, its spec."""
 
     io: ProcessIO
-    log: logs.JsonFileLog
+    log: logs.LogWriter
     rootfs: str
     spec: dict
 
@@ -149,7 +150,8 @@ class Engine(Lifecycle):
         return os.path.join(self.exec_root, c.id)
 
     def log_path(self, c: Container) -> str:
-        return os.path.join(self._dir(c), f"{c.id}-json.log")
+        """The container's log file, by its log driver; "" for none."""
+        return container_log_path(self._dir(c), c.id, c.host_config)
 
     def output(self, c: Container) -> Broadcast:
         with self.lock:
@@ -360,11 +362,10 @@ class Engine(Lifecycle):
         except SpecError as e:
             raise InvalidParameter(str(e)) from None
 
-    def open_streams(self, c: Container, io: IOConfig) -> tuple[ProcessIO, logs.JsonFileLog]:
+    def open_streams(self, c: Container, io: IOConfig) -> tuple[ProcessIO, logs.LogWriter]:
         """The daemon's ends of a container's FIFOs, copied to its log and to whoever
         is attached."""
-        log = logs.JsonFileLog(self.log_path(c),
-                               logs.container_limits(c.host_config.get("LogConfig") or {}))
+        log = logs.open_log(self.log_path(c), container_limits(c.host_config))
         out = self.output(c)
         log_write = log.write
 
@@ -392,7 +393,7 @@ class Engine(Lifecycle):
 
     # ---------------------------------------------------------------- the exit
 
-    def watch(self, c: Container, pio: ProcessIO, log: logs.JsonFileLog, spec: dict) -> None:
+    def watch(self, c: Container, pio: ProcessIO, log: logs.LogWriter, spec: dict) -> None:
         """From now on the container runs: a thread waits for its exit."""
         with self.lock:
             self._live[c.id] = Live(io=pio, log=log, rootfs=self._rootfs_path(c), spec=spec)

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from shared import detachkeys
 from shared.daemon import restartpolicy
 from shared.daemon.executor import ExecutorError
 from shared.daemon.stdio import Broadcast, ProcessIO, make_fifos
@@ -62,6 +63,14 @@ class ExecStore:
             raise NotRunning(c.id)
         if c.state.status == "paused":  # (dockerd names it as the client did, here)
             raise Conflict(f"Container {ref} is paused, unpause the container before exec")
+        keys = body.get("DetachKeys") or ""
+        try:
+            if keys:
+                detachkeys.to_bytes(keys)
+        except ValueError:
+            # dockerd's words; its status is a 500 (a plain error), ours the 400 of
+            # any bad input
+            raise InvalidParameter(f"Invalid escape keys ({keys}) provided") from None
         ex = Exec(id=os.urandom(32).hex(), container_id=c.id, body=body)
         with self.engine.lock:
             self._execs[ex.id] = ex

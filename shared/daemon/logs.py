@@ -1,4 +1,6 @@
-"""The json-file log driver: one JSON object per line of output, as Docker writes them.
+"""The log file of the json-file and local drivers: one JSON object per line of output,
+as Docker's json-file driver writes them (which driver a container has, and its
+options: shared/daemon/logdrivers.py).
 
     {"log":"hello\\n","stream":"stdout","time":"2026-11-28T15:00:00.123456789Z"}
 
@@ -10,6 +12,9 @@ The log is bounded on disk as Docker bounds it, by the driver's options
 (`--log-opt max-size=10m --log-opt max-file=3`): once the file has reached max-size,
 it is renamed `<log>.1` (`.1` to `.2`, and so on, the oldest dropped) and a new one
 begun; readers go through the rotated files, oldest first, then the current one.
+With `compress` (the local driver's default) a rotated file is gzipped to `<log>.1.gz`
+(then `.2.gz`...), as moby's LogFile does: text compresses tenfold, and only the
+current file is ever appended to.
 Reading streams from the files: `docker logs` of a gigabyte of output holds a line at a
 time, and `--tail N` seeks back from the end.
 
@@ -21,10 +26,13 @@ runs on, as dockerd's copier does.
 from __future__ import annotations
 
 import datetime
+import gzip
 import json
 import logging
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,9 +47,12 @@ BLOCK = 64 * 1024  # how far back --tail reads at a time
 log = logging.getLogger("whalebones")
 
 # The options moby's json-file driver knows (jsonfilelog.ValidateLogOpt); any other is
-# refused when the container is created. Only max-size and max-file change anything here.
+# refused in its words when the container is created.
 KNOWN_OPTIONS = ("max-file", "max-size", "compress", "labels", "labels-regex", "env",
                  "env-regex", "tag")
+# Of those, the ones that add attributes to each entry (seen with `docker logs
+# --details`): not written here, so refused rather than accepted and ignored.
+ATTRIBUTE_OPTIONS = ("labels", "labels-regex", "env", "env-regex", "tag")
 
 
 @dataclass(frozen=True)
@@ -65,10 +76,28 @@ def entry_unix_time(entry: Entry) -> float:
 
 @dataclass(frozen=True)
 class Limits:
-    """How big a log may grow: max_size bytes a file (-1: no limit), max_files files."""
+    """How big a log may grow: max_size bytes a file (-1: no limit), max_files files,
+    the rotated ones gzipped (compress)."""
 
     max_size: int = -1
     max_files: int = 1
+    compress: bool = False
+
+
+def refuse_attributes(config: dict[str, str]) -> None:
+    for key in config:
+        if key in ATTRIBUTE_OPTIONS:
+            raise ValueError(f"log opt '{key}' is not supported by this engine: it adds "
+                             "attributes to log entries, which are not written here")
+
+
+def parse_bool(text: str) -> bool:
+    """Go's strconv.ParseBool."""
+    if text in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if text in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise ValueError(f'strconv.ParseBool: parsing "{text}": invalid syntax')
 
 
 def options(config: dict[str, str]) -> Limits:
@@ -90,7 +119,14 @@ def options(config: dict[str, str]) -> Limits:
         max_files = int(text)
         if max_files < 1:
             raise ValueError("max-file cannot be less than 1")
-    return Limits(max_size, max_files)
+    compress = False
+    if "compress" in config:
+        compress = parse_bool(config["compress"])
+        if compress and (max_files == 1 or max_size == -1):
+            raise ValueError("compress cannot be true when max-file is less than 2 or "
+                             "max-size is not set")
+    refuse_attributes(config)
+    return Limits(max_size, max_files, compress)
 
 
 _DECIMAL = {"k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4, "p": 1000**5}
@@ -113,16 +149,6 @@ def from_human_size(text: str) -> int:
     if suffix[0] not in _DECIMAL or suffix[1:] not in ("", "b", "ib"):
         raise ValueError(f"invalid suffix: '{suffix}'")
     return int(size * _DECIMAL[suffix[0]])
-
-
-def container_limits(log_config: dict) -> Limits:
-    """The rotation a container's LogConfig asks for (checked at create: options())."""
-    if log_config.get("Type") not in (None, "", "json-file"):
-        return Limits()
-    try:
-        return options(log_config.get("Config") or {})
-    except ValueError:
-        return Limits()  # a record older than the checks: no limits
 
 
 class JsonFileLog:
@@ -185,11 +211,14 @@ class JsonFileLog:
         truncated: a reader holding a file reads it to its end."""
         self._file.close()
         n = self.limits.max_files
+        ext = ".gz" if self.limits.compress else ""
         if n >= 2:
-            _unlink(f"{self.path}.{n - 1}")
+            _unlink(f"{self.path}.{n - 1}{ext}")
             for i in range(n - 1, 1, -1):
-                _rename(f"{self.path}.{i - 1}", f"{self.path}.{i}")
+                _rename(f"{self.path}.{i - 1}{ext}", f"{self.path}.{i}{ext}")
             _rename(self.path, f"{self.path}.1")
+            if self.limits.compress:
+                _compress(f"{self.path}.1")
         else:
             _unlink(self.path)
         self._file = open(self.path, "wb", buffering=0)  # noqa: SIM115
@@ -205,6 +234,42 @@ class JsonFileLog:
                 self._partial[stream] = b""
             self._closed = True
             self._file.close()
+
+
+class NoLog:
+    """The none driver's log: the output goes to attached clients only."""
+
+    def write(self, stream: str, data: bytes) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+LogWriter = JsonFileLog | NoLog
+
+
+def open_log(path: str, limits: Limits) -> LogWriter:
+    """The log at `path` ("" for none), made with its directory if new."""
+    if not path:
+        return NoLog()
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    return JsonFileLog(path, limits)
+
+
+def _compress(path: str) -> None:
+    """`path` to `path.gz`; the original goes only once the copy is whole, so a reader
+    finds one or the other complete. (moby compresses in the background; done here
+    while the writer waits, a rotated file being at most max-size.)"""
+    try:
+        with open(path, "rb") as src, gzip.open(f"{path}.gz.tmp", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.rename(f"{path}.gz.tmp", f"{path}.gz")
+    except OSError as e:
+        log.warning("%s: compressing a rotated log failed, kept as it is: %s", path, e)
+        _unlink(f"{path}.gz.tmp")
+        return
+    _unlink(path)
 
 
 def _unlink(path: str) -> None:
@@ -231,11 +296,30 @@ def _parse(line: bytes) -> Entry | None:
 
 
 def log_files(path: str) -> list[str]:
-    """The log's files, oldest first: the rotated ones (<log>.N ... <log>.1), then it."""
+    """The log's files, oldest first: the rotated ones (<log>.N ... <log>.1, each
+    perhaps gzipped: <log>.N.gz), then it."""
     rotated: list[str] = []
-    while os.path.exists(f"{path}.{len(rotated) + 1}"):
-        rotated.append(f"{path}.{len(rotated) + 1}")
+    while True:
+        name = f"{path}.{len(rotated) + 1}"
+        if os.path.exists(name):
+            rotated.append(name)
+        elif os.path.exists(f"{name}.gz"):
+            rotated.append(f"{name}.gz")
+        else:
+            break
     return [*reversed(rotated), path]
+
+
+def _open(name: str) -> BinaryIO:
+    """A log file to read; a gzipped one decompressed into an unnamed temporary file
+    first, since --tail seeks back from the end, which a gzip stream cannot."""
+    if not name.endswith(".gz"):
+        return open(name, "rb")  # noqa: SIM115 - the caller closes it
+    plain = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+    with gzip.open(name, "rb") as packed:
+        shutil.copyfileobj(packed, plain)
+    plain.seek(0)
+    return plain
 
 
 def _lines_from_end(f: BinaryIO, n: int) -> tuple[int, int]:
@@ -279,14 +363,21 @@ def read(
 ) -> Iterator[Entry]:
     """Entries of the chosen streams, through the rotated files: the last `tail` of them,
     then (follow) new ones until the container stops."""
+    if not path:
+        return  # the none driver's: no log at all
     files: list[BinaryIO] = []
+    names: list[str] = []
     for name in log_files(path):
         try:
-            files.append(open(name, "rb"))  # noqa: SIM115 - closed in finally
+            files.append(_open(name))  # closed in finally
         except FileNotFoundError:
-            continue  # rotated away meanwhile
+            try:  # compressed meanwhile
+                files.append(_open(f"{name}.gz"))
+            except FileNotFoundError:
+                continue  # rotated away meanwhile
+        names.append(name)
     try:
-        if not files or files[-1].name != path:
+        if not names or names[-1] != path:
             return  # no log yet
         first, offset = _tail_start(files, tail) if tail is not None else (0, 0)
         for index in range(first, len(files)):

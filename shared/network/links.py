@@ -101,12 +101,14 @@ def mac_for(address: str) -> str:
 
 
 def plug(names: Names, netns_path: str, host_end: str, bridge: str, ifname: str,
-         address: str, prefixlen: int, gateway: str, default_route: bool) -> str:
+         address: str, prefixlen: int, gateway: str, default_route: bool,
+         mac: str = "") -> str:
     """A veth from `bridge` into the namespace at `netns_path`, named `ifname` there,
-    with `address` and, if asked, the default route via `gateway`. Returns its MAC."""
+    with `address` and, if asked, the default route via `gateway`; its MAC is `mac`
+    (--mac-address), else Docker's from the address. Returns the MAC."""
     if not names.is_ours(host_end) or not names.is_ours(bridge):
         raise ValueError(f"{host_end} on {bridge}: not ours")
-    mac = mac_for(address)
+    mac = mac or mac_for(address)
     fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         with _lock:

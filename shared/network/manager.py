@@ -30,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from shared.errors import Conflict, EngineError, InvalidParameter, NotFound
-from shared.network import dns, ipam, links, netns
+from shared.network import dns, ipam, links, macaddr, netns
 from shared.network.names import Names
 from shared.network.nat import Firewall
 from shared.network.portmap import Binding, Proxy, parse_bindings
@@ -327,6 +327,7 @@ class NetworkManager:
         if net.driver != "bridge":
             raise InvalidParameter(f"container cannot be connected to network {net.name}")
         wanted = ((config.get("IPAMConfig") or {}).get("IPv4Address")) or None
+        mac = macaddr.ethernet_mac(config["MacAddress"]) if config.get("MacAddress") else ""
         aliases = [a for a in (config.get("Aliases") or []) if a]
         with self._lock:
             if any(ep.network_id == net.id for ep in sb.endpoints):
@@ -342,11 +343,11 @@ class NetworkManager:
             sb.endpoints.append(ep)
             self._save(sb)
         if not make_links:
-            ep.mac = links.mac_for(address)  # the MAC links.plug would have given it
+            ep.mac = mac or links.mac_for(address)  # the MAC links.plug would have given it
         else:
             ep.mac = links.plug(self.names, sb.path, ep.host_end, net.bridge, ep.ifname,
                                 address, ep.prefixlen, net.gateway,
-                                default_route=ep.ifname == "eth0")
+                                default_route=ep.ifname == "eth0", mac=mac)
         with self._lock:
             self._save(sb)
         return ep

@@ -82,3 +82,41 @@ def test_docker_py_exec_run_and_inspect(clients, running) -> None:
     exec_id = created.json()["Id"]
     info = clients.api("GET", f"/exec/{exec_id}/json").json()
     assert info["Running"] is False and info["ExitCode"] is None
+
+
+BOTH = ["sh", "-c", "echo out; sleep 0.2; echo err >&2; sleep 0.2; echo end"]
+
+
+def test_docker_py_exec_demux_modes(clients, running) -> None:
+    """docker-py's exec_run: with a TTY one stream, raw, with the terminal's CRLF; without
+    one the frames keep stdout and stderr apart (demux) or merged in order."""
+    container = clients.py.containers.get(running)
+    assert container.exec_run(BOTH) == (0, b"out\nerr\nend\n")
+    assert container.exec_run(BOTH, demux=True) == (0, (b"out\nend\n", b"err\n"))
+    assert container.exec_run(BOTH, tty=True) == (0, b"out\r\nerr\r\nend\r\n")
+    # a TTY has no stderr of its own: everything is stdout
+    assert container.exec_run(BOTH, tty=True, demux=True) == (0, (b"out\r\nerr\r\nend\r\n",
+                                                                  None))
+
+
+def test_docker_py_exec_streams_as_it_runs(clients, running) -> None:
+    container = clients.py.containers.get(running)
+    for tty, nl in ((True, b"\r\n"), (False, b"\n")):
+        result = container.exec_run(BOTH, tty=tty, stream=True)
+        chunks = list(result.output)
+        assert len(chunks) >= 3  # as they came, not all at the end
+        assert b"".join(chunks) == b"out" + nl + b"err" + nl + b"end" + nl
+        demuxed = container.exec_run(BOTH, tty=tty, stream=True, demux=True)
+        pieces = list(demuxed.output)
+        if tty:
+            assert all(err is None for _, err in pieces)
+            assert b"".join(out for out, _ in pieces) == b"out\r\nerr\r\nend\r\n"
+        else:
+            assert b"".join(out or b"" for out, _ in pieces) == b"out\nend\n"
+            assert b"".join(err or b"" for _, err in pieces) == b"err\n"
+
+
+def test_exec_t_streams_one_raw_stream(cli, running) -> None:
+    result = cli("exec", "-t", running, *BOTH, binary=True)
+    assert result.returncode == 0
+    assert (result.stdout, result.stderr) == (b"out\r\nerr\r\nend\r\n", b"")

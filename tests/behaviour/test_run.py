@@ -84,6 +84,40 @@ def test_e_overrides_image_env(cli) -> None:
     assert (result.returncode, result.stdout) == (0, "/bin\n"), result.stderr
 
 
+def test_e_name_alone_takes_the_clients_value_or_is_dropped(cli) -> None:
+    env = {"WB_FROM_CLIENT": "from client"}
+    result = cli("run", "--rm", "-e", "WB_FROM_CLIENT", "-e", "WB_NOT_SET_ANYWHERE",
+                 "busybox", "env", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "WB_FROM_CLIENT=from client" in result.stdout.splitlines()
+    assert "WB_NOT_SET_ANYWHERE" not in result.stdout
+
+
+def test_env_file(cli, tmp_path) -> None:
+    path = tmp_path / "env"
+    # a BOM, comments, blank lines, indentation; values untrimmed; bare names from the
+    # client's environment or dropped; then -e's on top
+    path.write_bytes(b"\xef\xbb\xbfA=1\n  # a comment\n\n  B= 2 \n\tWB_FROM_CLIENT\n"
+                     b"WB_NOT_SET_ANYWHERE\nC=x=y\n")
+    result = cli("run", "--rm", "--env-file", str(path), "-e", "A=9", "busybox", "env",
+                 env={"WB_FROM_CLIENT": "h"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert {"A=9", "B= 2 ", "WB_FROM_CLIENT=h", "C=x=y"} <= set(lines), lines
+    assert "A=1" not in lines and "WB_NOT_SET_ANYWHERE" not in result.stdout
+
+
+def test_env_file_errors_in_the_docker_clis_words(cli, tmp_path) -> None:
+    missing = cli("run", "--rm", "--env-file", "/nonexistent-env", "busybox", "true")
+    assert missing.returncode == 125
+    assert "open /nonexistent-env: no such file or directory" in missing.stderr
+    path = tmp_path / "env"
+    path.write_text("A B=1\n")
+    bad = cli("run", "--rm", "--env-file", str(path), "busybox", "true")
+    assert bad.returncode == 125
+    assert f"invalid env file ({path}): variable 'A B' contains whitespaces" in bad.stderr
+
+
 def test_workdir(cli) -> None:
     result = cli("run", "--rm", "-w", "/tmp/made/here", "busybox", "pwd")
     assert (result.returncode, result.stdout) == (0, "/tmp/made/here\n"), result.stderr

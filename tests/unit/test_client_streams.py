@@ -53,13 +53,3 @@ def test_demux_hands_out_payload_before_the_frame_is_complete() -> None:
     assert list(demuxer.feed(wire[12:])) == [(STDOUT, b"456789")]
     assert not demuxer.in_frame
 
-
-def test_detach_keys_split_and_false_starts() -> None:
-    from shared.client.attach import DetachKeys
-
-    keys = DetachKeys()
-    assert keys.feed(b"ls\r") == (b"ls\r", False)
-    assert keys.feed(b"\x10") == (b"", False)         # held: could be the start
-    assert keys.feed(b"x") == (b"\x10x", False)       # was not: let through
-    assert keys.feed(b"ab\x10") == (b"ab", False)
-    assert keys.feed(b"\x11rest") == (b"", True)

@@ -33,7 +33,6 @@ def test_every_endpoint_setting_is_applied_or_refused() -> None:
 
 
 @pytest.mark.parametrize(("settings", "option"), [
-    ({"MacAddress": "02:42:ac:11:00:09"}, "--mac-address"),
     ({"IPAMConfig": {"IPv6Address": "fd00::9"}}, "--ip6"),
     ({"Links": ["web:w"]}, "--link"),
 ])

@@ -39,7 +39,8 @@ def test_the_missing_default_file_is_no_settings_a_missing_named_one_an_error(
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"log-driver": "syslog"}, "only json-file"),
+    ({"log-driver": "syslog"}, "only json-file, local, none"),
+    ({"log-driver": "none", "log-opts": {"max-size": "1m"}}, "invalid logging opts"),
     ({"log-opts": {"max-size": "lots"}}, "log-opts"),
     ({"log-opts": {"colour": "blue"}}, "unknown log opt 'colour'"),
     ({"default-ulimits": {"nofile": {"Name": "nofile", "Soft": 20, "Hard": 10}}},
@@ -60,6 +61,15 @@ def test_log_opts_fill_in_under_the_containers_own() -> None:
         {"LogConfig": {"Type": "", "Config": {"max-size": "5m"}}}, config)
     assert merged["LogConfig"] == {"Type": "json-file",
                                    "Config": {"max-size": "5m", "max-file": "2"}}
+
+
+def test_log_driver_local_or_none_is_the_default_driver() -> None:
+    config = parse('{"log-driver": "local", "log-opts": {"max-file": "3"}}')
+    merged = daemonconfig.with_log_defaults({}, config)
+    assert merged["LogConfig"] == {"Type": "local", "Config": {"max-file": "3"}}
+    # the container's own driver: the daemon's options are not its own
+    merged = daemonconfig.with_log_defaults({"LogConfig": {"Type": "none"}}, config)
+    assert merged["LogConfig"] == {"Type": "none", "Config": {}}
 
 
 def test_default_ulimits_add_only_the_names_the_container_does_not_set() -> None:

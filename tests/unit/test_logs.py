@@ -16,7 +16,9 @@ from shared.daemon.logs import JsonFileLog, Limits
     ({}, Limits(-1, 1)), ({"max-size": "10k"}, Limits(10_000, 1)),
     ({"max-size": "1m", "max-file": "3"}, Limits(1_000_000, 3)),
     ({"max-size": "1.5MB"}, Limits(1_500_000, 1)), ({"max-size": "2 KiB"}, Limits(2000, 1)),
-    ({"max-size": "100"}, Limits(100, 1)), ({"max-size": "1g", "tag": "x"}, Limits(10**9, 1)),
+    ({"max-size": "100"}, Limits(100, 1)),
+    ({"max-size": "1k", "max-file": "2", "compress": "true"}, Limits(1000, 2, True)),
+    ({"compress": "false"}, Limits(-1, 1, False)),
 ])
 def test_log_options_read_as_mobys_json_file_driver(config: dict, limits: Limits) -> None:
     assert logs.options(config) == limits
@@ -28,6 +30,12 @@ def test_log_options_read_as_mobys_json_file_driver(config: dict, limits: Limits
     ({"max-size": "-1k"}, "invalid syntax"), ({"max-file": "0"}, "cannot be less than 1"),
     ({"max-file": "two"}, "invalid syntax"), ({"max-file": "1_0"}, "invalid syntax"),
     ({"max-bytes": "1"}, "unknown log opt 'max-bytes' for json-file log driver"),
+    ({"compress": "yes"}, 'strconv.ParseBool: parsing "yes": invalid syntax'),
+    ({"compress": "true", "max-size": "1k"}, "compress cannot be true when max-file is less"),
+    ({"compress": "1", "max-file": "3"}, "max-size is not set"),
+    # accepted by dockerd, which adds them to each entry: not written here, so refused
+    ({"tag": "x"}, "log opt 'tag' is not supported by this engine"),
+    ({"labels": "a"}, "log opt 'labels' is not supported"),
 ])
 def test_log_options_dockerd_refuses(config: dict, words: str) -> None:
     with pytest.raises(ValueError, match=words):
@@ -148,3 +156,21 @@ def test_after_a_failed_write_the_next_line_stands_alone(tmp_path) -> None:
     log.write("stdout", b"three\n")
     log.close()
     assert [e.data for e in logs.read(path, {"stdout"})] == [b"one\n", b"three\n"]
+
+
+def test_compressed_rotation_gzips_the_rotated_files_and_reads_through_them(tmp_path) -> None:
+    import gzip
+
+    path = str(tmp_path / "container.log")
+    written(path, Limits(1000, 3, compress=True), lines(500))
+    assert sorted(os.listdir(tmp_path)) == ["container.log", "container.log.1.gz",
+                                            "container.log.2.gz"]
+    with gzip.open(tmp_path / "container.log.1.gz") as f:
+        assert b'"stream": "stdout"' in f.readline()
+    entries = [e.data for e in logs.read(path, {"stdout"})]
+    assert entries == lines(500)[-len(entries):]
+    assert 10 < len(entries) < 40  # three files of about 1000 bytes: not one
+    tail = [e.data for e in logs.read(path, {"stdout"}, tail=len(entries) - 2)]
+    assert tail == entries[2:]  # --tail seeks back through a gzipped file too
+    logs.remove(path)
+    assert os.listdir(tmp_path) == []

@@ -15,10 +15,11 @@ from shared.api import containerfilters, streams, views
 from shared.api.containerfilters import ps_filters
 from shared.api.params import accepted_filters, current_engine, json_body, qbool, qint
 from shared.api.prunefilters import prune_filters
-from shared.daemon import containerconfig, housekeeping, logs, stats, update
+from shared.daemon import containerconfig, housekeeping, logdrivers, logs, stats, update
 from shared.daemon.engine import Engine
 from shared.daemon.executor import ExecutorError
-from shared.errors import Conflict, InvalidParameter, NotFound
+from shared.detachkeys import DEFAULT, EscapeProxy, to_bytes
+from shared.errors import Conflict, InvalidParameter, NotFound, NotImplementedYet
 
 bp = Blueprint("containers", __name__)
 
@@ -251,6 +252,8 @@ def container_logs(ref: str) -> Response:
     wanted = {s for s in ("stdout", "stderr") if qbool(s)}
     if not wanted:
         raise InvalidParameter("Bad parameters: you must choose at least one stream")
+    if not logdrivers.readable(c.host_config):
+        raise NotImplementedYet("configured logging driver does not support reading")
     tail_arg = request.args.get("tail", "all")
     tail = None if tail_arg in ("all", "") else qint("tail")
     if tail is not None and tail < 0:
@@ -306,6 +309,13 @@ def _log_time(name: str) -> float | None:
 @bp.post("/containers/<ref>/attach")
 def container_attach(ref: str) -> Response:
     engine = current_engine()
+    keys_text = request.args.get("detachKeys", "")
+    try:
+        keys = to_bytes(keys_text) if keys_text else DEFAULT
+    except ValueError:
+        # moby reads the keys first, and answers its attach errors as raw text
+        return Response(f"Invalid detach keys ({keys_text}) provided\r\n", status=400,
+                        mimetype=streams.RAW)
     c = engine.containers.get(ref)
     if c.state.status == "exited" and not qbool("logs"):
         raise Conflict("You cannot attach to a stopped container, start it first")
@@ -330,11 +340,20 @@ def container_attach(ref: str) -> Response:
                     return pio.write_stdin(data) if pio else False
 
                 def eof() -> None:
+                    # moby closes the container's stdin at the client's end only
+                    # without a TTY: a terminal's user ends input with Ctrl-D, and a
+                    # client gone (or detached) leaves the shell for the next attach.
                     pio = engine.attach_io(c)
-                    if pio and c.config.get("StdinOnce"):
+                    if pio and c.config.get("StdinOnce") and not tty:
                         pio.close_stdin()
 
-                streams.pump_input(read, write, eof)
+                def detach() -> None:
+                    # The client leaves; the container runs on with its stdin open.
+                    engine.events.container(c, "detach")
+                    out.unsubscribe(q)  # ends pump_output below, then the stream
+
+                escape = EscapeProxy(keys) if tty else None
+                streams.pump_input(read, write, eof, escape, detach)
             expected = {"stdout"} if tty else {"stdout", "stderr"}
             streams.pump_output(sock, q, tty, expected, wanted)
         finally:

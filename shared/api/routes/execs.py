@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify
 from shared.api import streams, views
 from shared.api.params import current_engine, json_body, qint
 from shared.daemon import gotypes
+from shared.detachkeys import DEFAULT, EscapeProxy, to_bytes
 from shared.errors import Conflict, EngineError
 
 bp = Blueprint("execs", __name__)
@@ -59,13 +60,29 @@ def exec_start(exec_id: str) -> Response:
                     engine.execs.resize(exec_id, int(size[0]), int(size[1]))
                 except EngineError:
                     pass
+            detached = False
             if ex.body.get("AttachStdin") and ex.io is not None:
-                streams.pump_input(read, ex.io.write_stdin, ex.io.close_stdin)
+                def detach() -> None:
+                    # The client leaves; the process runs on (moby's exec_detach).
+                    nonlocal detached
+                    detached = True
+                    c = engine.containers.get(ex.container_id)
+                    engine.events.container(c, "exec_detach", execID=ex.id)
+                    ex.output.unsubscribe(q)  # ends pump_output below
+
+                keys = ex.body.get("DetachKeys") or ""  # checked at create
+                escape = EscapeProxy(to_bytes(keys) if keys else DEFAULT) if tty else None
+                # As for an attach, the client's end closes the process's stdin only
+                # without a TTY (moby's CopyStreams).
+                io = ex.io
+                on_eof = (lambda: None) if tty else io.close_stdin
+                streams.pump_input(read, io.write_stdin, on_eof, escape, detach)
             expected = {"stdout"} if tty else {"stdout", "stderr"}
             streams.pump_output(sock, q, tty, expected, wanted)
-            # Close the stream only once the exit code is known: the client asks
-            # for it (GET /exec/{id}/json) as soon as the stream ends.
-            ex.done.wait(10)
+            if not detached:
+                # Close the stream only once the exit code is known: the client asks
+                # for it (GET /exec/{id}/json) as soon as the stream ends.
+                ex.done.wait(10)
         finally:
             ex.output.unsubscribe(q)
 

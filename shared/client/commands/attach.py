@@ -16,6 +16,8 @@ COMMAND = Command(
     "[OPTIONS] CONTAINER",
     "Attach local standard input, output, and error streams to a running container",
     [
+        Flag("--detach-keys", "Override the key sequence for detaching a container",
+             metavar="string"),
         Flag("--no-stdin", "Do not attach STDIN"),
         Flag("--sig-proxy", "Proxy all received signals to the process", default=True),
     ],
@@ -34,13 +36,18 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         return 1
     stdin = config.get("OpenStdin", False) and not options["no_stdin"]
     tty = config.get("Tty", False)
-    conn = session.attach_container(client, container, stdin=stdin)
+    keys = session.detach_keys(options["detach_keys"])
+    conn = session.attach_container(client, container, stdin=stdin, keys=keys)
     if session.stream_while_running(
         client, conn, tty=tty, stdin=stdin,
         resize_path=f"/containers/{container}/resize",
         kill_path=f"/containers/{container}/kill" if options["sig_proxy"] else None,
+        keys=keys,
     ):
-        return 0  # detached with Ctrl-P Ctrl-Q
+        # The docker CLI's attach returns the escape proxy's error, printed as any error
+        # (`run -it` and `start -ai` detach quietly)
+        print("read escape sequence", file=sys.stderr)
+        return 1
     # The stream ended: the container stopped (or its output closed). Ask how it went.
     result = client.request("POST", f"/containers/{container}/wait")
     return int(result.get("StatusCode", 0))

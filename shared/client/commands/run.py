@@ -21,6 +21,8 @@ COMMAND = Command(
     "[OPTIONS] IMAGE [COMMAND] [ARG...]",
     "Create and run a new container from an image",
     [Flag("-d, --detach", "Run container in background and print container ID"),
+     Flag("--detach-keys", "Override the key sequence for detaching a container",
+          metavar="string"),
      *containerconfig.FLAGS],
     min_args=1,
     interspersed=False,  # everything after IMAGE is the container's command line
@@ -61,9 +63,10 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         print(container)
         return 0
 
-    from shared.client.session import run_attached
+    from shared.client.session import detach_keys, run_attached
 
     return run_attached(
         client, PROGRAM, "run", container,
         tty=tty, stdin=interactive, auto_remove=options["rm"], start=start,
+        keys=detach_keys(options["detach_keys"]),
     )

@@ -18,6 +18,8 @@ COMMAND = Command(
     [
         Flag("-a, --attach", "Attach STDOUT/STDERR and forward signals"),
         Flag("-i, --interactive", "Attach container's STDIN"),
+        Flag("--detach-keys", "Override the key sequence for detaching a container",
+             metavar="string"),
     ],
     min_args=1,
 )
@@ -29,7 +31,8 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
             print("whalebones: you cannot start and attach multiple containers at once",
                   file=sys.stderr)
             return 1
-        return _start_attached(client, args[0], stdin=options["interactive"])
+        return _start_attached(client, args[0], stdin=options["interactive"],
+                               keys=options["detach_keys"])
     failed = []
     for name in args:
         try:
@@ -44,8 +47,8 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
     return 0
 
 
-def _start_attached(client: Client, name: str, *, stdin: bool) -> int:
-    from shared.client.session import run_attached
+def _start_attached(client: Client, name: str, *, stdin: bool, keys: str | None) -> int:
+    from shared.client.session import detach_keys, run_attached
 
     info = client.request("GET", f"/containers/{name}/json")
     container, config = info["Id"], info["Config"]
@@ -59,4 +62,5 @@ def _start_attached(client: Client, name: str, *, stdin: bool) -> int:
         stdin=stdin and config.get("OpenStdin", False),
         auto_remove=(info.get("HostConfig") or {}).get("AutoRemove", False),
         start=start,
+        keys=detach_keys(keys),
     )
