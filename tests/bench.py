@@ -181,8 +181,9 @@ def main() -> int:
             notes.update(pull_notes)
 
     base = results.get("docker run --rm --network none")
-    print(f"\nmedian of {args.runs} runs each, this machine, this run")
-    print(f"{'contender':56} {'median ms':>10} {'x docker':>9}")
+    if results:  # none with `--only supervisor`
+        print(f"\nmedian of {args.runs} runs each, this machine, this run")
+        print(f"{'contender':56} {'median ms':>10} {'x docker':>9}")
     for name, ms in results.items():
         ratio = f"{ms / base:.2f}" if base else "-"
         print(f"{name:56} {ms:10.1f} {ratio:>9}  {notes.get(name, '')}")
