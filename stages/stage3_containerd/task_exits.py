@@ -116,6 +116,8 @@ class TaskExits:
             self._call = call
             try:
                 call.initial_metadata()  # containerd sends it once our queue is in place
+                if self._closed:
+                    return  # the daemon is stopping: its channel is closed
                 self._on_subscribed()
                 for envelope in call:
                     self._on_event(envelope)
