@@ -6,6 +6,9 @@ none busybox true`. Speed is measured here, never asserted in a test: a number o
 busy 2-core machine is a fact about that run, not a property of the code.
 
     PYTHONPATH=. .venv/bin/python -m tests.bench [--runs N] [--only NAME,...]
+
+`--only supervisor` (with --supervisor-runs 3 and --supervisor-engines stage3,docker,
+say) is a quick subset: only `docker stats` cost and events latency (bench_supervisor.py).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 from tests.bench_build import bench_build
 from tests.bench_pull import bench_pull
 from tests.bench_scale import bench_scale
+from tests.bench_supervisor import bench_supervisor, report
 from tests.engines import REPO, start_engine
 
 RESULTS = REPO / ".bench" / "results.json"
@@ -71,6 +75,10 @@ def main() -> int:
     parser.add_argument("--pull-runs", type=int, default=3, help="runs of each 50 MB pull")
     parser.add_argument("--scale", type=int, default=100, help="detached containers at once")
     parser.add_argument("--build-runs", type=int, default=3, help="runs of each build")
+    parser.add_argument("--supervisor-runs", type=int, default=10,
+                        help="runs of docker stats --no-stream and of the events latency")
+    parser.add_argument("--supervisor-engines", default="stage1,stage2,stage3,stage4,docker",
+                        help="engines of the supervisor part (docker: the reference dockerd)")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     wanted = lambda name: only is None or name in only  # noqa: E731
@@ -79,6 +87,7 @@ def main() -> int:
     pulls: dict[str, float] = {}
     builds: dict[str, float] = {}
     scaled: dict[str, dict] = {}
+    supervised: dict[str, dict[str, float]] = {}
 
     with ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="wb-bench-"))
@@ -164,6 +173,12 @@ def main() -> int:
         if wanted("scale") and args.scale:
             scaled = bench_scale(stack, args.scale, shutil.which("dockerd") is not None)
 
+        if wanted("supervisor"):
+            names = [n for n in args.supervisor_engines.split(",")
+                     if (n != "stage1" or shutil.which("lxc-start"))
+                     and (n != "docker" or shutil.which("dockerd"))]
+            supervised = bench_supervisor(names, args.supervisor_runs)
+
         if wanted("pull"):
             pulls, pull_notes = bench_pull(stack, workdir, args.pull_runs)
             notes.update(pull_notes)
@@ -173,8 +188,9 @@ def main() -> int:
                                  shutil.which("dockerd") is not None)
 
     base = results.get("docker run --rm --network none")
-    print(f"\nmedian of {args.runs} runs each, this machine, this run")
-    print(f"{'contender':56} {'median ms':>10} {'x docker':>9}")
+    if results:  # none with `--only supervisor`
+        print(f"\nmedian of {args.runs} runs each, this machine, this run")
+        print(f"{'contender':56} {'median ms':>10} {'x docker':>9}")
     for name, ms in results.items():
         ratio = f"{ms / base:.2f}" if base else "-"
         print(f"{name:56} {ms:10.1f} {ratio:>9}  {notes.get(name, '')}")
@@ -191,6 +207,10 @@ def main() -> int:
             print(f"{key:32}" + "".join(f"{str(r.get(key, '-')):>12}" for r in scaled.values()))
         RESULTS.write_text(json.dumps({**json.loads(RESULTS.read_text()), "scale": scaled},
                                       indent=2))
+    if supervised:
+        report(supervised, args.supervisor_runs)
+        RESULTS.write_text(json.dumps({**json.loads(RESULTS.read_text()),
+                                       "supervisor_ms": supervised}, indent=2))
     if wanted("pull") and pulls:
         print(f"\npull of a 50 MB image from a local docker-registry, median of {args.pull_runs}")
         for name, ms in pulls.items():

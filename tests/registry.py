@@ -4,6 +4,8 @@
     start_registry(auth="htpasswd")   ... with Basic auth: user USER, password PASSWORD
     start_registry(auth="token")      ... behind a bearer token service, a small one of
                                       ours (TokenService) with a key and cert made here
+    start_registry(tls=True)          ... serving HTTPS only, with a self-signed
+                                      certificate made here by openssl
     FakeRegistry                      a *fake*: a few canned answers, for what no honest
                                       registry does (lie about a digest, hang up early)
     upload(url, repo, ...)            put blobs and a manifest into a registry by plain
@@ -55,18 +57,20 @@ class Registry:
     root: Path
     process: subprocess.Popen[bytes]
     token_service: TokenService | None = None
+    tls: bool = False
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}"
+        return f"{'https' if self.tls else 'http'}://{self.host}"
 
     def log(self) -> str:
         return (self.root / "registry.log").read_text(errors="replace")
 
 
 @contextlib.contextmanager
-def start_registry(auth: str | None = None) -> Iterator[Registry]:
-    """docker-registry serving a fresh temp dir on a free loopback port."""
+def start_registry(auth: str | None = None, tls: bool = False) -> Iterator[Registry]:
+    """docker-registry serving a fresh temp dir on a free loopback port (over HTTPS
+    with `tls`, its certificate self-signed: trusted by nobody)."""
     root = Path(tempfile.mkdtemp(prefix="wb-registry-"))
     stack = contextlib.ExitStack()
     stack.callback(shutil.rmtree, root, ignore_errors=True)
@@ -79,6 +83,14 @@ def start_registry(auth: str | None = None) -> Iterator[Registry]:
             "  delete:", "    enabled: true",
             "http:", f"  addr: 127.0.0.1:{port}", "  secret: wb-test-secret",
         ]
+        if tls:
+            key, cert = root / "tls.key", root / "tls.crt"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", str(key), "-out", str(cert), "-days", "2",
+                            "-subj", "/CN=wb-test-registry",
+                            "-addext", "subjectAltName=IP:127.0.0.1"],
+                           check=True, capture_output=True)
+            config += ["  tls:", f"    certificate: {cert}", f"    key: {key}"]
         tokens = None
         if auth == "htpasswd":
             hashed = subprocess.run(["htpasswd", "-Bbn", USER, PASSWORD], check=True,
@@ -100,7 +112,7 @@ def start_registry(auth: str | None = None) -> Iterator[Registry]:
                                        stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                        start_new_session=True)
         stack.callback(_stop, process)
-        registry = Registry(f"127.0.0.1:{port}", root, process, tokens)
+        registry = Registry(f"127.0.0.1:{port}", root, process, tokens, tls)
         _wait_listening(registry)
         yield registry
 

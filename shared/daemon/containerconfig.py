@@ -23,6 +23,7 @@ from shared.daemon.lifecycle import parse_signal
 from shared.errors import InvalidParameter, NotFound
 from shared.network import macaddr, portmap
 from shared.oci import confinement, namespace_modes, runtime_spec
+from shared.oci import resources as oci_resources
 from shared.oci.lookpath import DEFAULT_PATH
 from shared.oci.runtime_spec import SpecError, merge_env
 
@@ -100,6 +101,7 @@ def merge(
         host_config["NetworkMode"] = "none"  # dockerd, too, makes it no network at all
     try:
         runtime_spec.resources(host_config)
+        oci_resources.default_memory_swap(host_config)  # after: a 400 keeps the user's words
         confinement.validate(host_config)
         runtime_spec.check_host_options(body, host_config)
     except (SpecError, confinement.ConfinementError) as e:

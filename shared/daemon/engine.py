@@ -432,8 +432,9 @@ class Engine(Lifecycle):
         # mark of a daemon that died during a start or an exit (recovery.py).
         shutil.rmtree(self.exec_dir(c), ignore_errors=True)
         if oom:
-            # dockerd hears containerd's TaskOOM before the exit; here the exit
-            # status carries it (read from the cgroup), so "oom" comes just before "die".
+            # dockerd hears containerd's TaskOOM before the exit: so do stages 3-4 (their
+            # executor reads /tasks/oom from containerd's event stream); stages 1-2 read
+            # the cgroup's OOM count at the exit. Either way "oom" comes just before "die".
             self.events.container(c, "oom")
         self.events.container(c, "die", exitCode=str(code),
                               execDuration=str(int(time.time() - c.state.started_at)))

@@ -94,6 +94,19 @@ def probe(root: str = "/sys/fs/cgroup") -> CgroupHost:
     return CgroupHost(2 if unified else 1, root)
 
 
+def default_memory_swap(host_config: dict, host: CgroupHost | None = None) -> None:
+    """At create, as moby's adaptContainerSettings: a memory limit with no swap limit
+    given gets swap of the same size again (MemorySwap, memory + swap, = 2 x Memory).
+    Without it a container at its limit could swap without bound, which is not a limit.
+    Kept in the record (`docker inspect` shows it) and written at every start: v1's
+    memory.memsw.limit_in_bytes (memory + swap), v2's memory.swap.max (swap alone).
+    A kernel without swap accounting cannot limit swap: moby's verifyPlatformContainer-
+    Resources then sets -1 (unlimited; it warns), so the default never applies."""
+    memory = int(host_config.get("Memory") or 0)
+    if memory > 0 and int(host_config.get("MemorySwap") or 0) == 0:
+        host_config["MemorySwap"] = 2 * memory if (host or probe()).swap_limit() else -1
+
+
 def _unsupported(option: str, what: str) -> ResourceError:
     return ResourceError(
         f"{option}: your kernel does not support {what} or the cgroup is not mounted")

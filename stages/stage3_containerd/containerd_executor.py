@@ -1,8 +1,10 @@
 """Stage 3's executor: the daemon asks containerd, over gRPC, and makes nothing itself.
 
 Every call names the container and carries the `containerd-namespace` metadata.
-`Wait` is a call that blocks until the exit: the engine's waiter thread makes it and
-sleeps in it, as dockerd's goroutine waits on containerd's exit event.
+Exits are not waited for one call per container: the executor reads containerd's
+event stream once, for all of them, as dockerd's libcontainerd does (task_exits.py).
+The engine's waiter thread still calls `wait()`, which sleeps until that stream (or,
+after containerd restarted, a Tasks.State/Wait reconciliation) reports the exit.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from shared.daemon.executor import (
 )
 from stages.stage3_containerd.proto import containerd_pb2 as pb
 from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
+from stages.stage3_containerd.task_exits import TaskExits
 
 NAMESPACE = "whalebones"
 READY_TIMEOUT = 3.0  # seconds a call waits for an unreachable containerd to come back
@@ -62,6 +65,10 @@ class ContainerdExecutor:
         self.containers = rpc.ContainersStub(self.channel)
         self.tasks = rpc.TasksStub(self.channel)
         self.metadata = (("containerd-namespace", namespace),)
+        self.exits = TaskExits(self.channel, self.metadata, namespace, self._reconcile,
+                               gone_with_containerd=not self.containers_outlive_containerd,
+                               unavailable=lambda: Unavailable(
+                                   f"wait: containerd at {address} is unavailable"))
 
     def _call(
         self,
@@ -95,6 +102,7 @@ class ContainerdExecutor:
             raise start_error(details or f"{what}: {code.name}") from None
 
     def create(self, cid: str, spec: dict, io: IOConfig) -> int:
+        self.exits.watch(cid)  # before it can run: its exit, however soon, is kept
         self._call(
             self.containers.Create,
             pb.Container(id=cid, spec=json.dumps(spec).encode()),
@@ -113,6 +121,7 @@ class ContainerdExecutor:
                 "create task",
             )
         except ExecutorError:
+            self.exits.forget(cid)
             self._quiet(self.containers.Delete, pb.ContainerRequest(id=cid))
             raise
         return reply.pid
@@ -121,7 +130,11 @@ class ContainerdExecutor:
         self._call(self.tasks.Start, pb.TaskRequest(id=cid), "start")
 
     def wait(self, cid: str, exec_id: str | None = None) -> ExitStatus:
-        request = pb.TaskRequest(id=cid, exec_id=exec_id or "")
+        if not exec_id:
+            return self.exits.wait(cid)  # the container's own exit: from the event stream
+        # An exec's exit is still waited for with a Tasks.Wait of its own: stage 4's
+        # containerd publishes only its tasks' init exits.
+        request = pb.TaskRequest(id=cid, exec_id=exec_id)
         while True:
             try:
                 r = self._call(self.tasks.Wait, request, "wait", wait_for_ready=True)
@@ -133,6 +146,15 @@ class ContainerdExecutor:
                 if not self.containers_outlive_containerd:
                     raise
                 time.sleep(0.2)
+        return ExitStatus(code=r.exit_status, exited_at=r.exited_at, oom_killed=r.oom_killed)
+
+    def _reconcile(self, cid: str) -> ExitStatus | None:
+        """After the event stream was down: has this task stopped meanwhile? If so,
+        Tasks.Wait answers at once with its status (containerd keeps it until Delete)."""
+        state = self._call(self.tasks.State, pb.TaskRequest(id=cid), "state")
+        if state.status != "stopped":
+            return None
+        r = self._call(self.tasks.Wait, pb.TaskRequest(id=cid), "wait")
         return ExitStatus(code=r.exit_status, exited_at=r.exited_at, oom_killed=r.oom_killed)
 
     def kill(self, cid: str, signal: int, all: bool = False, exec_id: str | None = None) -> None:
@@ -194,6 +216,7 @@ class ContainerdExecutor:
         return list(self._call(self.tasks.Pids, pb.TaskRequest(id=cid), "pids").pids)
 
     def delete(self, cid: str) -> None:
+        self.exits.forget(cid)
         self._quiet(self.tasks.Delete, pb.TaskRequest(id=cid))
         self._quiet(self.containers.Delete, pb.ContainerRequest(id=cid))
 
@@ -204,4 +227,5 @@ class ContainerdExecutor:
             pass
 
     def close(self) -> None:
+        self.exits.close()
         self.channel.close()

@@ -32,6 +32,12 @@ def basic_registry():
         yield running
 
 
+@pytest.fixture(scope="module")
+def tls_registry():
+    with start_registry(tls=True) as running:
+        yield running
+
+
 @pytest.fixture
 def names(clients):
     """Image names this test makes; removed afterwards (rmi -f), whatever happens."""
@@ -70,6 +76,23 @@ def test_push_rmi_pull_gives_the_same_image(cli, clients, registry, names) -> No
 
     again = cli("pull", name)
     assert f"Status: Image is up to date for {name}" in again.stdout
+
+
+def test_an_insecure_registry_is_spoken_to_over_https_first(cli, clients, tls_registry,
+                                                             names) -> None:
+    """A registry serving only HTTPS, its certificate self-signed: on loopback it is
+    insecure, so HTTPS is tried first and its certificate not checked (the plain HTTP
+    registry above is reached by the fallback)."""
+    name = f"{tls_registry.host}/wb/{unique(cli.kind)}:v1"
+    names.append(name)
+    assert cli("tag", "busybox", name).returncode == 0
+    pushed = cli("push", name)
+    assert pushed.returncode == 0, pushed.stderr
+    assert cli("rmi", name).returncode == 0
+    pulled = cli("pull", name)
+    assert pulled.returncode == 0, pulled.stderr
+    assert clients.api("GET", f"/images/{name}/json").json()["Id"] == (
+        clients.py.images.get("busybox").id)
 
 
 def test_pull_by_digest(cli, clients, registry, names) -> None:

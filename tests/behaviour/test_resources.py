@@ -79,6 +79,25 @@ def test_unlimited_swap(clients) -> None:
     assert (hc["Memory"], hc["MemorySwap"]) == (32 << 20, -1)
 
 
+def test_a_memory_limit_gets_as_much_swap_again_by_default(clients) -> None:
+    """-m alone: MemorySwap 2 x Memory (moby's adaptContainerSettings), in the record and
+    in the cgroup (v1 memsw counts memory + swap; v2's swap.max counts swap alone)."""
+    if not HOST.swap_limit():
+        pytest.skip("no swap accounting on this kernel: dockerd makes it -1 (unlimited)")
+    name = clients.name()
+    files = ["memory.swap.max"] if V2 else ["memory/memory.memsw.limit_in_bytes"]
+    script = "; ".join(f"echo $(cat /sys/fs/cgroup/{f})" for f in files)
+    result = clients.docker("run", "--name", name, "-m", "32m", "busybox", "sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(32 << 20 if V2 else 64 << 20)]
+    hc = clients.inspect(name)["HostConfig"]
+    assert (hc["Memory"], hc["MemorySwap"]) == (32 << 20, 64 << 20)
+    # A container made with no memory limit keeps MemorySwap 0
+    other = clients.name()
+    assert clients.docker("create", "--name", other, "busybox").returncode == 0
+    assert clients.inspect(other)["HostConfig"]["MemorySwap"] == 0
+
+
 def test_cpu_period_and_quota(clients) -> None:
     out = read_inside(clients, ["--cpu-period", "50000", "--cpu-quota", "25000"],
                       ["cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us"], ["cpu.max"])

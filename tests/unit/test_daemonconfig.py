@@ -87,7 +87,11 @@ def test_insecure_registries_by_name_and_cidr() -> None:
         assert client.is_insecure("10.1.2.3:5000")
         assert client.is_insecure("myreg:5000")
         assert not client.is_insecure("other:5000")
-        assert client.base_url("myreg:5000") == "http://myreg:5000"
+        # HTTPS first, plain HTTP only as the fallback of an insecure one (dockerd's order)
+        assert client.endpoints("myreg:5000") == ["https://myreg:5000", "http://myreg:5000"]
+        assert client.endpoints("other:5000") == ["https://other:5000"]
+        assert client.endpoints("localhost:5000") == ["https://localhost:5000",
+                                                      "http://localhost:5000"]
     finally:
         client.configure([], [])
     assert not client.is_insecure("myreg:5000")

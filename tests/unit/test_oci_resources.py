@@ -157,3 +157,17 @@ def test_block_device_must_be_a_whole_disk(tmp_path: Path) -> None:
         rdev = os.stat(f"/dev/{disks[0]}").st_rdev
         assert resources.block_device(f"/dev/{disks[0]}", "x") == (os.major(rdev),
                                                                    os.minor(rdev))
+
+
+@pytest.mark.parametrize(("given", "swap_files", "expected"), [
+    ({"Memory": 64 << 20}, V1_FILES, 128 << 20),  # moby's default: 2 x Memory
+    ({"Memory": 64 << 20, "MemorySwap": 96 << 20}, V1_FILES, 96 << 20),  # given: kept
+    ({"Memory": 64 << 20, "MemorySwap": -1}, V1_FILES, -1),
+    ({}, V1_FILES, None),  # no memory limit: nothing to default
+    ({"Memory": 64 << 20}, ["memory/memory.swappiness"], -1),  # no swap accounting
+])
+def test_default_memory_swap(tmp_path: Path, given: dict, swap_files: list[str],
+                             expected: int | None) -> None:
+    hc = dict(given)
+    resources.default_memory_swap(hc, v1_host(tmp_path, swap_files))
+    assert hc.get("MemorySwap") == expected

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from urllib.parse import urljoin
 
 import requests
+import urllib3
 
 from shared.errors import EngineError, NotFound
 from shared.images.reference import DEFAULT_REGISTRY
@@ -35,6 +36,9 @@ DOCKER_HUB_API = "registry-1.docker.io"  # where docker.io's API really lives
 MAX_REDIRECTS = 10
 TIMEOUT = (10, 60)  # seconds: to connect, and between two reads of one answer
 USER_AGENT = "whalebones (docker-compatible; python-requests)"
+# An insecure registry's certificate is not checked, by the user's choice (see
+# endpoints): urllib3 would warn at each request.
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 
 class RegistryError(EngineError):
@@ -76,10 +80,27 @@ def is_insecure(registry: str) -> bool:
     return False
 
 
-def base_url(registry: str) -> str:
+def endpoints(registry: str) -> list[str]:
+    """Where to reach a registry, in the order to try, as dockerd's lookupV2Endpoints:
+    HTTPS always first. For an insecure registry (listed in insecure-registries, or on
+    loopback) its certificate is not checked, and plain HTTP comes second, tried only if
+    HTTPS fails. A registry not listed is never spoken to in clear text: a network
+    that answers HTTPS with an error must not make us send credentials unencrypted."""
     if registry == DEFAULT_REGISTRY:
         registry = DOCKER_HUB_API
-    return f"{'http' if is_insecure(registry) else 'https'}://{registry}"
+    urls = [f"https://{registry}"]
+    if is_insecure(registry):
+        urls.append(f"http://{registry}")
+    return urls
+
+
+def base_url(registry: str) -> str:
+    """The first endpoint: what a registry's URLs start with until it has answered."""
+    return endpoints(registry)[0]
+
+
+def host_of(url: str) -> str:
+    return url.partition("://")[2].split("/")[0]
 
 
 def registry_errors(response: requests.Response) -> str:
@@ -111,8 +132,15 @@ class Repository:
     ) -> None:
         self.registry = registry
         self.repository = repository
-        self.base = base or base_url(registry)  # `base`: a mirror's URL
+        # `base`: a mirror's URL, its scheme given (dockerd adds no HTTP fallback to a
+        # mirror); otherwise HTTPS, then HTTP for an insecure registry (knock tries them).
+        self._endpoints = [base] if base else endpoints(registry)
+        self.base = self._endpoints[0]
         self.session = session or requests.Session()
+        # dockerd's InsecureSkipVerify: to an insecure registry TLS still, but any
+        # certificate (self-signed, or for another name) is taken. Per request, not on
+        # the session: a pull's session goes on to docker.io after a mirror.
+        self.verify = not is_insecure(host_of(self.base))
         self.session.headers["User-Agent"] = USER_AGENT
         self.auth = Authenticator(self.session, credentials, repository, actions)
         self._knocked = False
@@ -125,8 +153,17 @@ class Repository:
         first matters for uploads: a streamed body cannot be sent a second time."""
         if self._knocked:
             return
-        url = f"{self.base}/v2/"
-        reply = self._raw("GET", url)
+        for i, base in enumerate(self._endpoints):
+            self.base = base
+            url = f"{base}/v2/"
+            try:
+                reply = self._raw("GET", url)
+                break
+            except RegistryError:
+                # No HTTPS there (a plain HTTP server answers a TLS hello with garbage):
+                # the next endpoint, if this registry has one (dockerd's fallback).
+                if i == len(self._endpoints) - 1:
+                    raise
         if reply.status_code == 401:
             self.auth.challenge(reply.headers.get("WWW-Authenticate", ""))
             # Check the answer now, so a wrong password is reported as such.
@@ -166,7 +203,8 @@ class Repository:
              data: bytes | Reader | None = None, stream: bool = False) -> requests.Response:
         try:
             return self.session.request(method, url, headers=headers, data=data,
-                                        stream=stream, allow_redirects=False, timeout=TIMEOUT)
+                                        stream=stream, allow_redirects=False, timeout=TIMEOUT,
+                                        verify=self.verify)
         except requests.ConnectionError as error:
             raise RegistryError(f'{method} "{url}": {_reason(error)}') from None
         except requests.RequestException as error:

@@ -57,6 +57,10 @@ class EventsService(rpc.EventsServicer):
         self, request: pb.SubscribeRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.Envelope]:
         q = self.exchange.subscribe()
+        # The headers, sent now rather than with the first event: they tell the
+        # subscriber that its queue is in place, and from then on nothing is missed
+        # (the daemon then asks about what happened before: task_exits.py).
+        context.send_initial_metadata(())
         try:
             while context.is_active():
                 try:

@@ -5,9 +5,10 @@ is adopted by its nearest ancestor that asked to be a subreaper, else by the hos
 init. containerd asks (prctl PR_SET_CHILD_SUBREAPER), so every container's init ends
 up as containerd's child, and containerd can wait for it and report its exit.
 
-Why many threads: every running container has a client blocked in `Tasks.Wait`, and
-a gRPC Python server serves each call on a thread of its pool; a pool smaller than the
-number of containers would leave no thread to answer anything else.
+Why many threads: a gRPC Python server serves each call on a thread of its pool, for
+as long as the call lasts. Our daemon holds one Events stream, not a Wait per
+container, but other clients (ctr, tests, an exec's Wait) may hold a Wait per
+process; a pool smaller than that would leave no thread to answer anything else.
 """
 
 from __future__ import annotations

@@ -70,7 +70,8 @@ def grpc_errors(context: grpc.ServicerContext) -> Iterator[None]:
 def publish_exit(events: Exchange, ns: str, cid: str, exec_id: str, e: Exit) -> None:
     if e.oom_killed:
         events.publish(ns, "/tasks/oom", id=cid)
-    events.publish(ns, "/tasks/exit", id=cid, exec_id=exec_id, exit_status=e.status)
+    events.publish(ns, "/tasks/exit", id=cid, exec_id=exec_id, exit_status=e.status,
+                   exited_at=e.exited_at)
 
 
 def write_bundle(bundle: str, spec: dict) -> None:

@@ -133,8 +133,9 @@ class TasksService(rpc.TasksServicer):
                     self.events.publish(task.ns, "/tasks/oom", id=task.id)
             task.exit = e
             task.exited.set()
-            status = e.status if e else 0
-            self.events.publish(task.ns, "/tasks/exit", id=task.id, exec_id="", exit_status=status)
+            self.events.publish(task.ns, "/tasks/exit", id=task.id, exec_id="",
+                                exit_status=e.status if e else 0,
+                                exited_at=e.exited_at if e else time.time())
 
         threading.Thread(target=wait, name=f"monitor-{task.id[:12]}", daemon=True).start()
 

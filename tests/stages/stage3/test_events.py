@@ -1,5 +1,7 @@
 """containerd's Events stream and Containers.Update, spoken to over gRPC directly
-(stage 3 and stage 4: the same API, the tasks in containerd or in shims)."""
+(stage 3 and stage 4: the same API, the tasks in containerd or in shims); and the
+daemon as that stream's reader (exits and OOM kills, stages/stage3_containerd/
+task_exits.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import os
 import queue
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -81,3 +85,39 @@ def test_update_replaces_a_container_s_spec(engine: Engine) -> None:
         with pytest.raises(grpc.RpcError) as e:
             containers.Update(c, metadata=METADATA)
         assert e.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.fixture(params=[name for name in ("stage3", "stage4") if name in ENGINES])
+def traced(request: pytest.FixtureRequest, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, Path]]:
+    """An engine in trace mode (shared/trace.py): every call the daemon makes is a line."""
+    trace = tmp_path / "trace.jsonl"
+    monkeypatch.setenv("WHALEBONES_TRACE", str(trace))
+    with start_engine(request.param) as engine:
+        yield engine, trace
+
+
+def test_the_daemon_hears_exits_and_ooms_from_the_stream_not_from_waits(
+        traced: tuple[Engine, Path]) -> None:
+    engine, trace = traced
+    since = str(time.time())
+    assert docker(engine, "run", "--name", "wb-exit3", "busybox", "sh", "-c",
+                  "exit 3").returncode == 3
+    # tail keeps a "line" in memory until it sees a newline; /dev/zero has none
+    assert docker(engine, "run", "--name", "wb-oom", "-m", "16m", "busybox",
+                  "tail", "/dev/zero").returncode == 137
+    result = docker(engine, "events", "--since", since, "--until", str(time.time()),
+                    "--filter", "event=oom", "--filter", "event=die",
+                    "--format", "{{json .}}")
+    seen = [(e["Actor"]["Attributes"]["name"], e["Action"],
+             e["Actor"]["Attributes"].get("exitCode"))
+            for e in map(json.loads, result.stdout.splitlines())]
+    assert seen == [("wb-exit3", "die", "3"), ("wb-oom", "oom", None),
+                    ("wb-oom", "die", "137")], seen
+    state = json.loads(docker(engine, "inspect", "wb-oom").stdout)[0]["State"]
+    assert (state["OOMKilled"], state["ExitCode"]) == (True, 137)
+    # The daemon asked containerd for no exit: it read them all from the event stream.
+    calls = [e["what"] for e in map(json.loads, trace.read_text().splitlines())
+             if e["component"] == "daemon" and e["kind"] == "call"]
+    assert "Tasks.Start" in calls
+    assert "Tasks.Wait" not in calls, calls
