@@ -17,6 +17,7 @@ import os
 from stages.stage2_libcontainer.libcontainer import (
     capabilities,
     configs,
+    devices,
     namespaces,
     process,
     rootfs,
@@ -136,6 +137,10 @@ def to_config(spec: dict) -> configs.Config:
         raise InvalidSpec("process", "is missing")
     linux = _object(spec.get("linux"), "linux")
     propagation = _str(linux, "rootfsPropagation", "linux", "rprivate")
+    node_list = [to_device(d, f"linux.devices[{i}]")
+                 for i, d in enumerate(_list(linux.get("devices"), "linux.devices"))]
+    resources = to_resources(linux.get("resources"), "linux.resources")
+    resources.devices = devices.allowed_rules(resources.devices, node_list)
     if propagation not in rootfs.PROPAGATION:
         raise InvalidSpec("linux.rootfsPropagation",
                           f"unknown propagation {_shown(propagation)}")
@@ -148,10 +153,9 @@ def to_config(spec: dict) -> configs.Config:
         namespaces=to_namespaces(linux.get("namespaces"), "linux.namespaces"),
         mounts=[to_mount(m, f"mounts[{i}]")
                 for i, m in enumerate(_list(spec.get("mounts"), "mounts"))],
-        devices=[to_device(d, f"linux.devices[{i}]")
-                 for i, d in enumerate(_list(linux.get("devices"), "linux.devices"))],
+        devices=node_list,
         cgroups_path=_str(linux, "cgroupsPath", "linux"),
-        resources=to_resources(linux.get("resources"), "linux.resources"),
+        resources=resources,
         rootfs_propagation=propagation,
         sysctl=_string_map(linux.get("sysctl"), "linux.sysctl"),
         masked_paths=_strings(linux.get("maskedPaths"), "linux.maskedPaths"),
@@ -194,8 +198,9 @@ def to_device(value: object, field: str) -> configs.Device:
     kind = _str(d, "type", field, "c")
     if kind not in DEVICE_TYPES:
         raise InvalidSpec(f"{field}.type", f"unknown device type {_shown(kind)}")
-    return configs.Device(path, kind, _required_int(d, "major", field),
-                          _required_int(d, "minor", field),
+    # A FIFO has no device numbers ("REQUIRED unless type is p").
+    number = _int if kind == "p" else _required_int
+    return configs.Device(path, kind, number(d, "major", field), number(d, "minor", field),
                           _int(d, "fileMode", field, 0o666),
                           _int(d, "uid", field), _int(d, "gid", field))
 
