@@ -214,16 +214,21 @@ def container_init(
     new_ns = config.new_namespaces()
     if "network" in new_ns:
         kernel.loopback_up()
-    # The FIFO lives on the host; after pivot_root it is out of sight. Keep a
-    # handle on it (O_PATH: no open for writing yet, that would block).
-    fifo_fd = os.open(fifo, os.O_PATH | os.O_CLOEXEC)
-    if "mount" in new_ns:
+    # The FIFO lives on the host; after pivot_root (or chroot) it is out of sight.
+    # Keep a handle on its directory (O_PATH: opens nothing): openat() from it still
+    # reaches the FIFO then, with no /proc needed inside (none without a mount ns).
+    fifo_dir = os.open(os.path.dirname(fifo), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    if config.has_mount_namespace():  # a new one, or one joined by path: ours to set up
         rootfs.prepare(kernel, config)
         trace.step("init", "mounts ready: proc, dev, sys, masked paths")
         rootfs.pivot(kernel, config.rootfs, config.rootfs_propagation)
         trace.step("init", "pivot_root: the image's rootfs is now /")
     else:
-        kernel.chroot(config.rootfs)  # no mount namespace asked for: the best that can be done
+        # None at all: the runtime's mount table, as runc does: the spec's mounts are
+        # made there, on the rootfs, and chroot is the best that can be done (it
+        # changes how this process resolves "/", not what it can reach).
+        rootfs.mount_without_namespace(kernel, config)
+        kernel.chroot(config.rootfs)
         kernel.chdir("/")
     if "uts" in new_ns and config.hostname:
         with step(f"sethostname {config.hostname}"):
@@ -243,10 +248,10 @@ def container_init(
     # between "created" and "running" in the OCI runtime's lifecycle. The FIFO is
     # reopened through our O_PATH handle: its path is on the host, out of sight.
     with step("open exec.fifo"):
-        fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
+        fd = os.open(os.path.basename(fifo), os.O_WRONLY | os.O_CLOEXEC, dir_fd=fifo_dir)
         os.write(fd, b"0")
     os.close(fd)
-    os.close(fifo_fd)
+    os.close(fifo_dir)
     trace.step("init", f"started: execve {path}")
     with step(f"exec {path}"):
         kernel.execve(path, config.process.args, env)

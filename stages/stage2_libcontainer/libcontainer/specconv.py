@@ -144,7 +144,7 @@ def to_config(spec: dict) -> configs.Config:
     if propagation not in rootfs.PROPAGATION:
         raise InvalidSpec("linux.rootfsPropagation",
                           f"unknown propagation {_shown(propagation)}")
-    return configs.Config(
+    config = configs.Config(
         rootfs=path,
         readonly_rootfs=_bool(root, "readonly", "root"),
         process=to_process(spec["process"], "process"),
@@ -165,6 +165,19 @@ def to_config(spec: dict) -> configs.Config:
         oci_version=_str(spec, "ociVersion", "", "1.0.2"),
         annotations=_string_map(spec.get("annotations"), "annotations"),
     )
+    if not config.has_mount_namespace():
+        check_without_mount_namespace(config)
+    return config
+
+
+def check_without_mount_namespace(config: configs.Config) -> None:
+    """What only a mount namespace of the container's own can do. Without one, a
+    read-only root or path would be a remount of the host's mount that holds it."""
+    if config.masked_paths or config.readonly_paths:  # runc's words
+        raise InvalidSpec("linux.namespaces",
+                          "unable to restrict sys entries without a private MNT namespace")
+    if config.readonly_rootfs:
+        raise InvalidSpec("root.readonly", "a read-only root needs a mount namespace")
 
 
 def to_namespaces(value: object, field: str) -> list[configs.Namespace]:
