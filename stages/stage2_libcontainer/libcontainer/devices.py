@@ -14,8 +14,7 @@ import stat
 from shared.securejoin import secure_join
 from stages.stage2_libcontainer.libcontainer import syscalls
 from stages.stage2_libcontainer.libcontainer.configs import Device, DeviceRule
-from stages.stage2_libcontainer.libcontainer.errors import ContainerError
-from stages.stage2_libcontainer.libcontainer.errors import step
+from stages.stage2_libcontainer.libcontainer.errors import ContainerError, step
 
 TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:  # (`runc update` loads this module, and not kernel's socket)
