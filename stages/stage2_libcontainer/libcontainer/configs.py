@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer.hooks import Hook
+
 
 @dataclass
 class Namespace:
@@ -192,6 +196,11 @@ class Config:
     seccomp: Seccomp | None = None  # None: no filter
     oci_version: str = "1.0.2"
     annotations: dict[str, str] = field(default_factory=dict)
+    hooks: dict[str, list[Hook]] = field(default_factory=dict)  # by kind, see hooks.py
+
+    def has_mount_namespace(self) -> bool:
+        """A mount namespace of the container's own: new, or joined by path."""
+        return any(ns.type == "mount" for ns in self.namespaces)
 
     def new_namespaces(self) -> set[str]:
         """The types of the namespaces made for this container (not joined)."""
