@@ -22,6 +22,16 @@ class Namespace:
 
 
 @dataclass
+class IDMap:
+    """One line of a user namespace's uid_map or gid_map: `size` ids from
+    `container_id` inside are `host_id`... outside."""
+
+    container_id: int
+    host_id: int
+    size: int
+
+
+@dataclass
 class Mount:
     destination: str  # inside the container
     type: str = ""  # "proc", "tmpfs", "bind"...; "" with a bind option: a bind mount
@@ -181,6 +191,8 @@ class Config:
     hostname: str = ""
     domainname: str = ""
     namespaces: list[Namespace] = field(default_factory=list)
+    uid_mappings: list[IDMap] = field(default_factory=list)  # for a new user namespace
+    gid_mappings: list[IDMap] = field(default_factory=list)
     mounts: list[Mount] = field(default_factory=list)
     devices: list[Device] = field(default_factory=list)  # beyond the default ones
     cgroups_path: str = ""  # "": /whalebones/<id>
@@ -196,3 +208,7 @@ class Config:
     def new_namespaces(self) -> set[str]:
         """The types of the namespaces made for this container (not joined)."""
         return {ns.type for ns in self.namespaces if not ns.path}
+
+    def has_namespace(self, kind: str) -> bool:
+        """The container has a namespace of this type of its own, new or joined."""
+        return any(ns.type == kind for ns in self.namespaces)

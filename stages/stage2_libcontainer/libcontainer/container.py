@@ -120,9 +120,11 @@ def _stdio_tuple(stdio: Stdio | None) -> tuple[int, int, int] | None:
     return None if stdio is None else (stdio.stdin, stdio.stdout, stdio.stderr)
 
 
-def _spawn(intermediate: Callable[[init.Sync, init.Sync], NoReturn]) -> tuple[int, init.Sync]:
+def _spawn(intermediate: Callable[[init.Sync, init.Sync], NoReturn],
+           usermap: Callable[[int], None] | None = None) -> tuple[int, init.Sync]:
     """Fork `intermediate(its_sync, child_sync)`, collect the pid it reports for the
     child it forks, reap it. Returns that pid and our end of the child's own socket.
+    If it asks for its user namespace's maps first, `usermap(its pid)` writes them.
 
     Each of the two processes talks on a socket of its own: the child may be quick
     enough to say "ready" (or fail) before the intermediate has said its pid, and on a
@@ -140,6 +142,12 @@ def _spawn(intermediate: Callable[[init.Sync, init.Sync], NoReturn]) -> tuple[in
     try:
         try:
             message = mid_ours.recv()
+            if message is not None and message.get("type") == "usermap":
+                if usermap is None:
+                    raise ContainerError("the intermediate asked for user namespace maps")
+                usermap(pid)  # see userns.py: only we, outside, can write them
+                mid_ours.send(type="usermap-done")
+                message = mid_ours.recv()
         finally:
             os.waitpid(pid, 0)
             mid_ours.sock.close()
@@ -234,7 +242,7 @@ class Container:
         A spec that specconv cannot read fails first, with the field's name, before
         anything is made.
         """
-        from stages.stage2_libcontainer.libcontainer import init, seccomp, specconv
+        from stages.stage2_libcontainer.libcontainer import init, seccomp, specconv, userns
 
         config = specconv.to_config(spec)
         if config.seccomp is not None:
@@ -247,14 +255,21 @@ class Container:
             raise ContainerError(f"create state directory {state_dir}: {describe(e)}") from None
 
         c = cls._from_config(cid, state_dir, spec, config)
+        fifo_fd = -1
         try:
             os.mkfifo(c.fifo, 0o622)
+            # init opens it for writing as the container's root, which in a user
+            # namespace is another host uid: the FIFO is that root's, as runc makes it.
+            os.chown(c.fifo, userns.host_id(0, config.uid_mappings),
+                     userns.host_id(0, config.gid_mappings))
+            fifo_fd = os.open(c.fifo, os.O_PATH | os.O_CLOEXEC)  # see init.container_init
             cg = c.cgroup
             cg.create(config.resources)
             c.pid, sync = _spawn(
                 lambda mid, child: init.intermediate(config, cg.procs_files(), mid, child,
                                                      _stdio_tuple(stdio), console_socket,
-                                                     c.fifo))
+                                                     fifo_fd),
+                lambda pid: userns.write_maps(pid, config.uid_mappings, config.gid_mappings))
             try:
                 message = sync.recv()
             finally:
@@ -270,6 +285,9 @@ class Container:
             if isinstance(e, OSError):  # ours, not init's: the cgroup, the FIFO, state.json
                 raise ContainerError(f"create {cid}: {describe(e)}") from None
             raise
+        finally:
+            if fifo_fd >= 0:
+                os.close(fifo_fd)  # init has its own copy
         return c
 
     def _abandon(self) -> None:

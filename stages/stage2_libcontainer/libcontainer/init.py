@@ -45,6 +45,7 @@ from stages.stage2_libcontainer.libcontainer import (
     process,
     rootfs,
     syscalls,
+    userns,
 )
 from stages.stage2_libcontainer.libcontainer.configs import Config, Process, Seccomp
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe, step
@@ -178,26 +179,42 @@ def intermediate(
     child_sync: Sync,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
-    fifo: str,
+    fifo_fd: int,
 ) -> NoReturn:
-    """Report init's pid on `sync`; init reports on `child_sync` (see container._spawn)."""
+    """Report init's pid on `sync`; init reports on `child_sync` (see container._spawn).
+    `fifo_fd`: exec.fifo, opened O_PATH by the caller (see container_init)."""
     try:
-        close_other_fds(_keep([sync, child_sync], stdio, console_socket) | trace.fds())
+        close_other_fds(_keep([sync, child_sync], stdio, console_socket) | trace.fds()
+                        | {fifo_fd})
         _join_cgroup(procs_files)  # before the cgroup namespace: init sees its cgroup as /
         trace.step("init", "joined the cgroup")
         namespaces.join(LINUX, namespaces.join_paths(config.namespaces))
-        syscalls.unshare(namespaces.new_flags(config.namespaces))
+        if "user" in config.new_namespaces():
+            _new_user_namespace(sync)
+        if config.has_namespace("user"):
+            userns.become_root()  # not before: mapped ids only from now on
+        # The rest now, so that they belong to the user namespace (see userns.py).
+        syscalls.unshare(namespaces.new_flags(config.namespaces) & ~namespaces.CLONE_NEWUSER)
         trace.step("init", "unshare(" + ", ".join(sorted(config.new_namespaces())) + ")")
         pid = os.fork()
         if pid == 0:
             sync.sock.close()
             _as_child(child_sync, lambda: container_init(LINUX, config, child_sync, stdio,
-                                                         console_socket, fifo))
+                                                         console_socket, fifo_fd))
         child_sync.sock.close()
         sync.send(type="pid", pid=pid)
         os._exit(0)
     except BaseException as e:
         _fail(sync, e)
+
+
+def _new_user_namespace(sync: Sync) -> None:
+    """unshare the user namespace alone, and have the caller write its maps."""
+    syscalls.unshare(namespaces.CLONE_NEWUSER)
+    sync.send(type="usermap")
+    answer = sync.recv()
+    if answer is None or answer.get("type") != "usermap-done":
+        raise ContainerError("the caller did not write the user namespace's maps")
 
 
 def container_init(
@@ -206,17 +223,20 @@ def container_init(
     sync: Sync,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
-    fifo: str,
+    fifo_fd: int,
 ) -> None:
     """Init's steps, in their order; the last, execve, does not return (with the real
-    kernel). An error is raised, for intermediate() to report over `sync`."""
+    kernel). An error is raised, for intermediate() to report over `sync`.
+
+    `fifo_fd` is exec.fifo, opened O_PATH (no open for writing yet: that would block)
+    by the caller: the FIFO lives on the host, in the runtime's state directory, which
+    is root's alone (0700) and out of sight after pivot_root or once a mount namespace
+    is joined; and a container root of a user namespace is not host root, so it could
+    not even walk the path."""
     kernel.setsid()  # a session of its own: it may then take a controlling terminal
     new_ns = config.new_namespaces()
     if "network" in new_ns:
         kernel.loopback_up()
-    # The FIFO lives on the host; after pivot_root it is out of sight. Keep a
-    # handle on it (O_PATH: no open for writing yet, that would block).
-    fifo_fd = os.open(fifo, os.O_PATH | os.O_CLOEXEC)
     if "mount" in new_ns:
         rootfs.prepare(kernel, config)
         trace.step("init", "mounts ready: proc, dev, sys, masked paths")

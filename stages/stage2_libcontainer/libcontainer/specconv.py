@@ -139,13 +139,19 @@ def to_config(spec: dict) -> configs.Config:
     if propagation not in rootfs.PROPAGATION:
         raise InvalidSpec("linux.rootfsPropagation",
                           f"unknown propagation {_shown(propagation)}")
+    spaces = to_namespaces(linux.get("namespaces"), "linux.namespaces")
+    uid_maps = to_id_maps(linux.get("uidMappings"), "linux.uidMappings")
+    gid_maps = to_id_maps(linux.get("gidMappings"), "linux.gidMappings")
+    check_user_namespace(spaces, uid_maps, gid_maps)
     return configs.Config(
         rootfs=path,
         readonly_rootfs=_bool(root, "readonly", "root"),
         process=to_process(spec["process"], "process"),
         hostname=_str(spec, "hostname", ""),
         domainname=_str(spec, "domainname", ""),
-        namespaces=to_namespaces(linux.get("namespaces"), "linux.namespaces"),
+        namespaces=spaces,
+        uid_mappings=uid_maps,
+        gid_mappings=gid_maps,
         mounts=[to_mount(m, f"mounts[{i}]")
                 for i, m in enumerate(_list(spec.get("mounts"), "mounts"))],
         devices=[to_device(d, f"linux.devices[{i}]")
@@ -175,6 +181,39 @@ def to_namespaces(value: object, field: str) -> list[configs.Namespace]:
             raise InvalidSpec(f"{where}.type", f"duplicated namespace {_shown(kind)}")
         result.append(configs.Namespace(kind, _str(ns, "path", where)))
     return result
+
+
+def to_id_maps(value: object, field: str) -> list[configs.IDMap]:
+    """linux.uidMappings or gidMappings: each a run of ids, all three numbers required
+    (uint32: the kernel's ids are 32-bit)."""
+    result = []
+    for i, item in enumerate(_list(value, field)):
+        where = f"{field}[{i}]"
+        m = _object(item, where)
+        numbers = [_required_int(m, key, where) for key in ("containerID", "hostID", "size")]
+        for key, number in zip(("containerID", "hostID", "size"), numbers):
+            if not 0 <= number < 2**32:
+                raise InvalidSpec(f"{where}.{key}", f"must be a uint32, not {number}")
+        result.append(configs.IDMap(*numbers))
+    return result
+
+
+def check_user_namespace(spaces: list[configs.Namespace], uid_maps: list[configs.IDMap],
+                         gid_maps: list[configs.IDMap]) -> None:
+    """Mappings belong to a user namespace we make: runc's two rules, in its words.
+    (A joined one, by path, has its maps already; a new one without maps would leave
+    every id unmapped, and init could not even create a file.)"""
+    new_user = any(ns.type == "user" and not ns.path for ns in spaces)
+    joined_user = any(ns.type == "user" and ns.path for ns in spaces)
+    if (uid_maps or gid_maps) and joined_user:
+        raise InvalidSpec("linux.uidMappings", "mappings given for a user namespace joined "
+                          "by path: it has its own")
+    if (uid_maps or gid_maps) and not new_user:
+        raise InvalidSpec("linux.uidMappings", "User namespace mappings specified, but "
+                          "USER namespace isn't enabled in the config")
+    if new_user and not (uid_maps and gid_maps):
+        raise InvalidSpec("linux.uidMappings",
+                          "user namespaces enabled, but no user mappings found")
 
 
 def to_mount(value: object, field: str) -> configs.Mount:
