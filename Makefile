@@ -2,6 +2,7 @@
 #   make stage-4 && ./run busybox sh     start a stage, open a shell in a container
 #   CONFIG_FILE=my.json make stage-2     a daemon.json other than /etc/whalebones/daemon.json
 #   make test                            set everything up and run the tests
+#   make test-runtime [RUNTIME=runc|crun]  the OCI runtime conformance suite (tests/runtime)
 #   make test-cgroup-v2                  stages 2 and 4's limits on pure cgroup v2, in a small VM
 #   make docs / make docs-serve          build the docs site (site/) / serve it on :8000
 SHELL := /bin/bash
@@ -24,7 +25,7 @@ ENGINES ?= stage1,stage2,stage3,stage4
 export RUNTIME
 
 .PHONY: help deps-run deps-test deps-lxc deps-cgroup-v2 venv images stage-1 stage-2 stage-3 \
-        stage-4 stop status test test-unit test-behaviour test-reference test-cgroup-v2 lint \
+        stage-4 stop status test test-unit test-behaviour test-reference test-runtime test-cgroup-v2 lint \
         bench clean
 
 help:
@@ -90,6 +91,12 @@ test: deps-test venv lint
 # are honest.
 test-reference: deps-test venv
 	WB_ENGINES=reference PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/behaviour tests/client tests/security
+
+# The OCI runtime spec's requirements, checked against one runtime binary: RUNTIME is
+# ours (bin/whalebones-runc) by default, or runc, crun, a path. `make test` runs it too
+# (it is under tests/), with ours unless RUNTIME says otherwise.
+test-runtime: deps-test venv
+	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/runtime
 
 # The cgroup checks of tests/cgroupv2 in a QEMU VM booted with cgroup_no_v1=all (this
 # machine's controllers are all on v1). On a pure-v2 host they also run natively:
