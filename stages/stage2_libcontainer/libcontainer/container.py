@@ -247,6 +247,9 @@ class Container:
         config = specconv.to_config(spec)
         if config.seccomp is not None:
             seccomp.bindings()  # now: init imports nothing after the fork
+        if "user" in config.new_namespaces():
+            userns.check_reachable(config.rootfs, userns.host_id(0, config.uid_mappings),
+                                   userns.host_id(0, config.gid_mappings))
         try:
             os.makedirs(state_dir, mode=0o711)
         except FileExistsError:
@@ -257,7 +260,8 @@ class Container:
         c = cls._from_config(cid, state_dir, spec, config)
         fifo_fd = -1
         try:
-            os.mkfifo(c.fifo, 0o622)
+            os.mkfifo(c.fifo)
+            os.chmod(c.fifo, 0o622)  # as runc: any uid the process becomes may write it
             # init opens it for writing as the container's root, which in a user
             # namespace is another host uid: the FIFO is that root's, as runc makes it.
             os.chown(c.fifo, userns.host_id(0, config.uid_mappings),

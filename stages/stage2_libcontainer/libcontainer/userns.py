@@ -74,3 +74,28 @@ def host_id(container_id: int, mappings: list[IDMap]) -> int:
         if m.container_id <= container_id < m.container_id + m.size:
             return m.host_id + container_id - m.container_id
     return container_id
+
+
+def check_reachable(path: str, uid: int, gid: int) -> None:
+    """The container's root must be able to walk to its rootfs: init mounts it as the
+    root of the user namespace, which to the host is `uid`, no one special, so every
+    directory down to it needs search (x) permission for it. runc needs the same and fails
+    on the mount with a bare EACCES; this says which directory, before anything is made."""
+    from stages.stage2_libcontainer.libcontainer.errors import ContainerError
+
+    current = os.path.abspath(path)
+    while True:
+        st = os.stat(current)
+        if st.st_uid == uid:
+            bit = 0o100
+        elif st.st_gid == gid:
+            bit = 0o010
+        else:
+            bit = 0o001
+        if not st.st_mode & bit:
+            raise ContainerError(
+                f"rootfs {path}: the container's root (host uid {uid}) cannot reach it: "
+                f"{current} is mode {st.st_mode & 0o7777:o}, without search permission for it")
+        if current == "/":
+            return
+        current = os.path.dirname(current)
