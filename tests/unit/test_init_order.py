@@ -115,13 +115,9 @@ def run_init(tmp_path: Path, fifo: tuple[str, int], kernel: RecordingKernel,
     rootfs.mkdir()
     config = container_config(rootfs, tmp_path)
     config.process.no_new_privileges = no_new_privileges
-    fifo_fd = os.open(fifo[0], os.O_PATH)  # as Container.create hands it to init
-    try:
-        init.container_init(kernel, config,
-                            RecordingSync(kernel.calls),  # type: ignore[arg-type]
-                            None, None, fifo_fd)
-    finally:
-        os.close(fifo_fd)
+    fifo_fd = os.open(fifo[0], os.O_PATH)  # as Container.create hands it to init (who closes it)
+    init.container_init(kernel, config, RecordingSync(kernel.calls),  # type: ignore[arg-type]
+                        None, None, fifo_fd)
     return kernel.calls
 
 

@@ -394,7 +394,7 @@ class Container:
         pid, sync = _spawn(
             lambda mid, child: init.exec_intermediate(procs_files, join, proc, config.seccomp, mid,
                                                       child, _stdio_tuple(stdio),
-                                                      console_socket))
+                                                      console_socket, config.personality))
         try:
             message = sync.recv()  # EOF: execve succeeded and closed the socket
         finally:

@@ -41,9 +41,11 @@ from collections.abc import Callable
 from shared import trace
 from stages.stage2_libcontainer.libcontainer import (
     console,
+    lsm,
     namespaces,
     process,
     rootfs,
+    sched,
     syscalls,
     userns,
 )
@@ -145,9 +147,12 @@ def _as_child(sync: Sync, steps: Callable[[], None]) -> NoReturn:
 
 def _prepare_process(kernel: Kernel, proc: Process, policy: Seccomp | None,
                      stdio: tuple[int, int, int] | None,
-                     console_socket: socket.socket | None) -> tuple[str, dict[str, str]]:
+                     console_socket: socket.socket | None,
+                     persona: int | None = None) -> tuple[str, dict[str, str]]:
     """What init and exec share, in runc's order: stdio (the pty is made while still
-    root), cwd, rlimits (raising a hard limit needs CAP_SYS_RESOURCE), then user,
+    root), cwd, rlimits (raising a hard limit needs CAP_SYS_RESOURCE), the AppArmor
+    profile for the coming execve, the CPU scheduler and I/O priority (CAP_SYS_NICE
+    for a real-time policy) and the personality (linux.personality), then user,
     capabilities and no_new_privs, the PATH lookup, done as the final user, as execve
     will be, and the seccomp filter. Returns (path to execute, environment).
 
@@ -162,6 +167,10 @@ def _prepare_process(kernel: Kernel, proc: Process, policy: Seccomp | None,
     with step(f"chdir to cwd {proc.cwd}"):
         kernel.chdir(proc.cwd)
     process.set_rlimits(kernel, proc.rlimits)
+    lsm.apply_apparmor(kernel, proc.apparmor_profile)
+    sched.set_scheduler(kernel, proc.scheduler)
+    sched.set_io_priority(kernel, proc.io_priority)
+    sched.set_personality(kernel, persona)
     if policy is not None and not proc.no_new_privileges:
         kernel.load_seccomp(policy)
     process.become(kernel, proc)
@@ -195,6 +204,7 @@ def intermediate(
             userns.become_root()  # not before: mapped ids only from now on
         # The rest now, so that they belong to the user namespace (see userns.py).
         syscalls.unshare(namespaces.new_flags(config.namespaces) & ~namespaces.CLONE_NEWUSER)
+        namespaces.set_time_offsets(config.time_offsets)
         trace.step("init", "unshare(" + ", ".join(sorted(config.new_namespaces())) + ")")
         pid = os.fork()
         if pid == 0:
@@ -255,7 +265,7 @@ def container_init(
             kernel.write_file("/proc/sys/kernel/domainname", config.domainname)
     rootfs.finish(kernel, config)
     path, env = _prepare_process(kernel, config.process, config.seccomp, stdio,
-                                 console_socket)
+                                 console_socket, config.personality)
 
     trace.step("init", "created: waiting on exec.fifo for `start`")
     sync.send(type="ready")
@@ -281,6 +291,7 @@ def exec_intermediate(
     child_sync: Sync,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
+    persona: int | None = None,
 ) -> NoReturn:
     """`exec`: the same dance, but joining the container's namespaces instead."""
     try:
@@ -290,7 +301,8 @@ def exec_intermediate(
         if pid == 0:
             sync.sock.close()
             _as_child(child_sync,
-                      lambda: exec_process(LINUX, proc, policy, stdio, console_socket))
+                      lambda: exec_process(LINUX, proc, policy, stdio, console_socket,
+                                           persona))
         child_sync.sock.close()
         sync.send(type="pid", pid=pid)
         os._exit(0)
@@ -328,6 +340,7 @@ def exec_process(
     policy: Seccomp | None,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
+    persona: int | None = None,
 ) -> None:
     """An exec'd process's steps. Success is silence: the sync socket is
     close-on-exec, so the caller reads EOF the moment execve succeeds, and an error
@@ -335,6 +348,6 @@ def exec_process(
     filter, which every process in it runs under (a process joining the container is
     not a child of its init, so it does not inherit it: it loads its own copy)."""
     kernel.setsid()
-    path, env = _prepare_process(kernel, proc, policy, stdio, console_socket)
+    path, env = _prepare_process(kernel, proc, policy, stdio, console_socket, persona)
     with step(f"exec {path}"):
         kernel.execve(path, proc.args, env)
