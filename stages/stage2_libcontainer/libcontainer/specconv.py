@@ -162,7 +162,7 @@ def to_config(spec: dict) -> configs.Config:
         cgroups_path=_str(linux, "cgroupsPath", "linux"),
         resources=to_resources(linux.get("resources"), "linux.resources"),
         rootfs_propagation=propagation,
-        sysctl=_string_map(linux.get("sysctl"), "linux.sysctl"),
+        sysctl=to_sysctl(linux.get("sysctl"), "linux.sysctl", spaces),
         masked_paths=_strings(linux.get("maskedPaths"), "linux.maskedPaths"),
         readonly_paths=_strings(linux.get("readonlyPaths"), "linux.readonlyPaths"),
         seccomp=(None if linux.get("seccomp") is None
@@ -225,6 +225,38 @@ def to_time_offsets(value: object, field: str,
         raise InvalidSpec(field, "time namespace offsets specified, but time namespace "
                           "isn't enabled in the config")
     return offsets
+
+
+# System V IPC's knobs: they belong to the ipc namespace (and fs.mqueue.*, too).
+IPC_SYSCTLS = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+               "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"}
+
+
+def to_sysctl(value: object, field: str, spaces: list[configs.Namespace]) -> dict[str, str]:
+    """linux.sysctl, with runc's rule: only a knob of a namespace the container has
+    of its own. Written from inside, a knob of a namespace it shares with the host
+    (net.* without a network namespace) would change the host's."""
+    sysctl = _string_map(value, field)
+    own = {ns.type for ns in spaces}
+    for key in sysctl:
+        where = f"{field}.{key}"
+        if key in IPC_SYSCTLS or key.startswith("fs.mqueue."):
+            if "ipc" not in own:
+                raise InvalidSpec(where, f"sysctl {_shown(key)} is not allowed in the hosts "
+                                  "ipc namespace")
+        elif key.startswith("net."):
+            if "network" not in own:
+                raise InvalidSpec(where, f"sysctl {_shown(key)} not allowed in host network "
+                                  "namespace")
+        elif key == "kernel.domainname" and "uts" in own:
+            pass
+        elif key == "kernel.hostname" and "uts" in own:
+            raise InvalidSpec(where, f"sysctl {_shown(key)} is not allowed as it conflicts "
+                              'with the OCI "hostname" field')
+        else:
+            raise InvalidSpec(where, f"sysctl {_shown(key)} is not in a separate kernel "
+                              "namespace")
+    return sysctl
 
 
 def to_namespaces(value: object, field: str) -> list[configs.Namespace]:
