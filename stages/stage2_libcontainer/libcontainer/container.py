@@ -242,6 +242,8 @@ class Container:
         A spec that specconv cannot read fails first, with the field's name, before
         anything is made.
         """
+        import dataclasses
+
         from stages.stage2_libcontainer.libcontainer import init, seccomp, specconv, userns
 
         config = specconv.to_config(spec)
@@ -268,7 +270,10 @@ class Container:
                      userns.host_id(0, config.gid_mappings))
             fifo_fd = os.open(c.fifo, os.O_PATH | os.O_CLOEXEC)  # see init.container_init
             cg = c.cgroup
-            cg.create(config.resources)
+            # The pids limit comes once init is made, as runc sets its limits: until
+            # then the intermediate process is in the cgroup too, and a limit of 1
+            # (the spec allows even 0) would fail the fork of init itself.
+            cg.create(dataclasses.replace(config.resources, pids_limit=0))
             c.pid, sync = _spawn(
                 lambda mid, child: init.intermediate(config, cg.procs_files(), mid, child,
                                                      _stdio_tuple(stdio), console_socket,
@@ -282,6 +287,8 @@ class Container:
                 raise ContainerError(
                     message["message"] if message else "create: init exited before it was ready"
                 )
+            if config.resources.pids_limit:
+                cg.set_pids_limit(config.resources.pids_limit)
             c.start_time = _start_time(c.pid)
             c._save()
         except BaseException as e:

@@ -72,8 +72,7 @@ class V1Manager:
         if resources.disable_oom_killer:
             write(self._file("memory", "memory.oom_control"), "1")
         if resources.pids_limit:
-            limit = resources.pids_limit
-            write(self._file("pids", "pids.max"), "max" if limit < 0 else str(limit))
+            self.set_pids_limit(resources.pids_limit)
         if resources.cpu_shares:
             write(self._file("cpu", "cpu.shares"), str(resources.cpu_shares))
         if resources.cpu_period:
@@ -88,6 +87,10 @@ class V1Manager:
             write(self._file("cpuset", "cpuset.mems"), resources.cpuset_mems)
         if resources.devices and "devices" in self.mounts:
             self._devices(resources.devices)
+
+    def set_pids_limit(self, limit: int) -> None:
+        """pids.max: fork fails inside past it (-1: no limit)."""
+        write(self._file("pids", "pids.max"), "max" if limit < 0 else str(limit))
 
     def _file(self, controller: str, name: str) -> str:
         if controller not in self.mounts:

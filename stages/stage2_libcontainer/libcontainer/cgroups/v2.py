@@ -69,8 +69,7 @@ class V2Manager:
                 write(self._file("memory.swap.max"),
                       "max" if resources.memory_swap < 0 else str(swap))
         if resources.pids_limit:
-            limit = resources.pids_limit
-            write(self._file("pids.max"), "max" if limit < 0 else str(limit))
+            self.set_pids_limit(resources.pids_limit)
         self._more_limits(resources)
         self._newer_limits(resources)
         if resources.cpu_quota or resources.cpu_period:
@@ -92,6 +91,10 @@ class V2Manager:
         from stages.stage2_libcontainer.libcontainer.cgroups import bpf, devicefilter
 
         bpf.attach_device_filter(self.dir, devicefilter.build(rules))
+
+    def set_pids_limit(self, limit: int) -> None:
+        """pids.max: fork fails inside past it (-1: no limit)."""
+        write(self._file("pids.max"), "max" if limit < 0 else str(limit))
 
     def _file(self, name: str) -> str:
         return os.path.join(self.dir, name)
