@@ -238,6 +238,10 @@ class Config:
     oci_version: str = "1.0.2"
     annotations: dict[str, str] = field(default_factory=dict)
 
+    def has_mount_namespace(self) -> bool:
+        """A mount namespace of the container's own: new, or joined by path."""
+        return any(ns.type == "mount" for ns in self.namespaces)
+
     def new_namespaces(self) -> set[str]:
         """The types of the namespaces made for this container (not joined)."""
         return {ns.type for ns in self.namespaces if not ns.path}

@@ -192,7 +192,7 @@ class Container:
 
     @property
     def fifo(self) -> str:
-        return os.path.join(self.state_dir, "exec.fifo")
+        return os.path.join(self.state_dir, "exec.fifo")  # init's FIFO_NAME
 
     @property
     def cgroup(self) -> cgroups.Manager:
@@ -260,7 +260,7 @@ class Container:
             raise ContainerError(f"create state directory {state_dir}: {describe(e)}") from None
 
         c = cls._from_config(cid, state_dir, spec, config)
-        fifo_fd = -1
+        fifo_dir = -1
         try:
             os.mkfifo(c.fifo)
             os.chmod(c.fifo, 0o622)  # as runc: any uid the process becomes may write it
@@ -268,7 +268,8 @@ class Container:
             # namespace is another host uid: the FIFO is that root's, as runc makes it.
             os.chown(c.fifo, userns.host_id(0, config.uid_mappings),
                      userns.host_id(0, config.gid_mappings))
-            fifo_fd = os.open(c.fifo, os.O_PATH | os.O_CLOEXEC)  # see init.container_init
+            fifo_dir = os.open(state_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)  # see
+            # init.container_init
             cg = c.cgroup
             # The pids limit comes once init is made, as runc sets its limits: until
             # then the intermediate process is in the cgroup too, and a limit of 1
@@ -277,7 +278,7 @@ class Container:
             c.pid, sync = _spawn(
                 lambda mid, child: init.intermediate(config, cg.procs_files(), mid, child,
                                                      _stdio_tuple(stdio), console_socket,
-                                                     fifo_fd),
+                                                     fifo_dir),
                 lambda pid: userns.write_maps(pid, config.uid_mappings, config.gid_mappings))
             try:
                 message = sync.recv()
@@ -297,8 +298,8 @@ class Container:
                 raise ContainerError(f"create {cid}: {describe(e)}") from None
             raise
         finally:
-            if fifo_fd >= 0:
-                os.close(fifo_fd)  # init has its own copy
+            if fifo_dir >= 0:
+                os.close(fifo_dir)  # init has its own copy
         return c
 
     def _abandon(self) -> None:

@@ -58,6 +58,9 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
 
+FIFO_NAME = "exec.fifo"  # in the container's state directory (see container.py)
+
+
 class Sync:
     """One message per send over a SOCK_SEQPACKET socket pair; EOF means 'gone'."""
 
@@ -188,13 +191,13 @@ def intermediate(
     child_sync: Sync,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
-    fifo_fd: int,
+    fifo_dir: int,
 ) -> NoReturn:
     """Report init's pid on `sync`; init reports on `child_sync` (see container._spawn).
-    `fifo_fd`: exec.fifo, opened O_PATH by the caller (see container_init)."""
+    `fifo_dir`: exec.fifo's directory, opened O_PATH by the caller (see container_init)."""
     try:
         close_other_fds(_keep([sync, child_sync], stdio, console_socket) | trace.fds()
-                        | {fifo_fd})
+                        | {fifo_dir})
         _join_cgroup(procs_files)  # before the cgroup namespace: init sees its cgroup as /
         trace.step("init", "joined the cgroup")
         namespaces.join(LINUX, namespaces.join_paths(config.namespaces))
@@ -210,7 +213,7 @@ def intermediate(
         if pid == 0:
             sync.sock.close()
             _as_child(child_sync, lambda: container_init(LINUX, config, child_sync, stdio,
-                                                         console_socket, fifo_fd))
+                                                         console_socket, fifo_dir))
         child_sync.sock.close()
         sync.send(type="pid", pid=pid)
         os._exit(0)
@@ -233,27 +236,33 @@ def container_init(
     sync: Sync,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
-    fifo_fd: int,
+    fifo_dir: int,
 ) -> None:
     """Init's steps, in their order; the last, execve, does not return (with the real
     kernel). An error is raised, for intermediate() to report over `sync`.
 
-    `fifo_fd` is exec.fifo, opened O_PATH (no open for writing yet: that would block)
-    by the caller: the FIFO lives on the host, in the runtime's state directory, which
-    is root's alone (0700) and out of sight after pivot_root or once a mount namespace
-    is joined; and a container root of a user namespace is not host root, so it could
-    not even walk the path."""
+    `fifo_dir` is the directory of exec.fifo (the container's state directory),
+    opened O_PATH (it opens nothing) by the caller: the FIFO lives on the host, out of
+    sight after pivot_root (or chroot, or once a mount namespace is joined), but
+    openat() from this handle still reaches it, with no /proc needed inside (none
+    without a mount namespace). The caller opens it, not init: the runtime's root
+    directory above is root's alone (0700), and the root of a user namespace is not
+    host root, so it could not even walk the path."""
     kernel.setsid()  # a session of its own: it may then take a controlling terminal
     new_ns = config.new_namespaces()
     if "network" in new_ns:
         kernel.loopback_up()
-    if "mount" in new_ns:
+    if config.has_mount_namespace():  # a new one, or one joined by path: ours to set up
         rootfs.prepare(kernel, config)
         trace.step("init", "mounts ready: proc, dev, sys, masked paths")
         rootfs.pivot(kernel, config.rootfs, config.rootfs_propagation)
         trace.step("init", "pivot_root: the image's rootfs is now /")
     else:
-        kernel.chroot(config.rootfs)  # no mount namespace asked for: the best that can be done
+        # None at all: the runtime's mount table, as runc does: the spec's mounts are
+        # made there, on the rootfs, and chroot is the best that can be done (it
+        # changes how this process resolves "/", not what it can reach).
+        rootfs.mount_without_namespace(kernel, config)
+        kernel.chroot(config.rootfs)
         kernel.chdir("/")
     if "uts" in new_ns and config.hostname:
         with step(f"sethostname {config.hostname}"):
@@ -271,12 +280,12 @@ def container_init(
     sync.send(type="ready")
     # Block here until `start` opens the FIFO for reading: this is the line
     # between "created" and "running" in the OCI runtime's lifecycle. The FIFO is
-    # reopened through our O_PATH handle: its path is on the host, out of sight.
+    # reached through the handle on its directory: its path is on the host.
     with step("open exec.fifo"):
-        fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
+        fd = os.open(FIFO_NAME, os.O_WRONLY | os.O_CLOEXEC, dir_fd=fifo_dir)
         os.write(fd, b"0")
     os.close(fd)
-    os.close(fifo_fd)
+    os.close(fifo_dir)
     trace.step("init", f"started: execve {path}")
     with step(f"exec {path}"):
         kernel.execve(path, config.process.args, env)

@@ -118,6 +118,10 @@ def prepare(kernel: Kernel, config: Config) -> None:
     """Everything before pivot_root: propagation, the rootfs bind, the spec's mounts."""
     rootfs = config.rootfs
     propagation = PROPAGATION[config.rootfs_propagation]
+    if propagation & MS_UNBINDABLE:
+        # An unbindable tree cannot be bound from, and the rootfs and /dev's nodes are
+        # binds: private until pivot_root, unbindable after it (pivot).
+        propagation = MS_PRIVATE
     # Our mounts must not propagate back to the host (its / is usually "shared").
     kernel.mount(None, "/", None, propagation | MS_REC)
     parent_mount_not_shared(kernel, rootfs, propagation)
@@ -129,6 +133,19 @@ def prepare(kernel: Kernel, config: Config) -> None:
         destinations.add(os.path.normpath(m.destination))
     if "/dev" in destinations:
         devices.create(kernel, rootfs, config.devices)
+
+
+def mount_without_namespace(kernel: Kernel, config: Config) -> None:
+    """No mount namespace: the spec's mounts go on the rootfs in the runtime's own
+    mount table (and stay there after the container, as runc's do). Nothing of the
+    host's propagation is changed, and nothing made read-only or masked: specconv
+    refuses a spec that asks for that without a mount namespace."""
+    destinations = set()
+    for m in config.mounts:
+        mount_one(kernel, config.rootfs, m, own_cgroup(config))
+        destinations.add(os.path.normpath(m.destination))
+    if "/dev" in destinations:
+        devices.create(kernel, config.rootfs, config.devices)
 
 
 def parent_mount_not_shared(kernel: Kernel, rootfs: str, propagation: int) -> None:

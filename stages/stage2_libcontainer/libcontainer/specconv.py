@@ -17,6 +17,7 @@ import os
 from stages.stage2_libcontainer.libcontainer import (
     capabilities,
     configs,
+    devices,
     lsm,
     namespaces,
     process,
@@ -138,6 +139,10 @@ def to_config(spec: dict) -> configs.Config:
         raise InvalidSpec("process", "is missing")
     linux = _object(spec.get("linux"), "linux")
     propagation = _str(linux, "rootfsPropagation", "linux", "rprivate")
+    node_list = [to_device(d, f"linux.devices[{i}]")
+                 for i, d in enumerate(_list(linux.get("devices"), "linux.devices"))]
+    resources = to_resources(linux.get("resources"), "linux.resources")
+    resources.devices = devices.allowed_rules(resources.devices, node_list)
     if propagation not in rootfs.PROPAGATION:
         raise InvalidSpec("linux.rootfsPropagation",
                           f"unknown propagation {_shown(propagation)}")
@@ -146,7 +151,7 @@ def to_config(spec: dict) -> configs.Config:
     uid_maps = to_id_maps(linux.get("uidMappings"), "linux.uidMappings")
     gid_maps = to_id_maps(linux.get("gidMappings"), "linux.gidMappings")
     check_user_namespace(spaces, uid_maps, gid_maps)
-    return configs.Config(
+    config = configs.Config(
         rootfs=path,
         readonly_rootfs=_bool(root, "readonly", "root"),
         process=to_process(spec["process"], "process"),
@@ -157,10 +162,9 @@ def to_config(spec: dict) -> configs.Config:
         gid_mappings=gid_maps,
         mounts=[to_mount(m, f"mounts[{i}]")
                 for i, m in enumerate(_list(spec.get("mounts"), "mounts"))],
-        devices=[to_device(d, f"linux.devices[{i}]")
-                 for i, d in enumerate(_list(linux.get("devices"), "linux.devices"))],
+        devices=node_list,
         cgroups_path=_str(linux, "cgroupsPath", "linux"),
-        resources=to_resources(linux.get("resources"), "linux.resources"),
+        resources=resources,
         rootfs_propagation=propagation,
         sysctl=to_sysctl(linux.get("sysctl"), "linux.sysctl", spaces),
         masked_paths=_strings(linux.get("maskedPaths"), "linux.maskedPaths"),
@@ -172,6 +176,19 @@ def to_config(spec: dict) -> configs.Config:
         oci_version=_str(spec, "ociVersion", "", "1.0.2"),
         annotations=_string_map(spec.get("annotations"), "annotations"),
     )
+    if not config.has_mount_namespace():
+        check_without_mount_namespace(config)
+    return config
+
+
+def check_without_mount_namespace(config: configs.Config) -> None:
+    """What only a mount namespace of the container's own can do. Without one, a
+    read-only root or path would be a remount of the host's mount that holds it."""
+    if config.masked_paths or config.readonly_paths:  # runc's words
+        raise InvalidSpec("linux.namespaces",
+                          "unable to restrict sys entries without a private MNT namespace")
+    if config.readonly_rootfs:
+        raise InvalidSpec("root.readonly", "a read-only root needs a mount namespace")
 
 
 def refuse_unsupported_linux(linux: dict) -> None:
@@ -325,8 +342,9 @@ def to_device(value: object, field: str) -> configs.Device:
     kind = _str(d, "type", field, "c")
     if kind not in DEVICE_TYPES:
         raise InvalidSpec(f"{field}.type", f"unknown device type {_shown(kind)}")
-    return configs.Device(path, kind, _required_int(d, "major", field),
-                          _required_int(d, "minor", field),
+    # A FIFO has no device numbers ("REQUIRED unless type is p").
+    number = _int if kind == "p" else _required_int
+    return configs.Device(path, kind, number(d, "major", field), number(d, "minor", field),
                           _int(d, "fileMode", field, 0o666),
                           _int(d, "uid", field), _int(d, "gid", field))
 
