@@ -38,6 +38,25 @@ def host_ids(pid: int) -> tuple[int, int]:
 ALL = ("pid", "network", "ipc", "uts", "mount")
 
 
+HOST_NODES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty")
+
+
+def owners() -> dict[str, tuple[int, int]]:
+    return {p: (os.stat(p).st_uid, os.stat(p).st_gid) for p in HOST_NODES}
+
+
+@pytest.fixture(autouse=True)
+def host_devices_kept() -> Iterator[dict[str, tuple[int, int]]]:
+    """crun 1.8.1 chowns the host's /dev/null to the mapped root (see
+    test_host_device_nodes_untouched): whatever a test's runtime did, the host's
+    nodes get their owners back."""
+    before = owners()
+    yield before
+    for path, (uid, gid) in before.items():
+        if (os.stat(path).st_uid, os.stat(path).st_gid) != (uid, gid):
+            os.chown(path, uid, gid)
+
+
 @pytest.fixture(scope="session")
 def reachable_base() -> Iterator[Path]:
     """Where these tests' bundles live: the mapped root is nobody to the host, and must
@@ -193,6 +212,21 @@ def test_unreachable_rootfs_fails_create(rt: Runtime, ubundle) -> None:
     b.path.chmod(0o700)
     assert rt.create(b, check=False).returncode != 0
     assert rt("state", b.cid, check=False).returncode != 0
+
+
+@xfail_on("crun", "crun 1.8.1 chowns the host's /dev/null to the mapped root")
+def test_host_device_nodes_untouched(rt: Runtime, ubundle,
+                                     host_devices_kept: dict[str, tuple[int, int]]) -> None:
+    """config-linux.md: "The runtime SHOULD NOT modify the ownership of referenced
+    filesystems to realize the mapping"; runtime.md Delete: "resources associated with
+    the container, but not created by this container, MUST NOT be deleted" (nor, a
+    fortiori, given away): the host's device nodes the container's /dev is made from
+    keep their owner."""
+    b = ubundle(["true"])
+    in_user_namespace(b, *ALL)
+    code, _ = rt.run(b)
+    assert code == 0
+    assert owners() == host_devices_kept
 
 
 @xfail_on("runc", "runc 1.1.5 ignores mappings when there is no user namespace")
