@@ -21,6 +21,9 @@ from tests.runtime.conftest import Bundle, Runtime, container_cgroups, xfail_on
 BUSYBOX = "/bin/busybox"
 RECORD = ('out=$1; { readlink /proc/self/ns/mnt; readlink /proc/self/ns/pid; '
           'echo "$0|$2|$FOO|$WBCT_RUNTIME_ENV"; cat; } > "$out/$0"; echo "$0" >> "$out/order"')
+# A failing hook reads its stdin first: a hook that does not is allowed, but then the
+# runtime's write of the state races the hook's exit (crun 1.8 dies of SIGPIPE).
+FAIL = "cat > /dev/null; exit 3"
 CREATE_HOOKS = ["prestart", "createRuntime", "createContainer"]
 
 
@@ -162,7 +165,7 @@ def test_failing_create_hook_fails_create(rt: Runtime, bundle, failing: str) -> 
     poststop hooks MUST be invoked by the runtime". The hooks between do not run."""
     b = bundle(["sh", "-c", "echo program >> /tmp/order"])
     recording_hooks(b)
-    b.config["hooks"][failing].insert(0, hook(failing, str(b.rootfs / "tmp"), "exit 3"))
+    b.config["hooks"][failing].insert(0, hook(failing, str(b.rootfs / "tmp"), FAIL))
     r = rt.create(b, check=False)
     assert r.returncode != 0
     assert order(b) == CREATE_HOOKS[:CREATE_HOOKS.index(failing)] + ["poststop"]
@@ -176,7 +179,7 @@ def test_failing_start_container_hook_stops_the_container(rt: Runtime, bundle) -
     """runtime.md Lifecycle 7: "If any startContainer hook fails, the runtime MUST
     generate an error, stop the container": the program never runs, init fails."""
     b = bundle(["sh", "-c", "echo program >> /tmp/order"])
-    b.config["hooks"] = {"startContainer": [hook("startContainer", "/tmp", "exit 3")]}
+    b.config["hooks"] = {"startContainer": [hook("startContainer", "/tmp", FAIL)]}
     rt.create(b)
     rt("start", b.cid, check=False)
     assert rt.wait(rt.pid(b)) != 0
@@ -190,7 +193,7 @@ def test_failing_start_container_hook_fails_start(rt: Runtime, bundle) -> None:
     """runtime.md Lifecycle 7: "If any startContainer hook fails, the runtime MUST
     generate an error": the start operation itself fails."""
     b = bundle(["sh", "-c", "echo program >> /tmp/order"])
-    b.config["hooks"] = {"startContainer": [hook("startContainer", "/tmp", "exit 3")]}
+    b.config["hooks"] = {"startContainer": [hook("startContainer", "/tmp", FAIL)]}
     rt.create(b)
     assert rt("start", b.cid, check=False).returncode != 0
     assert rt.wait(rt.pid(b)) != 0
@@ -209,35 +212,39 @@ def test_hook_timeout(rt: Runtime, bundle) -> None:
 
 
 @xfail_on("runc", "runc 1.1 runs poststart hooks at create: a failing one fails create")
+@xfail_on("crun", "crun 1.8 logs no warning when a poststart hook fails")
 def test_failing_poststart_hook_is_a_warning(rt: Runtime, bundle) -> None:
     """runtime.md Lifecycle 9: "If any poststart hook fails, the runtime MUST log a
     warning, but the remaining hooks and lifecycle continue as if the hook had
     succeeded"."""
     b = bundle(["sh", "-c", "echo program >> /tmp/order; sleep 1000"])
     tmp = str(b.rootfs / "tmp")
-    b.config["hooks"] = {"poststart": [hook("poststart", tmp, "exit 3"),
+    b.config["hooks"] = {"poststart": [hook("poststart", tmp, FAIL),
                                        hook("poststart2", tmp)]}
     rt.create(b)
     r = rt("start", b.cid, check=False)
     assert r.returncode == 0, r.stderr
     assert "poststart2" in order(b)
+    assert "warn" in r.stderr.lower()
     assert rt.state(b.cid)["status"] == "running"
 
 
 @xfail_on("runc", "runc 1.1 stops at the first failing poststop hook")
+@xfail_on("crun", "crun 1.8 logs no warning when a poststop hook fails")
 def test_failing_poststop_hook_is_a_warning(rt: Runtime, bundle) -> None:
     """runtime.md Lifecycle 13: "If any poststop hook fails, the runtime MUST log a
     warning, but the remaining hooks and lifecycle continue as if the hook had
     succeeded"."""
     b = bundle(["true"])
     tmp = str(b.rootfs / "tmp")
-    b.config["hooks"] = {"poststop": [hook("poststop", tmp, "exit 3"),
+    b.config["hooks"] = {"poststop": [hook("poststop", tmp, FAIL),
                                       hook("poststop2", tmp)]}
     code, _ = rt.run(b)
     assert code == 0
     r = rt("delete", b.cid, check=False)
     assert r.returncode == 0, r.stderr
     assert "poststop2" in order(b)
+    assert "warn" in r.stderr.lower()
     assert rt("state", b.cid, check=False).returncode != 0
 
 

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+TYPE_CHECKING = False  # not typing's: see the package docstring
+if TYPE_CHECKING:
+    from stages.stage2_libcontainer.libcontainer.hooks import Hook
+
 
 @dataclass
 class Namespace:
@@ -237,6 +241,7 @@ class Config:
     time_offsets: dict[str, tuple[int, int]] = field(default_factory=dict)  # clock: (s, ns)
     oci_version: str = "1.0.2"
     annotations: dict[str, str] = field(default_factory=dict)
+    hooks: dict[str, list[Hook]] = field(default_factory=dict)  # by kind, see hooks.py
 
     def has_mount_namespace(self) -> bool:
         """A mount namespace of the container's own: new, or joined by path."""

@@ -161,6 +161,16 @@ def _spawn(intermediate: Callable[[init.Sync, init.Sync], NoReturn],
         raise
 
 
+def _read_blocking(fd: int) -> bytes:
+    """Read what there is on a non-blocking FIFO, waiting for it; b"" at EOF."""
+    while True:
+        select.select([fd], [], [])
+        try:
+            return os.read(fd, 4096)
+        except BlockingIOError:
+            continue
+
+
 class Container:
     def __init__(self, cid: str, state_dir: str, spec: dict, cgroup_path: str, rootfs: str,
                  oci_version: str, annotations: dict[str, str]) -> None:
@@ -228,7 +238,8 @@ class Container:
 
     @classmethod
     def create(cls, cid: str, spec: dict, state_dir: str, stdio: Stdio | None,
-               console_socket: socket.socket | None = None) -> Container:
+               console_socket: socket.socket | None = None,
+               warn: Callable[[str], None] | None = None) -> Container:
         """Make the container's init, set up and waiting for `start` (see init.py).
 
         `spec` is an OCI runtime spec (config.json as a dict) whose root.path is an
@@ -240,11 +251,19 @@ class Container:
         ContainerError with init's own message otherwise, leaving no process, cgroup
         or state directory behind. The caller reaps init (see the module docstring).
         A spec that specconv cannot read fails first, with the field's name, before
-        anything is made.
+        anything is made. The spec's hooks run on the way (hooks.py): prestart and
+        createRuntime here, when init asks; after a failure, poststop (`warn` gets
+        their failures).
         """
         import dataclasses
 
-        from stages.stage2_libcontainer.libcontainer import init, seccomp, specconv, userns
+        from stages.stage2_libcontainer.libcontainer import (
+            hooks,
+            init,
+            seccomp,
+            specconv,
+            userns,
+        )
 
         config = specconv.to_config(spec)
         if config.seccomp is not None:
@@ -282,6 +301,12 @@ class Container:
                 lambda pid: userns.write_maps(pid, config.uid_mappings, config.gid_mappings))
             try:
                 message = sync.recv()
+                if message is not None and message.get("type") == "hooks":
+                    state = c.state() | {"status": "creating", "pid": c.pid}
+                    hooks.run_all(config.hooks, "prestart", state)
+                    hooks.run_all(config.hooks, "createRuntime", state)
+                    sync.send(type="hooks-done", state=state)
+                    message = sync.recv()
             finally:
                 sync.sock.close()
             if message is None or message.get("type") != "ready":
@@ -294,6 +319,9 @@ class Container:
             c._save()
         except BaseException as e:
             c._abandon()
+            # The lifecycle goes on at "destroy", then the poststop hooks.
+            hooks.run_all_warning(config.hooks, "poststop", c.state() | {"pid": 0},
+                                  warn or hooks.warn_on_stderr)
             if isinstance(e, OSError):  # ours, not init's: the cgroup, the FIFO, state.json
                 raise ContainerError(f"create {cid}: {describe(e)}") from None
             raise
@@ -316,9 +344,13 @@ class Container:
             pass
         remove_state_dir(self.state_dir)
 
-    def start(self) -> None:
+    def start(self, warn: Callable[[str], None] | None = None) -> None:
         """Open exec.fifo for reading: init, blocked opening it for writing, goes on
-        to execve the container's program. Any process may call it (see load)."""
+        to execve the container's program. Any process may call it (see load).
+
+        Then read on to EOF: init keeps its end open, close-on-exec, until the
+        program's execve, and writes there why it failed before it (a startContainer
+        hook). Last, the poststart hooks (their failures go to `warn`)."""
         if not os.path.exists(self.fifo):
             raise ContainerError(f"container {self.id} is not in created state")
         fd = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
@@ -332,9 +364,19 @@ class Container:
                     break
                 if _start_time(self.pid) is None or time.monotonic() > deadline:
                     raise ContainerError(f"start {self.id}: container init exited")
+            failure = b""
+            while chunk := _read_blocking(fd):
+                failure += chunk
         finally:
             os.close(fd)
             os.unlink(self.fifo)
+        if failure:
+            raise ContainerError(f"start {self.id}: {failure.decode(errors='replace')}")
+        if "hooks" in self.spec:
+            from stages.stage2_libcontainer.libcontainer import hooks
+
+            hooks.run_all_warning(hooks.from_spec(self.spec), "poststart", self.state(),
+                                  warn or hooks.warn_on_stderr)
 
     def status(self) -> str:
         """created (init waits on exec.fifo), running, paused, or stopped: init is
@@ -438,8 +480,9 @@ class Container:
         self.paused = False
         self._save()
 
-    def destroy(self) -> None:
-        """Kill whatever is left, remove the cgroup and the state dir. Idempotent."""
+    def destroy(self, warn: Callable[[str], None] | None = None) -> None:
+        """Kill whatever is left, remove the cgroup and the state dir, then run the
+        poststop hooks (their failures go to `warn`). Idempotent."""
         if self.paused:
             try:
                 self.cgroup.thaw()  # a frozen process cannot even die
@@ -455,3 +498,9 @@ class Container:
         except OSError as e:
             raise ContainerError(f"destroy {self.id}: {describe(e)}") from None
         remove_state_dir(self.state_dir)
+        if "hooks" in self.spec:
+            from stages.stage2_libcontainer.libcontainer import hooks
+
+            hooks.run_all_warning(hooks.from_spec(self.spec), "poststop",
+                                  self.state() | {"status": "stopped", "pid": 0},
+                                  warn or hooks.warn_on_stderr)

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from shared import trace
 from stages.stage2_libcontainer.libcontainer import (
     console,
+    hooks,
     lsm,
     namespaces,
     process,
@@ -252,16 +253,20 @@ def container_init(
     new_ns = config.new_namespaces()
     if "network" in new_ns:
         kernel.loopback_up()
-    if config.has_mount_namespace():  # a new one, or one joined by path: ours to set up
+    own_mount_ns = config.has_mount_namespace()  # new, or joined by path: ours to set up
+    if own_mount_ns:
         rootfs.prepare(kernel, config)
         trace.step("init", "mounts ready: proc, dev, sys, masked paths")
-        rootfs.pivot(kernel, config.rootfs, config.rootfs_propagation)
-        trace.step("init", "pivot_root: the image's rootfs is now /")
     else:
         # None at all: the runtime's mount table, as runc does: the spec's mounts are
         # made there, on the rootfs, and chroot is the best that can be done (it
         # changes how this process resolves "/", not what it can reach).
         rootfs.mount_without_namespace(kernel, config)
+    hook_state = create_hooks(config, sync)
+    if own_mount_ns:
+        rootfs.pivot(kernel, config.rootfs, config.rootfs_propagation)
+        trace.step("init", "pivot_root: the image's rootfs is now /")
+    else:
         kernel.chroot(config.rootfs)
         kernel.chdir("/")
     if "uts" in new_ns and config.hostname:
@@ -284,11 +289,41 @@ def container_init(
     with step("open exec.fifo"):
         fd = os.open(FIFO_NAME, os.O_WRONLY | os.O_CLOEXEC, dir_fd=fifo_dir)
         os.write(fd, b"0")
-    os.close(fd)
     os.close(fifo_dir)
-    trace.step("init", f"started: execve {path}")
-    with step(f"exec {path}"):
-        kernel.execve(path, config.process.args, env)
+    # The FIFO stays open (close-on-exec) until execve: `start` reads on to EOF, which
+    # the successful execve makes, or to the words of what failed before it.
+    try:
+        if hook_state is not None:
+            hooks.run_all(config.hooks, "startContainer",
+                          hook_state | {"pid": os.getpid(), "status": "created"})
+        trace.step("init", f"started: execve {path}")
+        with step(f"exec {path}"):
+            kernel.execve(path, config.process.args, env)
+    except BaseException as e:
+        try:
+            os.write(fd, describe(e).encode())
+        except OSError:
+            pass
+        raise
+    os.close(fd)  # (only with a fake kernel, whose execve returns)
+
+
+def create_hooks(config: Config, sync: Sync) -> dict | None:
+    """The hooks of `create`, mounts done, before pivot_root (see hooks.py): the
+    runtime runs prestart and createRuntime when asked, and answers with the state;
+    then createContainer runs here, in the container's namespaces, from the rootfs.
+    Returns that state for startContainer, or None when there are no such hooks."""
+    kinds = ("prestart", "createRuntime", "createContainer", "startContainer")
+    if not any(config.hooks.get(kind) for kind in kinds):
+        return None
+    sync.send(type="hooks")
+    reply = sync.recv()
+    if reply is None or reply.get("type") != "hooks-done":
+        raise ContainerError("create: the runtime did not run its hooks")
+    state: dict = reply["state"]
+    os.chdir(config.rootfs)
+    hooks.run_all(config.hooks, "createContainer", state | {"pid": os.getpid()})
+    return state
 
 
 def exec_intermediate(

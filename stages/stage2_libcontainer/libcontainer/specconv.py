@@ -18,6 +18,7 @@ from stages.stage2_libcontainer.libcontainer import (
     capabilities,
     configs,
     devices,
+    hooks,
     lsm,
     namespaces,
     process,
@@ -175,10 +176,18 @@ def to_config(spec: dict) -> configs.Config:
         time_offsets=to_time_offsets(linux.get("timeOffsets"), "linux.timeOffsets", spaces),
         oci_version=_str(spec, "ociVersion", "", "1.0.2"),
         annotations=_string_map(spec.get("annotations"), "annotations"),
+        hooks=to_hooks(spec),
     )
     if not config.has_mount_namespace():
         check_without_mount_namespace(config)
     return config
+
+
+def to_hooks(spec: dict) -> dict[str, list[hooks.Hook]]:
+    try:
+        return hooks.from_spec(spec)
+    except ValueError as e:
+        raise InvalidSpec(*e.args) from None
 
 
 def check_without_mount_namespace(config: configs.Config) -> None:

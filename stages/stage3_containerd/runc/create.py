@@ -69,7 +69,7 @@ def create(a: Args, rt: Runtime, console: socket.socket | None = None) -> Contai
     rt.make_root()
     try:
         container = Container.create(cid, spec, rt.state_dir(cid), Stdio(0, 1, 2),
-                                     console if terminal else None)
+                                     console if terminal else None, warn=rt.log.warning)
     finally:
         if console is not None:
             console.close()  # init has its own copy
@@ -78,7 +78,7 @@ def create(a: Args, rt: Runtime, console: socket.socket | None = None) -> Contai
         if a.pid_file:
             write_pid_file(a.pid_file, container.pid)
     except OSError:
-        container.destroy()  # nobody would ever learn its pid: do not leave it behind
+        container.destroy(rt.log.warning)  # nobody would ever learn its pid: do not leave it behind
         raise
     rt.log.debug(f"created {cid}: init is pid {container.pid}")
     return container

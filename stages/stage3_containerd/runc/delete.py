@@ -36,5 +36,5 @@ def main(argv: list[str], rt: Runtime) -> int:
     status = container.status()
     if status in ("running", "paused") and not a.force:
         raise RuncError(f"cannot delete container {cid} that is not stopped: {status}")
-    container.destroy()
+    container.destroy(rt.log.warning)
     return 0

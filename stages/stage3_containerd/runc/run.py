@@ -30,9 +30,9 @@ def main(argv: list[str], rt: Runtime) -> int:
     if a.detach:
         container = create(a, rt)
         try:
-            container.start()
+            container.start(rt.log.warning)
         except BaseException:
-            container.destroy()
+            container.destroy(rt.log.warning)
             raise
         return 0
     if a.console_socket:
@@ -46,10 +46,10 @@ def main(argv: list[str], rt: Runtime) -> int:
             terminal = foreground.Terminal(receive(ours)[1])
         ours.close()
         foreground.forward_signals(container.pid, terminal)
-        container.start()
+        container.start(rt.log.warning)
         code = foreground.wait(container.pid, terminal)
     finally:
         if terminal is not None:
             terminal.close()
-        container.destroy()
+        container.destroy(rt.log.warning)
     return code

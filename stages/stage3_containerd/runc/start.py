@@ -26,5 +26,5 @@ def main(argv: list[str], rt: Runtime) -> int:
         raise RuncError(f"start {cid}: cannot start a container that has stopped")
     if status != "created":
         raise RuncError(f"start {cid}: cannot start an already {status} container")
-    container.start()
+    container.start(rt.log.warning)
     return 0
