@@ -4,6 +4,7 @@ such as containerd's go-runc read runc's)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -150,3 +151,19 @@ def test_unknown_verb_status_as_runc(both: Both) -> None:
 
 def test_runc_is_here() -> None:
     assert subprocess.run([REAL_RUNC, "--version"], capture_output=True).returncode == 0
+
+
+@xfail_on("crun", "crun 1.8.1 has no features command")
+def test_features(rt: Runtime) -> None:
+    """features.md: "ociVersionMin (string, REQUIRED) The minimum recognized version",
+    "ociVersionMax (string, REQUIRED) The maximum recognized version"; "hooks (array of
+    strings, OPTIONAL) The list of the recognized hook names"; linux.namespaces "The
+    list of the recognized namespaces"."""
+    r = rt("features", check=False)
+    assert r.returncode == 0
+    features = json.loads(r.stdout)
+    assert isinstance(features["ociVersionMin"], str)
+    assert isinstance(features["ociVersionMax"], str)
+    assert {"prestart", "poststart", "poststop"} <= set(features.get("hooks", []))
+    assert {"pid", "network", "mount", "ipc", "uts", "user", "cgroup"} <= \
+        set(features["linux"]["namespaces"])

@@ -39,6 +39,7 @@ VERBS = {
     "resume": "thaw a paused container",
     "update": "change a container's resource limits",
     "spec": "write a starter config.json",
+    "features": "print what this runtime implements, as JSON",
 }
 
 # runc's exit statuses: 1 for any failure, but 255 for a failed `exec` (exec.go's
