@@ -123,6 +123,21 @@ def test_a_user_inside_is_mapped_too(rt: Runtime, ubundle) -> None:
     assert host_ids(rt.pid(b)) == (HOST_ID + 1000, HOST_ID + 1000)
 
 
+def test_exec_joins_the_user_namespace(rt: Runtime, ubundle) -> None:
+    """runtime.md Create: "The entity using a runtime to create a container MUST be able
+    to use the operations defined in this specification against that same container"
+    (exec among runc's): an exec'd process is in the container's user namespace, its
+    root the mapped host uid."""
+    b = ubundle(["sleep", "1000"])
+    in_user_namespace(b, *ALL)
+    rt.create(b)
+    rt("start", b.cid)
+    r = rt("exec", b.cid, "sh", "-c", "id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user")
+    uid, mapping, ns = r.stdout.splitlines()
+    assert uid == "0" and mapping.split() == ["0", str(HOST_ID), str(SIZE)]
+    assert ns == os.readlink(f"/proc/{rt.pid(b)}/ns/user") != os.readlink("/proc/self/ns/user")
+
+
 def test_rootfs_usable_by_the_mapped_root(rt: Runtime, ubundle) -> None:
     """config-linux.md: "The runtime SHOULD NOT modify the ownership of referenced
     filesystems to realize the mapping": a rootfs whose owner is the mapped root is

@@ -201,6 +201,7 @@ def intermediate(
                         | {fifo_dir})
         _join_cgroup(procs_files)  # before the cgroup namespace: init sees its cgroup as /
         trace.step("init", "joined the cgroup")
+        process.set_oom_score_adj(LINUX, config.process)  # host root still: see there
         namespaces.join(LINUX, namespaces.join_paths(config.namespaces))
         if "user" in config.new_namespaces():
             _new_user_namespace(sync)
@@ -340,6 +341,7 @@ def exec_intermediate(
     """`exec`: the same dance, but joining the container's namespaces instead."""
     try:
         close_other_fds(_keep([sync, child_sync], stdio, console_socket))
+        process.set_oom_score_adj(LINUX, proc)  # host root still: see there
         enter_container(LINUX, procs_files, join)
         pid = os.fork()  # the child lands in the container's pid namespace
         if pid == 0:
