@@ -119,3 +119,17 @@ def test_rootfs_propagation_slave_receives_host_mounts(rt: Runtime, bundle) -> N
     assert rt.wait(rt.pid(b)) == 0, (b.path / "create.err").read_text()
     assert b.output() == "seen\n"
     assert not (b.rootfs / "opt" / "from-container").exists()
+
+
+@RUNC_ROOT_PRIVATE
+def test_rootfs_propagation_shared_with_a_shared_parent(rt: Runtime, bundle) -> None:
+    """config-linux.md rootfsPropagation: "shared: the rootfs mount belongs to a new peer
+    group", with the rootfs a plain directory on a shared mount (the bundle's): the
+    mount pivot_root must not see as a shared parent."""
+    b = bundle(["sh", "-c", ROOT_LINE])
+    b.linux["rootfsPropagation"] = "shared"
+    rt.mount_on_host(b.path, b.path, "--bind")
+    subprocess.run(["mount", "--make-shared", str(b.path)], check=True)
+    code, out = rt.run(b)
+    assert code == 0, (b.path / "create.err").read_text()
+    assert root_fields(out) == {"shared"}, out
