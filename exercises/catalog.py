@@ -128,12 +128,14 @@ EXERCISES += (
             "every process slot of the host. The pids controller counts the processes "
             "of a cgroup and makes fork() fail past its limit, inside that cgroup only. "
             "`docker run --pids-limit` is this file.",
-        targets=(Target(f"{LIBCONTAINER}/cgroups/v1.py", "V1Manager.create",
-                        statement="if resources.pids_limit", stub="pass"),
-                 Target(f"{LIBCONTAINER}/cgroups/v2.py", "V2Manager.create",
-                        statement="if resources.pids_limit", stub="pass")),
+        targets=(Target(f"{LIBCONTAINER}/cgroups/v1.py", "V1Manager.set_pids_limit",
+                        stub="pass"),
+                 Target(f"{LIBCONTAINER}/cgroups/v2.py", "V2Manager.set_pids_limit",
+                        stub="pass")),
         hints=(
-            "The limit is resources.pids_limit (configs.py: 0 when none is set).",
+            "The limit is resources.pids_limit (configs.py: 0 when none is set); "
+            "container.py calls set_pids_limit once init is made (and create() for "
+            "`runc update`).",
             "The file is pids.max, in both cgroup versions; `self._file(...)` finds "
             "it (v1 wants the controller's name too: self._file('pids', 'pids.max')).",
             "`write(path, text)` from cgroups/__init__.py writes a cgroup file and "

@@ -115,8 +115,10 @@ def run_init(tmp_path: Path, fifo: tuple[str, int], kernel: RecordingKernel,
     rootfs.mkdir()
     config = container_config(rootfs, tmp_path)
     config.process.no_new_privileges = no_new_privileges
+    # exec.fifo's directory, as Container.create hands it to init (who closes it)
+    fifo_dir = os.open(os.path.dirname(fifo[0]), os.O_PATH | os.O_DIRECTORY)
     init.container_init(kernel, config, RecordingSync(kernel.calls),  # type: ignore[arg-type]
-                        None, None, fifo[0])
+                        None, None, fifo_dir)
     return kernel.calls
 
 

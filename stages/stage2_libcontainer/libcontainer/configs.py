@@ -26,6 +26,16 @@ class Namespace:
 
 
 @dataclass
+class IDMap:
+    """One line of a user namespace's uid_map or gid_map: `size` ids from
+    `container_id` inside are `host_id`... outside."""
+
+    container_id: int
+    host_id: int
+    size: int
+
+
+@dataclass
 class Mount:
     destination: str  # inside the container
     type: str = ""  # "proc", "tmpfs", "bind"...; "" with a bind option: a bind mount
@@ -79,6 +89,13 @@ class Resources:
     # cgroup v1's memory.oom_control: at the limit, wait for memory rather than have
     # the kernel kill a process (v2 has no such switch)
     disable_oom_killer: bool = False
+    kernel_tcp: int = 0  # bytes of TCP buffers (v1's memory.kmem.tcp)
+    cpu_burst: int = 0  # microseconds a group may save up and spend above its quota
+    cpu_idle: int = 0  # 1: the group runs only when nothing else wants the CPU
+    hugepage_limits: dict[str, int] = field(default_factory=dict)  # "2MB" -> bytes
+    net_class_id: int = 0  # net_cls: the tag on the group's packets, for tc
+    net_priorities: dict[str, int] = field(default_factory=dict)  # net_prio: ifname -> prio
+    unified: dict[str, str] = field(default_factory=dict)  # cgroup v2 file -> its content
 
 
 @dataclass
@@ -128,6 +145,27 @@ class User:
 
 
 @dataclass
+class Scheduler:
+    """process.scheduler: sched_setattr(2)'s struct, numbers already the kernel's."""
+
+    policy: int  # SCHED_OTHER 0, FIFO 1, RR 2, BATCH 3, ISO 4, IDLE 5, DEADLINE 6
+    flags: int = 0
+    nice: int = 0
+    priority: int = 0  # the static priority of FIFO and RR
+    runtime: int = 0  # nanoseconds, for DEADLINE
+    deadline: int = 0
+    period: int = 0
+
+
+@dataclass
+class IOPriority:
+    """process.ioPriority: ioprio_set(2)'s class (RT 1, BE 2, IDLE 3) and level 0..7."""
+
+    io_class: int
+    priority: int
+
+
+@dataclass
 class Process:
     """The program to run and who it runs as: init's, or one for exec."""
 
@@ -141,6 +179,9 @@ class Process:
     rlimits: list[Rlimit] = field(default_factory=list)
     no_new_privileges: bool = False
     oom_score_adj: int | None = None
+    apparmor_profile: str = ""  # "": none asked for
+    scheduler: Scheduler | None = None
+    io_priority: IOPriority | None = None
 
 
 @dataclass
@@ -185,6 +226,8 @@ class Config:
     hostname: str = ""
     domainname: str = ""
     namespaces: list[Namespace] = field(default_factory=list)
+    uid_mappings: list[IDMap] = field(default_factory=list)  # for a new user namespace
+    gid_mappings: list[IDMap] = field(default_factory=list)
     mounts: list[Mount] = field(default_factory=list)
     devices: list[Device] = field(default_factory=list)  # beyond the default ones
     cgroups_path: str = ""  # "": /whalebones/<id>
@@ -194,6 +237,8 @@ class Config:
     masked_paths: list[str] = field(default_factory=list)
     readonly_paths: list[str] = field(default_factory=list)
     seccomp: Seccomp | None = None  # None: no filter
+    personality: int | None = None  # personality(2)'s domain: PER_LINUX 0, PER_LINUX32 8
+    time_offsets: dict[str, tuple[int, int]] = field(default_factory=dict)  # clock: (s, ns)
     oci_version: str = "1.0.2"
     annotations: dict[str, str] = field(default_factory=dict)
     hooks: dict[str, list[Hook]] = field(default_factory=dict)  # by kind, see hooks.py
@@ -205,3 +250,7 @@ class Config:
     def new_namespaces(self) -> set[str]:
         """The types of the namespaces made for this container (not joined)."""
         return {ns.type for ns in self.namespaces if not ns.path}
+
+    def has_namespace(self, kind: str) -> bool:
+        """The container has a namespace of this type of its own, new or joined."""
+        return any(ns.type == kind for ns in self.namespaces)

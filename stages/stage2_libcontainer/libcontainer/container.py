@@ -120,9 +120,11 @@ def _stdio_tuple(stdio: Stdio | None) -> tuple[int, int, int] | None:
     return None if stdio is None else (stdio.stdin, stdio.stdout, stdio.stderr)
 
 
-def _spawn(intermediate: Callable[[init.Sync, init.Sync], NoReturn]) -> tuple[int, init.Sync]:
+def _spawn(intermediate: Callable[[init.Sync, init.Sync], NoReturn],
+           usermap: Callable[[int], None] | None = None) -> tuple[int, init.Sync]:
     """Fork `intermediate(its_sync, child_sync)`, collect the pid it reports for the
     child it forks, reap it. Returns that pid and our end of the child's own socket.
+    If it asks for its user namespace's maps first, `usermap(its pid)` writes them.
 
     Each of the two processes talks on a socket of its own: the child may be quick
     enough to say "ready" (or fail) before the intermediate has said its pid, and on a
@@ -140,6 +142,12 @@ def _spawn(intermediate: Callable[[init.Sync, init.Sync], NoReturn]) -> tuple[in
     try:
         try:
             message = mid_ours.recv()
+            if message is not None and message.get("type") == "usermap":
+                if usermap is None:
+                    raise ContainerError("the intermediate asked for user namespace maps")
+                usermap(pid)  # see userns.py: only we, outside, can write them
+                mid_ours.send(type="usermap-done")
+                message = mid_ours.recv()
         finally:
             os.waitpid(pid, 0)
             mid_ours.sock.close()
@@ -194,7 +202,7 @@ class Container:
 
     @property
     def fifo(self) -> str:
-        return os.path.join(self.state_dir, "exec.fifo")
+        return os.path.join(self.state_dir, "exec.fifo")  # init's FIFO_NAME
 
     @property
     def cgroup(self) -> cgroups.Manager:
@@ -247,11 +255,22 @@ class Container:
         createRuntime here, when init asks; after a failure, poststop (`warn` gets
         their failures).
         """
-        from stages.stage2_libcontainer.libcontainer import hooks, init, seccomp, specconv
+        import dataclasses
+
+        from stages.stage2_libcontainer.libcontainer import (
+            hooks,
+            init,
+            seccomp,
+            specconv,
+            userns,
+        )
 
         config = specconv.to_config(spec)
         if config.seccomp is not None:
             seccomp.bindings()  # now: init imports nothing after the fork
+        if "user" in config.new_namespaces():
+            userns.check_reachable(config.rootfs, userns.host_id(0, config.uid_mappings),
+                                   userns.host_id(0, config.gid_mappings))
         try:
             os.makedirs(state_dir, mode=0o711)
         except FileExistsError:
@@ -260,14 +279,26 @@ class Container:
             raise ContainerError(f"create state directory {state_dir}: {describe(e)}") from None
 
         c = cls._from_config(cid, state_dir, spec, config)
+        fifo_dir = -1
         try:
-            os.mkfifo(c.fifo, 0o622)
+            os.mkfifo(c.fifo)
+            os.chmod(c.fifo, 0o622)  # as runc: any uid the process becomes may write it
+            # init opens it for writing as the container's root, which in a user
+            # namespace is another host uid: the FIFO is that root's, as runc makes it.
+            os.chown(c.fifo, userns.host_id(0, config.uid_mappings),
+                     userns.host_id(0, config.gid_mappings))
+            fifo_dir = os.open(state_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)  # see
+            # init.container_init
             cg = c.cgroup
-            cg.create(config.resources)
+            # The pids limit comes once init is made, as runc sets its limits: until
+            # then the intermediate process is in the cgroup too, and a limit of 1
+            # (the spec allows even 0) would fail the fork of init itself.
+            cg.create(dataclasses.replace(config.resources, pids_limit=0))
             c.pid, sync = _spawn(
                 lambda mid, child: init.intermediate(config, cg.procs_files(), mid, child,
                                                      _stdio_tuple(stdio), console_socket,
-                                                     c.fifo))
+                                                     fifo_dir),
+                lambda pid: userns.write_maps(pid, config.uid_mappings, config.gid_mappings))
             try:
                 message = sync.recv()
                 if message is not None and message.get("type") == "hooks":
@@ -282,6 +313,8 @@ class Container:
                 raise ContainerError(
                     message["message"] if message else "create: init exited before it was ready"
                 )
+            if config.resources.pids_limit:
+                cg.set_pids_limit(config.resources.pids_limit)
             c.start_time = _start_time(c.pid)
             c._save()
         except BaseException as e:
@@ -292,6 +325,9 @@ class Container:
             if isinstance(e, OSError):  # ours, not init's: the cgroup, the FIFO, state.json
                 raise ContainerError(f"create {cid}: {describe(e)}") from None
             raise
+        finally:
+            if fifo_dir >= 0:
+                os.close(fifo_dir)  # init has its own copy
         return c
 
     def _abandon(self) -> None:
@@ -408,7 +444,7 @@ class Container:
         pid, sync = _spawn(
             lambda mid, child: init.exec_intermediate(procs_files, join, proc, config.seccomp, mid,
                                                       child, _stdio_tuple(stdio),
-                                                      console_socket))
+                                                      console_socket, config.personality))
         try:
             message = sync.recv()  # EOF: execve succeeded and closed the socket
         finally:

@@ -100,9 +100,12 @@ def create(kernel: Kernel, rootfs: str, extra: list[Device]) -> None:
             try:
                 kernel.mknod(path, kind | dev.file_mode, os.makedev(dev.major, dev.minor))
             except PermissionError:
-                # Where mknod is not allowed (a user namespace), bind the host's node.
+                # Where mknod is not allowed (a user namespace: a device node made
+                # there would let its root at any disk), bind the host's node. It
+                # stays the host's: its owner and mode are not the container's to change.
                 open(path, "a").close()
                 kernel.mount(dev.path, path, None, syscalls.MS_BIND)
+                continue
             kernel.chmod(path, dev.file_mode)
             kernel.chown(path, dev.uid, dev.gid)
     for target, link in SYMLINKS:

@@ -42,10 +42,13 @@ from shared import trace
 from stages.stage2_libcontainer.libcontainer import (
     console,
     hooks,
+    lsm,
     namespaces,
     process,
     rootfs,
+    sched,
     syscalls,
+    userns,
 )
 from stages.stage2_libcontainer.libcontainer.configs import Config, Process, Seccomp
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe, step
@@ -54,6 +57,9 @@ from stages.stage2_libcontainer.libcontainer.kernel import LINUX, Kernel
 TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from typing import NoReturn
+
+
+FIFO_NAME = "exec.fifo"  # in the container's state directory (see container.py)
 
 
 class Sync:
@@ -145,9 +151,12 @@ def _as_child(sync: Sync, steps: Callable[[], None]) -> NoReturn:
 
 def _prepare_process(kernel: Kernel, proc: Process, policy: Seccomp | None,
                      stdio: tuple[int, int, int] | None,
-                     console_socket: socket.socket | None) -> tuple[str, dict[str, str]]:
+                     console_socket: socket.socket | None,
+                     persona: int | None = None) -> tuple[str, dict[str, str]]:
     """What init and exec share, in runc's order: stdio (the pty is made while still
-    root), cwd, rlimits (raising a hard limit needs CAP_SYS_RESOURCE), then user,
+    root), cwd, rlimits (raising a hard limit needs CAP_SYS_RESOURCE), the AppArmor
+    profile for the coming execve, the CPU scheduler and I/O priority (CAP_SYS_NICE
+    for a real-time policy) and the personality (linux.personality), then user,
     capabilities and no_new_privs, the PATH lookup, done as the final user, as execve
     will be, and the seccomp filter. Returns (path to execute, environment).
 
@@ -162,6 +171,10 @@ def _prepare_process(kernel: Kernel, proc: Process, policy: Seccomp | None,
     with step(f"chdir to cwd {proc.cwd}"):
         kernel.chdir(proc.cwd)
     process.set_rlimits(kernel, proc.rlimits)
+    lsm.apply_apparmor(kernel, proc.apparmor_profile)
+    sched.set_scheduler(kernel, proc.scheduler)
+    sched.set_io_priority(kernel, proc.io_priority)
+    sched.set_personality(kernel, persona)
     if policy is not None and not proc.no_new_privileges:
         kernel.load_seccomp(policy)
     process.become(kernel, proc)
@@ -179,26 +192,44 @@ def intermediate(
     child_sync: Sync,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
-    fifo: str,
+    fifo_dir: int,
 ) -> NoReturn:
-    """Report init's pid on `sync`; init reports on `child_sync` (see container._spawn)."""
+    """Report init's pid on `sync`; init reports on `child_sync` (see container._spawn).
+    `fifo_dir`: exec.fifo's directory, opened O_PATH by the caller (see container_init)."""
     try:
-        close_other_fds(_keep([sync, child_sync], stdio, console_socket) | trace.fds())
+        close_other_fds(_keep([sync, child_sync], stdio, console_socket) | trace.fds()
+                        | {fifo_dir})
         _join_cgroup(procs_files)  # before the cgroup namespace: init sees its cgroup as /
         trace.step("init", "joined the cgroup")
+        process.set_oom_score_adj(LINUX, config.process)  # host root still: see there
         namespaces.join(LINUX, namespaces.join_paths(config.namespaces))
-        syscalls.unshare(namespaces.new_flags(config.namespaces))
+        if "user" in config.new_namespaces():
+            _new_user_namespace(sync)
+        if config.has_namespace("user"):
+            userns.become_root()  # not before: mapped ids only from now on
+        # The rest now, so that they belong to the user namespace (see userns.py).
+        syscalls.unshare(namespaces.new_flags(config.namespaces) & ~namespaces.CLONE_NEWUSER)
+        namespaces.set_time_offsets(config.time_offsets)
         trace.step("init", "unshare(" + ", ".join(sorted(config.new_namespaces())) + ")")
         pid = os.fork()
         if pid == 0:
             sync.sock.close()
             _as_child(child_sync, lambda: container_init(LINUX, config, child_sync, stdio,
-                                                         console_socket, fifo))
+                                                         console_socket, fifo_dir))
         child_sync.sock.close()
         sync.send(type="pid", pid=pid)
         os._exit(0)
     except BaseException as e:
         _fail(sync, e)
+
+
+def _new_user_namespace(sync: Sync) -> None:
+    """unshare the user namespace alone, and have the caller write its maps."""
+    syscalls.unshare(namespaces.CLONE_NEWUSER)
+    sync.send(type="usermap")
+    answer = sync.recv()
+    if answer is None or answer.get("type") != "usermap-done":
+        raise ContainerError("the caller did not write the user namespace's maps")
 
 
 def container_init(
@@ -207,18 +238,22 @@ def container_init(
     sync: Sync,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
-    fifo: str,
+    fifo_dir: int,
 ) -> None:
     """Init's steps, in their order; the last, execve, does not return (with the real
-    kernel). An error is raised, for intermediate() to report over `sync`."""
+    kernel). An error is raised, for intermediate() to report over `sync`.
+
+    `fifo_dir` is the directory of exec.fifo (the container's state directory),
+    opened O_PATH (it opens nothing) by the caller: the FIFO lives on the host, out of
+    sight after pivot_root (or chroot, or once a mount namespace is joined), but
+    openat() from this handle still reaches it, with no /proc needed inside (none
+    without a mount namespace). The caller opens it, not init: the runtime's root
+    directory above is root's alone (0700), and the root of a user namespace is not
+    host root, so it could not even walk the path."""
     kernel.setsid()  # a session of its own: it may then take a controlling terminal
     new_ns = config.new_namespaces()
     if "network" in new_ns:
         kernel.loopback_up()
-    # The FIFO lives on the host; after pivot_root (or chroot) it is out of sight.
-    # Keep a handle on its directory (O_PATH: opens nothing): openat() from it still
-    # reaches the FIFO then, with no /proc needed inside (none without a mount ns).
-    fifo_dir = os.open(os.path.dirname(fifo), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     own_mount_ns = config.has_mount_namespace()  # new, or joined by path: ours to set up
     if own_mount_ns:
         rootfs.prepare(kernel, config)
@@ -245,15 +280,15 @@ def container_init(
             kernel.write_file("/proc/sys/kernel/domainname", config.domainname)
     rootfs.finish(kernel, config)
     path, env = _prepare_process(kernel, config.process, config.seccomp, stdio,
-                                 console_socket)
+                                 console_socket, config.personality)
 
     trace.step("init", "created: waiting on exec.fifo for `start`")
     sync.send(type="ready")
     # Block here until `start` opens the FIFO for reading: this is the line
     # between "created" and "running" in the OCI runtime's lifecycle. The FIFO is
-    # reopened through our O_PATH handle: its path is on the host, out of sight.
+    # reached through the handle on its directory: its path is on the host.
     with step("open exec.fifo"):
-        fd = os.open(os.path.basename(fifo), os.O_WRONLY | os.O_CLOEXEC, dir_fd=fifo_dir)
+        fd = os.open(FIFO_NAME, os.O_WRONLY | os.O_CLOEXEC, dir_fd=fifo_dir)
         os.write(fd, b"0")
     os.close(fifo_dir)
     # The FIFO stays open (close-on-exec) until execve: `start` reads on to EOF, which
@@ -301,16 +336,19 @@ def exec_intermediate(
     child_sync: Sync,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
+    persona: int | None = None,
 ) -> NoReturn:
     """`exec`: the same dance, but joining the container's namespaces instead."""
     try:
         close_other_fds(_keep([sync, child_sync], stdio, console_socket))
+        process.set_oom_score_adj(LINUX, proc)  # host root still: see there
         enter_container(LINUX, procs_files, join)
         pid = os.fork()  # the child lands in the container's pid namespace
         if pid == 0:
             sync.sock.close()
             _as_child(child_sync,
-                      lambda: exec_process(LINUX, proc, policy, stdio, console_socket))
+                      lambda: exec_process(LINUX, proc, policy, stdio, console_socket,
+                                           persona))
         child_sync.sock.close()
         sync.send(type="pid", pid=pid)
         os._exit(0)
@@ -348,6 +386,7 @@ def exec_process(
     policy: Seccomp | None,
     stdio: tuple[int, int, int] | None,
     console_socket: socket.socket | None,
+    persona: int | None = None,
 ) -> None:
     """An exec'd process's steps. Success is silence: the sync socket is
     close-on-exec, so the caller reads EOF the moment execve succeeds, and an error
@@ -355,6 +394,6 @@ def exec_process(
     filter, which every process in it runs under (a process joining the container is
     not a child of its init, so it does not inherit it: it loads its own copy)."""
     kernel.setsid()
-    path, env = _prepare_process(kernel, proc, policy, stdio, console_socket)
+    path, env = _prepare_process(kernel, proc, policy, stdio, console_socket, persona)
     with step(f"exec {path}"):
         kernel.execve(path, proc.args, env)

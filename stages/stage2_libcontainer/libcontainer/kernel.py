@@ -25,7 +25,7 @@ from stages.stage2_libcontainer.libcontainer import network, seccomp, syscalls
 
 TYPE_CHECKING = False  # init's modules are loaded by `runc create`; see init.py
 if TYPE_CHECKING:
-    from stages.stage2_libcontainer.libcontainer.configs import Seccomp
+    from stages.stage2_libcontainer.libcontainer.configs import Scheduler, Seccomp
 
 
 class Kernel:
@@ -91,6 +91,16 @@ class Kernel:
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
         syscalls.capset(effective, permitted, inheritable)
+
+    def sched_setattr(self, s: Scheduler) -> None:
+        syscalls.sched_setattr(s.policy, s.flags, s.nice, s.priority, s.runtime, s.deadline,
+                               s.period)
+
+    def ioprio_set(self, which: int, who: int, ioprio: int) -> None:
+        syscalls.ioprio_set(which, who, ioprio)
+
+    def personality(self, persona: int) -> None:
+        syscalls.personality(persona)
 
     def load_seccomp(self, config: Seccomp) -> None:
         seccomp.load(config)

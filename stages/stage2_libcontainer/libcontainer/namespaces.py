@@ -2,11 +2,13 @@
 
 A namespace wraps one global resource so that the processes inside get their own
 instance: their own pid numbers (pid), mount table (mount), hostname (uts), SysV IPC
-(ipc), network stack (network) and view of the cgroup tree (cgroup). A container is,
-first of all, a process in a fresh set of them.
+(ipc), network stack (network), view of the cgroup tree (cgroup) and of the
+monotonic and boot-time clocks (time). A container is, first of all, a process in a
+fresh set of them.
 
-unshare(2) moves the caller into new namespaces, except for pid: a process keeps its
-pid for life, so only its *next child* is born into the new pid namespace, as pid 1.
+unshare(2) moves the caller into new namespaces, except for pid and time: a process
+keeps its pid (and its clocks) for life, so only its *next child* is born into the new
+pid namespace, as pid 1, or into the new time namespace.
 That is why making a container takes two forks (see init.py).
 """
 
@@ -21,6 +23,7 @@ TYPE_CHECKING = False  # not typing's: see the package docstring
 if TYPE_CHECKING:
     from stages.stage2_libcontainer.libcontainer.kernel import Kernel
 
+CLONE_NEWTIME = 0x00000080
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWUTS = 0x04000000
@@ -38,6 +41,7 @@ FLAGS = {
     "uts": CLONE_NEWUTS,
     "cgroup": CLONE_NEWCGROUP,
     "user": CLONE_NEWUSER,
+    "time": CLONE_NEWTIME,
 }
 PROC_NAMES = {
     "pid": "pid",
@@ -47,10 +51,11 @@ PROC_NAMES = {
     "uts": "uts",
     "cgroup": "cgroup",
     "user": "user",
+    "time": "time",
 }
 # The order to join them in: the mount namespace last, because joining it changes
 # what every later /proc path means.
-JOIN_ORDER = ["user", "ipc", "uts", "network", "pid", "cgroup", "mount"]
+JOIN_ORDER = ["user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount"]
 
 
 def new_flags(namespaces: list[Namespace]) -> int:
@@ -98,3 +103,16 @@ def of_process(pid: int, types: list[str]) -> list[tuple[str, str]]:
             pass
         result.append((t, theirs))
     return result
+
+
+def set_time_offsets(offsets: dict[str, tuple[int, int]]) -> None:
+    """linux.timeOffsets, written after unshare(CLONE_NEWTIME) and before the first
+    child: the kernel takes the offsets only while no process is in the namespace yet
+    (time_namespaces(7)). Inside, CLOCK_MONOTONIC and CLOCK_BOOTTIME read that much
+    later than the host's; the wall clock (CLOCK_REALTIME) is never namespaced."""
+    if not offsets:
+        return
+    text = "".join(f"{clock} {secs} {nanos}\n" for clock, (secs, nanos) in offsets.items())
+    with step("write /proc/self/timens_offsets"):
+        with open("/proc/self/timens_offsets", "w") as f:
+            f.write(text)

@@ -55,11 +55,19 @@ def _rlim(value: int) -> int:
     return resource.RLIM_INFINITY if value >= 2**64 - 1 or value == -1 else value
 
 
-def become(kernel: Kernel, process: Process) -> None:
-    """Steps 1 to 4 above."""
-    if process.oom_score_adj is not None:  # lowering it needs root: before setuid
+def set_oom_score_adj(kernel: Kernel, process: Process) -> None:
+    """Lowering it needs CAP_SYS_RESOURCE of the host's user namespace: the
+    intermediate process does it first, while still host root (as runc's nsexec, before
+    any user namespace), and the kernel then lets its children write the same value
+    again (oom_score_adj_min, proc(5))."""
+    if process.oom_score_adj is not None:
         with step("write /proc/self/oom_score_adj"):
             kernel.write_file("/proc/self/oom_score_adj", str(process.oom_score_adj))
+
+
+def become(kernel: Kernel, process: Process) -> None:
+    """Steps 1 to 4 above."""
+    set_oom_score_adj(kernel, process)  # before setuid, while root
     caps = process.capabilities
     if caps is not None:
         capabilities.drop_bounding(kernel, capabilities.mask(caps.bounding))

@@ -129,7 +129,7 @@ def prepare(kernel: Kernel, config: Config) -> None:
     kernel.mount(rootfs, rootfs, None, MS_BIND | MS_REC)
     destinations = set()
     for m in config.mounts:
-        mount_one(kernel, rootfs, m, own_cgroup(config))
+        mount_one(kernel, rootfs, sysfs_as_bind(m, config), own_cgroup(config))
         destinations.add(os.path.normpath(m.destination))
     if "/dev" in destinations:
         devices.create(kernel, rootfs, config.devices)
@@ -167,10 +167,25 @@ def parent_mount_not_shared(kernel: Kernel, rootfs: str, propagation: int) -> No
             path = os.path.dirname(path)
 
 
+def sysfs_as_bind(m: Mount, config: Config) -> Mount:
+    """A sysfs mount, as a bind of the host's /sys when it cannot be mounted: the
+    kernel lets the root of a user namespace mount sysfs only for a network namespace
+    that namespace owns (sysfs shows the network devices of its mounter's netns). In
+    a user namespace without a network namespace of its own, the host's /sys is bound
+    instead, read-only, as crun and Docker (moby's oci_linux.go) do; runc fails."""
+    if m.type != "sysfs" or not config.has_namespace("user") \
+            or "network" in config.new_namespaces():
+        return m
+    return Mount(m.destination, "bind", "/sys", ["rbind", *m.options])
+
+
 def own_cgroup(config: Config) -> str | None:
     """The container's cgroup path, when it has no cgroup namespace of its own
-    (`--cgroupns host`); None when it has one."""
-    if "cgroup" in config.new_namespaces():
+    (`--cgroupns host`), or is in a user namespace on cgroup v1 (whose hierarchies
+    only host root may mount: the container's own directories are bound instead, as
+    runc always does on v1); None when a new mount will do."""
+    if "cgroup" in config.new_namespaces() and not (config.has_namespace("user")
+                                                     and not is_unified()):
         return None
     return "/" + (config.cgroups_path or "").strip("/")
 

@@ -14,10 +14,12 @@ import struct
 from shared.libc import libc
 from stages.stage2_libcontainer.libcontainer.errors import os_error
 
-# glibc has no wrappers for these two; the numbers differ by architecture.
+# glibc has no wrappers for these; the numbers differ by architecture.
 _SYSCALLS = {
-    "x86_64": {"pivot_root": 155, "capset": 126, "capget": 125},
-    "aarch64": {"pivot_root": 41, "capset": 91, "capget": 90},
+    "x86_64": {"pivot_root": 155, "capset": 126, "capget": 125, "sched_setattr": 314,
+               "ioprio_set": 251},
+    "aarch64": {"pivot_root": 41, "capset": 91, "capget": 90, "sched_setattr": 274,
+                "ioprio_set": 30},
 }
 _NR = _SYSCALLS.get(os.uname().machine, _SYSCALLS["x86_64"])
 
@@ -120,3 +122,20 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
     hbuf = ctypes.create_string_buffer(header, len(header))
     dbuf = ctypes.create_string_buffer(data, len(data))
     _check(libc.syscall(_NR["capset"], hbuf, dbuf), "capset")
+
+
+def sched_setattr(policy: int, flags: int, nice: int, priority: int, runtime: int,
+                  deadline: int, period: int) -> None:
+    """This process's scheduling: struct sched_attr, its first version (48 bytes)."""
+    attr = struct.pack("IIQiIQQQ", 48, policy, flags, nice, priority, runtime, deadline,
+                       period)
+    buf = ctypes.create_string_buffer(attr, len(attr))
+    _check(libc.syscall(_NR["sched_setattr"], 0, buf, 0), f"sched_setattr (policy {policy})")
+
+
+def ioprio_set(which: int, who: int, ioprio: int) -> None:
+    _check(libc.syscall(_NR["ioprio_set"], which, who, ioprio), f"ioprio_set({ioprio:#x})")
+
+
+def personality(persona: int) -> None:
+    _check(libc.personality(ctypes.c_ulong(persona)), f"personality({persona:#x})")

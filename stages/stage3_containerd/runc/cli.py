@@ -39,7 +39,15 @@ VERBS = {
     "resume": "thaw a paused container",
     "update": "change a container's resource limits",
     "spec": "write a starter config.json",
+    "features": "print what this runtime implements, as JSON",
 }
+
+# runc's exit statuses: 1 for any failure, but 255 for a failed `exec` (exec.go's
+# fatalWithCode), so that a caller can tell it from the exec'd program's own status;
+# an unknown verb is urfave/cli's 3.
+EXIT_FAILURE = 1
+EXIT_EXEC_FAILED = 255
+EXIT_NO_SUCH_VERB = 3
 
 GLOBAL = Command(
     "", "[global flags] VERB [flags] [ID] ...",
@@ -71,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         verb, *rest = g.arguments
         if verb not in VERBS:
-            raise RuncError(f"no such verb {verb!r}: one of {', '.join(VERBS)}")
+            print(f"No help topic for '{verb}'", file=sys.stderr)
+            return EXIT_NO_SUCH_VERB
         if g.log_format not in ("text", "json"):
             raise RuncError(f"--log-format {g.log_format!r}: text or json")
     except RuncError as e:  # nothing to log into yet: runc's usage errors go to stderr
@@ -92,4 +101,4 @@ def main(argv: list[str] | None = None) -> int:
         if not message.startswith(verb):
             message = f"{verb}: {message}"
         log.error(message)
-        return 1
+        return EXIT_EXEC_FAILED if verb == "exec" else EXIT_FAILURE

@@ -19,7 +19,12 @@ if TYPE_CHECKING:  # (`runc delete` loads this module, and not configs' dataclas
     from stages.stage2_libcontainer.libcontainer.configs import DeviceRule, Resources
 
 # Controllers we set limits in or need (freezer for pause, devices for the allow-list).
-WANTED = ("memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio")
+WANTED = ("memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio",
+          "hugetlb", "net_cls", "net_prio")
+# What each is needed for when the host has not mounted it (then it is not joined).
+NEEDED_FOR = {"hugetlb": "linux.resources.hugepageLimits",
+              "net_cls": "linux.resources.network.classID",
+              "net_prio": "linux.resources.network.priorities"}
 
 
 def mounted_hierarchies() -> dict[str, str]:
@@ -67,8 +72,7 @@ class V1Manager:
         if resources.disable_oom_killer:
             write(self._file("memory", "memory.oom_control"), "1")
         if resources.pids_limit:
-            limit = resources.pids_limit
-            write(self._file("pids", "pids.max"), "max" if limit < 0 else str(limit))
+            self.set_pids_limit(resources.pids_limit)
         if resources.cpu_shares:
             write(self._file("cpu", "cpu.shares"), str(resources.cpu_shares))
         if resources.cpu_period:
@@ -76,6 +80,7 @@ class V1Manager:
         if resources.cpu_quota:
             write(self._file("cpu", "cpu.cfs_quota_us"), str(resources.cpu_quota))
         self._more_limits(resources)
+        self._newer_limits(resources)
         if resources.cpuset_cpus:
             write(self._file("cpuset", "cpuset.cpus"), resources.cpuset_cpus)
         if resources.cpuset_mems:
@@ -83,9 +88,15 @@ class V1Manager:
         if resources.devices and "devices" in self.mounts:
             self._devices(resources.devices)
 
+    def set_pids_limit(self, limit: int) -> None:
+        """pids.max: fork fails inside past it (-1: no limit)."""
+        write(self._file("pids", "pids.max"), "max" if limit < 0 else str(limit))
+
     def _file(self, controller: str, name: str) -> str:
         if controller not in self.mounts:
-            raise os_error(f"cgroup v1 controller {controller}: not mounted", errno.ENOENT)
+            needed = f" (needed for {NEEDED_FOR[controller]})" if controller in NEEDED_FOR else ""
+            raise os_error(f"cgroup v1 controller {controller}: not mounted on this host{needed}",
+                           errno.ENOENT)
         return os.path.join(self._dir(controller), name)
 
     def _inherit_cpuset(self) -> None:
@@ -191,3 +202,24 @@ class V1Manager:
             for d in limits:
                 write(self._file("blkio", f"blkio.throttle.{name}"),
                       f"{d.major}:{d.minor} {d.value}")
+
+    def _newer_limits(self, resources: Resources) -> None:
+        """The rest of linux.resources: TCP buffer memory, CPU burst and idle, huge
+        pages, the network controllers. A controller the host has not mounted fails
+        here, by name; `unified` (cgroup v2 files) cannot be honoured on v1 at all."""
+        if resources.unified:
+            raise os_error("invalid configuration: cannot use unified on cgroup v1",
+                           errno.EINVAL)
+        if resources.kernel_tcp:
+            write(self._file("memory", "memory.kmem.tcp.limit_in_bytes"),
+                  str(resources.kernel_tcp))
+        if resources.cpu_burst:
+            write(self._file("cpu", "cpu.cfs_burst_us"), str(resources.cpu_burst))
+        if resources.cpu_idle:
+            write(self._file("cpu", "cpu.idle"), str(resources.cpu_idle))
+        for size, limit in resources.hugepage_limits.items():
+            write(self._file("hugetlb", f"hugetlb.{size}.limit_in_bytes"), str(limit))
+        if resources.net_class_id:
+            write(self._file("net_cls", "net_cls.classid"), str(resources.net_class_id))
+        for name, priority in resources.net_priorities.items():
+            write(self._file("net_prio", "net_prio.ifpriomap"), f"{name} {priority}")

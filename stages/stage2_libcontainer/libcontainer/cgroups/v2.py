@@ -69,9 +69,9 @@ class V2Manager:
                 write(self._file("memory.swap.max"),
                       "max" if resources.memory_swap < 0 else str(swap))
         if resources.pids_limit:
-            limit = resources.pids_limit
-            write(self._file("pids.max"), "max" if limit < 0 else str(limit))
+            self.set_pids_limit(resources.pids_limit)
         self._more_limits(resources)
+        self._newer_limits(resources)
         if resources.cpu_quota or resources.cpu_period:
             quota = resources.cpu_quota if resources.cpu_quota > 0 else "max"
             write(self._file("cpu.max"), f"{quota} {resources.cpu_period or 100000}")
@@ -91,6 +91,10 @@ class V2Manager:
         from stages.stage2_libcontainer.libcontainer.cgroups import bpf, devicefilter
 
         bpf.attach_device_filter(self.dir, devicefilter.build(rules))
+
+    def set_pids_limit(self, limit: int) -> None:
+        """pids.max: fork fails inside past it (-1: no limit)."""
+        write(self._file("pids.max"), "max" if limit < 0 else str(limit))
 
     def _file(self, name: str) -> str:
         return os.path.join(self.dir, name)
@@ -140,6 +144,43 @@ class V2Manager:
                         pass
             time.sleep(0.01)
         remove(self.dir)
+
+    def _newer_limits(self, resources: Resources) -> None:
+        """CPU burst and idle, huge pages, and `unified`: cgroup v2 files by name, as
+        the spec asks ("Configuration unknown to the runtime MUST still be written"),
+        each after its controller is enabled. v1-only settings fail by name."""
+        if resources.kernel_tcp:
+            raise os_error("memory.kmem.tcp: cgroup v2 has no TCP buffer limit", errno.EINVAL)
+        if resources.net_class_id or resources.net_priorities:
+            raise os_error("net_cls, net_prio: cgroup v2 has no network controllers "
+                           "(linux.resources.network)", errno.EINVAL)
+        if resources.cpu_burst:
+            write(self._file("cpu.max.burst"), str(resources.cpu_burst))
+        if resources.cpu_idle:
+            write(self._file("cpu.idle"), str(resources.cpu_idle))
+        for size, limit in resources.hugepage_limits.items():
+            self._enable("hugetlb")
+            write(self._file(f"hugetlb.{size}.max"), str(limit))
+        for name, value in resources.unified.items():
+            if "/" in name or name.startswith("."):
+                raise os_error(f"unified: {name!r} is not a cgroup file name", errno.EINVAL)
+            controller = name.split(".")[0]
+            if controller != "cgroup":
+                self._enable(controller)
+            write(self._file(name), value)
+
+    def _enable(self, controller: str) -> None:
+        """Enable one more controller, top-down, down to the container's cgroup; the
+        spec: an error "when the configuration refers to a cgroup controller that is
+        not present or that cannot be enabled"."""
+        with open(os.path.join(self.root, "cgroup.controllers")) as f:
+            if controller not in f.read().split():
+                raise os_error(f"cgroup v2 controller {controller}: not available",
+                               errno.ENOENT)
+        current = self.root
+        for part in self.path.strip("/").split("/"):
+            write(os.path.join(current, "cgroup.subtree_control"), f"+{controller}")
+            current = os.path.join(current, part)
 
     def _more_limits(self, resources: Resources) -> None:
         """--memory-reservation and the I/O limits, in v2's words; what v2 has no file
