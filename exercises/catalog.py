@@ -48,6 +48,7 @@ class Exercise:
     # The cgroup versions the stubbed code is written for: `exercise-check` says which
     # one the checks exercised on this host (a hybrid host like this one: v1 only).
     cgroup_versions: tuple[int, ...] = ()
+    cgroup_note: str = ""  # what the checks do on a host of the other version
 
     @property
     def level(self) -> str:
@@ -57,6 +58,12 @@ class Exercise:
     def stage_number(self) -> int | None:
         """The stage the exercise is about (None: code every stage shares)."""
         return int(self.stage.removeprefix("stage")) if self.stage.startswith("stage") else None
+
+    @property
+    def run_stage(self) -> int:
+        """The stage `make exercise-run` starts: the exercise's, or stage 2 for code
+        every stage shares (STAGE=N picks another)."""
+        return self.stage_number or 2
 
 
 LIBCONTAINER = "stages/stage2_libcontainer/libcontainer"
@@ -120,7 +127,6 @@ EXERCISES: tuple[Exercise, ...] = (
         stage="stage1",
         difficulty=1,
         minutes=20,
-        cgroup_versions=(1,),
         task="Turn the spec's linux.resources into LXC's cgroup v1 keys: one "
              "`lxc.cgroup.<file> = <value>` line for each limit the spec sets, such as "
              "`lxc.cgroup.memory.limit_in_bytes = 33554432` for `docker run -m 32m`.",
@@ -413,6 +419,9 @@ EXERCISES: tuple[Exercise, ...] = (
         difficulty=3,
         minutes=45,
         cgroup_versions=(2,),
+        cgroup_note="Your program is still checked here: the pure checks decide as the "
+                    "kernel would, and one loads it for real and attaches it to a cgroup "
+                    "of the cgroup2 tree this hybrid host also has.",
         task="Assemble the container's device rules into one eBPF program for cgroup v2: "
              "the blocks of rule_block() in the right order, and the verdict when no "
              "rule matches.",
