@@ -24,6 +24,8 @@ def show_start(exercise: Exercise) -> None:
         print(f"  Write: {what}{target.function}() in "
               f"{dest.relative_to(workcopy.REPO)}/{target.path}  (look for TODO)")
     print(f"\n  make exercise-check NAME={exercise.name}      run the checks")
+    print(f"  make exercise-run NAME={exercise.name}        stage {run_stage(exercise)}, "
+          "run by your copy: then ./run busybox sh, make stop")
     print(f"  make exercise-hint NAME={exercise.name}       hints, gentle first")
     print(f"  make exercise-reset NAME={exercise.name}      start again from the stub")
     print(f"  make exercise-solution NAME={exercise.name}   the project's own code\n")

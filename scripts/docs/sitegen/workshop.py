@@ -62,7 +62,7 @@ def exercise_page(e: Exercise) -> Page:
 
 
 def hours(minutes: int) -> str:
-    return f"{minutes // 60} h {minutes % 60:02d}" if minutes >= 60 else f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
 def index_page() -> Page:
