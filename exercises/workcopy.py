@@ -174,7 +174,16 @@ def check_in_v2_vm(exercise: Exercise, root: Path = WORK) -> int:
     if not exercise.cgroup_versions or not tests:
         print("This exercise has no cgroup v2 checks to run in the VM.")
         return 2
-    env = dict(os.environ, PYTHONPATH=str(dest), PYTHONDONTWRITEBYTECODE="1")
+    # The VM's kernel is shared (a download); its initramfs and report are the copy's
+    # own, so that two runs at once do not overwrite each other's.
+    shared = Path(os.environ.get("WB_CGROUPV2_CACHE", "/var/cache/whalebones/cgroupv2"))
+    cache = dest / ".cgroupv2"
+    cache.mkdir(exist_ok=True)
+    for part in ("kernel", "debs"):
+        if (shared / part).is_dir() and not (cache / part).exists():
+            (cache / part).symlink_to(shared / part)
+    env = dict(os.environ, PYTHONPATH=str(dest), PYTHONDONTWRITEBYTECODE="1",
+               WB_CGROUPV2_CACHE=str(cache))
     command = [sys.executable, "-m", "tests.cgroupv2.vm", "--stage", "stage2",
                "--pytest", *tests]
     return subprocess.run(command, cwd=dest, env=env).returncode
