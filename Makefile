@@ -156,9 +156,11 @@ test-docs: deps-docs docs
 
 # --- workshop exercises (exercises/; each has a page on the docs site) --------------
 #   make exercises; make exercise NAME=pivot-root; then exercise-check, exercise-hint,
-#   exercise-reset, exercise-solution [APPLY=1] with the same NAME
+#   exercise-reset, exercise-solution [APPLY=1], exercise-run [STAGE=N] with the same NAME;
+#   a cgroup exercise: exercise-check V2=1 runs its checks in a cgroup v2 VM
 EXERCISES := PYTHONPATH=$(CURDIR) $(PY) -m exercises
-.PHONY: exercises exercise exercise-check exercise-hint exercise-reset exercise-solution
+.PHONY: exercises exercise exercise-check exercise-hint exercise-reset exercise-solution \
+        exercise-run
 
 exercises: venv
 	@$(EXERCISES) list
@@ -167,7 +169,12 @@ exercise: venv
 	@$(EXERCISES) start $(NAME)
 
 exercise-check exercise-hint exercise-reset: venv
-	@$(EXERCISES) $(subst exercise-,,$@) $(NAME)
+	@$(EXERCISES) $(subst exercise-,,$@) $(NAME) $(if $(and $(V2),$(filter exercise-check,$@)),--v2)
 
 exercise-solution: venv
 	@$(EXERCISES) solution $(NAME) $(if $(APPLY),--apply)
+
+# The exercise's stage, started from its working copy (scripts/stage, WB_SOURCE):
+# ./run then runs your code. `make stop` stops it.
+exercise-run: venv images
+	@$(EXERCISES) run $(NAME) $(if $(STAGE),--stage $(STAGE))

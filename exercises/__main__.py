@@ -1,10 +1,13 @@
-"""`python -m exercises list | start | check | hint | reset | solution [--apply] NAME`."""
+"""`python -m exercises list | start | check | hint | reset | run | solution [--apply] NAME`."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
+import textwrap
 
 from exercises import workcopy
 from exercises.catalog import BY_NAME, EXERCISES, Exercise
@@ -21,21 +24,65 @@ def show_start(exercise: Exercise) -> None:
         print(f"  Write: {what}{target.function}() in "
               f"{dest.relative_to(workcopy.REPO)}/{target.path}  (look for TODO)")
     print(f"\n  make exercise-check NAME={exercise.name}      run the checks")
+    print(f"  make exercise-run NAME={exercise.name}        stage {run_stage(exercise)}, "
+          "run by your copy: then ./run busybox sh, make stop")
     print(f"  make exercise-hint NAME={exercise.name}       hints, gentle first")
     print(f"  make exercise-reset NAME={exercise.name}      start again from the stub")
     print(f"  make exercise-solution NAME={exercise.name}   the project's own code\n")
 
 
+def show_list() -> None:
+    """The path, in the order to take it: gentle first, the shim last."""
+    print(f"  {'':3} {'exercise':24} {'stage':7} {'level':7} {'time':>8}  what")
+    for n, e in enumerate(EXERCISES, 1):
+        print(f"  {n:2}. {e.name:24} {e.stage:7} {e.level:7} {e.minutes:4} min  {e.title}")
+    total = sum(e.minutes for e in EXERCISES)
+    print(f"\n  {len(EXERCISES)} exercises, about {total // 60} h {total % 60} min in all. "
+          "Take them in this order.")
+    print("  make exercise NAME=<name>   starts one")
+
+
+def run_stage(exercise: Exercise, asked: int | None = None) -> int:
+    """The stage `exercise-run` starts: the one the exercise is about; for code every
+    stage shares, the one asked for (STAGE=N), else stage 2."""
+    return asked or exercise.run_stage
+
+
+def run(exercise: Exercise, asked: int | None) -> int:
+    """Start the stage from the learner's working copy, in place of any running one:
+    scripts/stage with WB_SOURCE, so that the daemon, containerd, the runtime and the
+    shims all import the working copy's code, stubs and all."""
+    stage = run_stage(exercise, asked)
+    if stage == 1 and not shutil.which("lxc-start"):
+        print("stage 1 needs LXC: make deps-lxc", file=sys.stderr)
+        return 2
+    dest = workcopy.workdir(exercise)
+    print(f"Starting stage {stage} from your working copy, "
+          f"{dest.relative_to(workcopy.REPO)}/ (a running stage is stopped first).")
+    env = dict(os.environ, WB_SOURCE=str(dest))
+    code = subprocess.call([str(workcopy.REPO / "scripts" / "stage"), "start", str(stage)],
+                           env=env)
+    if code == 0:
+        print(f"\n  ./run busybox sh                  a container, run by your code"
+              f"\n  make exercise-check NAME={exercise.name}   the checks"
+              f"\n  make stop                         stops it; make stage-{stage} starts "
+              "the project's own again")
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m exercises", description=__doc__)
-    p.add_argument("command", choices=["list", "start", "check", "hint", "reset", "solution"])
+    p.add_argument("command",
+                   choices=["list", "start", "check", "hint", "reset", "run", "solution"])
     p.add_argument("name", nargs="?", default="")
     p.add_argument("--apply", action="store_true", help="solution: put it into your copy")
+    p.add_argument("--v2", action="store_true",
+                   help="check: in a pure cgroup v2 VM (cgroup exercises; slow)")
+    p.add_argument("--stage", type=int, choices=[1, 2, 3, 4],
+                   help="run: the stage to start, for an exercise every stage shares")
     args = p.parse_intermixed_args(argv)
     if args.command == "list":
-        for e in EXERCISES:
-            print(f"  {e.name:20} {e.stage:7} {e.title}")
-        print("\n  make exercise NAME=<name>   starts one")
+        show_list()
         return 0
     exercise = BY_NAME.get(args.name)
     if exercise is None:
@@ -62,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     if not dest.exists():
         print(f"not started: make exercise NAME={exercise.name}", file=sys.stderr)
         return 2
+    if args.command == "run":
+        if os.geteuid() != 0:
+            print("A stage runs containers: run it as root.", file=sys.stderr)
+            return 2
+        return run(exercise, args.stage)
     if args.command == "solution":
         print(workcopy.solution_text(exercise))
         diff = workcopy.your_diff(exercise)
@@ -76,7 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     if exercise.needs_root and os.geteuid() != 0:
         print("These checks run real containers: run them as root.", file=sys.stderr)
         return 2
+    if args.v2:
+        status = workcopy.check_in_v2_vm(exercise)
+        print("\nIn a pure cgroup v2 VM: " + ("all checks pass." if status == 0 else
+                                                "not yet (the report is above)."))
+        return 0 if status == 0 else 1
     status = workcopy.check(exercise)
+    label = workcopy.cgroup_label(exercise, workcopy.host_cgroup_version())
+    if label:
+        print("\n" + textwrap.fill(label, 88))
     if status == workcopy.SKIPPED:
         print("\nSome checks were skipped here (the reasons are above): that is not a "
               "pass. Install what they need (make test installs everything) and check again.")

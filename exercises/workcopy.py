@@ -129,3 +129,61 @@ def check(exercise: Exercise, root: Path = WORK, quiet: bool = False) -> int:
         return 1
     summary = (result.stdout.strip().splitlines() or [""])[-1]
     return SKIPPED if "skipped" in summary else 0
+
+
+def host_cgroup_version() -> int:
+    """2 on a pure cgroup v2 host; 1 on a v1 or hybrid one (v1 controllers, an empty
+    cgroup2 tree at /sys/fs/cgroup/unified), which libcontainer drives as v1."""
+    return 2 if Path("/sys/fs/cgroup/cgroup.controllers").exists() else 1
+
+
+def cgroup_label(exercise: Exercise, version: int) -> str:
+    """Which of the exercise's cgroup code the checks exercised on a host of `version`:
+    said outright, so that a pass on v1 is not taken for a pass on v2."""
+    if not exercise.cgroup_versions:
+        return ""
+    if version in exercise.cgroup_versions:
+        text = (f"These checks ran on cgroup v{version} (this host's): they exercised "
+                f"your v{version} code.")
+    else:
+        text = (f"This host runs containers on cgroup v{version}; this exercise's code is "
+                f"for v{'/v'.join(map(str, exercise.cgroup_versions))}.")
+    other = [v for v in exercise.cgroup_versions if v != version]
+    if other and exercise.cgroup_note:
+        text += " " + exercise.cgroup_note
+    elif other:
+        text += f" Your v{other[0]} code is not exercised on this host."
+    if other == [2]:
+        text += (f" `make exercise-check NAME={exercise.name} V2=1` runs the checks that "
+                 "need no daemon in a pure cgroup v2 VM (tests/cgroupv2; a few minutes).")
+    return text
+
+
+def v2_tests(exercise: Exercise) -> list[str]:
+    """The checks the cgroup v2 VM can run: libcontainer's own tests. (The behaviour
+    suite needs a daemon chosen by WB_ENGINES, which the VM's command line does not
+    carry.)"""
+    return [t for t in exercise.tests if not t.startswith("tests/behaviour/")]
+
+
+def check_in_v2_vm(exercise: Exercise, root: Path = WORK) -> int:
+    """The checks, in a pure cgroup v2 VM booted on the working copy (tests/cgroupv2/vm.py
+    of the copy: the VM runs the code of the checkout its vm.py is in)."""
+    dest = workdir(exercise, root)
+    tests = v2_tests(exercise)
+    if not exercise.cgroup_versions or not tests:
+        print("This exercise has no cgroup v2 checks to run in the VM.")
+        return 2
+    # The VM's kernel is shared (a download); its initramfs and report are the copy's
+    # own, so that two runs at once do not overwrite each other's.
+    shared = Path(os.environ.get("WB_CGROUPV2_CACHE", "/var/cache/whalebones/cgroupv2"))
+    cache = dest / ".cgroupv2"
+    cache.mkdir(exist_ok=True)
+    for part in ("kernel", "debs"):
+        if (shared / part).is_dir() and not (cache / part).exists():
+            (cache / part).symlink_to(shared / part)
+    env = dict(os.environ, PYTHONPATH=str(dest), PYTHONDONTWRITEBYTECODE="1",
+               WB_CGROUPV2_CACHE=str(cache))
+    command = [sys.executable, "-m", "tests.cgroupv2.vm", "--stage", "stage2",
+               "--pytest", *tests]
+    return subprocess.run(command, cwd=dest, env=env).returncode

@@ -113,7 +113,9 @@ class TasksService(rpc.TasksServicer):
                     state = shim.call("state", timeout=5)
                     log.info("restored task %s (shim at %s)", cid, shim.address)
                 except (ShimGone, ShimError):
-                    self._shim_died(task)
+                    # The shim died while we were away: its exit file, if the container
+                    # exited first, says how it ended; a Wait must not hang on it.
+                    self._report_exit(task, self._shim_died(task))
                     continue
                 if isinstance(state, dict) and state["status"] != "created":
                     self._monitor(task)
@@ -131,13 +133,17 @@ class TasksService(rpc.TasksServicer):
                 e.oom_killed = oom_check(task.spec)()  # the cgroup is there until Delete
                 if e.oom_killed:
                     self.events.publish(task.ns, "/tasks/oom", id=task.id)
-            task.exit = e
-            task.exited.set()
-            self.events.publish(task.ns, "/tasks/exit", id=task.id, exec_id="",
-                                exit_status=e.status if e else 0,
-                                exited_at=e.exited_at if e else time.time())
+            self._report_exit(task, e)
 
         threading.Thread(target=wait, name=f"monitor-{task.id[:12]}", daemon=True).start()
+
+    def _report_exit(self, task: ShimTask, e: Exit | None) -> None:
+        """The init's exit, to whoever Waits and to the events' subscribers."""
+        task.exit = e
+        task.exited.set()
+        self.events.publish(task.ns, "/tasks/exit", id=task.id, exec_id="",
+                            exit_status=e.status if e else 0,
+                            exited_at=e.exited_at if e else time.time())
 
     def _task(self, context: grpc.ServicerContext, cid: str) -> ShimTask:
         with self._lock:

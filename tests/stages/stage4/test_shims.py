@@ -163,3 +163,18 @@ def test_a_killed_shim_ends_its_container_and_leaves_nothing(stage4: Engine) -> 
         assert time.monotonic() < deadline, "the container outlived its shim, unwatched"
         time.sleep(0.05)
     assert docker(stage4, "rm", cid).returncode == 0
+
+
+def test_an_exit_recorded_by_a_shim_that_then_died_is_reported(stage4: Engine) -> None:
+    """The container exits while containerd is away, then its shim dies too: the exit
+    status the shim wrote into the bundle (exit.json) is all that is left, and the
+    next containerd reports it rather than a dead shim's 137."""
+    cid = docker(stage4, "run", "-d", "busybox", "sh", "-c", "sleep 1; exit 5").stdout.strip()
+    shim = shim_of(container_pid(stage4, cid))
+    stage4.kill_helper()
+    time.sleep(2.5)  # it exits now, with no containerd: its shim records the status
+    os.kill(shim, signal.SIGKILL)
+    stage4.restart_helper()
+    assert docker(stage4, "wait", cid, timeout=20).stdout.strip() == "5"
+    state = json.loads(docker(stage4, "inspect", cid).stdout)[0]["State"]
+    assert state["Status"] == "exited" and state["ExitCode"] == 5
