@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
 from shared.client.api import Client
 from shared.client.attach import write_all
+from shared.client.commands.events import timestamp
 from shared.client.streams import STDERR, Demuxer
 from shared.flags import Command, Flag
 
@@ -17,6 +21,10 @@ COMMAND = Command(
     "Fetch the logs of a container",
     [
         Flag("-f, --follow", "Follow log output"),
+        Flag("--since", "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or "
+             "relative (e.g. \"42m\" for 42 minutes)", metavar="string"),
+        Flag("--until", "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or "
+             "relative (e.g. \"42m\" for 42 minutes)", metavar="string"),
         Flag("-t, --timestamps", "Show timestamps"),
         Flag("-n, --tail", 'Number of lines to show from the end of the logs (default "all")',
              metavar="string"),
@@ -37,6 +45,14 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         "timestamps": options["timestamps"],
         "tail": options["tail"] or "all",
     }
+    now = time.time()
+    for key in ("since", "until"):  # sent as Unix times, as the docker CLI sends them
+        if options[key]:
+            try:
+                query[key] = timestamp(options[key], now)
+            except ValueError as e:
+                print(f"Error: {e}", file=sys.stderr)
+                return 1
     response = client.stream("GET", f"/containers/{info['Id']}/logs", query=query)
     demuxer = None if info["Config"].get("Tty") else Demuxer()
     try:
