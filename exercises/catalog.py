@@ -316,6 +316,36 @@ EXERCISES: tuple[Exercise, ...] = (
         reading=("shared/images/snapshots.py", "shared/images/store.py"),
     ),
     Exercise(
+        name="oci-whiteouts",
+        title="A container's diff as a layer: overlay whiteouts into OCI ones",
+        stage="all",
+        difficulty=2,
+        minutes=25,
+        task="`docker commit` writes a container's upper dir as a layer tar. Write the "
+             "two tar entries that stand for deletions: the OCI whiteout of a deleted "
+             "file, and the marker of an opaque directory.",
+        why="overlayfs records a deletion as a 0/0 character device and a directory "
+            "removed and made again as an xattr, trusted.overlay.opaque. Neither means "
+            "anything in a tar that another engine unpacks onto its own storage (and "
+            "trusted.* xattrs need CAP_SYS_ADMIN to restore), so image layers say it "
+            "with names: `.wh.NAME` deletes NAME from the layers below, and "
+            "`.wh..wh..opq` empties its directory of them.",
+        targets=(Target("shared/images/layerdiff.py", "whiteout_entry", stub="raise"),
+                 Target("shared/images/layerdiff.py", "opaque_entry", stub="raise")),
+        hints=(
+            "Both are empty regular files: tarfile.TarInfo(name) with type REGTYPE and "
+            "size 0.",
+            "The whiteout of `etc/motd` is `etc/.wh.motd` (rpartition('/') splits the "
+            "parent from the name; mind an entry at the top, with no parent); mode 0o600.",
+            "The opaque marker of `opt` is `opt/.wh..wh..opq`, with the directory's own "
+            "mode (stat.S_IMODE), owner and mtime, as moby's overlay converter copies "
+            "them from the directory's header.",
+        ),
+        tests=("tests/unit/test_layerdiff.py::test_overlay_whiteouts_become_oci_whiteouts",),
+        reading=("shared/images/layerdiff.py", "shared/daemon/changes.py",
+                 "shared/images/unpack.py"),
+    ),
+    Exercise(
         name="volume-copy-up",
         title="A new volume takes the image's files: the copy-up",
         stage="stage2",
@@ -594,34 +624,6 @@ EXERCISES: tuple[Exercise, ...] = (
                f"{STAGE4_TESTS}::test_an_exit_recorded_by_a_shim_that_then_died_is_reported"),
         reading=("stages/stage4_shim/containerd/tasks.py",
                  "stages/stage4_shim/containerd/shims.py", "stages/stage4_shim/shim/server.py"),
-    ),
-    Exercise(
-        name="oci-whiteouts",
-        title="A container's diff as a layer: overlay whiteouts into OCI ones",
-        stage="stage2",
-        task="`docker commit` writes a container's upper dir as a layer tar. Write the "
-             "two tar entries that stand for deletions: the OCI whiteout of a deleted "
-             "file, and the marker of an opaque directory.",
-        why="overlayfs records a deletion as a 0/0 character device and a directory "
-            "removed and made again as an xattr, trusted.overlay.opaque. Neither means "
-            "anything in a tar that another engine unpacks onto its own storage (and "
-            "trusted.* xattrs need CAP_SYS_ADMIN to restore), so image layers say it "
-            "with names: `.wh.NAME` deletes NAME from the layers below, and "
-            "`.wh..wh..opq` empties its directory of them.",
-        targets=(Target("shared/images/layerdiff.py", "whiteout_entry", stub="raise"),
-                 Target("shared/images/layerdiff.py", "opaque_entry", stub="raise")),
-        hints=(
-            "Both are empty regular files: tarfile.TarInfo(name) with type REGTYPE and "
-            "size 0.",
-            "The whiteout of `etc/motd` is `etc/.wh.motd` (rpartition('/') splits the "
-            "parent from the name; mind an entry at the top, with no parent); mode 0o600.",
-            "The opaque marker of `opt` is `opt/.wh..wh..opq`, with the directory's own "
-            "mode (stat.S_IMODE), owner and mtime, as moby's overlay converter copies "
-            "them from the directory's header.",
-        ),
-        tests=("tests/unit/test_layerdiff.py::test_overlay_whiteouts_become_oci_whiteouts",),
-        reading=("shared/images/layerdiff.py", "shared/daemon/changes.py",
-                 "shared/images/unpack.py"),
     ),
 )
 
