@@ -43,6 +43,8 @@ import posixpath
 import re
 from dataclasses import dataclass, field, replace
 
+from shared import goduration
+
 DEFAULT_SHELL = ["/bin/sh", "-c"]
 
 # The instructions buildkit knows (frontend/dockerfile/command), lower case.
@@ -837,43 +839,9 @@ def shell_of(instruction: Instruction) -> list[str]:
     return list(instruction.args)
 
 
-_DURATION_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000,
-                   "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000}
-_DURATION_PART = re.compile(r"([0-9]*)(?:\.([0-9]*))?([^0-9.]*)")
-
-
 def go_duration(text: str) -> int:
     """Go's time.ParseDuration, in nanoseconds ("1m30s", "1.5h", "300ms")."""
-    quoted = json.dumps(text)
-    s, sign = text, 1
-    if s and s[0] in "+-":
-        sign = -1 if s[0] == "-" else 1
-        s = s[1:]
-    if s == "0":
-        return 0
-    if not s:
-        raise ValueError(f"time: invalid duration {quoted}")
-    total = 0
-    while s:
-        match = _DURATION_PART.match(s)
-        assert match is not None
-        whole, frac, unit = match.group(1), match.group(2), match.group(3)
-        if not whole and not frac:
-            raise ValueError(f"time: invalid duration {quoted}")
-        if not unit:
-            raise ValueError(f"time: missing unit in duration {quoted}")
-        if unit not in _DURATION_UNITS:
-            # the unit runs up to the next digit or dot, as Go reads it
-            raise ValueError(f"time: unknown unit {json.dumps(unit)} in duration {quoted}")
-        scale = _DURATION_UNITS[unit]
-        value = int(whole or "0") * scale
-        if frac:
-            value += int(frac) * scale // (10 ** len(frac))
-        total += value
-        if total > 2**63 - 1:
-            raise ValueError(f"time: invalid duration {quoted}")
-        s = s[match.end():]
-    return sign * total
+    return goduration.parse(text)
 
 
 def _interval(flags: dict[str, str], name: str) -> int:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from shared import goduration
 from shared.build import dockerfile
 from shared.errors import InvalidParameter
 
@@ -142,26 +143,10 @@ def copy_sources(root: str, sources: list[str], rootfs: str, dest: str, *, chown
         raise BuildError(str(e)) from None
 
 
-def _go_duration(ns: int) -> str:
-    """Go's time.Duration.String() for whole milliseconds and up: 0s, 30s, 1m30s."""
-    if ns == 0:
-        return "0s"
-    seconds, rest = divmod(ns, 1_000_000_000)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    frac = f".{rest:09d}".rstrip("0") if rest else ""
-    text = f"{seconds}{frac}s"
-    if hours or minutes:
-        text = f"{minutes}m" + text
-    if hours:
-        text = f"{hours}h" + text
-    return text
-
-
 def go_health(health: dict) -> str:
     """fmt's %+v of dockerd 20.10's *HealthConfig, as HEALTHCHECK's history shows it."""
     return (f"&{{Test:[{' '.join(health.get('Test') or [])}] "
-            f"Interval:{_go_duration(int(health.get('Interval') or 0))} "
-            f"Timeout:{_go_duration(int(health.get('Timeout') or 0))} "
-            f"StartPeriod:{_go_duration(int(health.get('StartPeriod') or 0))} "
+            f"Interval:{goduration.format(int(health.get('Interval') or 0))} "
+            f"Timeout:{goduration.format(int(health.get('Timeout') or 0))} "
+            f"StartPeriod:{goduration.format(int(health.get('StartPeriod') or 0))} "
             f"Retries:{int(health.get('Retries') or 0)}}}")

@@ -53,6 +53,12 @@ def timestamp(value: str, now: float) -> str:
     return f"{moment.timestamp():.9f}"
 
 
+def window(options: dict[str, Any]) -> dict[str, str]:
+    """--since and --until as the query sends them (Unix times), for events and logs."""
+    now = time.time()
+    return {key: timestamp(options[key], now) for key in ("since", "until") if options[key]}
+
+
 def line(event: dict[str, Any]) -> str:
     """The docker CLI's default: time, type, action, actor and its attributes."""
     nanos = int(event.get("timeNano") or 0)
@@ -70,14 +76,11 @@ def line(event: dict[str, Any]) -> str:
 
 def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
     query: dict[str, Any] = dict(_filters_query(options["filter"]) or {})
-    now = time.time()
-    for key in ("since", "until"):
-        if options[key]:
-            try:
-                query[key] = timestamp(options[key], now)
-            except ValueError as e:
-                print(f"Error: {e}", file=sys.stderr)
-                return 1
+    try:
+        query.update(window(options))
+    except ValueError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
     form = (options["format"] or "").strip()
     as_json = form in ("json", "{{json .}}")
     if form and not as_json:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sys
-import time
 
 from shared.client.api import Client
 from shared.client.attach import write_all
-from shared.client.commands.events import timestamp
+from shared.client.commands.events import window
 from shared.client.streams import STDERR, Demuxer
 from shared.flags import Command, Flag
 
@@ -45,14 +44,11 @@ def run(client: Client, options: dict[str, Any], args: list[str]) -> int:
         "timestamps": options["timestamps"],
         "tail": options["tail"] or "all",
     }
-    now = time.time()
-    for key in ("since", "until"):  # sent as Unix times, as the docker CLI sends them
-        if options[key]:
-            try:
-                query[key] = timestamp(options[key], now)
-            except ValueError as e:
-                print(f"Error: {e}", file=sys.stderr)
-                return 1
+    try:
+        query.update(window(options))
+    except ValueError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
     response = client.stream("GET", f"/containers/{info['Id']}/logs", query=query)
     demuxer = None if info["Config"].get("Tty") else Demuxer()
     try:
