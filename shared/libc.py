@@ -28,7 +28,7 @@ def check(result: int, operation: str) -> int:
     return result
 
 
-def set_child_subreaper() -> None:
+def set_child_subreaper(on: bool = True) -> None:
     """Adopt the orphans among our descendants.
 
     A container's init is forked by a process that exits at once (only a process's
@@ -38,6 +38,6 @@ def set_child_subreaper() -> None:
     shim (stage 4) and the daemon of stage 2 need, to wait for it and read its status.
     """
     # prctl's arguments are unsigned longs: say so, or ctypes passes 32-bit ints.
-    one, zero = ctypes.c_ulong(1), ctypes.c_ulong(0)
-    check(libc.prctl(PR_SET_CHILD_SUBREAPER, one, zero, zero, zero),
+    flag, zero = ctypes.c_ulong(int(on)), ctypes.c_ulong(0)
+    check(libc.prctl(PR_SET_CHILD_SUBREAPER, flag, zero, zero, zero),
           "prctl(PR_SET_CHILD_SUBREAPER)")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.behaviour.clients import Clients
+from tests.engines import DOCKER_CLI, start_engine
 
 LEGACY = {"DOCKER_BUILDKIT": "0"}
 
@@ -244,6 +245,36 @@ def test_a_built_image_is_a_real_image(clients, tag: str, tmp_path: Path) -> Non
     assert config["rootfs"]["diff_ids"] == inspect["RootFS"]["Layers"]
     assert [h.get("empty_layer", False) for h in config["history"][-2:]] == [False, True]
     assert "A=1" in config["config"]["Env"]
+
+
+@pytest.mark.skipif(shutil.which("dockerd") is None, reason="no dockerd to load the image into")
+def test_a_built_image_loads_into_a_real_docker_engine(clients, tag: str,
+                                                       tmp_path: Path) -> None:
+    """`docker save` from this engine, `docker load` into a real dockerd of its own,
+    and the image runs there as it was built."""
+    if not clients.engine.ours:
+        pytest.skip("the reference is the real engine: nothing to carry over")
+    ctx = _context(tmp_path / "ctx", "FROM busybox\nRUN echo built here > /proof && rm /bin/ls\n"
+                   "ENV A=1\nCMD [\"cat\", \"/proof\"]\n")
+    assert _build(clients, ctx, "-t", tag).returncode == 0
+    saved = tmp_path / "image.tar"
+    out = clients.docker("save", "-o", str(saved), tag)
+    assert out.returncode == 0, out.stderr
+    with start_engine("reference") as real:
+        docker = [DOCKER_CLI, "-H", real.host]
+        loaded = subprocess.run([*docker, "load", "-i", str(saved)], capture_output=True,
+                                text=True, timeout=120)
+        assert loaded.returncode == 0, loaded.stderr
+        ran = subprocess.run([*docker, "run", "--rm", "--network", "none", tag],
+                             capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout == "built here\n"
+        gone = subprocess.run([*docker, "run", "--rm", "--network", "none", tag,
+                               "ls"], capture_output=True, text=True, timeout=120)
+        assert gone.returncode != 0, "the layer's whiteout of /bin/ls was lost"
+        env = subprocess.run([*docker, "image", "inspect", "-f", "{{json .Config.Env}}",
+                              tag], capture_output=True, text=True, timeout=60)
+        assert "A=1" in json.loads(env.stdout)
 
 
 def test_from_scratch(clients, tag: str, tmp_path: Path) -> None:

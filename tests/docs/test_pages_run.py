@@ -49,7 +49,10 @@ def test_a_page_does_what_it_says(page: Path) -> None:
     steps = runnable(page)
     assert steps, f"{page} marks no block for a cgroup {CGROUP} host"
     names = {m for s in steps for m in re.findall(r"--name[ =](\S+)", s.command)}
-    env = {k: v for k, v in os.environ.items() if k not in ("WHALEBONES_HOST", "DOCKER_HOST")}
+    # A learner's shell: no daemon address of a test's, and not inside a make (under
+    # `make test`, MAKELEVEL would have the page's `make` print "Entering directory").
+    env = {k: v for k, v in os.environ.items() if k not in (
+        "WHALEBONES_HOST", "DOCKER_HOST", "MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
     try:
         # The script is a file and stdin is empty, as at a terminal where nobody types:
         # a command that reads stdin must not swallow the commands after it.

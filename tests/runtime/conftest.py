@@ -305,8 +305,14 @@ def rt(tmp_path: Path, runtime_argv0: str) -> Iterator[Runtime]:
         pytest.skip("containers need root")
     set_child_subreaper()
     r = Runtime(runtime_argv0, tmp_path / "state")
-    yield r
-    r.cleanup()
+    try:
+        yield r
+        r.cleanup()
+    finally:
+        # Only for the suite's own containers: left on, the test process would adopt
+        # every orphan of the tests that run after it (LXC's monitors, shims), and
+        # their zombies would be counted as those tests' leaks.
+        set_child_subreaper(False)
     leaks = [cid for cid in r.ids if (r.root / cid).exists()]
     assert not leaks, f"state left for {leaks}"
     cgroups = [d for cid in r.ids for d in container_cgroups(cid)]
