@@ -31,7 +31,11 @@ import pytest
 
 from shared.libc import set_child_subreaper
 from tests.engines import REPO
-from tests.stages.stage3.conftest import processes_mentioning, rootfs  # noqa: F401 (fixture)
+from tests.stages.stage3.conftest import (  # noqa: F401 (rootfs: a fixture)
+    processes_mentioning,
+    reap_dead_children,
+    rootfs,
+)
 
 # The spec version the bundles claim. crun 1.8.1 refuses a version newer than it
 # knows ("unknown version specified"), so the bundles say 1.0.2, which all three
@@ -265,16 +269,17 @@ class Runtime:
         reap_dead_children()
 
 
-def reap_dead_children() -> None:
-    """Inits of failed creates were handed to us as well: wait for the dead ones."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
-        except OSError:
-            continue
-        if int(ppid) == os.getpid() and state == "Z":
-            os.waitpid(int(pid), 0)
+def run_ok(rt: Runtime, b: Bundle) -> str:
+    code, out = rt.run(b)
+    assert code == 0, (out, (b.path / "create.err").read_text())
+    return out
+
+
+def refused(rt: Runtime, b: Bundle) -> None:
+    """runtime.md Create: "If the runtime cannot apply a property as specified in the
+    configuration, it MUST generate an error and a new container MUST NOT be created"."""
+    assert rt.create(b, check=False).returncode != 0
+    assert rt("state", b.cid, check=False).returncode != 0
 
 
 def container_cgroups(cid: str) -> list[str]:

@@ -5,20 +5,7 @@ from __future__ import annotations
 
 import os
 
-from tests.runtime.conftest import Bundle, Runtime, xfail_on
-
-
-def run_ok(rt: Runtime, b: Bundle) -> str:
-    code, out = rt.run(b)
-    assert code == 0, (out, (b.path / "create.err").read_text())
-    return out
-
-
-def refused(rt: Runtime, b: Bundle) -> None:
-    """runtime.md Create: "If the runtime cannot apply a property as specified in the
-    configuration, it MUST generate an error and a new container MUST NOT be created"."""
-    assert rt.create(b, check=False).returncode != 0
-    assert rt("state", b.cid, check=False).returncode != 0
+from tests.runtime.conftest import Runtime, refused, run_ok, xfail_on
 
 
 def test_rlimits_soft_and_hard(rt: Runtime, bundle) -> None:
