@@ -191,11 +191,28 @@ def test_a_diff_page_shows_both_views(browser: Browser) -> None:
     # highlighted as code: pygments' token classes inside the diff
     assert page.locator("table.wb-sbs .k").count() > 0  # type: ignore[attr-defined]
     assert "task.py" in page.inner_text("article")  # type: ignore[attr-defined]
-    page.get_by_text("Unified").first.click()  # type: ignore[attr-defined]
+    # small diffs are folded; the executors' counterparts compared method by method
+    assert page.locator("details.wb-folded:not([open])").count() > 0  # type: ignore[attr-defined]
+    assert page.locator("h4#tasksservicecreate").count() == 1  # type: ignore[attr-defined]
+    page.locator("label.wb-label-uni:visible").first.click()  # type: ignore[attr-defined]
     page.wait_for_selector("table.wb-uni", state="visible")  # type: ignore[attr-defined]
     page.screenshot(path=str(ARTIFACTS / "diff-unified.png"))  # type: ignore[attr-defined]
     assert browser.errors == []
     assert browser.outside == []
+
+
+def test_a_diff_page_is_unified_on_a_narrow_screen(browser: Browser) -> None:
+    page = browser.page
+    page.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
+    try:
+        browser.open("diffs/stage1-stage2/", "diff-stage1-stage2-390")
+        assert page.locator("table.wb-sbs:visible").count() == 0  # type: ignore[attr-defined]
+        assert page.locator("table.wb-uni:visible").count() > 0  # type: ignore[attr-defined]
+        page.locator("label.wb-label-sbs:visible").first.click()  # type: ignore[attr-defined]
+        assert page.locator("table.wb-sbs:visible").count() == 1  # type: ignore[attr-defined]
+        assert browser.errors == []
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 900})  # type: ignore[attr-defined]
 
 
 def test_the_request_page_draws_each_era_from_its_trace(browser: Browser) -> None:
