@@ -101,7 +101,12 @@ UPSTREAM = {
          "“[proposal] Shim API v2” (2018-06)"),
         ("containerd/containerd#2434", "https://github.com/containerd/containerd/pull/2434",
          "“Runtime v2 (shim API)” (merged 2018-07): the shim as the API a runtime "
-         "implements, released in containerd 1.2"),
+         "implements"),
+        ("containerd 1.2's release notes",
+         "https://github.com/containerd/containerd/blob/"
+         "1d01a2c43dc4148860c95fda86c1dd4017e947e6/releases/v1.2.0.toml",
+         "“New V2 Runtime”: a stable interface for managing containers through "
+         "external shims"),
     ],
 }
 # What Whalebones does differently from that history, where it matters to the step.
