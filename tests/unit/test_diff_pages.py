@@ -152,3 +152,17 @@ def test_runc_reaches_the_libcontainer_modules_it_runs() -> None:
     kinds = {c.old: c.kind for c in cmp.changes if c.old}
     for module in ("namespaces", "rootfs", "capabilities", "seccomp", "init"):
         assert kinds[f"stages/stage2_libcontainer/libcontainer/{module}.py"] == "kept"
+
+
+def test_the_views_start_as_suits_the_screen_and_a_trivial_one_folded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    shown = diffs.views("stage1-stage2/0/3", "<table>S</table>", "<table>U</table>", None)
+    # three radios of one group, the hidden "auto" checked: CSS picks the view by width
+    assert shown.count('name="wb-v-stage1-stage2-0-3"') == 3
+    assert 'class="wb-auto" checked' in shown and "<details" not in shown
+    folded = diffs.views("k", "S", "U", "a small change, +1 −1")
+    assert folded.startswith('<details class="wb-folded"><summary>a small change, +1 −1')
+    # a page's placeholder becomes the diff; an unknown one is left alone
+    monkeypatch.setitem(diffs._rendered, "k", folded)
+    assert diffs.expand("<p><!-- wb-diff:k --></p><!-- wb-diff:gone -->") == \
+        f"<p>{folded}</p><!-- wb-diff:gone -->"

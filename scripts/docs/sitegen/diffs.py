@@ -743,4 +743,5 @@ def expand(page_html: str) -> str:
     """Put each diff's HTML where its placeholder comment is."""
     if "<!-- wb-diff:" not in page_html:
         return page_html
-    return re.sub(r"<!-- wb-diff:(\S+) -->", lambda m: _rendered[m.group(1)], page_html)
+    return re.sub(r"<!-- wb-diff:(\S+) -->",
+                  lambda m: _rendered.get(m.group(1), m.group(0)), page_html)
