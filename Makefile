@@ -152,7 +152,7 @@ docs-traces: venv images deps-lxc
 
 # (tests/docs/test_exercises.py runs in make test; it needs no browser)
 test-docs: deps-docs docs
-	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/docs/test_site.py
+	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/docs/test_site.py tests/docs/test_diagram_text.py
 
 # --- workshop exercises (exercises/; each has a page on the docs site) --------------
 #   make exercises; make exercise NAME=pivot-root; then exercise-check, exercise-hint,

@@ -31,6 +31,8 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 
+from tests.docs.diagram_text import text_problems
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("WB_CHROMIUM", "/usr/bin/chromium"))
 MERMAID_JS = REPO / "docs" / "assets" / "vendor" / "mermaid.min.js"
@@ -209,6 +211,28 @@ def test_the_request_page_draws_each_era_from_its_trace(browser: Browser) -> Non
     assert "shim" in last and "runc create" in last
     assert browser.errors == []
     assert browser.outside == []
+
+
+# mermaid draws each diagram after the page has loaded, one by one
+ALL_DRAWN = ("[...document.querySelectorAll('article div.mermaid')]"
+             ".every(d => (d.shadowRoot || d).querySelector('svg'))")
+
+
+def test_no_text_collides_in_a_diagram(site: Path, browser: Browser) -> None:
+    """On every page with a diagram (mermaid's, or an inline SVG with text), no label
+    lies on another or spills out of its node (tests/docs/diagram_text.py)."""
+    pages = sorted(str(p.parent.relative_to(site)) for p in site.rglob("index.html")
+                   if 'class="mermaid"' in (text := p.read_text(errors="replace"))
+                   or "<text" in text)
+    assert len(pages) >= 5, f"only {len(pages)} pages with a diagram: {pages}"
+    problems: list[str] = []
+    for path in pages:
+        url = "" if path == "." else f"{path}/"
+        page = browser.open(url, f"diagrams-{path.replace('/', '-')}")
+        page.wait_for_function(ALL_DRAWN, timeout=15000)  # type: ignore[attr-defined]
+        problems += [f"{url or 'home'}: {p}" for p in text_problems(page)]
+    assert problems == [], "text collides in diagrams:\n" + "\n".join(problems)
+    assert browser.errors == []
 
 
 # --- every link -----------------------------------------------------------------------
