@@ -123,7 +123,7 @@ MERMAID_SHA256 := 07e37dfa97b337ccc85365d57eddf99b9706f09db3b59b260d0333b23b343c
 MERMAID_JS := docs/assets/vendor/mermaid.min.js
 DOCS_ADDR ?= 127.0.0.1:8000
 
-.PHONY: deps-docs docs docs-serve test-docs docs-process-trees docs-traces
+.PHONY: deps-docs docs docs-serve test-docs docs-screenshots docs-process-trees docs-traces
 
 deps-docs:
 	$(call apt_install,$(APT_DOCS))
@@ -153,6 +153,11 @@ docs-traces: venv images deps-lxc
 # (tests/docs/test_exercises.py runs in make test; it needs no browser)
 test-docs: deps-docs docs
 	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/docs/test_site.py tests/docs/test_diagram_text.py
+
+# The home page and stage 4's page at 1280 and 390 px wide, into docs/dev/screenshots/
+# (committed for review; not part of the site)
+docs-screenshots: deps-docs docs
+	PYTHONPATH=$(CURDIR) $(PY) scripts/docs/screenshots.py
 
 # --- workshop exercises (exercises/; each has a page on the docs site) --------------
 #   make exercises; make exercise NAME=pivot-root; then exercise-check, exercise-hint,
