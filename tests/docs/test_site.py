@@ -235,6 +235,27 @@ def test_no_text_collides_in_a_diagram(site: Path, browser: Browser) -> None:
     assert browser.errors == []
 
 
+def test_a_phone_width_page_fits(browser: Browser) -> None:
+    """At 390 px no page scrolls sideways (wide tables and code scroll in their own
+    boxes), and the home page's timeline leaves its "what happened" column room."""
+    page = browser.page
+    page.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
+    try:
+        for path in ("", "start-here/", "stages/stage1/", "stages/stage2/", "stages/stage3/",
+                     "stages/stage4/", "stages/request/"):
+            browser.open(path, f"phone-{path.strip('/').replace('/', '-') or 'home'}")
+            width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+            assert width <= 390, f"{path or 'home'} is {width} px wide on a 390 px screen"
+        browser.open("", "phone-home")
+        share = page.evaluate(  # type: ignore[attr-defined]
+            "() => { const t = document.querySelector('.wb-timeline table');"
+            " return t.rows[1].cells[1].offsetWidth / t.offsetWidth; }")
+        assert share > 0.4, f"the timeline's 'what happened' is {share:.0%} of its table"
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    assert browser.errors == []
+
+
 # --- every link -----------------------------------------------------------------------
 
 
