@@ -5,6 +5,7 @@
 #   make test-runtime [RUNTIME=runc|crun]  the OCI runtime conformance suite (tests/runtime)
 #   make test-cgroup-v2                  stages 2 and 4's limits on pure cgroup v2, in a small VM
 #   make docs / make docs-serve          build the docs site (site/) / serve it on :8000
+#   make prepare                         fetch all the above needs, once: then it works offline
 SHELL := /bin/bash
 PY := .venv/bin/python
 IMAGES_ROOT := /var/lib/whalebones/images
@@ -26,7 +27,7 @@ export RUNTIME
 
 .PHONY: help deps-run deps-test deps-lxc deps-cgroup-v2 venv images stage-1 stage-2 stage-3 \
         stage-4 stop status test test-unit test-behaviour test-reference test-runtime test-cgroup-v2 lint \
-        bench clean
+        bench clean prepare
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -123,7 +124,7 @@ MERMAID_SHA256 := 07e37dfa97b337ccc85365d57eddf99b9706f09db3b59b260d0333b23b343c
 MERMAID_JS := docs/assets/vendor/mermaid.min.js
 DOCS_ADDR ?= 127.0.0.1:8000
 
-.PHONY: deps-docs docs docs-serve test-docs docs-process-trees docs-traces
+.PHONY: deps-docs docs docs-serve test-docs docs-screenshots docs-process-trees docs-traces
 
 deps-docs:
 	$(call apt_install,$(APT_DOCS))
@@ -152,7 +153,20 @@ docs-traces: venv images deps-lxc
 
 # (tests/docs/test_exercises.py runs in make test; it needs no browser)
 test-docs: deps-docs docs
-	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/docs/test_site.py
+	PYTHONPATH=$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/docs/test_site.py tests/docs/test_diagram_text.py \
+	  tests/docs/test_offline_build.py
+
+# The home page and stage 4's page at 1280 and 390 px wide, into docs/dev/screenshots/
+# (committed for review; not part of the site)
+docs-screenshots: deps-docs docs
+	PYTHONPATH=$(CURDIR) $(PY) scripts/docs/screenshots.py
+
+# Everything that comes from the network, fetched once (a workshop runs it the day
+# before): Debian's packages, the virtualenv with the test and docs extras, mermaid.js,
+# the busybox image. Afterwards make stage-N, test, docs, docs-serve, test-docs and the
+# exercise targets fetch nothing (tests/docs/test_offline_build.py builds the docs in a
+# network namespace with only loopback to prove it).
+prepare: deps-test deps-docs venv .venv/.docs-installed $(MERMAID_JS) images
 
 # --- workshop exercises (exercises/; each has a page on the docs site) --------------
 #   make exercises; make exercise NAME=pivot-root; then exercise-check, exercise-hint,

@@ -6,8 +6,9 @@ loopback port, and opened in Debian's chromium driven by Playwright (no browser 
 downloaded). Checked: the home page, a stage page whose mermaid diagram has become an
 SVG, a diff page with both views; no console error on any of them; no request leaves
 the machine (the site must work in a room without internet); and, by crawling every
-page, no internal link or asset that does not exist. Screenshots go to
-$WB_ARTIFACTS/screenshots (default .artifacts/screenshots), for CI to keep.
+page, no internal link or asset that does not exist. On every page with a diagram, no
+text collides (diagram_text.py); at a phone's 390 px, no page scrolls sideways.
+Screenshots go to $WB_ARTIFACTS/screenshots (default .artifacts/screenshots), for CI.
 
 Run: `make test-docs` (installs chromium and the docs extra, builds, runs this).
 """
@@ -30,6 +31,8 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
+
+from tests.docs.diagram_text import text_problems
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("WB_CHROMIUM", "/usr/bin/chromium"))
@@ -226,6 +229,49 @@ def test_the_request_page_draws_each_era_from_its_trace(browser: Browser) -> Non
     assert "shim" in last and "runc create" in last
     assert browser.errors == []
     assert browser.outside == []
+
+
+# mermaid draws each diagram after the page has loaded, one by one
+ALL_DRAWN = ("[...document.querySelectorAll('article div.mermaid')]"
+             ".every(d => (d.shadowRoot || d).querySelector('svg'))")
+
+
+def test_no_text_collides_in_a_diagram(site: Path, browser: Browser) -> None:
+    """On every page with a diagram (mermaid's, or an inline SVG with text), no label
+    lies on another or spills out of its node (tests/docs/diagram_text.py)."""
+    pages = sorted(str(p.parent.relative_to(site)) for p in site.rglob("index.html")
+                   if 'class="mermaid"' in (text := p.read_text(errors="replace"))
+                   or "<text" in text)
+    assert len(pages) >= 5, f"only {len(pages)} pages with a diagram: {pages}"
+    problems: list[str] = []
+    for path in pages:
+        url = "" if path == "." else f"{path}/"
+        page = browser.open(url, f"diagrams-{path.replace('/', '-')}")
+        page.wait_for_function(ALL_DRAWN, timeout=15000)  # type: ignore[attr-defined]
+        problems += [f"{url or 'home'}: {p}" for p in text_problems(page)]
+    assert problems == [], "text collides in diagrams:\n" + "\n".join(problems)
+    assert browser.errors == []
+
+
+def test_a_phone_width_page_fits(browser: Browser) -> None:
+    """At 390 px no page scrolls sideways (wide tables and code scroll in their own
+    boxes), and the home page's timeline leaves its "what happened" column room."""
+    page = browser.page
+    page.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
+    try:
+        for path in ("", "start-here/", "stages/stage1/", "stages/stage2/", "stages/stage3/",
+                     "stages/stage4/", "stages/request/"):
+            browser.open(path, f"phone-{path.strip('/').replace('/', '-') or 'home'}")
+            width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+            assert width <= 390, f"{path or 'home'} is {width} px wide on a 390 px screen"
+        browser.open("", "phone-home")
+        share = page.evaluate(  # type: ignore[attr-defined]
+            "() => { const t = document.querySelector('.wb-timeline table');"
+            " return t.rows[1].cells[1].offsetWidth / t.offsetWidth; }")
+        assert share > 0.4, f"the timeline's 'what happened' is {share:.0%} of its table"
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    assert browser.errors == []
 
 
 # --- every link -----------------------------------------------------------------------
