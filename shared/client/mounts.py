@@ -5,9 +5,11 @@ cli/command/container/opts.go): `-v /path` asks for an anonymous volume
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared.flags import ram_in_bytes
+
+TYPE_CHECKING = False  # not typing's: see shared/client/__init__.py
+if TYPE_CHECKING:
+    from typing import Any
 
 TRUE_WORDS = {"1", "t", "T", "true", "TRUE", "True"}
 FALSE_WORDS = {"0", "f", "F", "false", "FALSE", "False"}

@@ -112,6 +112,36 @@ def test_wait_removed_returns_after_auto_remove(engine) -> None:
     assert engine.containers.all() == []
 
 
+class CountingExecutor(FakeExecutor):
+    """The fake executor, noting each delete it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deletes: list[str] = []
+
+    def delete(self, cid: str) -> None:
+        self.deletes.append(cid)
+        super().delete(cid)
+
+
+def test_run_rm_asks_the_executor_to_delete_once(tmp_path, images) -> None:
+    """The exit releases what the executor holds; the removal that follows asks for
+    nothing more (on stages 3-4 each delete is gRPC calls on `run --rm`'s path)."""
+    executor = CountingExecutor()
+    e = Engine(executor, str(tmp_path / "root"), str(tmp_path / "run"), "fake", images)
+    try:
+        c = e.create(None, {"Image": "busybox", "Cmd": ["true"],
+                            "HostConfig": {"AutoRemove": True}})
+        waiter = threading.Thread(target=e.wait, args=(c.id, "removed"))
+        waiter.start()
+        e.start(c.id)
+        waiter.join(10)
+        assert e.containers.all() == []
+        assert executor.deletes == [c.id]
+    finally:
+        e.shutdown()
+
+
 def test_kill_with_signal_names_and_numbers() -> None:
     assert parse_signal("KILL") == parse_signal("SIGKILL") == parse_signal("9") == signal.SIGKILL
     assert parse_signal(None) == signal.SIGKILL
