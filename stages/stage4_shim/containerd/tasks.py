@@ -28,7 +28,7 @@ import grpc
 from stages.stage3_containerd.containerd.containers import ContainerStore
 from stages.stage3_containerd.containerd.events import Exchange
 from stages.stage3_containerd.containerd.process import Exit
-from stages.stage3_containerd.containerd.runtime import Runtime, RuntimeError_
+from stages.stage3_containerd.containerd.runtime import Runtime, RuntimeError_, delete_leftovers
 from stages.stage3_containerd.containerd.server import namespace
 from stages.stage3_containerd.containerd.tasks import exit_status, oom_check, write_bundle
 from stages.stage3_containerd.proto import containerd_pb2 as pb
@@ -87,6 +87,12 @@ class TasksService(rpc.TasksServicer):
         self._tasks: dict[tuple[str, str], ShimTask | None] = {}  # None: its shim is starting
         self._lock = threading.Lock()
         self._restore()
+        # What no adopted task accounts for (its bundle gone or never finished, a
+        # containerd killed between starting a shim and writing its address): delete
+        # it, or its cgroup outlives it (see delete_leftovers).
+        adopted = {cid for _, cid in self._tasks}
+        for cid in delete_leftovers(self.runtime, adopted, os.path.join(state, "runtime.log")):
+            log.warning("deleted %s: in the runtime's root, but no shim of ours has it", cid)
 
     # ------------------------------------------------------------ helpers
 
