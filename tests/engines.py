@@ -9,6 +9,8 @@ started in its own fresh directory, stopped by PID, and checked to leave nothing
     Engine.stop()        SIGTERM, SIGKILL after 10 s, then check no process is left
     snapshot(engine)     what of the engine's exists now (processes, mounts, cgroups),
     leaks(engine, before)  ...and what appeared since and is still there
+    cgroups_left(before) empty cgroup directories made since `before` (start_engine
+                         checks them once the engine has stopped)
 
 Importable from any test directory: it depends only on the standard library.
 """
@@ -264,6 +266,7 @@ def start_engine(name: str, daemon_args: tuple[str, ...] = ()) -> Iterator[Engin
     if name not in ENGINES:
         raise EngineError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
     workdir = Path(tempfile.mkdtemp(prefix=f"wb-{name}-", dir="/tmp"))
+    cgroups_before = set(cgroup_dirs())
     try:
         starter = ENGINES[name]
         engine = (starter.start(name, workdir, daemon_args)  # type: ignore[call-arg]
@@ -274,22 +277,28 @@ def start_engine(name: str, daemon_args: tuple[str, ...] = ()) -> Iterator[Engin
     try:
         yield engine
     finally:
-        engine.stop()
+        problems = []
+        try:
+            engine.stop()
+        except EngineError as e:
+            problems.append(str(e))  # and the cgroups its killed processes left, below
         mounts = mounts_under(workdir)
-        if not engine.ours:
-            # dockerd's own business (overlay, shm, netns files); a stopped dockerd
-            # normally unmounts them, but never leave the host with dangling mounts
-            for point in sorted(mounts, key=len, reverse=True):
-                subprocess.run(["umount", "-l", point], check=False)
-            mounts = []
-        if mounts:
-            for point in sorted(mounts, key=len, reverse=True):  # the host stays clean
-                subprocess.run(["umount", "-l", point], check=False)
-            raise EngineError(f"{name}: mounts left after the daemon exited: {mounts}")
+        # dockerd's own business (overlay, shm, netns files) is not a leak of ours; a
+        # stopped dockerd normally unmounts them, but never leave the host with any
+        for point in sorted(mounts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", point], check=False)
+        if mounts and engine.ours:
+            problems.append(f"mounts left after the daemon exited: {mounts}")
         network = network_leftovers(engine)
         if network:
             remove_network_leftovers(engine)
-            raise EngineError(f"{name}: left after the daemon exited: {network}")
+            problems.append(f"left after the daemon exited: {network}")
+        cgroups = cgroups_left(cgroups_before)
+        if cgroups:
+            remove_cgroups(cgroups)
+            problems.append(f"cgroups left after the daemon exited: {cgroups}")
+        if problems:
+            raise EngineError(f"{name}: " + "; ".join(problems))
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -551,6 +560,33 @@ def cgroup_dirs() -> dict[str, set[str]]:
                 procs = set()
             found[dirpath] = procs
     return found
+
+
+def cgroups_left(before: set[str], deadline: float = 5.0) -> list[str]:
+    """Our cgroup directories made since `before` that are still there, empty, once
+    everything that used them is gone: a cgroup lasts until someone rmdirs it, so a
+    runtime cut short (a containerd or shim killed before `delete`) leaves it. Every
+    hierarchy counts: each v1 controller's and the unified one (cgroup_dirs).
+
+    An empty one only: another engine on this host may be running a container of its
+    own in a new cgroup meanwhile, and one made just now is empty for a moment (so
+    only those empty from the first look on count). Polls until `deadline`, as a
+    runtime removes its cgroup a moment after the last process in it died."""
+    end = time.monotonic() + deadline
+    left = {d for d, procs in cgroup_dirs().items() if d not in before and not procs}
+    while left:
+        left &= {d for d, procs in cgroup_dirs().items() if not procs}
+        if not left or time.monotonic() > end:
+            break
+        time.sleep(0.1)
+    return sorted(left)
+
+
+def remove_cgroups(directories: list[str]) -> None:
+    """rmdir empty cgroups left behind (deepest first), so that the host stays clean."""
+    for d in sorted(directories, key=len, reverse=True):
+        with contextlib.suppress(OSError):
+            os.rmdir(d)
 
 
 def our_links(prefix: str) -> set[str]:

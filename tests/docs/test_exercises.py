@@ -20,6 +20,7 @@ import pytest
 from exercises import stub, workcopy
 from exercises.__main__ import main as exercises_main
 from exercises.catalog import DIFFICULTY, EXERCISES, Exercise
+from tests.engines import cgroup_dirs, cgroups_left, remove_cgroups
 
 REPO = Path(__file__).resolve().parents[2]
 IDS = [e.name for e in EXERCISES]
@@ -53,11 +54,19 @@ def test_the_focused_tests_exist(exercise: Exercise) -> None:
 
 @pytest.fixture
 def work_root() -> Iterator[Path]:
+    """A fresh directory for the working copy; after the checks, no cgroup of theirs
+    may be left. The stub's run is meant to fail, and a failing check's own leak
+    report is lost with it: a containerd that cannot adopt its shims, say, must still
+    not leave the containers' cgroups on the host."""
     root = Path(tempfile.mkdtemp(prefix="wb-exercise-"))
+    before = set(cgroup_dirs())
     try:
         yield root
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        left = cgroups_left(before)
+        remove_cgroups(left)
+        assert not left, f"cgroups left by the checks: {left}"
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the checks run real containers: root only")

@@ -98,6 +98,35 @@ class Runtime:
     def delete(self, cid: str, log: str) -> None:
         self._run(["delete", "--force", cid], log)
 
+    def list_ids(self, log: str) -> list[str]:
+        return self._run(["list", "--quiet"], log).split()
+
+
+def delete_leftovers(runtime: Runtime, keep: set[str], log: str) -> list[str]:
+    """At start-up: `delete --force` every container in the runtime's root that no task
+    of ours accounts for (the ids in `keep`); the ids deleted.
+
+    A containerd (or a shim) killed before its `delete` ran leaves the runtime's state
+    behind, and with it the container's cgroup: the kernel keeps a cgroup directory
+    until someone rmdirs it, and only the runtime knows its path. The runtime's root
+    is ours alone, so whatever in it we did not adopt is such a leftover: the real
+    containerd, loading its tasks, likewise deletes those whose shim is gone.
+    """
+    try:
+        ids = runtime.list_ids(log)
+    except RuntimeError_:
+        return []
+    deleted = []
+    for cid in ids:
+        if cid in keep:
+            continue
+        try:
+            runtime.delete(cid, log)  # --force: kills what still runs, then rmdirs
+            deleted.append(cid)
+        except RuntimeError_:
+            pass  # its own error is in the log; the next start tries again
+    return deleted
+
 
 def _text(data: bytes | None) -> str:
     return (data or b"").decode(errors="replace").strip()

@@ -9,6 +9,7 @@ In this era every Task lives inside containerd: that is what stage 4 changes.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import threading
@@ -22,7 +23,7 @@ from stages.stage3_containerd.containerd import cgroups
 from stages.stage3_containerd.containerd.containers import ContainerStore
 from stages.stage3_containerd.containerd.events import Exchange
 from stages.stage3_containerd.containerd.process import Exit, Reaper
-from stages.stage3_containerd.containerd.runtime import Runtime
+from stages.stage3_containerd.containerd.runtime import Runtime, delete_leftovers
 from stages.stage3_containerd.containerd.server import namespace
 from stages.stage3_containerd.containerd.task import (
     AlreadyExists,
@@ -90,6 +91,12 @@ class TasksService(rpc.TasksServicer):
         self.runtime = Runtime(runtime, os.path.join(state, "runtime"), self.reaper.calls)
         self._tasks: dict[tuple[str, str], Task] = {}
         self._lock = threading.Lock()
+        # A containerd killed with its containers running left them orphaned: their
+        # parent and their terminals died with it, so this era cannot adopt them. End
+        # them, so that their processes and cgroups do not outlive every record of them.
+        for cid in delete_leftovers(self.runtime, set(), os.path.join(state, "runtime.log")):
+            logging.getLogger("containerd").warning("deleted %s, left by a containerd "
+                                                    "that died", cid)
 
     def _task(self, context: grpc.ServicerContext, cid: str) -> Task:
         with self._lock:

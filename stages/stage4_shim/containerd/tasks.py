@@ -14,6 +14,7 @@ the real containerd reports for a dead shim, as if SIGKILLed).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ import grpc
 from stages.stage3_containerd.containerd.containers import ContainerStore
 from stages.stage3_containerd.containerd.events import Exchange
 from stages.stage3_containerd.containerd.process import Exit
-from stages.stage3_containerd.containerd.runtime import Runtime, RuntimeError_
+from stages.stage3_containerd.containerd.runtime import Runtime, RuntimeError_, delete_leftovers
 from stages.stage3_containerd.containerd.server import namespace
 from stages.stage3_containerd.containerd.tasks import exit_status, oom_check, write_bundle
 from stages.stage3_containerd.proto import containerd_pb2 as pb
@@ -87,8 +88,30 @@ class TasksService(rpc.TasksServicer):
         self._tasks: dict[tuple[str, str], ShimTask | None] = {}  # None: its shim is starting
         self._lock = threading.Lock()
         self._restore()
+        self._end_strays()
 
     # ------------------------------------------------------------ helpers
+
+    def _end_strays(self) -> None:
+        """After _restore: end what no adopted task accounts for (a bundle gone, or a
+        restore that adopted nothing). A shim still listening is told to shut down (it
+        kills and deletes its container, then exits); then whatever is left in the
+        runtime's root is deleted, or its cgroup would outlive it (delete_leftovers)."""
+        adopted = {task.shim.address for task in self._tasks.values() if task is not None}
+        for name in os.listdir(self.sockets):
+            address = os.path.join(self.sockets, name)
+            if address in adopted:
+                continue
+            try:
+                ShimClient(address).call("shutdown", timeout=10)
+                log.warning("shut down the shim at %s: no bundle of ours has it", address)
+            except (ShimGone, ShimError):
+                pass  # dead already
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(address)
+        ids = {cid for _, cid in self._tasks}
+        for cid in delete_leftovers(self.runtime, ids, os.path.join(self.state, "runtime.log")):
+            log.warning("deleted %s: in the runtime's root, but no shim of ours has it", cid)
 
     def _restore(self) -> None:
         """After a restart: every bundle with a shim address is a task to adopt."""

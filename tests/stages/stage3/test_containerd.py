@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engines import ENGINES, Engine, mounts_under
+from tests.engines import ENGINES, Engine, cgroup_dirs, cgroups_left, mounts_under, remove_cgroups
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root")
 
@@ -29,6 +29,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root"
 @pytest.fixture
 def stage3() -> Iterator[Engine]:
     workdir = Path(tempfile.mkdtemp(prefix="wb-stage3only-", dir="/tmp"))
+    before = set(cgroup_dirs())
     engine = ENGINES["stage3"].start("stage3", workdir)
     try:
         yield engine
@@ -37,6 +38,9 @@ def stage3() -> Iterator[Engine]:
         for point in sorted(mounts_under(workdir), key=len, reverse=True):
             subprocess.run(["umount", "-l", point], check=False)  # after a killed containerd
         shutil.rmtree(workdir, ignore_errors=True)
+        left = cgroups_left(before)
+        remove_cgroups(left)
+        assert not left, f"cgroups left: {left}"
 
 
 def docker(engine: Engine, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -111,3 +115,29 @@ def test_killing_containerd_orphans_the_container_out_of_reach(stage3: Engine) -
         time.sleep(0.05)
     assert not left, f"cgroups left: {left}"
     assert docker(stage3, "rm", "-f", cid).returncode == 0
+
+
+def our_cgroups(cid: str) -> list[Path]:
+    """The container's cgroup directories, in every hierarchy (v1 and unified)."""
+    return [p for p in (*Path("/sys/fs/cgroup").glob(f"*/whalebones/{cid}"),
+                        Path("/sys/fs/cgroup/whalebones", cid)) if p.is_dir()]
+
+
+def test_a_restarted_containerd_ends_the_orphans_and_their_cgroups(stage3: Engine) -> None:
+    """kill -9 containerd with a container running, then start it again: the new one
+    cannot adopt the orphan (its parent and its stdio died with the old one), so it
+    deletes it through the runtime, cgroups and all, rather than leave them to nobody."""
+    cid = docker(stage3, "run", "-d", "busybox", "sleep", "60").stdout.strip()
+    pid = json.loads(docker(stage3, "inspect", cid).stdout)[0]["State"]["Pid"]
+    assert our_cgroups(cid), "the container has no cgroup to begin with"
+    stage3.kill_helper()
+    time.sleep(0.3)
+    assert stat(pid) is not None, "the container died with containerd"
+    stage3.restart_helper()
+    deadline = time.monotonic() + 10
+    while stat(pid) is not None and stat(pid)[0] != "Z":  # type: ignore[index]
+        assert time.monotonic() < deadline, "the orphan outlived the next containerd's start"
+        time.sleep(0.05)
+    assert our_cgroups(cid) == []
+    assert docker(stage3, "rm", "-f", cid).returncode == 0
+    assert our_cgroups(cid) == []

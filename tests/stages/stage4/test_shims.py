@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -178,3 +179,49 @@ def test_an_exit_recorded_by_a_shim_that_then_died_is_reported(stage4: Engine) -
     assert docker(stage4, "wait", cid, timeout=20).stdout.strip() == "5"
     state = json.loads(docker(stage4, "inspect", cid).stdout)[0]["State"]
     assert state["Status"] == "exited" and state["ExitCode"] == 5
+
+
+def cgroups_of(cid: str) -> list[Path]:
+    """The container's cgroup directories, in every hierarchy (v1 and unified)."""
+    return [p for p in (*Path("/sys/fs/cgroup").glob(f"*/whalebones/{cid}"),
+                        Path("/sys/fs/cgroup/whalebones", cid)) if p.is_dir()]
+
+
+def test_a_shim_killed_while_containerd_is_down_leaves_no_cgroup(stage4: Engine) -> None:
+    """containerd, then the shim of a running container, killed: nothing watches the
+    container and nobody ran `runtime delete`. The next containerd finds the shim dead
+    and deletes the container through the runtime: no process and no cgroup remain
+    (a cgroup lasts until someone rmdirs it)."""
+    cid = docker(stage4, "run", "-d", "busybox", "sleep", "60").stdout.strip()
+    pid = container_pid(stage4, cid)
+    cgroups = cgroups_of(cid)
+    assert cgroups, "the container has no cgroup to begin with"
+    shim = shim_of(pid)
+    stage4.kill_helper()
+    os.kill(shim, signal.SIGKILL)
+    stage4.restart_helper()
+    assert docker(stage4, "wait", cid, timeout=20).stdout.strip() == "137"
+    assert stat(pid) is None, "the container outlived its shim and containerd"
+    assert docker(stage4, "rm", cid).returncode == 0
+    assert [p for p in cgroups if p.is_dir()] == []
+
+
+def test_a_container_no_bundle_accounts_for_is_deleted_at_start(stage4: Engine) -> None:
+    """containerd and the shim killed, and the bundle gone with them (what a restore
+    that adopts nothing, like the containerd-adopts-shims exercise's stub, amounts to):
+    only the runtime's root still knows the container. The next containerd deletes
+    what no task of its accounts for: the orphan ends and its cgroups go."""
+    cid = docker(stage4, "run", "-d", "busybox", "sleep", "60").stdout.strip()
+    pid = container_pid(stage4, cid)
+    assert cgroups_of(cid), "the container has no cgroup to begin with"
+    shim = shim_of(pid)
+    stage4.kill_helper()
+    os.kill(shim, signal.SIGKILL)
+    shutil.rmtree(stage4.exec_root / "containerd" / "whalebones" / cid)
+    stage4.restart_helper()
+    deadline = time.monotonic() + 10
+    while stat(pid) is not None:
+        assert time.monotonic() < deadline, "the orphan outlived the next containerd's start"
+        time.sleep(0.05)
+    assert cgroups_of(cid) == []
+    assert docker(stage4, "rm", "-f", cid).returncode == 0
