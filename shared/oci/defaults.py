@@ -6,7 +6,7 @@ env, user, hostname, limits, the rootfs path.
 
 from __future__ import annotations
 
-import glob
+import os
 
 # Root in a container keeps 14 of the kernel's ~41 capabilities: enough to run
 # ordinary programs as root (chown files, bind port 80, send signals to its own
@@ -35,8 +35,16 @@ MASKED_PATHS = [
 def _thermal_throttle() -> list[str]:
     """Each CPU's thermal_throttle counters, which this kernel has (moby masks them
     too, for the same advisory), in CPU order."""
-    found = glob.glob("/sys/devices/system/cpu/cpu[0-9]*/thermal_throttle")
-    return sorted(found, key=lambda p: int(p.split("/")[5].removeprefix("cpu")))
+    # os.listdir, not glob: every `runc create` loads this module (through
+    # capabilities), and glob's import is ~0.4 ms of it (medians of 40 pairs).
+    cpus = "/sys/devices/system/cpu"
+    try:
+        names = os.listdir(cpus)
+    except FileNotFoundError:
+        return []
+    numbers = sorted(int(n[3:]) for n in names if n.startswith("cpu") and n[3:].isdigit())
+    found = (f"{cpus}/cpu{i}/thermal_throttle" for i in numbers)
+    return [path for path in found if os.path.isdir(path)]
 
 
 MASKED_PATHS += _thermal_throttle()

@@ -255,7 +255,7 @@ class Container:
         createRuntime here, when init asks; after a failure, poststop (`warn` gets
         their failures).
         """
-        import dataclasses
+        import copy
 
         from stages.stage2_libcontainer.libcontainer import (
             hooks,
@@ -293,9 +293,11 @@ class Container:
             # The pids limit comes once init is made, as runc sets its limits: until
             # then the intermediate process is in the cgroup too, and a limit of 1
             # (the spec allows even 0) would fail the fork of init itself.
-            cg.create(dataclasses.replace(config.resources, pids_limit=0))
+            resources = copy.copy(config.resources)
+            resources.pids_limit = 0
+            cg.create(resources)
             c.pid, sync = _spawn(
-                lambda mid, child: init.intermediate(config, cg.procs_files(), mid, child,
+                lambda mid, child: init.intermediate(config, cg.join_files(), mid, child,
                                                      _stdio_tuple(stdio), console_socket,
                                                      fifo_dir),
                 lambda pid: userns.write_maps(pid, config.uid_mappings, config.gid_mappings))
@@ -440,9 +442,9 @@ class Container:
         if self.status() not in ("running", "created"):
             raise ContainerError(f"exec {self.id}: container not running")
         join = namespaces.of_process(self.pid, [ns.type for ns in config.namespaces])
-        procs_files = self.cgroup.procs_files()
+        join_files = self.cgroup.join_files()
         pid, sync = _spawn(
-            lambda mid, child: init.exec_intermediate(procs_files, join, proc, config.seccomp, mid,
+            lambda mid, child: init.exec_intermediate(join_files, join, proc, config.seccomp, mid,
                                                       child, _stdio_tuple(stdio),
                                                       console_socket, config.personality))
         try:

@@ -541,7 +541,7 @@ def test_v2_manager_writes_the_v2_files(tmp_path: Path) -> None:
     assert (d / "cpu.max").read_text() == "50000 100000"
     assert (d / "cpu.weight").read_text() == str(shares_to_weight(512)) == "20"
     assert (d / "cpuset.cpus").read_text() == "0-1"
-    assert m.procs_files() == [str(d / "cgroup.procs")]
+    assert m.join_files() == [str(d / "cgroup.procs")]
     assert not m.oom_killed()
     (d / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
     assert m.oom_killed()

@@ -102,7 +102,9 @@ class V2Manager:
     def join(self, pid: int) -> None:
         write(self._file("cgroup.procs"), str(pid))
 
-    def procs_files(self) -> list[str]:
+    def join_files(self) -> list[str]:
+        """Where a process moves itself in, writing "0" (see init._join_cgroup). v2
+        has no `tasks` file: cgroup.procs, and the global lock v1's `tasks` avoids."""
         return [self._file("cgroup.procs")]
 
     def processes(self) -> list[int]:
