@@ -1,7 +1,8 @@
 """mkdocs hooks (mkdocs.yml `hooks:`): add the pages generated from the code.
 
-Nothing generated is committed except what needs root to capture (the process trees
-and the request traces, in docs/generated/, which the request page is drawn from here):
+Nothing generated is committed except what needs root to capture (the process trees,
+the request traces and `make bench`'s numbers, in docs/generated/, which the request
+and benchmarks pages, and the numbers other pages quote, are drawn from here):
 sources, diffs, references and the workshop's pages are made here, at every build,
 from the repository as it is.
 """
@@ -21,7 +22,7 @@ for entry in (str(HERE), str(HERE.parents[1])):  # sitegen, and the repo for sha
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from sitegen import diffs, reference, requests, sources, workshop  # noqa: E402 (the path must be set first)
+from sitegen import bench, diffs, reference, requests, sources, workshop  # noqa: E402 (the path must be set first)
 
 # A warning here fails `mkdocs build --strict`, as a broken link would.
 log = logging.getLogger("mkdocs.plugins.whalebones")
@@ -44,6 +45,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_page_markdown(markdown: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
+    markdown = bench.expand(markdown)  # make bench's numbers, from docs/generated/bench.json
     return sources.rewrite_links(markdown, page.file.src_uri, log.warning)
 
 

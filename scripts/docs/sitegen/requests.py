@@ -68,7 +68,7 @@ def sequence(records: list[dict]) -> str:
 def timeline(records: list[dict]) -> str:
     start = records[0]["t"]
     out = ["| at (ms) | took | who | | what |", "|---:|---:|---|---|---|"]
-    arrows = {"call": "→", "serve": "←", "step": "•"}
+    arrows = {"call": "→", "serve": "←", "work": "·", "step": "•"}
     for r in records:
         took = duration(r["ms"]) if r["kind"] != "step" else ""
         peer = f" {r['peer']}" if r["kind"] == "call" else ""
