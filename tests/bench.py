@@ -103,10 +103,11 @@ def publish(measured: dict) -> None:
     out = {**old, "machine": machine()}
     when = dict(old.get("when") or {})
     for key, value in measured.items():
-        if not value or key == "when":
-            continue
+        if not isinstance(value, dict) or not value:
+            continue  # the scalars ("runs", "when"...) belong to the main table, below
         if key == "median_ms":
             value = {**old.get(key, {}), **value}
+            out.update(runs=measured.get("runs"), baseline=measured.get("baseline"))
         out[key] = value
         when[key] = now
     out["when"] = when

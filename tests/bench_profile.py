@@ -47,10 +47,13 @@ Phase = tuple[int, str, float]  # (depth, label, ms)
 COMMAND = ["--network", "none", "busybox", "true"]
 EPSILON = 0.00002  # s: `ms` is rounded to 0.01 ms, so a child may seem to outlive its parent
 
-# The init's trace steps each mark the end of a stretch of its work (libcontainer's
-# init.py): the stretch from the step before is named for what it was spent on.
+# The trace steps of libcontainer (container.py, in the daemon or runc) and of the
+# container's init (init.py) each mark the end of a stretch of work: the stretch from
+# the step before is named for what it was spent on.
 INIT_STEPS = [
-    ("joined the cgroup", "init: config, cgroups, fork; joins the cgroup"),
+    ("spec read", "libcontainer: imports, the spec read (specconv)"),
+    ("cgroup made", "libcontainer: state dir, exec.fifo, the cgroup made"),
+    ("joined the cgroup", "init: forked (twice), joins the cgroup"),
     ("unshare(", "init: setns/unshare (the namespaces)"),
     ("mounts ready", "init: mounts (rootfs, proc, dev, sys)"),
     ("pivot_root", "init: hooks, pivot_root"),
@@ -110,11 +113,11 @@ def intervals(records: list[dict], spawned: float, ended: float) -> list[Interva
              for r in records if r["kind"] != "step"]
     out = list(spans)
 
-    # The init's steps: each one closes the stretch since the step before, or since
+    # The steps: each one closes the stretch since the step before, or since
     # the innermost span around it began, whichever is later (the first step's
     # stretch has the fork in it; the last one's starts with the `start` that woke it).
-    steps = sorted((r for r in records if r["kind"] == "step" and r["component"] == "init"),
-                   key=lambda r: r["mono"])
+    steps = sorted((r for r in records if r["kind"] == "step"
+                    and r["component"] in ("libcontainer", "init")), key=lambda r: r["mono"])
     previous = 0.0
     for r in steps:
         around = [s.start for s in spans if s.start <= r["mono"] <= s.end + EPSILON]
@@ -126,7 +129,7 @@ def intervals(records: list[dict], spawned: float, ended: float) -> list[Interva
     # root process, the spawn) to its import of shared.trace; then to its first event.
     firsts: dict[int, dict] = {}
     for r in sorted(records, key=lambda r: r["mono"]):
-        if r["component"] != "init" and r.get("loaded"):
+        if r["component"] not in ("init", "libcontainer") and r.get("loaded"):
             firsts.setdefault(r["pid"], r)
     for pid, first in firsts.items():
         loaded, who = first["loaded"], first["component"]

@@ -45,7 +45,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_page_markdown(markdown: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
-    markdown = bench.expand(markdown)  # make bench's numbers, from docs/generated/bench.json
+    # make bench's numbers, from docs/generated/bench.json
+    markdown = bench.expand(markdown, warn=lambda m: log.warning(f"{page.file.src_uri}: {m}"))
     return sources.rewrite_links(markdown, page.file.src_uri, log.warning)
 
 

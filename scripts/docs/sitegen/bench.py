@@ -15,6 +15,7 @@ a placeholder, expanded here at every build from that file, so they cannot drift
     <!-- wb-bench:x-docker STAGE -->    inline: that run over docker's, measured in pairs
     <!-- wb-bench:verb RUNTIME VERB --> inline: a runtime verb's median, in ms
     <!-- wb-bench:scale ENGINE KEY -->  inline: one figure of the scale part
+    <!-- wb-bench:floor COMMAND -->     inline: one of the floors, in ms
 """
 
 from __future__ import annotations
@@ -90,9 +91,10 @@ def stacked_bars(rows: list[tuple[str, list[tuple[str, float]]]], width: int = 7
     area = width - label_w - 60
     longest = max((sum(ms for _, ms in segs) for _, segs in rows), default=0) or 1
     scale = area / longest
-    legend = list(dict.fromkeys(name for _, segs in rows for name, _ in segs))
-    legend_rows = (len(legend) + 2) // 3
-    height = len(rows) * (bar_h + gap) + legend_rows * legend_h + 16
+    legend = [("client", "client start"), ("request", "API request"),
+              ("work", "daemon's own work"), ("call", "call to the next component"),
+              ("rest", "exit, delete, gaps"), ("docker", "docker")]
+    height = len(rows) * (bar_h + gap) + 2 * legend_h  # the legend: 2 rows of 3
     out = [f'<svg class="wb-bench-bars" xmlns="http://www.w3.org/2000/svg" '
            f'viewBox="0 0 {width} {height}" width="100%" role="img" '
            f'aria-label="time per phase, per stage, beside docker" '
@@ -112,10 +114,7 @@ def stacked_bars(rows: list[tuple[str, list[tuple[str, float]]]], width: int = 7
         total = sum(ms for _, ms in segs)
         out.append(f'<text x="{x + 4:.1f}" y="{y + bar_h * 0.7:.0f}">{total:.0f} ms</text>')
         y += bar_h + gap
-    for i, (k, text) in enumerate([("client", "client start"), ("request", "API request"),
-                                   ("work", "daemon's own work"),
-                                   ("call", "call to the next component"),
-                                   ("rest", "exit, delete, gaps"), ("docker", "docker")]):
+    for i, (k, text) in enumerate(legend):
         lx = label_w + (i % 3) * (area // 3)
         ly = y + (i // 3) * legend_h
         out.append(f'<rect x="{lx}" y="{ly}" width="10" height="10" fill="{COLOURS[k]}"/>'
@@ -226,6 +225,8 @@ def inline(data: dict, name: str, args: list[str]) -> str:
             return f"{ms:.0f} ms"
         if name == "scale":
             return str(data["scale"][args[0]][" ".join(args[1:])])
+        if name == "floor":
+            return f"{data['profile']['floors'][' '.join(args)]:.0f} ms"
     except (KeyError, IndexError, ZeroDivisionError, TypeError):
         pass
     return MISSING
@@ -236,8 +237,14 @@ BLOCKS: dict[str, Callable[[dict], str]] = {
     "runtimes": runtimes, "floors": floors, "scale": scale}
 
 
-def expand(markdown: str, data: dict | None = None) -> str:
-    """Every placeholder of a page, replaced by what bench.json says."""
+INLINE = {"wall", "x-docker", "verb", "scale", "floor"}
+
+
+def expand(markdown: str, data: dict | None = None,
+           warn: Callable[[str], None] = lambda _: None) -> str:
+    """Every placeholder of a page, replaced by what bench.json says. A placeholder
+    this module does not know is a warning (which fails `mkdocs build --strict`):
+    an HTML comment left as it is would vanish from the page without a word."""
     if "<!-- wb-bench:" not in markdown:
         return markdown
     found = load() if data is None else data
@@ -246,6 +253,8 @@ def expand(markdown: str, data: dict | None = None) -> str:
         name, args = m.group(1), m.group(2).split()
         if name in BLOCKS and not args:
             return BLOCKS[name](found)
+        if name not in INLINE:
+            warn(f"unknown placeholder {m.group(0)}")
         return inline(found, name, args)
 
     return PLACEHOLDER.sub(one, markdown)

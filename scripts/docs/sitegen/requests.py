@@ -52,6 +52,9 @@ def duration(ms: float) -> str:
 
 
 def sequence(records: list[dict]) -> str:
+    # libcontainer's own steps are marks for the bench's profile (tests/bench_profile.py);
+    # the diagram notes the init's, and libcontainer may run in runc rather than the daemon.
+    records = [r for r in records if not (r["kind"] == "step" and r["component"] == "libcontainer")]
     present = {r["component"] for r in records} | {r["peer"] for r in records if r["peer"]}
     lines = ["sequenceDiagram", "    autonumber"]
     for part in [p for p in ORDER if p in present] + sorted(present - set(ORDER)):
