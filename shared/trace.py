@@ -20,6 +20,8 @@ every component of the era:
             does, to split a container's run into phases)
     loaded  CLOCK_MONOTONIC when this process imported this module: what came before
             it (the interpreter's start, the first imports) is the process's start-up
+    tid     the thread (a span's): spans of two threads of a daemon may overlap in
+            time without one being part of the other
 
 The processes inherit the variable from whoever started them (containerd from the
 shell, a shim from containerd, runc from the shim), and write with O_APPEND, one
@@ -31,6 +33,7 @@ what it measures. `python -m shared.trace FILE` prints a trace as an indented ti
 
 from __future__ import annotations
 
+import _thread  # built in: get_native_id without importing threading
 import json
 import os
 import sys
@@ -100,7 +103,8 @@ class span:  # noqa: N801 - used as `with trace.span(...)`, like a function
         if PATH:
             _write({"t": round(self.start, 6), "mono": round(self.mono, 6), "loaded": LOADED,
                     "ms": round((time.perf_counter() - self.clock) * 1000, 2),
-                    "pid": os.getpid(), "component": self.component, "kind": self.kind,
+                    "pid": os.getpid(), "tid": _thread.get_native_id(),
+                    "component": self.component, "kind": self.kind,
                     "what": self.what, "peer": self.peer})
 
 

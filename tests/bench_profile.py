@@ -62,11 +62,23 @@ INIT_STEPS = [
 ]
 
 
-class Interval:
-    __slots__ = ("start", "end", "label", "pid")
+# What the stretches before a process's first event are, when it is not the plain
+# story (started by the call around it, then shared.trace imported first thing): the
+# shim answers containerd's `start shim` once its socket listens, and forks; the child
+# imports its server (and shared.trace) while containerd already makes its next call.
+STARTUP = {"shim": ("shim: its server's imports, after the fork", "shim: accepts the call",
+                    "shim: its answer reaches the caller")}
 
-    def __init__(self, start: float, end: float, label: str, pid: int = 0) -> None:
-        self.start, self.end, self.label, self.pid = start, end, label, pid
+
+class Interval:
+    """A stretch of one run. `record` is the trace event it comes from, if any: the
+    stretches inferred around the events (start-ups, exits, the init's steps) have none."""
+
+    __slots__ = ("start", "end", "label", "pid", "record")
+
+    def __init__(self, start: float, end: float, label: str, pid: int = 0,
+                 record: dict | None = None) -> None:
+        self.start, self.end, self.label, self.pid, self.record = start, end, label, pid, record
 
     @property
     def ms(self) -> float:
@@ -109,7 +121,7 @@ def intervals(records: list[dict], spawned: float, ended: float) -> list[Interva
     """The run's events (those that began between `spawned` and `ended`) as intervals,
     with the start-up and exit of each traced process inferred around them."""
     records = [r for r in records if "mono" in r and spawned <= r["mono"] <= ended]
-    spans = [Interval(r["mono"], r["mono"] + r["ms"] / 1000, label(r), r["pid"])
+    spans = [Interval(r["mono"], r["mono"] + r["ms"] / 1000, label(r), r["pid"], r)
              for r in records if r["kind"] != "step"]
     out = list(spans)
 
@@ -144,36 +156,78 @@ def intervals(records: list[dict], spawned: float, ended: float) -> list[Interva
             continue  # a long-running process (daemon, containerd): started before
         own = sorted((s for s in spans if s.pid == pid and begin <= s.start <= finish),
                      key=lambda s: s.start)
-        out.append(Interval(begin, loaded, f"{who}: interpreter start, imports up to shared.trace"))
+        before, between, after = STARTUP.get(who, (
+            f"{who}: interpreter start, imports up to shared.trace",
+            f"{who}: imports, arguments", f"{who}: exit, answer reaches the caller"))
+        if callers and caller.label.endswith(": start shim"):  # it imported quickly
+            before = "shim: interpreter start, socket, fork, its server's imports"
+        out.append(Interval(begin, loaded, before))
         if own:
-            out.append(Interval(loaded, own[0].start, f"{who}: imports, arguments"))
+            out.append(Interval(loaded, own[0].start, between))
             if callers:
                 last = max(s.end for s in own)
-                out.append(Interval(last, finish, f"{who}: exit, answer reaches the caller"))
+                out.append(Interval(last, finish, after))
         elif callers:
             out.append(Interval(loaded, finish, f"{who}: set up, answer the caller"))
     return out
 
 
+def part_of(parent: Interval, child: Interval) -> bool:
+    """May `child`, which begins while `parent` runs, be a part of it? Time alone does
+    not say: a daemon's threads and its peers work at once. A traced event is part of
+    a span of the same thread, or of a call to its own component (what the callee
+    serves, and calls in turn); an inferred stretch, of whatever it lies in."""
+    if child.record is None:
+        return True
+    if parent.record is None:
+        return False
+    p, c = parent.record, child.record
+    same_thread = (p["pid"], p.get("tid")) == (c["pid"], c.get("tid"))
+    return same_thread or (p["kind"] == "call" and p["peer"] == c["component"])
+
+
+def answers(call: Interval, serve: Interval) -> bool:
+    """Is `serve` the callee's side of `call` (`runc create` / `create`, `POST
+    /containers/create` / `POST /v1.45/containers/create`, `Tasks.Create` / itself)?"""
+    c, s = call.record, serve.record
+    if c is None or s is None or c["kind"] != "call" or s["kind"] != "serve":
+        return False
+    if " /" in c["what"] and " /" in s["what"]:  # HTTP: the API version prefix aside
+        return request_name(c["what"]) == request_name(s["what"])
+    return c["what"].endswith(s["what"])
+
+
 def nest(items: list[Interval]) -> list[Phase]:
-    """Depth by containment, in start order (a longer interval first when two begin
-    together): the same rule as shared.trace.timeline."""
+    """Each interval under the innermost one it can be part of that runs when it
+    begins (for what a component serves: the call it answers, if one is running),
+    listed as a tree: each one's parts right after it, in start order."""
     ordered = sorted(items, key=lambda i: (i.start, -i.end))
-    ends: list[float] = []
+    children: dict[int, list[int]] = {-1: []}  # -1: the top level
+    open_: list[int] = []  # indices into `ordered`, in start order
+    for n, item in enumerate(ordered):
+        open_ = [o for o in open_ if item.start < ordered[o].end - EPSILON]  # still running
+        parents = [o for o in reversed(open_) if part_of(ordered[o], item)]
+        answered = [o for o in parents if answers(ordered[o], item)]
+        children.setdefault((answered or parents or [-1])[0], []).append(n)
+        open_.append(n)
     out: list[Phase] = []
-    for item in ordered:
-        while ends and item.start >= ends[-1] - EPSILON:  # begins once that one ended
-            ends.pop()
-        out.append((len(ends), item.label, round(item.ms, 2)))
-        ends.append(item.end)
+
+    def walk(n: int, depth: int) -> None:
+        for child in children.get(n, []):
+            out.append((depth, ordered[child].label, round(ordered[child].ms, 2)))
+            walk(child, depth + 1)
+
+    walk(-1, 0)
     return out
 
 
 def phases(records: list[dict], spawned: float, ended: float) -> list[Phase]:
-    """One run, as nested phases; the top level, with `client: exit and gaps`, adds up
-    to the wall time from `spawned` to `ended`."""
+    """One run, as nested phases. The client's, one after another at the top level,
+    and then `exit and gaps` add up to the wall time from `spawned` to `ended` (other
+    top-level phases happen meanwhile: a daemon's thread that deletes the container)."""
     out = nest(intervals(records, spawned, ended))
-    top = sum(ms for depth, _, ms in out if depth == 0)
+    top = sum(ms for depth, name, ms in out
+              if depth == 0 and name.startswith(("client", "request")))
     wall = (ended - spawned) * 1000
     out.append((0, "exit and gaps (no request open)", round(max(wall - top, 0.0), 2)))
     return out

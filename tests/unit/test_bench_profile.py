@@ -85,7 +85,7 @@ def test_a_fake_run_becomes_nested_phases() -> None:
         (0, "exit and gaps (no request open)", 20.0),
     ]
     top = sum(ms for depth, _, ms in got if depth == 0)
-    assert abs(top - 100.0) < 0.01  # the top level adds up to the wall time
+    assert abs(top - 100.0) < 0.01  # the client's phases and the rest: the wall time
 
 
 def test_medians_match_phases_by_path_and_rank() -> None:
@@ -149,3 +149,54 @@ def test_an_unknown_placeholder_is_a_warning() -> None:
     out = bench.expand("<!-- wb-bench:typo stage2 -->", {}, warnings.append)
     assert out == bench.MISSING
     assert warnings == ["unknown placeholder <!-- wb-bench:typo stage2 -->"]
+
+
+def test_the_process_cost_is_what_runc_and_the_shim_spend_around_their_work() -> None:
+    fake = [{"depth": 0, "phase": "request: start", "ms": 80.0},
+            {"depth": 1, "phase": "runc: interpreter start, imports up to shared.trace",
+             "ms": 12.0},
+            {"depth": 1, "phase": "runc serves create", "ms": 30.0},
+            {"depth": 1, "phase": "runc: exit, answer reaches the caller", "ms": 3.0},
+            {"depth": 1, "phase": "shim: accepts the call", "ms": 5.0}]
+    data = {"profile": {"stages": {"stage3": {"wall_ms": 100.0, "docker_ms": 200.0,
+                                              "phases": fake}}}}
+    page = ("<!-- wb-bench:process-cost stage3 -->, "
+            "<!-- wb-bench:x-docker-without-process-cost stage3 -->, "
+            "<!-- wb-bench:phase stage3 runc serves create -->")
+    assert bench.expand(page, data) == "20 ms, 0.40×, 30 ms"
+
+
+def test_work_of_another_thread_is_not_part_of_a_span_it_overlaps() -> None:
+    """FAKE: the daemon serves `start` in one thread while another (its exit watcher)
+    calls containerd; containerd serves that call while it waits on a shim."""
+    records = [
+        {**rec("daemon", "serve", "POST /v1.45/containers/x/start", 0, 50, 2), "tid": 1},
+        {**rec("daemon", "call", "Tasks.Wait", 5, 40, 2, peer="containerd"), "tid": 1},
+        {**rec("containerd", "call", "wait", 6, 38, 3, peer="shim"), "tid": 7},
+        {**rec("daemon", "call", "Tasks.Delete", 10, 5, 2, peer="containerd"), "tid": 9},
+        {**rec("containerd", "serve", "Tasks.Delete", 11, 3, 3), "tid": 8},
+    ]
+    got = phases(records, T0, T0 + 0.050)
+    assert got[:5] == [
+        (0, "daemon serves start", 50.0),
+        (1, "daemon → containerd: Tasks.Wait", 40.0),
+        (2, "containerd → shim: wait", 38.0),
+        (0, "daemon → containerd: Tasks.Delete", 5.0),  # not part of start, nor of wait
+        (1, "containerd serves Tasks.Delete", 3.0),
+    ]
+
+
+def test_a_serve_goes_under_the_call_it_answers() -> None:
+    """FAKE: two calls to containerd open at once; each serve under its own."""
+    records = [
+        {**rec("daemon", "call", "Tasks.CloseIO", 0, 20, 2, peer="containerd"), "tid": 1},
+        {**rec("daemon", "call", "Tasks.Delete", 5, 10, 2, peer="containerd"), "tid": 9},
+        {**rec("containerd", "serve", "Tasks.CloseIO", 6, 1, 3), "tid": 4},
+        {**rec("containerd", "serve", "Tasks.Delete", 7, 5, 3), "tid": 5},
+    ]
+    assert phases(records, T0, T0 + 0.020)[:4] == [
+        (0, "daemon → containerd: Tasks.CloseIO", 20.0),
+        (1, "containerd serves Tasks.CloseIO", 1.0),
+        (0, "daemon → containerd: Tasks.Delete", 10.0),
+        (1, "containerd serves Tasks.Delete", 5.0),
+    ]

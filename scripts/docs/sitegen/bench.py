@@ -16,6 +16,10 @@ a placeholder, expanded here at every build from that file, so they cannot drift
     <!-- wb-bench:verb RUNTIME VERB --> inline: a runtime verb's median, in ms
     <!-- wb-bench:scale ENGINE KEY -->  inline: one figure of the scale part
     <!-- wb-bench:floor COMMAND -->     inline: one of the floors, in ms
+    <!-- wb-bench:phase STAGE PHASE -->  inline: one phase of a stage's profile, in ms
+    <!-- wb-bench:process-cost STAGE --> inline: the runc and shim processes' start-ups,
+                                        imports and exits in that stage's run, in ms
+    <!-- wb-bench:x-docker-without-process-cost STAGE -->  inline: the ratio without them
 """
 
 from __future__ import annotations
@@ -212,9 +216,26 @@ def scale(data: dict) -> str:
 # ---------------------------------------------------------------- inline figures
 
 
+def process_cost(phases: list[dict]) -> float:
+    """What the runtime's and the shim's processes cost around their work: each
+    one's start-up, imports and exit (`runc: ...`, `shim: ...`), and the shim's own
+    start (containerd's `start shim`: the interpreter, the socket, the fork), in ms."""
+    return sum(ph["ms"] for ph in phases if ph["phase"].startswith(("runc:", "shim:"))
+               or ph["phase"].endswith(": start shim"))
+
+
 def inline(data: dict, name: str, args: list[str]) -> str:
     stages = dict(stage_rows(data))
     try:
+        if name == "phase":
+            wanted = " ".join(args[1:])
+            return next(f"{ph['ms']:.0f} ms" for ph in stages[args[0]]["phases"]
+                        if ph["phase"] == wanted)
+        if name == "process-cost":
+            return f"{process_cost(stages[args[0]]['phases']):.0f} ms"
+        if name == "x-docker-without-process-cost":
+            p = stages[args[0]]
+            return f"{(p['wall_ms'] - process_cost(p['phases'])) / p['docker_ms']:.2f}×"
         if name == "wall":
             return f"{stages[args[0]]['wall_ms']:.0f} ms"
         if name == "x-docker":
@@ -227,7 +248,7 @@ def inline(data: dict, name: str, args: list[str]) -> str:
             return str(data["scale"][args[0]][" ".join(args[1:])])
         if name == "floor":
             return f"{data['profile']['floors'][' '.join(args)]:.0f} ms"
-    except (KeyError, IndexError, ZeroDivisionError, TypeError):
+    except (KeyError, IndexError, ZeroDivisionError, TypeError, StopIteration):
         pass
     return MISSING
 
@@ -237,7 +258,8 @@ BLOCKS: dict[str, Callable[[dict], str]] = {
     "runtimes": runtimes, "floors": floors, "scale": scale}
 
 
-INLINE = {"wall", "x-docker", "verb", "scale", "floor"}
+INLINE = {"wall", "x-docker", "verb", "scale", "floor", "phase", "process-cost",
+          "x-docker-without-process-cost"}
 
 
 def expand(markdown: str, data: dict | None = None,
