@@ -23,6 +23,7 @@ for entry in (str(HERE), str(HERE.parents[1])):  # sitegen, and the repo for sha
         sys.path.insert(0, entry)
 
 from sitegen import bench, diffs, reference, requests, sources, workshop  # noqa: E402 (the path must be set first)
+from sitegen.common import SOURCE_DIR  # noqa: E402
 
 # A warning here fails `mkdocs build --strict`, as a broken link would.
 log = logging.getLogger("mkdocs.plugins.whalebones")
@@ -45,8 +46,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_page_markdown(markdown: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
-    # make bench's numbers, from docs/generated/bench.json
-    markdown = bench.expand(markdown, warn=lambda m: log.warning(f"{page.file.src_uri}: {m}"))
+    # make bench's numbers, from docs/generated/bench.json (not in the source view,
+    # which shows the placeholders as the code and its tests write them)
+    if not page.file.src_uri.startswith(f"{SOURCE_DIR}/"):
+        markdown = bench.expand(markdown,
+                                warn=lambda m: log.warning(f"{page.file.src_uri}: {m}"))
     return sources.rewrite_links(markdown, page.file.src_uri, log.warning)
 
 

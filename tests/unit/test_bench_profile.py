@@ -82,7 +82,7 @@ def test_a_fake_run_becomes_nested_phases() -> None:
         (5, "init: setns/unshare (the namespaces)", 2.0),
         (5, "init: hostname, capabilities, seccomp, ready", 16.0),
         (4, "runc: exit, answer reaches the caller", 4.0),
-        (0, "exit and gaps (no request open)", 20.0),
+        (0, "exit and gaps", 20.0),
     ]
     top = sum(ms for depth, _, ms in got if depth == 0)
     assert abs(top - 100.0) < 0.01  # the client's phases and the rest: the wall time
@@ -111,7 +111,7 @@ def test_a_bar_opens_up_the_start_request() -> None:
             {"depth": 2, "phase": "daemon → containerd: Tasks.Create", "ms": 50},
             {"depth": 3, "phase": "containerd → runc: runc create", "ms": 44},
             {**ms, "phase": "daemon → containerd: Tasks.Delete", "ms": 9},
-            {**ms, "phase": "exit and gaps (no request open)", "ms": 25}]
+            {**ms, "phase": "exit and gaps", "ms": 25}]
     assert bench.segments(fake, 100.0) == [
         ("client: interpreter start, imports up to shared.trace", 10),
         ("request: create", 5),
@@ -199,4 +199,19 @@ def test_a_serve_goes_under_the_call_it_answers() -> None:
         (1, "containerd serves Tasks.CloseIO", 1.0),
         (0, "daemon → containerd: Tasks.Delete", 10.0),
         (1, "containerd serves Tasks.Delete", 5.0),
+    ]
+
+
+def test_a_runtime_spawned_by_the_bench_is_the_root() -> None:
+    """FAKE: `whalebones-runc run`, spawned at T0, loads shared.trace at 10 ms, serves
+    `run` from 12 to 40 ms, and has exited at 45 ms."""
+    loaded = T0 + 0.010
+    records = [rec("runc", "serve", "run", 12, 28, 5, loaded),
+               rec("libcontainer", "step", "spec read", 20, 0, 5, loaded)]
+    assert phases(records, T0, T0 + 0.045) == [
+        (0, "runc: interpreter start, imports up to shared.trace", 10.0),
+        (0, "runc: imports, arguments", 2.0),
+        (0, "runc serves run", 28.0),
+        (1, "libcontainer: imports, the spec read (specconv)", 8.0),
+        (0, "exit and gaps", 5.0),
     ]

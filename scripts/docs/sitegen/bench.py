@@ -141,7 +141,9 @@ def machine(data: dict) -> str:
     if not m:
         return MISSING
     when = data.get("when") or {}
-    dates = "; ".join(f"{part}: {stamp.replace('T', ' ').rstrip('Z')} UTC"
+    names = {"median_ms": "end to end", "scale": "many containers", "pull_ms": "pulls",
+             "build_ms": "builds", "supervisor_ms": "supervisor"}
+    dates = "; ".join(f"{names.get(part, part)}: {stamp.replace('T', ' ').rstrip('Z')} UTC"
                       for part, stamp in sorted(when.items()))
     return (f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}, "
             f"Debian {m.get('os', '?')}, cgroups {m['cgroups']}. Measured ({dates}).")
