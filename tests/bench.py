@@ -108,6 +108,9 @@ def publish(measured: dict) -> None:
         if key == "median_ms":
             value = {**old.get(key, {}), **value}
             out.update(runs=measured.get("runs"), baseline=measured.get("baseline"))
+        if key == "profile":  # --profile-stages stage3: the other stages' profiles stay
+            value = {**value, "stages": {**old.get(key, {}).get("stages", {}),
+                                         **value.get("stages", {})}}
         out[key] = value
         when[key] = now
     out["when"] = when

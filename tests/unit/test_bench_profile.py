@@ -140,7 +140,7 @@ def test_placeholders_expand_from_the_data_or_say_it_is_missing() -> None:
     page = ("<!-- wb-bench:wall stage2 --> is <!-- wb-bench:x-docker stage2 -->; runc "
             "start <!-- wb-bench:verb runc start -->; <!-- wb-bench:x-docker stage9 -->")
     assert bench.expand(page, data) == (
-        f"120 ms is 0.40×; runc start 4 ms; {bench.MISSING}")
+        f"120 ms is 0.40×; runc start 4.2 ms; {bench.MISSING}")
     assert bench.expand("<!-- wb-bench:scale -->", {}) == bench.MISSING
 
 
@@ -164,6 +164,7 @@ def test_the_process_cost_is_what_runc_and_the_shim_spend_around_their_work() ->
             "<!-- wb-bench:x-docker-without-process-cost stage3 -->, "
             "<!-- wb-bench:phase stage3 runc serves create -->")
     assert bench.expand(page, data) == "20 ms, 0.40×, 30 ms"
+    assert bench.ms_text(0.31) == "0.3 ms" and bench.ms_text(12.6) == "13 ms"
 
 
 def test_work_of_another_thread_is_not_part_of_a_span_it_overlaps() -> None:

@@ -226,30 +226,33 @@ def process_cost(phases: list[dict]) -> float:
                or ph["phase"].endswith(": start shim"))
 
 
+def ms_text(ms: float) -> str:
+    return f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
+
+
 def inline(data: dict, name: str, args: list[str]) -> str:
     stages = dict(stage_rows(data))
     try:
         if name == "phase":
             wanted = " ".join(args[1:])
-            return next(f"{ph['ms']:.0f} ms" for ph in stages[args[0]]["phases"]
+            return next(ms_text(ph["ms"]) for ph in stages[args[0]]["phases"]
                         if ph["phase"] == wanted)
         if name == "process-cost":
-            return f"{process_cost(stages[args[0]]['phases']):.0f} ms"
+            return ms_text(process_cost(stages[args[0]]["phases"]))
         if name == "x-docker-without-process-cost":
             p = stages[args[0]]
             return f"{(p['wall_ms'] - process_cost(p['phases'])) / p['docker_ms']:.2f}×"
         if name == "wall":
-            return f"{stages[args[0]]['wall_ms']:.0f} ms"
+            return ms_text(stages[args[0]]["wall_ms"])
         if name == "x-docker":
             p = stages[args[0]]
             return f"{p['wall_ms'] / p['docker_ms']:.2f}×"
         if name == "verb":
-            ms = data["profile"]["runtimes"]["verbs_ms"][args[0]][args[1]]
-            return f"{ms:.0f} ms"
+            return ms_text(data["profile"]["runtimes"]["verbs_ms"][args[0]][args[1]])
         if name == "scale":
             return str(data["scale"][args[0]][" ".join(args[1:])])
         if name == "floor":
-            return f"{data['profile']['floors'][' '.join(args)]:.0f} ms"
+            return ms_text(data["profile"]["floors"][" ".join(args)])
     except (KeyError, IndexError, ZeroDivisionError, TypeError, StopIteration):
         pass
     return MISSING
