@@ -78,7 +78,7 @@ def segments(phases: list[dict], wall: float) -> list[tuple[str, float]]:
                 inside_start, start_ms, start_parts = True, ms, 0.0
             elif name.startswith(("client", "request")):
                 out.append((name, ms))
-        elif inside_start and depth == 2:
+        elif inside_start and depth == 2 and name.startswith("daemon"):  # its own parts
             out.append((name, ms))
             start_parts += ms
     if inside_start:
