@@ -107,8 +107,9 @@ test-cgroup-v2: deps-cgroup-v2 venv
 	  PYTHONPATH=$(CURDIR) $(PY) -m tests.cgroupv2.vm --stage $$stage || exit 1; \
 	done
 
+# e.g. make bench BENCH_ARGS="--runs 5 --only profile": writes docs/generated/bench.json
 bench: deps-test venv images
-	PYTHONPATH=$(CURDIR) $(PY) -m tests.bench
+	PYTHONPATH=$(CURDIR) $(PY) -m tests.bench $(BENCH_ARGS)
 
 clean: stop
 	rm -rf .venv

@@ -5,12 +5,23 @@ of the engine, the client, the daemon, containerd, each shim, each runc, appends
 JSON line per event to that file, so one file tells the path of a request through
 every component of the era:
 
-    {"t": 1764380000.123, "ms": 2.1, "pid": 4242, "component": "daemon",
-     "kind": "call", "what": "Tasks.Create", "peer": "containerd"}
+    {"t": 1764380000.123, "mono": 5123.456789, "loaded": 5123.401, "ms": 2.1,
+     "pid": 4242, "component": "daemon", "kind": "call", "what": "Tasks.Create",
+     "peer": "containerd"}
 
     kind   call   this component asked `peer` for something, and waited `ms` for it
            serve  this component was asked for something, and took `ms` to answer
+           work   this component did something itself (a mount, the spec), taking `ms`
            step   a moment worth marking (`ms` is 0): a kernel call in a container's init
+
+    t       wall-clock start (time.time), for people
+    mono    CLOCK_MONOTONIC start (time.monotonic): one clock for the whole system, so
+            events of different processes can be laid on one line (tests/bench_profile.py
+            does, to split a container's run into phases)
+    loaded  CLOCK_MONOTONIC when this process imported this module: what came before
+            it (the interpreter's start, the first imports) is the process's start-up
+    tid     the thread (a span's): spans of two threads of a daemon may overlap in
+            time without one being part of the other
 
 The processes inherit the variable from whoever started them (containerd from the
 shell, a shim from containerd, runc from the shim), and write with O_APPEND, one
@@ -22,12 +33,14 @@ what it measures. `python -m shared.trace FILE` prints a trace as an indented ti
 
 from __future__ import annotations
 
+import _thread  # built in: get_native_id without importing threading
 import json
 import os
 import sys
 import time
 
 PATH = os.environ.get("WHALEBONES_TRACE") or ""
+LOADED = round(time.monotonic(), 6) if PATH else 0.0  # see `loaded` above
 
 
 _fd: int | None = None  # kept open, so that a container's init can still write after
@@ -75,7 +88,7 @@ class span:  # noqa: N801 - used as `with trace.span(...)`, like a function
     error). A class rather than @contextmanager: the client imports this module on
     every command, and contextlib is start-up time it does not need."""
 
-    __slots__ = ("component", "kind", "what", "peer", "start", "clock")
+    __slots__ = ("component", "kind", "what", "peer", "start", "mono", "clock")
 
     def __init__(self, component: str, kind: str, what: str, peer: str = "") -> None:
         self.component, self.kind, self.what, self.peer = component, kind, what, peer
@@ -83,19 +96,22 @@ class span:  # noqa: N801 - used as `with trace.span(...)`, like a function
     def __enter__(self) -> None:
         if PATH:
             self.start = time.time()
+            self.mono = time.monotonic()
             self.clock = time.perf_counter()
 
     def __exit__(self, *exc: object) -> None:
         if PATH:
-            _write({"t": round(self.start, 6),
+            _write({"t": round(self.start, 6), "mono": round(self.mono, 6), "loaded": LOADED,
                     "ms": round((time.perf_counter() - self.clock) * 1000, 2),
-                    "pid": os.getpid(), "component": self.component, "kind": self.kind,
+                    "pid": os.getpid(), "tid": _thread.get_native_id(),
+                    "component": self.component, "kind": self.kind,
                     "what": self.what, "peer": self.peer})
 
 
 def step(component: str, what: str) -> None:
     if PATH:
-        _write({"t": round(time.time(), 6), "ms": 0, "pid": os.getpid(),
+        _write({"t": round(time.time(), 6), "mono": round(time.monotonic(), 6),
+                "loaded": LOADED, "ms": 0, "pid": os.getpid(),
                 "component": component, "kind": "step", "what": what, "peer": ""})
 
 
@@ -117,7 +133,8 @@ def timeline(records: list[dict]) -> str:
         while open_ends and r["t"] >= open_ends[-1]:
             open_ends.pop()
         depth = len(open_ends)
-        arrow = {"call": f"-> {r['peer']}", "serve": "<-", "step": "*"}[r["kind"]]
+        arrow = {"call": f"-> {r['peer']}", "serve": "<-", "work": "..",
+                 "step": "*"}[r["kind"]]
         took = f"{r['ms']:8.1f} ms" if r["kind"] != "step" else " " * 11
         lines.append(f"{(r['t'] - t0) * 1000:8.1f} {took}  {'  ' * depth}"
                      f"{r['component']}[{r['pid']}] {arrow} {r['what']}")

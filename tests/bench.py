@@ -9,6 +9,11 @@ busy 2-core machine is a fact about that run, not a property of the code.
 
 `--only supervisor` (with --supervisor-runs 3 and --supervisor-engines stage3,docker,
 say) is a quick subset: only `docker stats` cost and events latency (bench_supervisor.py).
+`--only profile` (with --profile-stages stage2,stage3 say) is another: where each
+stage's milliseconds go, phase by phase, from trace mode (bench_profile.py).
+
+Everything measured is also merged into docs/generated/bench.json, with the machine
+and the date: the Benchmarks page and the stage pages quote that file (commit it).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -26,6 +32,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+from tests import bench_profile
 from tests.bench_build import bench_build
 from tests.bench_pull import bench_pull
 from tests.bench_scale import bench_scale
@@ -33,6 +40,7 @@ from tests.bench_supervisor import bench_supervisor, report
 from tests.engines import REPO, start_engine
 
 RESULTS = REPO / ".bench" / "results.json"
+PUBLISHED = REPO / "docs" / "generated" / "bench.json"  # what the docs quote: committed
 
 
 def median_ms(command: Callable[[int], list[str]], runs: int, env: dict | None = None) -> float:
@@ -68,6 +76,48 @@ def busybox_bundle(workdir: Path) -> Path:
     return bundle
 
 
+def machine() -> dict[str, object]:
+    """What the numbers were measured on: they mean nothing without it."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").open()
+                if line.startswith("model name")), platform.machine())
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").open()
+                  if line.startswith("MemTotal:"))
+    if Path("/sys/fs/cgroup/cgroup.controllers").exists():
+        cgroups = "v2"
+    elif Path("/sys/fs/cgroup/unified").is_dir():
+        cgroups = "hybrid (v1 controllers, empty cgroup2 at /sys/fs/cgroup/unified)"
+    else:
+        cgroups = "v1"
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+            "memory_gib": round(mem_kb / 1024 / 1024, 1), "cgroups": cgroups,
+            "os": Path("/etc/debian_version").read_text().strip()
+            if Path("/etc/debian_version").exists() else platform.system()}
+
+
+def publish(measured: dict) -> None:
+    """Merge this run's sections into docs/generated/bench.json: a section measured
+    now replaces the old one (the main table key by key), the others stay, each with
+    the date it was measured."""
+    old = json.loads(PUBLISHED.read_text()) if PUBLISHED.is_file() else {}
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    out = {**old, "machine": machine()}
+    when = dict(old.get("when") or {})
+    for key, value in measured.items():
+        if not isinstance(value, dict) or not value:
+            continue  # the scalars ("runs", "when"...) belong to the main table, below
+        if key == "median_ms":
+            value = {**old.get(key, {}), **value}
+            out.update(runs=measured.get("runs"), baseline=measured.get("baseline"))
+        if key == "profile":  # --profile-stages stage3: the other stages' profiles stay
+            value = {**value, "stages": {**old.get(key, {}).get("stages", {}),
+                                         **value.get("stages", {})}}
+        out[key] = value
+        when[key] = now
+    out["when"] = when
+    PUBLISHED.parent.mkdir(parents=True, exist_ok=True)
+    PUBLISHED.write_text(json.dumps(out, indent=2) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
@@ -77,6 +127,8 @@ def main() -> int:
     parser.add_argument("--build-runs", type=int, default=3, help="runs of each build")
     parser.add_argument("--supervisor-runs", type=int, default=10,
                         help="runs of docker stats --no-stream and of the events latency")
+    parser.add_argument("--profile-stages", default="stage1,stage2,stage3,stage4",
+                        help="stages of the profile part (each beside docker, when present)")
     parser.add_argument("--supervisor-engines", default="stage1,stage2,stage3,stage4,docker",
                         help="engines of the supervisor part (docker: the reference dockerd)")
     args = parser.parse_args()
@@ -88,6 +140,7 @@ def main() -> int:
     builds: dict[str, float] = {}
     scaled: dict[str, dict] = {}
     supervised: dict[str, dict[str, float]] = {}
+    profile: dict[str, dict] = {}
 
     with ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="wb-bench-"))
@@ -170,6 +223,9 @@ def main() -> int:
                 args.runs,
             )
 
+        if wanted("profile"):
+            profile = run_profile(workdir, args.profile_stages.split(","), args.runs)
+
         if wanted("scale") and args.scale:
             scaled = bench_scale(stack, args.scale, shutil.which("dockerd") is not None)
 
@@ -225,8 +281,34 @@ def main() -> int:
             print(f"{name:56} {ms:10.1f}")
         RESULTS.write_text(json.dumps({**json.loads(RESULTS.read_text()), "build_ms": builds},
                                       indent=2))
-    print(f"\nwritten to {RESULTS}")
+    if profile:
+        bench_profile.report(profile)
+        RESULTS.write_text(json.dumps({**json.loads(RESULTS.read_text()), "profile": profile},
+                                      indent=2))
+    publish(json.loads(RESULTS.read_text()))
+    print(f"\nwritten to {RESULTS} and {PUBLISHED}")
     return 0
+
+
+def run_profile(workdir: Path, stages: list[str], runs: int) -> dict[str, dict]:
+    """The profile part: each stage's phases beside docker, the runtimes on one
+    bundle, and the floors (bench_profile.py)."""
+    profile: dict[str, dict] = {"stages": {}}
+    with ExitStack() as stack:
+        docker = None
+        if shutil.which("dockerd"):
+            ref = stack.enter_context(start_engine("reference"))
+            docker = ["docker", "-H", ref.host]
+        for stage in stages:
+            if stage != "stage1" or shutil.which("lxc-start"):
+                profile["stages"][stage] = bench_profile.profile_stage(stage, runs, docker)
+    bundle = workdir / "bundle"
+    if not bundle.exists():
+        bundle = busybox_bundle(workdir)
+    if shutil.which("runc"):
+        profile["runtimes"] = bench_profile.runtime_profile(bundle, runs)
+    profile["floors"] = bench_profile.floors(bundle, runs)
+    return profile
 
 
 if __name__ == "__main__":

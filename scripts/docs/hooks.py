@@ -1,7 +1,8 @@
 """mkdocs hooks (mkdocs.yml `hooks:`): add the pages generated from the code.
 
-Nothing generated is committed except what needs root to capture (the process trees
-and the request traces, in docs/generated/, which the request page is drawn from here):
+Nothing generated is committed except what needs root to capture (the process trees,
+the request traces and `make bench`'s numbers, in docs/generated/, which the request
+and benchmarks pages, and the numbers other pages quote, are drawn from here):
 sources, diffs, references and the workshop's pages are made here, at every build,
 from the repository as it is.
 """
@@ -21,7 +22,8 @@ for entry in (str(HERE), str(HERE.parents[1])):  # sitegen, and the repo for sha
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from sitegen import diffs, reference, requests, sources, workshop  # noqa: E402 (the path must be set first)
+from sitegen import bench, diffs, reference, requests, sources, workshop  # noqa: E402 (the path must be set first)
+from sitegen.common import SOURCE_DIR  # noqa: E402
 
 # A warning here fails `mkdocs build --strict`, as a broken link would.
 log = logging.getLogger("mkdocs.plugins.whalebones")
@@ -44,6 +46,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_page_markdown(markdown: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
+    # make bench's numbers, from docs/generated/bench.json (not in the source view,
+    # which shows the placeholders as the code and its tests write them)
+    if not page.file.src_uri.startswith(f"{SOURCE_DIR}/"):
+        markdown = bench.expand(markdown,
+                                warn=lambda m: log.warning(f"{page.file.src_uri}: {m}"))
     return sources.rewrite_links(markdown, page.file.src_uri, log.warning)
 
 

@@ -32,6 +32,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from shared import trace
 from shared.daemon import containerfs, crashpoints, daemonconfig, logs, recovery, sharing
 from shared.daemon.containerconfig import ContainerConfig, merge
 from shared.daemon.daemonconfig import DaemonConfig
@@ -275,13 +276,15 @@ class Engine(Lifecycle):
             rootfs = self._rootfs_path(c)
             os.makedirs(rootfs, exist_ok=True)
             image = self.images.resolve(c.image_id)
-            snapshots.mount_all(snapshots.mounts(self.images, self._dir(c), image), rootfs)
+            with trace.span("daemon", "work", "overlay mount"):
+                snapshots.mount_all(snapshots.mounts(self.images, self._dir(c), image), rootfs)
             undo.callback(unmount_rootfs, rootfs)
             crashpoints.reached("rootfs", self.exec_root)
 
             undo.callback(self.networking.detach, c.id)
             joined = self.networking.joined(c)
-            sandbox = self.networking.attach(c) if joined is None else None
+            with trace.span("daemon", "work", "network attach"):
+                sandbox = self.networking.attach(c) if joined is None else None
             crashpoints.reached("network", self.exec_root)
 
             # Binds and volumes: a driver-opts volume is mounted now (undone on failure)
@@ -296,7 +299,8 @@ class Engine(Lifecycle):
             borrowed = sharing.borrowed(c, self.containers.get)
             undo.callback(sharing.release_shm, self.exec_dir(c))
             shm = sharing.shm_source(c, self.exec_dir, self.containers.get)
-            spec = self._spec(c, rootfs, sandbox, joined, borrowed, shm)
+            with trace.span("daemon", "work", "spec build"):
+                spec = self._spec(c, rootfs, sandbox, joined, borrowed, shm)
             spec["mounts"] = mountpoints.merge_mounts(spec["mounts"], user_mounts)
             if propagation:
                 spec["linux"]["rootfsPropagation"] = propagation

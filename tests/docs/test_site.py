@@ -274,6 +274,17 @@ def test_a_phone_width_page_fits(browser: Browser) -> None:
     assert browser.errors == []
 
 
+def test_the_benchmarks_page_draws_a_bar_per_stage(browser: Browser) -> None:
+    page = browser.open("benchmarks/", "benchmarks")
+    bars = page.locator("article svg.wb-bench-bars")  # type: ignore[attr-defined]
+    assert bars.count() == 1, "no stacked bars (docs/generated/bench.json has no profile?)"
+    assert bars.locator("rect").count() > 10
+    assert bars.first.bounding_box()["height"] > 100
+    assert "stage4" in bars.first.evaluate("e => e.textContent")
+    assert browser.errors == []
+    assert browser.outside == []
+
+
 # --- every link -----------------------------------------------------------------------
 
 

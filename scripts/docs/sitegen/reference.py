@@ -8,14 +8,12 @@
                    grpc_tools with its comments (--include_source_info)
     runc.md        the runtime contract (prose: docs/partials/runc_contract.md) and
                    `whalebones-runc --help` for every verb
-    benchmarks.md  .bench/results.json as `make bench` left it, or "not measured yet"
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
-import json
 import subprocess
 import sys
 import tempfile
@@ -26,7 +24,6 @@ from sitegen.common import REPO, Page, fence, link, source_uri
 
 PROTO = "stages/stage3_containerd/proto/containerd.proto"
 RUNC = "bin/whalebones-runc"
-BENCH = REPO / ".bench" / "results.json"
 QUERY_READERS = {"qbool", "qint", "qstr", "qlist"}
 
 
@@ -244,46 +241,6 @@ def runc_page() -> Page:
     return Page(uri, "\n".join(out))
 
 
-# --- benchmarks -----------------------------------------------------------------------
-
-
-def bench_page() -> Page:
-    uri = "reference/benchmarks.md"
-    out = ["# Benchmarks\n",
-           "`make bench` times each stage end to end beside Debian's runc and a real Docker "
-           "engine, and starts many detached containers on stage 4 to count shims and "
-           "memory. It writes `.bench/results.json`, which this page shows as it was "
-           "when the site was built ([`tests/bench.py`]"
-           f"({link(uri, source_uri('tests/bench.py'))})).\n"]
-    if not BENCH.is_file():
-        out.append('!!! info "Not measured yet"\n    There is no `.bench/results.json` on '
-                   "the machine that built this site. Run `make bench` (as root), then "
-                   "`make docs`.\n")
-        return Page(uri, "\n".join(out))
-    data = json.loads(BENCH.read_text())
-    baseline = data.get("baseline")
-    medians: dict[str, float] = data.get("median_ms", {})
-    out.append(f"Measured {data.get('when', '?')}, median of {data.get('runs', '?')} runs.\n")
-    out += ["## One trivial container, start to exit\n",
-            "| what | median (ms) | vs. " + (f"`{baseline}`" if baseline else "baseline") + " |",
-            "|---|---:|---:|"]
-    base = medians.get(baseline or "", 0.0)
-    for name, ms in sorted(medians.items(), key=lambda kv: kv[1]):
-        ratio = f"{ms / base:.2f}×" if base else ""
-        out.append(f"| `{name}` | {ms:.0f} | {ratio} |")
-    scale = data.get("scale") or {}
-    if scale:
-        keys = list(dict.fromkeys(k for v in scale.values() for k in v))
-        out += ["\n## Many detached containers\n",
-                "| | " + " | ".join(scale) + " |", "|---|" + "---:|" * len(scale)]
-        for key in keys:
-            out.append(f"| {key} | " + " | ".join(str(v.get(key, "")) for v in scale.values())
-                       + " |")
-    out.append("\n## The raw file\n")
-    out.append(code_block(json.dumps(data, indent=2), "json"))
-    return Page(uri, "\n".join(out))
-
-
 def index_page() -> Page:
     return Page("reference/index.md", "\n".join([
         "# Reference\n",
@@ -299,9 +256,10 @@ def index_page() -> Page:
         "- [Attacks this engine resists](attacks.md): each attack an image, a container, "
         "a local user or a client can make, its defence and the test that makes it "
         "(written).",
-        "- [Benchmarks](benchmarks.md): what `make bench` last measured.",
+        "- [Benchmarks](../benchmarks.md): what `make bench` last measured, and where "
+        "each stage's milliseconds go.",
         ""]))
 
 
 def pages() -> list[Page]:
-    return [index_page(), api_page(), cli_page(), grpc_page(), runc_page(), bench_page()]
+    return [index_page(), api_page(), cli_page(), grpc_page(), runc_page()]

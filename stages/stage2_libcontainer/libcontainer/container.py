@@ -34,6 +34,7 @@ import select
 import signal as signals
 import time
 
+from shared import trace
 from shared.privatedirs import private_file
 from stages.stage2_libcontainer.libcontainer import cgroups
 from stages.stage2_libcontainer.libcontainer.errors import ContainerError, describe
@@ -268,6 +269,7 @@ class Container:
         config = specconv.to_config(spec)
         if config.seccomp is not None:
             seccomp.bindings()  # now: init imports nothing after the fork
+        trace.step("libcontainer", "spec read")
         if "user" in config.new_namespaces():
             userns.check_reachable(config.rootfs, userns.host_id(0, config.uid_mappings),
                                    userns.host_id(0, config.gid_mappings))
@@ -296,6 +298,7 @@ class Container:
             resources = copy.copy(config.resources)
             resources.pids_limit = 0
             cg.create(resources)
+            trace.step("libcontainer", "cgroup made")
             c.pid, sync = _spawn(
                 lambda mid, child: init.intermediate(config, cg.join_files(), mid, child,
                                                      _stdio_tuple(stdio), console_socket,
