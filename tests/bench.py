@@ -40,23 +40,29 @@ from tests.bench_supervisor import bench_supervisor, report
 from tests.engines import REPO, start_engine
 
 RESULTS = REPO / ".bench" / "results.json"
+DOCKER_ROW = "docker run --rm --network none"
 PUBLISHED = REPO / "docs" / "generated" / "bench.json"  # what the docs quote: committed
 
 
-def median_ms(command: Callable[[int], list[str]], runs: int, env: dict | None = None) -> float:
-    """Median wall time of `command(i)`, after one warm-up run that is not counted."""
-    times = []
+def medians_ms(commands: dict[str, Callable[[int], list[str]]], runs: int,
+               env: dict | None = None) -> dict[str, float]:
+    """Median wall time of each `command(i)`, the commands taking turns (A, B, C, A, B,
+    C...) after one warm-up round that is not counted. In turns, not one block after
+    another: a machine whose load drifts during the run then slows every contender
+    alike, and a cost one run leaves warm for the next of its kind (runc's cgroup write
+    after another runc's, for one) is not counted for one contender only."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for i in range(runs + 1):
-        start = time.perf_counter()
-        result = subprocess.run(command(i), env=env, capture_output=True)
-        elapsed = (time.perf_counter() - start) * 1000
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"{' '.join(command(i))} exited {result.returncode}: {result.stderr.decode()}"
-            )
-        if i:
-            times.append(elapsed)
-    return statistics.median(times)
+        for name, command in commands.items():
+            start = time.perf_counter()
+            result = subprocess.run(command(i), env=env, capture_output=True)
+            elapsed = (time.perf_counter() - start) * 1000
+            if result.returncode != 0:
+                raise RuntimeError(f"{' '.join(command(i))} exited {result.returncode}: "
+                                   f"{result.stderr.decode()}")
+            if i:
+                times[name].append(elapsed)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def busybox_bundle(workdir: Path) -> Path:
@@ -105,14 +111,15 @@ def publish(measured: dict) -> None:
     for key, value in measured.items():
         if not isinstance(value, dict) or not value:
             continue  # the scalars ("runs", "when"...) belong to the main table, below
-        if key == "median_ms":
+        if key in ("median_ms", "paired_docker_ms"):
             value = {**old.get(key, {}), **value}
             out.update(runs=measured.get("runs"), baseline=measured.get("baseline"))
         if key == "profile":  # --profile-stages stage3: the other stages' profiles stay
             value = {**value, "stages": {**old.get(key, {}).get("stages", {}),
                                          **value.get("stages", {})}}
         out[key] = value
-        when[key] = now
+        if key != "paired_docker_ms":  # dated with the main table it belongs to
+            when[key] = now
     out["when"] = when
     PUBLISHED.parent.mkdir(parents=True, exist_ok=True)
     PUBLISHED.write_text(json.dumps(out, indent=2) + "\n")
@@ -141,6 +148,7 @@ def main() -> int:
     scaled: dict[str, dict] = {}
     supervised: dict[str, dict[str, float]] = {}
     profile: dict[str, dict] = {}
+    paired: dict[str, float] = {}  # a stage's row -> docker's median in the same turns
 
     with ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="wb-bench-"))
@@ -152,10 +160,18 @@ def main() -> int:
             conf.write_text(f"lxc.rootfs.path = dir:{rootfs}\nlxc.net.0.type = empty\n"
                             "lxc.apparmor.profile = unconfined\nlxc.autodev = 1\n"
                             "lxc.mount.auto = proc:mixed sys:ro\n")
-            results["lxc-execute (bundle rootfs)"] = median_ms(
+            results.update(medians_ms({"lxc-execute (bundle rootfs)": (
                 lambda i: ["lxc-execute", "-P", str(workdir), "-n", f"wb-bench-{i}",
-                           "-f", str(conf), "--", "/bin/true"], args.runs,
-            )
+                           "-f", str(conf), "--", "/bin/true"])}, args.runs))
+
+        # docker's row is measured in turns with each stage's (medians_ms), so it runs
+        # through the whole stage part: its engine starts first and stays up.
+        docker: list[str] = []
+        if shutil.which("dockerd") and wanted("docker"):
+            ref = stack.enter_context(start_engine("reference"))
+            docker = ["docker", "-H", f"unix://{ref.socket}", "run", "--rm", "--network",
+                      "none", "busybox", "true"]
+        docker_ms: list[float] = []  # docker's median in each stage's turns
 
         # Stages 3 and 4 also with Debian's runc in place of ours: the difference is
         # what our Python runtime costs (a process start and imports per runc call).
@@ -177,32 +193,38 @@ def main() -> int:
                         os.environ["RUNTIME"] = saved
                 env = {**os.environ, "WHALEBONES_HOST": f"unix://{engine.socket}"}
                 suffix = f" (RUNTIME={runtime})" if runtime else ""
-                results[f"{stage} ./run busybox true{suffix}"] = median_ms(
-                    lambda i: [str(REPO / "run"), "busybox", "true"], args.runs, env
-                )
-                # Like for like with docker's row: no bridge, no veth to make and delete.
-                results[f"{stage} ./run --network none busybox true{suffix}"] = median_ms(
-                    lambda i: [str(REPO / "run"), "--network", "none", "busybox", "true"],
-                    args.runs, env,
-                )
-                engine.stop()  # one engine at a time: a fair share of the 2 cores
+                bridge, none = (f"{stage} ./run busybox true{suffix}",
+                                f"{stage} ./run --network none busybox true{suffix}")
+                turns = {bridge: lambda i: [str(REPO / "run"), "busybox", "true"],
+                         # like for like with docker's row: no bridge, no veth to make
+                         none: lambda i: [str(REPO / "run"), "--network", "none",
+                                          "busybox", "true"]}
+                if docker:
+                    turns[DOCKER_ROW] = lambda i: docker
+                measured = medians_ms(turns, args.runs, env)
+                if docker:
+                    docker_ms.append(measured.pop(DOCKER_ROW))
+                    paired.update({bridge: docker_ms[-1], none: docker_ms[-1]})
+                results.update(measured)
+                engine.stop()  # one engine of ours at a time: a fair share of the 2 cores
+        if docker and not docker_ms:  # no stage wanted: docker alone
+            docker_ms.append(medians_ms({DOCKER_ROW: lambda i: docker}, args.runs)[DOCKER_ROW])
+        if docker_ms:
+            results[DOCKER_ROW] = statistics.median(docker_ms)
 
         if shutil.which("runc") and (wanted("runc") or wanted("crun")):
             bundle = workdir / "bundle"
             if not bundle.exists():
                 bundle = busybox_bundle(workdir)
+            turns = {}
             if wanted("runc"):
-                results["runc run (bundle)"] = median_ms(
+                turns["runc run (bundle)"] = (
                     lambda i: ["runc", "--root", str(workdir / "runc"), "run",
-                               "--bundle", str(bundle), f"wb-bench-{i}"],
-                    args.runs,
-                )
-                results["whalebones-runc run (bundle)"] = median_ms(
+                               "--bundle", str(bundle), f"wb-bench-{i}"])
+                turns["whalebones-runc run (bundle)"] = (
                     lambda i: [str(REPO / "bin" / "whalebones-runc"), "--root",
                                str(workdir / "wb-runc"), "run", "--bundle", str(bundle),
-                               f"wb-bench-{i}"],
-                    args.runs,
-                )
+                               f"wb-bench-{i}"])
             if shutil.which("crun") and wanted("crun"):
                 # crun refuses this host's hybrid cgroups (docs/reference/contracts.md#crun):
                 # run it in a mount namespace where the empty cgroup2 mount is gone.
@@ -210,18 +232,10 @@ def main() -> int:
                     f"umount /sys/fs/cgroup/unified && exec crun --root {workdir / 'crun'} "
                     f"run --bundle {bundle} wb-bench-$0"
                 )
-                results["crun run (bundle, private mount ns)"] = median_ms(
-                    lambda i: ["unshare", "-m", "sh", "-c", script, str(i)], args.runs
-                )
+                turns["crun run (bundle, private mount ns)"] = (
+                    lambda i: ["unshare", "-m", "sh", "-c", script, str(i)])
                 notes["crun run (bundle, private mount ns)"] = "includes unshare + sh (~3 ms)"
-
-        if shutil.which("dockerd") and wanted("docker"):
-            ref = stack.enter_context(start_engine("reference"))
-            docker = ["docker", "-H", f"unix://{ref.socket}"]
-            results["docker run --rm --network none"] = median_ms(
-                lambda i: [*docker, "run", "--rm", "--network", "none", "busybox", "true"],
-                args.runs,
-            )
+            results.update(medians_ms(turns, args.runs))
 
         if wanted("profile"):
             profile = run_profile(workdir, args.profile_stages.split(","), args.runs)
@@ -243,16 +257,18 @@ def main() -> int:
             builds = bench_build(stack, workdir, args.build_runs,
                                  shutil.which("dockerd") is not None)
 
-    base = results.get("docker run --rm --network none")
+    base = results.get(DOCKER_ROW)
     if results:  # none with `--only supervisor`
         print(f"\nmedian of {args.runs} runs each, this machine, this run")
-        print(f"{'contender':56} {'median ms':>10} {'x docker':>9}")
+        print(f"{'contender':56} {'median ms':>10} {'x docker':>9}  (a stage's row: x the "
+              "docker runs taken in turns with it)")
     for name, ms in results.items():
-        ratio = f"{ms / base:.2f}" if base else "-"
+        beside = paired.get(name, base)
+        ratio = f"{ms / beside:.2f}" if beside else "-"
         print(f"{name:56} {ms:10.1f} {ratio:>9}  {notes.get(name, '')}")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({"runs": args.runs, "median_ms": results,
-                                   "baseline": "docker run --rm --network none",
+                                   "baseline": DOCKER_ROW, "paired_docker_ms": paired,
                                    "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
                                   indent=2))
     if scaled:

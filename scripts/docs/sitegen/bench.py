@@ -158,8 +158,12 @@ def ratios(data: dict) -> str:
     if not medians:
         return MISSING
     base = medians.get(data.get("baseline") or "", 0.0)
-    rows = [[f"`{name}`", f"{ms:.0f}", f"{ms / base:.2f}" if base else ""]
-            for name, ms in sorted(medians.items(), key=lambda kv: kv[1])]
+    # A stage's row is divided by docker's median in the same turns (tests/bench.py
+    # medians_ms); the other rows by docker's row, the median of those.
+    paired: dict[str, float] = data.get("paired_docker_ms") or {}
+    rows = [[f"`{name}`", f"{ms:.0f}", f"{ms / beside:.2f}" if beside else ""]
+            for name, ms in sorted(medians.items(), key=lambda kv: kv[1])
+            for beside in [paired.get(name, base)]]
     return table(["contender", "median ms", "× docker"], rows)
 
 
