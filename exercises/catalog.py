@@ -112,11 +112,12 @@ EXERCISES: tuple[Exercise, ...] = (
         targets=(Target(f"{LIBCONTAINER}/init.py", "container_init",
                         statement='if "uts" in new_ns', stub="pass"),),
         hints=(
-            "The config has it at config.hostname; the namespaces made for the "
-            "container are in new_ns, a set of names such as 'uts'.",
+            "The config has it at config.hostname (empty when the spec gives none); "
+            "the namespaces made for the container are in new_ns, a set of names such "
+            "as 'uts'.",
             "The kernel object sets the hostname: kernel.sethostname(name).",
-            "Wrap the call in `with step(f'sethostname {name}'):` so that a failure "
-            "names the operation, like every other step of init.",
+            "Every step of init runs inside a step(...) block, so that a failure names "
+            "the operation: the domainname step just below your TODO is the model.",
         ),
         tests=(f"{LIBCONTAINER_TESTS}::test_pid_1_hostname_and_own_proc",),
         reading=(f"{LIBCONTAINER}/init.py", f"{LIBCONTAINER}/namespaces.py"),
