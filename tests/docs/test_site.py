@@ -274,6 +274,32 @@ def test_a_phone_width_page_fits(browser: Browser) -> None:
     assert browser.errors == []
 
 
+# The smallest text of each diagram as drawn: its font size times the SVG's scale.
+DIAGRAM_TEXT_PX = """() => [...document.querySelectorAll('article div.mermaid')].map(d => {
+  const svg = d.shadowRoot.querySelector('svg');
+  const sizes = [...svg.querySelectorAll('foreignObject span, text')]
+    .map(t => parseFloat(getComputedStyle(t).fontSize)).filter(n => n > 0);
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return Math.min(...sizes) * scale; })"""
+
+
+def test_a_phone_width_diagram_stays_readable(browser: Browser) -> None:
+    """At 390 px a flowchart is not shrunk to the screen's width (it was, to 4 to 7 px
+    text): it keeps room enough for 10 px text and scrolls sideways inside its own
+    box, while the page itself stays 390 px wide (checked above)."""
+    page = browser.page
+    page.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
+    try:
+        for path in ("", "stages/stage1/", "stages/stage4/"):
+            browser.open(path, f"phone-diagram-{path.strip('/').replace('/', '-') or 'home'}")
+            page.wait_for_function(ALL_DRAWN, timeout=15000)  # type: ignore[attr-defined]
+            first = page.evaluate(DIAGRAM_TEXT_PX)[0]  # type: ignore[attr-defined]
+            assert first >= 10, f"{path or 'home'}: the first diagram's text is {first:.1f} px"
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    assert browser.errors == []
+
+
 # --- every link -----------------------------------------------------------------------
 
 
