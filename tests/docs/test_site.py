@@ -7,7 +7,8 @@ downloaded). Checked: the home page, a stage page whose mermaid diagram has beco
 SVG, a diff page with both views; no console error on any of them; no request leaves
 the machine (the site must work in a room without internet); and, by crawling every
 page, no internal link or asset that does not exist. On every page with a diagram, no
-text collides (diagram_text.py); at a phone's 390 px, no page scrolls sideways.
+text collides (diagram_text.py); at a phone's 390 px, no page scrolls sideways
+(a diagram scrolls in its own box instead, its text kept readable).
 Screenshots go to $WB_ARTIFACTS/screenshots (default .artifacts/screenshots), for CI.
 
 Run: `make test-docs` (installs chromium and the docs extra, builds, runs this).
