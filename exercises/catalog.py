@@ -552,12 +552,14 @@ EXERCISES: tuple[Exercise, ...] = (
         targets=(Target("stages/stage3_containerd/containerd_executor.py",
                         "ContainerdExecutor.start", stub="raise"),),
         hints=(
-            "Look at proto/containerd.proto: `rpc Start(TaskRequest) returns (Empty)`. "
-            "A TaskRequest has an id (and an exec_id, empty for the container itself).",
-            "Build the request with pb.TaskRequest(id=cid); the stub to call is "
-            "self.tasks.Start.",
-            "Go through self._call(stub_method, request, 'start'), as the other methods "
-            "do: it adds the namespace metadata and turns gRPC errors into the daemon's.",
+            "Look at proto/containerd.proto: which rpc of the Tasks service starts a "
+            "task, and which request message does it take? (Its exec_id stays empty: "
+            "this is the container itself, not an exec.)",
+            "The generated code has a class per message (pb.<Message>(field=...)) and, "
+            "on the stub self.tasks, a method per rpc of the Tasks service.",
+            "No method of this class calls a stub directly: see how pause() or state() "
+            "make their call, and do the same. That path adds the namespace metadata "
+            "and turns gRPC errors into the daemon's.",
         ),
         tests=("tests/behaviour/test_run.py::test_exit_code_is_passed_through",
                "tests/behaviour/test_run.py::test_output_reaches_stdout"),
