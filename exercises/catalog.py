@@ -225,10 +225,10 @@ EXERCISES: tuple[Exercise, ...] = (
         hints=(
             "Capabilities are numbered from 0 to last_cap(); `keep` is a bit mask: "
             "capability n is kept when keep & (1 << n).",
-            "prctl(PR_CAPBSET_DROP, n) drops one from the bounding set: "
-            "kernel.prctl(syscalls.PR_CAPBSET_DROP, n, what=...).",
-            "Give each call a `what=` that names the capability (NAMES[n]) so that an "
-            "error says which one could not be dropped.",
+            "prctl(2)'s PR_CAPBSET_DROP drops one capability from the bounding set. "
+            "The kernel object wraps prctl (kernel.py); syscalls.py has the constant.",
+            "Every kernel call takes a `what=` naming the operation, so that an error "
+            "says which capability could not be dropped: NAMES maps numbers to names.",
         ),
         tests=(f"{LIBCONTAINER_TESTS}::test_capabilities_and_no_new_privs_are_dockers",
                f"{LIBCONTAINER_TESTS}::test_non_root_user_and_groups"),
