@@ -20,7 +20,7 @@ def show_start(exercise: Exercise) -> None:
     print(f"  Why: {exercise.why}\n")
     print(f"  Your working copy: {dest.relative_to(workcopy.REPO)}/")
     for target in exercise.targets:
-        what = "the missing step (look for TODO) in " if target.statement else ""
+        what = "the missing step in " if target.statement else ""
         print(f"  Write: {what}{target.function}() in "
               f"{dest.relative_to(workcopy.REPO)}/{target.path}  (look for TODO)")
     print(f"\n  make exercise-check NAME={exercise.name}      run the checks")

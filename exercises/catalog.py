@@ -112,11 +112,12 @@ EXERCISES: tuple[Exercise, ...] = (
         targets=(Target(f"{LIBCONTAINER}/init.py", "container_init",
                         statement='if "uts" in new_ns', stub="pass"),),
         hints=(
-            "The config has it at config.hostname; the namespaces made for the "
-            "container are in new_ns, a set of names such as 'uts'.",
+            "The config has it at config.hostname (empty when the spec gives none); "
+            "the namespaces made for the container are in new_ns, a set of names such "
+            "as 'uts'.",
             "The kernel object sets the hostname: kernel.sethostname(name).",
-            "Wrap the call in `with step(f'sethostname {name}'):` so that a failure "
-            "names the operation, like every other step of init.",
+            "Every step of init runs inside a step(...) block, so that a failure names "
+            "the operation: the domainname step just below your TODO is the model.",
         ),
         tests=(f"{LIBCONTAINER_TESTS}::test_pid_1_hostname_and_own_proc",),
         reading=(f"{LIBCONTAINER}/init.py", f"{LIBCONTAINER}/namespaces.py"),
@@ -224,10 +225,10 @@ EXERCISES: tuple[Exercise, ...] = (
         hints=(
             "Capabilities are numbered from 0 to last_cap(); `keep` is a bit mask: "
             "capability n is kept when keep & (1 << n).",
-            "prctl(PR_CAPBSET_DROP, n) drops one from the bounding set: "
-            "kernel.prctl(syscalls.PR_CAPBSET_DROP, n, what=...).",
-            "Give each call a `what=` that names the capability (NAMES[n]) so that an "
-            "error says which one could not be dropped.",
+            "prctl(2)'s PR_CAPBSET_DROP drops one capability from the bounding set. "
+            "The kernel object wraps prctl (kernel.py); syscalls.py has the constant.",
+            "Every kernel call takes a `what=` naming the operation, so that an error "
+            "says which capability could not be dropped: NAMES maps numbers to names.",
         ),
         tests=(f"{LIBCONTAINER_TESTS}::test_capabilities_and_no_new_privs_are_dockers",
                f"{LIBCONTAINER_TESTS}::test_non_root_user_and_groups"),
@@ -551,12 +552,14 @@ EXERCISES: tuple[Exercise, ...] = (
         targets=(Target("stages/stage3_containerd/containerd_executor.py",
                         "ContainerdExecutor.start", stub="raise"),),
         hints=(
-            "Look at proto/containerd.proto: `rpc Start(TaskRequest) returns (Empty)`. "
-            "A TaskRequest has an id (and an exec_id, empty for the container itself).",
-            "Build the request with pb.TaskRequest(id=cid); the stub to call is "
-            "self.tasks.Start.",
-            "Go through self._call(stub_method, request, 'start'), as the other methods "
-            "do: it adds the namespace metadata and turns gRPC errors into the daemon's.",
+            "Look at proto/containerd.proto: which rpc of the Tasks service starts a "
+            "task, and which request message does it take? (Its exec_id stays empty: "
+            "this is the container itself, not an exec.)",
+            "The generated code has a class per message (pb.<Message>(field=...)) and, "
+            "on the stub self.tasks, a method per rpc of the Tasks service.",
+            "No method of this class calls a stub directly: see how pause() or state() "
+            "make their call, and do the same. That path adds the namespace metadata "
+            "and turns gRPC errors into the daemon's.",
         ),
         tests=("tests/behaviour/test_run.py::test_exit_code_is_passed_through",
                "tests/behaviour/test_run.py::test_output_reaches_stdout"),

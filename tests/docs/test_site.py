@@ -7,7 +7,8 @@ downloaded). Checked: the home page, a stage page whose mermaid diagram has beco
 SVG, a diff page with both views; no console error on any of them; no request leaves
 the machine (the site must work in a room without internet); and, by crawling every
 page, no internal link or asset that does not exist. On every page with a diagram, no
-text collides (diagram_text.py); at a phone's 390 px, no page scrolls sideways.
+text collides (diagram_text.py); at a phone's 390 px, no page scrolls sideways
+(a diagram scrolls in its own box instead, its text kept readable).
 Screenshots go to $WB_ARTIFACTS/screenshots (default .artifacts/screenshots), for CI.
 
 Run: `make test-docs` (installs chromium and the docs extra, builds, runs this).
@@ -283,6 +284,32 @@ def test_the_benchmarks_page_draws_a_bar_per_stage(browser: Browser) -> None:
     assert "stage4" in bars.first.evaluate("e => e.textContent")
     assert browser.errors == []
     assert browser.outside == []
+
+
+# The smallest text of each diagram as drawn: its font size times the SVG's scale.
+DIAGRAM_TEXT_PX = """() => [...document.querySelectorAll('article div.mermaid')].map(d => {
+  const svg = d.shadowRoot.querySelector('svg');
+  const sizes = [...svg.querySelectorAll('foreignObject span, text')]
+    .map(t => parseFloat(getComputedStyle(t).fontSize)).filter(n => n > 0);
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return Math.min(...sizes) * scale; })"""
+
+
+def test_a_phone_width_diagram_stays_readable(browser: Browser) -> None:
+    """At 390 px a flowchart is not shrunk to the screen's width (it was, to 4 to 7 px
+    text): it keeps room enough for 10 px text and scrolls sideways inside its own
+    box, while the page itself stays 390 px wide (checked above)."""
+    page = browser.page
+    page.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
+    try:
+        for path in ("", "stages/stage1/", "stages/stage4/"):
+            browser.open(path, f"phone-diagram-{path.strip('/').replace('/', '-') or 'home'}")
+            page.wait_for_function(ALL_DRAWN, timeout=15000)  # type: ignore[attr-defined]
+            first = page.evaluate(DIAGRAM_TEXT_PX)[0]  # type: ignore[attr-defined]
+            assert first >= 10, f"{path or 'home'}: the first diagram's text is {first:.1f} px"
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    assert browser.errors == []
 
 
 # --- every link -----------------------------------------------------------------------

@@ -30,7 +30,7 @@ def exercise_page(e: Exercise) -> Page:
                  if t.statement else f"[`{t.function}`](source:{t.path}#{t.function})")
         effect = ("raises `NotImplementedError` until you write it: no container can "
                   "start without it" if t.stub == "raise" else
-                  "does nothing until you write it: containers run, without it")
+                  "does nothing until you write it: containers still start, without this step")
         out.append(f"- {where} in `{t.path}`. The stub {effect}.")
     out += ["", "Read first: " + ", ".join(f"[`{p}`](source:{p})" for p in e.reading) + ".\n",
             "## Commands\n",
