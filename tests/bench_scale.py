@@ -87,7 +87,8 @@ def settle() -> int:
     return min(readings)
 
 
-def scale(docker: list[str], shim_name: str, count: int, marker: str) -> dict[str, float]:
+def scale(docker: list[str], shim_name: str, count: int, marker: str,
+          workdir: str) -> dict[str, float]:
     before = settle()
     start = time.perf_counter()
     ids = []
@@ -105,8 +106,9 @@ def scale(docker: list[str], shim_name: str, count: int, marker: str) -> dict[st
         shims = [memory(pid) for pid, _, _, args in procs
                  if shim_name in args and wanted & set(args.split())]
         sleeps = [memory(pid) for pid, _, _, args in procs if args == f"sleep {marker}"]
-        runtimes = [args for _, _, _, args in procs
-                    if {os.path.basename(word) for word in args.split()[:3]} & RUNTIMES]
+        runtimes = [args for _, _, _, args in procs  # this engine's: its --root is in workdir
+                    if {os.path.basename(word) for word in args.split()[:3]} & RUNTIMES
+                    and workdir in args]
         return {
             "containers": len(sleeps),
             "start all (s)": round(elapsed, 1),
@@ -158,7 +160,8 @@ def bench_scale(stack: ExitStack, count: int, with_docker: bool) -> dict[str, di
     results: dict[str, dict] = {}
     marker = str(900000 + os.getpid() % 1000)  # tells our sleeps from anyone else's
     engine = stack.enter_context(start_engine("stage4"))
-    results["stage4"] = scale(["docker", "-H", engine.host], SHIMS["stage4"], count, marker)
+    results["stage4"] = scale(["docker", "-H", engine.host], SHIMS["stage4"], count, marker,
+                               str(engine.workdir))
     left = [p for p in processes() if "whalebones-shim" in p[3] and str(engine.workdir) in p[3]]
     results["stage4"]["shims left after rm"] = len(left)
     started, ready = shim_start_ms()
@@ -166,5 +169,6 @@ def bench_scale(stack: ExitStack, count: int, with_docker: bool) -> dict[str, di
     results["stage4"]["shim ready (ms)"] = ready
     if with_docker:
         ref = stack.enter_context(start_engine("reference"))
-        results["docker"] = scale(["docker", "-H", ref.host], SHIMS["docker"], count, marker)
+        results["docker"] = scale(["docker", "-H", ref.host], SHIMS["docker"], count, marker,
+                                str(ref.workdir))
     return results
