@@ -6,7 +6,8 @@ many shims and runtime processes are left running, and the memory each container
 - the host's used memory (MemTotal - MemAvailable in /proc/meminfo) before the first
   container and after the last, divided by their number: everything a container costs,
   its shim, its process, the kernel's share (page tables, cgroups, mounts) and whatever
-  the daemons grew by. The number the issue's aim is about.
+  the daemons grew by. The number the issue's aim is about, and the noisiest: any
+  other program's memory that comes or goes meanwhile counts too (a quiet machine).
 - its shim (ours: whalebones-shim; docker's: containerd-shim-runc-v2), three ways, from
   /proc/PID/smaps_rollup. RSS counts every page the process maps, the pages of libpython
   or of the Go runtime shared with 99 other shims included: added up over the shims it
