@@ -133,8 +133,9 @@ def spawn(command: list[str], stdio: tuple[int, int, int]) -> int:
     their defaults for the runtime and the container it starts.
     """
     actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(stdio)]
-    return os.posix_spawn(command[0], command, os.environ, file_actions=actions,
-                          setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
+    # spawnp: a bare name (RUNTIME=runc) is looked up in PATH, as a shell would
+    return os.posix_spawnp(command[0], command, os.environ, file_actions=actions,
+                           setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
 
 
 def read_both(out: int, err: int) -> tuple[bytes, bytes]:
