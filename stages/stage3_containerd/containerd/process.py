@@ -109,7 +109,8 @@ class ConsoleSocket:
         with conn:
             _, fds, _, _ = socket.recv_fds(conn, 4096, 1)
         if fds:
-            self.master = fds[0]
+            os.set_inheritable(fds[0], False)  # sent fds arrive inheritable: no runtime
+            self.master = fds[0]               # we start later may take it along
 
     def receive(self) -> int:
         self._thread.join(30)
@@ -135,7 +136,7 @@ class Reaper:
     zombie in a container's pid namespace keeps the container's cgroup busy. So a
     thread looks for zombie children every half second and reaps those that are
     neither a watched process (its own thread reaps it, with its status) nor a
-    runtime call in flight (subprocess must get that status itself). Never
+    runtime call in flight (its caller must get that status itself). Never
     waitpid(-1): it would steal both.
     """
 
