@@ -120,3 +120,10 @@ def test_exec_t_streams_one_raw_stream(cli, running) -> None:
     result = cli("exec", "-t", running, *BOTH, binary=True)
     assert result.returncode == 0
     assert (result.stdout, result.stderr) == (b"out\r\nerr\r\nend\r\n", b"")
+
+
+def test_an_exec_ignores_and_blocks_no_signal(cli, running) -> None:
+    """As the container's first process (test_run): nothing ignored or blocked."""
+    result = cli("exec", running, "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status")
+    assert result.stdout.split() == ["SigBlk:", "0000000000000000",
+                                     "SigIgn:", "0000000000000000"], result.stderr

@@ -170,6 +170,7 @@ def _prepare_process(kernel: Kernel, proc: Process, policy: Seccomp | None,
     Without it, before the capabilities are dropped, while init still has CAP_SYS_ADMIN:
     the filter must then allow setuid, capset and prctl, as Docker's does."""
     _attach_stdio(proc, stdio, console_socket)
+    kernel.default_signals()
     with step(f"chdir to cwd {proc.cwd}"):
         kernel.chdir(proc.cwd)
     process.set_rlimits(kernel, proc.rlimits)

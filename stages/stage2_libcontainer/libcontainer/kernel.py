@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import socket
 
 from stages.stage2_libcontainer.libcontainer import network, seccomp, syscalls
@@ -104,6 +105,18 @@ class Kernel:
 
     def load_seccomp(self, config: Seccomp) -> None:
         seccomp.load(config)
+
+    def default_signals(self) -> None:
+        """Every signal back to its default action, none blocked. execve resets a
+        signal that has a handler, but one that is ignored stays ignored, and the mask
+        stays as it is: without this the container's program would inherit Python's
+        SIG_IGN for SIGPIPE and SIGXFSZ (a `yes | head` whose `yes` never dies), and
+        whatever the engine above ignored or blocked (stages 3 and 4 found 32 and 33
+        ignored, from containerd's side). SIGKILL and SIGSTOP have no other action."""
+        for sig in range(1, signal.NSIG):
+            if sig not in (signal.SIGKILL, signal.SIGSTOP):
+                syscalls.default_action(sig)
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
     def execve(self, path: str, args: list[str], env: dict[str, str]) -> None:
         os.execve(path, args, env)

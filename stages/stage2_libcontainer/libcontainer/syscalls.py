@@ -17,9 +17,9 @@ from stages.stage2_libcontainer.libcontainer.errors import os_error
 # glibc has no wrappers for these; the numbers differ by architecture.
 _SYSCALLS = {
     "x86_64": {"pivot_root": 155, "capset": 126, "capget": 125, "sched_setattr": 314,
-               "ioprio_set": 251},
+               "ioprio_set": 251, "rt_sigaction": 13},
     "aarch64": {"pivot_root": 41, "capset": 91, "capget": 90, "sched_setattr": 274,
-                "ioprio_set": 30},
+                "ioprio_set": 30, "rt_sigaction": 134},
 }
 _NR = _SYSCALLS.get(os.uname().machine, _SYSCALLS["x86_64"])
 
@@ -135,6 +135,17 @@ def sched_setattr(policy: int, flags: int, nice: int, priority: int, runtime: in
 
 def ioprio_set(which: int, who: int, ioprio: int) -> None:
     _check(libc.syscall(_NR["ioprio_set"], which, who, ioprio), f"ioprio_set({ioprio:#x})")
+
+
+def default_action(sig: int) -> None:
+    """rt_sigaction(sig, SIG_DFL), straight to the kernel: glibc's sigaction() (and
+    so Python's signal.signal) refuses 32 and 33, which glibc keeps for its threads,
+    yet a process above us may have left them ignored, and ignored they would stay in
+    the container's program."""
+    default = ctypes.create_string_buffer(32)  # struct sigaction, all zero: SIG_DFL,
+    # no flags, an empty mask; 8 is the size of the kernel's signal set
+    _check(libc.syscall(_NR["rt_sigaction"], sig, default, None, 8),
+           f"rt_sigaction({sig}, SIG_DFL)")
 
 
 def personality(persona: int) -> None:
