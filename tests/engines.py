@@ -222,12 +222,21 @@ class OurSplitStage(OurStage):
         return engine
 
 
+# Every signal at its default, as a service manager starts a daemon (systemd does): the
+# test run's own ignored signals (nohup's SIGHUP, a CI shell's SIGINT and SIGQUIT) must
+# not reach an engine, whose containers would inherit them (through LXC, or through a
+# Go runc, which keeps SIGHUP and SIGINT ignored when it finds them so). env(1) execs
+# the command: the pid is the daemon's.
+AS_A_SERVICE = ["env", "--default-signal"]
+
+
 def start_helper(workdir: Path, command: list[str]) -> subprocess.Popen[bytes]:
     """containerd: its own session, its log appended to workdir/containerd.log."""
     log = open(workdir / "containerd.log", "ab")  # noqa: SIM115 - the child keeps it
     with log:
-        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                env=repo_env(), cwd=REPO, start_new_session=True)
+        return subprocess.Popen([*AS_A_SERVICE, *command], stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log, env=repo_env(), cwd=REPO,
+                                start_new_session=True)
 
 
 class ReferenceDockerd:
@@ -319,8 +328,9 @@ def launch(name: str, ours: bool, workdir: Path, root: Path, exec_root: Path, so
     """Start the daemon process, then wait until `GET /_ping` answers on its socket."""
     log = open(workdir / "daemon.log", "wb")  # noqa: SIM115 - the child keeps it open
     with log:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                   env=env, cwd=REPO, start_new_session=True)
+        process = subprocess.Popen([*AS_A_SERVICE, *command], stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=log, env=env, cwd=REPO,
+                                   start_new_session=True)
     engine = Engine(name, ours, workdir, root, exec_root, sock, process, command, env)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
