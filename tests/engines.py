@@ -222,19 +222,9 @@ class OurSplitStage(OurStage):
         return engine
 
 
-# Every signal at its default, as a service manager starts a daemon (systemd does): the
-# test run's own ignored signals (nohup's SIGHUP, a CI shell's SIGINT, SIGQUIT and 32)
-# must not reach an engine, whose containers would inherit them (through LXC, or through
-# a Go runc, which keeps SIGHUP and SIGINT ignored when it finds them so). Not env
-# --default-signal: glibc's sigaction() skips 32 and 33, so only the raw syscall
-# (libcontainer's syscalls.default_action) resets them. The pid stays the daemon's.
-AS_A_SERVICE = [sys.executable, "-c",
-                "import os, signal, sys\n"
-                "from stages.stage2_libcontainer.libcontainer import syscalls\n"
-                "for sig in range(1, signal.NSIG):\n"
-                "    if sig not in (signal.SIGKILL, signal.SIGSTOP):\n"
-                "        syscalls.default_action(sig)\n"
-                "os.execvp(sys.argv[1], sys.argv[1:])"]
+# Engines start as a service manager would start them: every signal at its default
+# (tests/as_a_service.py says why). The pid stays the daemon's: it execs.
+AS_A_SERVICE = [sys.executable, "-m", "tests.as_a_service"]
 
 
 def start_helper(workdir: Path, command: list[str]) -> subprocess.Popen[bytes]:

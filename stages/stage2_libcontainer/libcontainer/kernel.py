@@ -110,7 +110,8 @@ class Kernel:
         """Every signal back to its default action, none blocked. execve resets a
         signal that has a handler, but one that is ignored stays ignored, and the mask
         stays as it is: without this the container's program would inherit Python's
-        SIG_IGN for SIGPIPE and SIGXFSZ (a `yes | head` whose `yes` never dies), and
+        SIG_IGN for SIGPIPE and SIGXFSZ (in `yes | head`, `yes` would fail on EPIPE and
+        exit 1 instead of dying of SIGPIPE, 141, as every shell pipeline expects), and
         whatever the engine above ignored or blocked (stages 3 and 4 found 32 and 33
         ignored, from containerd's side). SIGKILL and SIGSTOP have no other action."""
         for sig in range(1, signal.NSIG):

@@ -35,6 +35,8 @@ from stages.stage3_containerd.containerd.task import (
 from stages.stage3_containerd.proto import containerd_pb2 as pb
 from stages.stage3_containerd.proto import containerd_pb2_grpc as rpc
 
+log = logging.getLogger("containerd")
+
 
 def oom_check(spec: dict) -> Callable[[], bool]:
     """Whether the kernel's OOM killer fired in the container's cgroup."""
@@ -95,8 +97,7 @@ class TasksService(rpc.TasksServicer):
         # parent and their terminals died with it, so this era cannot adopt them. End
         # them, so that their processes and cgroups do not outlive every record of them.
         for cid in delete_leftovers(self.runtime, set(), os.path.join(state, "runtime.log")):
-            logging.getLogger("containerd").warning("deleted %s, left by a containerd "
-                                                    "that died", cid)
+            log.warning("deleted %s, left by a containerd that died", cid)
 
     def _task(self, context: grpc.ServicerContext, cid: str) -> Task:
         with self._lock:
