@@ -28,6 +28,7 @@ do nothing a lock held by another thread at fork time could block (see init.py).
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import select
@@ -215,7 +216,9 @@ class Container:
                 "cgroup_path": self.cgroup_path, "rootfs": self.rootfs,
                 "oci_version": self.oci_version, "annotations": self.annotations,
                 "spec": self.spec}
-        tmp = os.path.join(self.state_dir, ".state.json")
+        # A name of its own per process and thread: two writers sharing one would
+        # rename each other's half-written file.
+        tmp = os.path.join(self.state_dir, f".state.json.{os.getpid()}.{_thread.get_ident()}")
         # Root's alone, as runc's: the spec in it holds the container's env.
         with private_file(tmp) as f:
             json.dump(data, f)
@@ -475,7 +478,7 @@ class Container:
         except OSError as e:
             raise ContainerError(f"pause {self.id}: {describe(e)}") from None
         self.paused = True
-        self._save()
+        self._save_as("pause")
 
     def resume(self) -> None:
         try:
@@ -483,7 +486,20 @@ class Container:
         except OSError as e:
             raise ContainerError(f"resume {self.id}: {describe(e)}") from None
         self.paused = False
-        self._save()
+        self._save_as("resume")
+
+    def _save_as(self, verb: str) -> None:
+        """Save after a pause or resume, which can race the container's end: `docker rm
+        -f` of a paused container sends SIGKILL and then thaws, and the moment the
+        thaw lets init die, the daemon's reaper destroys the container and removes its
+        state dir, maybe between our thaw and our save. Then the container is gone, as
+        the caller learns from this error, rather than from an OSError about a file."""
+        try:
+            self._save()
+        except OSError as e:
+            if not os.path.isdir(self.state_dir):
+                raise ContainerError(f"container {self.id} does not exist") from None
+            raise ContainerError(f"{verb} {self.id}: {describe(e)}") from None
 
     def destroy(self, warn: Callable[[str], None] | None = None) -> None:
         """Kill whatever is left, remove the cgroup and the state dir, then run the

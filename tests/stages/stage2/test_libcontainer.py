@@ -520,6 +520,36 @@ def test_pause_and_resume(make: Maker, cgroup_version: int) -> None:
     assert now.read_text() != frozen_at
 
 
+def test_resume_racing_the_end_says_the_container_is_gone(
+        make: Maker, cgroup_version: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`docker rm -f` of a paused container: SIGKILL, then a thaw, and init dies the
+    moment it is thawed, so the reaper's destroy can remove the state dir between the
+    thaw and the save (CI saw `FileNotFoundError: .state.json -> state.json`). The race
+    is forced here at that exact point: a real container, the real thaw, then the
+    destroy that the exit would bring."""
+    c, _ = started(make, ["sleep", "60"])
+    c.pause()
+    os.kill(c.pid, signal.SIGKILL)  # pending until the thaw
+    real_manager = cgroups.manager
+
+    def thaw_then_end(path: str, *args: object) -> cgroups.Manager:
+        manager = real_manager(path, *args)  # type: ignore[arg-type]
+        real_thaw = manager.thaw
+
+        def thaw() -> None:
+            real_thaw()
+            os.waitpid(c.pid, 0)
+            Container.load(c.id, c.state_dir).destroy()
+
+        manager.thaw = thaw  # type: ignore[method-assign]
+        return manager
+
+    monkeypatch.setattr(cgroups, "manager", thaw_then_end)
+    with pytest.raises(ContainerError, match=f"container {c.id} does not exist"):
+        c.resume()
+    assert not os.path.exists(c.state_dir)  # and the save did not bring it back
+
+
 def test_v2_manager_writes_the_v2_files(tmp_path: Path) -> None:
     """FAKE cgroup2 tree (plain directories, not the kernel's): proves which files v2
     writes and how limits translate, not that the kernel enforces them. Enforcement on
