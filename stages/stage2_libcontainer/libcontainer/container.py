@@ -271,7 +271,7 @@ class Container:
 
         config = specconv.to_config(spec)
         if config.seccomp is not None:
-            seccomp.bindings()  # now: init imports nothing after the fork
+            seccomp.program(config.seccomp)  # compiled now, before the fork: see there
         trace.step("libcontainer", "spec read")
         if "user" in config.new_namespaces():
             userns.check_reachable(config.rootfs, userns.host_id(0, config.uid_mappings),
@@ -444,7 +444,7 @@ class Container:
         proc = specconv.to_process(process, "process")
         config = self.config
         if config.seccomp is not None:
-            seccomp.bindings()
+            seccomp.program(config.seccomp)  # compiled before the fork
         if self.status() not in ("running", "created"):
             raise ContainerError(f"exec {self.id}: container not running")
         join = namespaces.of_process(self.pid, [ns.type for ns in config.namespaces])

@@ -17,9 +17,9 @@ from stages.stage2_libcontainer.libcontainer.errors import os_error
 # glibc has no wrappers for these; the numbers differ by architecture.
 _SYSCALLS = {
     "x86_64": {"pivot_root": 155, "capset": 126, "capget": 125, "sched_setattr": 314,
-               "ioprio_set": 251, "rt_sigaction": 13},
+               "ioprio_set": 251, "rt_sigaction": 13, "seccomp": 317},
     "aarch64": {"pivot_root": 41, "capset": 91, "capget": 90, "sched_setattr": 274,
-                "ioprio_set": 30, "rt_sigaction": 134},
+                "ioprio_set": 30, "rt_sigaction": 134, "seccomp": 277},
 }
 _NR = _SYSCALLS.get(os.uname().machine, _SYSCALLS["x86_64"])
 
@@ -146,6 +146,29 @@ def default_action(sig: int) -> None:
     # no flags, an empty mask; 8 is the size of the kernel's signal set
     _check(libc.syscall(_NR["rt_sigaction"], sig, default, None, 8),
            f"rt_sigaction({sig}, SIG_DFL)")
+
+
+SECCOMP_SET_MODE_FILTER = 1
+
+
+class _SockFprog(ctypes.Structure):
+    """struct sock_fprog: a BPF program, as its number of 8-byte instructions and
+    where they are."""
+
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def seccomp_set_mode_filter(flags: int, program: bytes) -> None:
+    """seccomp(SECCOMP_SET_MODE_FILTER, flags, program): the kernel checks the BPF
+    program (every jump forward, every path ending in a return) and attaches it to this
+    thread, to run before each of its system calls and those of every process it
+    starts. glibc has no wrapper for seccomp(2); prctl(PR_SET_SECCOMP) is the older
+    door, without the flags."""
+    code = ctypes.create_string_buffer(program, len(program))
+    prog = _SockFprog(len(program) // 8, ctypes.cast(code, ctypes.c_void_p))
+    _check(libc.syscall(_NR["seccomp"], SECCOMP_SET_MODE_FILTER, flags, ctypes.byref(prog)),
+           f"seccomp(SECCOMP_SET_MODE_FILTER, flags {flags:#x}, {len(program) // 8} "
+           "instructions)")
 
 
 def personality(persona: int) -> None:
