@@ -52,6 +52,7 @@ EPSILON = 0.00002  # s: `ms` is rounded to 0.01 ms, so a child may seem to outli
 # the step before is named for what it was spent on.
 INIT_STEPS = [
     ("spec read", "libcontainer: imports, the spec read (specconv)"),
+    ("seccomp compiled", "libcontainer: the seccomp filter compiled (libseccomp)"),
     ("cgroup made", "libcontainer: state dir, exec.fifo, the cgroup made"),
     ("joined the cgroup", "init: forked (twice), joins the cgroup"),
     ("unshare(", "init: setns/unshare (the namespaces)"),

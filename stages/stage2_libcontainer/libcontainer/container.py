@@ -270,9 +270,10 @@ class Container:
         )
 
         config = specconv.to_config(spec)
+        trace.step("libcontainer", "spec read")
         if config.seccomp is not None:
             seccomp.program(config.seccomp)  # compiled now, before the fork: see there
-        trace.step("libcontainer", "spec read")
+            trace.step("libcontainer", "seccomp compiled")
         if "user" in config.new_namespaces():
             userns.check_reachable(config.rootfs, userns.host_id(0, config.uid_mappings),
                                    userns.host_id(0, config.gid_mappings))
