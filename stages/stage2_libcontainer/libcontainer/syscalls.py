@@ -8,6 +8,7 @@ failed.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import struct
 
@@ -164,11 +165,16 @@ def seccomp_set_mode_filter(flags: int, program: bytes) -> None:
     thread, to run before each of its system calls and those of every process it
     starts. glibc has no wrapper for seccomp(2); prctl(PR_SET_SECCOMP) is the older
     door, without the flags."""
+    count = len(program) // 8
+    operation = f"seccomp(SECCOMP_SET_MODE_FILTER, flags {flags:#x}, {count} instructions)"
+    if count > 0xFFFF:
+        # The count is 16 bits wide: 70000 would reach the kernel as 4464, and the
+        # kernel would check and load the first 4464 instructions of a longer filter.
+        raise os_error(operation, errno.EINVAL)
     code = ctypes.create_string_buffer(program, len(program))
-    prog = _SockFprog(len(program) // 8, ctypes.cast(code, ctypes.c_void_p))
+    prog = _SockFprog(count, ctypes.cast(code, ctypes.c_void_p))
     _check(libc.syscall(_NR["seccomp"], SECCOMP_SET_MODE_FILTER, flags, ctypes.byref(prog)),
-           f"seccomp(SECCOMP_SET_MODE_FILTER, flags {flags:#x}, {len(program) // 8} "
-           "instructions)")
+           operation)
 
 
 def personality(persona: int) -> None:

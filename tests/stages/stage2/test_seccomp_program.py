@@ -131,3 +131,20 @@ def test_a_program_is_compiled_once_per_filter_and_few_are_kept() -> None:
         assert seccomp.program(other) is not first
     assert len(seccomp._programs) <= seccomp.PROGRAMS_KEPT
     assert seccomp.program(policy()) is not first  # forgotten, compiled again
+
+
+def test_a_program_too_long_for_the_count_is_refused_not_cut() -> None:
+    """sock_fprog's count is 16 bits: a longer program must fail (EINVAL, as the kernel
+    answers past its own limit of 4096), never reach the kernel as its first
+    (count mod 65536) instructions. Nothing is loaded: the child's status says so."""
+    allow = (0x06).to_bytes(2, "little") + bytes(2) + (0x7FFF0000).to_bytes(4, "little")
+    too_long = allow * (0x10000 + 1)  # would be cut to 1 instruction: `return ALLOW`
+
+    def child() -> int:
+        try:
+            syscalls.seccomp_set_mode_filter(0, too_long)
+        except OSError as e:
+            return e.errno if seccomp_status() == ("0", "0") else 100
+        return 0
+
+    assert in_child(child) == errno.EINVAL
